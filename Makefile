@@ -1,0 +1,53 @@
+# Fashion-MNIST Lab. Two commands for a fresh Debian machine:
+#   make run    install everything, then start the app
+#   make test   install everything, then run the linter and the tests
+SHELL := /bin/bash
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PORT ?= 8501
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+APT_RUN := dataset-fashion-mnist python3-venv
+APT_TEST := $(APT_RUN) chromium chromium-driver
+
+.PHONY: run test system system-test venv venv-dev experiments bench lint clean
+
+run: system venv
+	$(PY) -m streamlit run streamlit_app.py --server.port $(PORT) --server.headless true
+
+test: system-test venv-dev
+	$(PY) -m ruff check .
+	$(PY) -m pytest -q
+
+# Debian packages: installed only when missing, so repeated runs are quick.
+system:
+	@missing=$$(for p in $(APT_RUN); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ]; then $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq $$missing; fi
+
+system-test:
+	@missing=$$(for p in $(APT_TEST); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
+	if [ -n "$$missing" ]; then $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq $$missing; fi
+
+$(VENV)/.installed: requirements.txt
+	test -x $(PY) || python3 -m venv $(VENV)
+	$(PY) -m pip install -q --upgrade pip
+	$(PY) -m pip install -q -r requirements.txt
+	touch $@
+
+$(VENV)/.installed-dev: requirements-dev.txt $(VENV)/.installed
+	$(PY) -m pip install -q -r requirements-dev.txt
+	touch $@
+
+venv: $(VENV)/.installed
+venv-dev: $(VENV)/.installed-dev
+
+experiments: system venv  ## pre-train every experiment page's runs into the cache
+	$(PY) -m fmnist_core experiments
+
+bench: system venv
+	$(PY) -m fmnist_core bench
+
+lint: venv-dev
+	$(PY) -m ruff check .
+
+clean:
+	rm -rf $(VENV) .pytest_cache .ruff_cache test-artifacts

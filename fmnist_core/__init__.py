@@ -1,0 +1,29 @@
+"""fmnist_core: the UI-free heart of Fashion-MNIST Lab.
+
+Data loading, the dense network, fast cached training with progress callbacks, evaluation, image intake,
+experiment sweeps. Importing this package does not import TensorFlow; training and model loading do.
+
+    >>> from fmnist_core import RunConfig, RunCache
+    >>> result = RunCache().get_or_train(RunConfig(epochs=5))
+    >>> result.test_accuracy
+"""
+
+from .cache import RunCache
+from .config import ConfigError, RunConfig
+from .data import CLASS_NAMES, DataError, Dataset, load_fashion_mnist
+from .results import RunResult
+from .training import TrainingCancelled, TrainingListener, train
+
+__all__ = [
+    "CLASS_NAMES",
+    "ConfigError",
+    "DataError",
+    "Dataset",
+    "RunCache",
+    "RunConfig",
+    "RunResult",
+    "TrainingCancelled",
+    "TrainingListener",
+    "load_fashion_mnist",
+    "train",
+]

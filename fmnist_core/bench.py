@@ -1,0 +1,124 @@
+"""Benchmark: fmnist_core's training against the plain tutorial script, on the real data.
+
+Prints seconds per epoch and test accuracy of both (same model, data, batch size, seed), their ratio,
+the cache-hit latency and peak memory. A benchmark, not a test: figures vary with the machine.
+"""
+
+from __future__ import annotations
+
+import json
+import resource
+import tempfile
+import time
+
+import numpy as np
+
+from .cache import RunCache
+from .config import RunConfig
+from .data import load_fashion_mnist
+from .training import TrainingListener
+
+
+class EpochTimer(TrainingListener):
+    """Records the wall time of every epoch."""
+
+    def __init__(self) -> None:
+        self.seconds: list[float] = []
+        self._last = time.perf_counter()
+
+    def on_run_start(self, config: RunConfig, steps_per_epoch: int) -> None:
+        self._last = time.perf_counter()
+
+    def on_epoch_end(self, epoch: int, metrics: dict[str, float]) -> None:
+        now = time.perf_counter()
+        self.seconds.append(now - self._last)
+        self._last = now
+
+
+def tutorial_fit(epochs: int, seed: int = 0) -> dict[str, float]:
+    """The TensorFlow tutorial's script: plain compile and ``model.fit(x, y, epochs=N)`` on all 60,000 images."""
+    import keras
+
+    data = load_fashion_mnist()
+    keras.utils.set_random_seed(seed)
+    x_train, x_test = data.x_train / 255.0, data.x_test / 255.0
+    model = keras.Sequential([
+        keras.Input(shape=(28, 28)),
+        keras.layers.Flatten(),
+        keras.layers.Dense(128, activation="relu"),
+        keras.layers.Dense(10, activation="softmax"),
+    ])
+    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
+    timer = EpochTimer()
+    bridge = keras.callbacks.LambdaCallback(on_epoch_end=lambda epoch, logs: timer.on_epoch_end(epoch, logs))
+    start = time.perf_counter()
+    model.fit(x_train, data.y_train, epochs=epochs, verbose=0, callbacks=[bridge])
+    seconds = time.perf_counter() - start
+    _, accuracy = model.evaluate(x_test, data.y_test, verbose=0)
+    return {"seconds_per_epoch": seconds / epochs, "median_epoch": float(np.median(timer.seconds)),
+            "test_accuracy": float(accuracy)}
+
+
+def run_benchmark(epochs: int = 10, as_json: bool = False) -> int:
+    """Measure and print; returns exit status 0."""
+    load_start = time.perf_counter()
+    data = load_fashion_mnist()
+    load_seconds = time.perf_counter() - load_start
+    with tempfile.TemporaryDirectory() as tmp:
+        cache = RunCache(tmp)
+        # Same workload as the tutorial (all 60,000 images, no validation), then the app's default run.
+        same = RunConfig(epochs=epochs, validation_split=0.0)
+        default = RunConfig(epochs=epochs)
+        same_timer, default_timer = EpochTimer(), EpochTimer()
+        core_same = cache.get_or_train(same, data, same_timer)
+        core_default = cache.get_or_train(default, data, default_timer)
+        tutorial = tutorial_fit(epochs)
+        hit_start = time.perf_counter()
+        hit = cache.get_or_train(default, data)
+        hit_seconds = time.perf_counter() - hit_start
+        assert hit.from_cache
+    figures = {
+        "epochs": epochs,
+        "data_source": data.source,
+        "data_load_seconds": round(load_seconds, 3),
+        "tutorial_seconds_per_epoch": round(tutorial["seconds_per_epoch"], 3),
+        "tutorial_test_accuracy": round(tutorial["test_accuracy"], 4),
+        "core_seconds_per_epoch": round(core_same.train_seconds / epochs, 3),
+        "tutorial_median_epoch_seconds": round(tutorial["median_epoch"], 3),
+        "core_median_epoch_seconds": round(float(np.median(same_timer.seconds)), 3),
+        "core_test_accuracy": round(core_same.test_accuracy, 4),
+        "speedup": round(tutorial["seconds_per_epoch"] / (core_same.train_seconds / epochs), 2),
+        "accuracy_gap_points": round(100 * (core_same.test_accuracy - tutorial["test_accuracy"]), 2),
+        "steady_speedup": round(tutorial["median_epoch"] / float(np.median(same_timer.seconds)), 2),
+        "default_run_seconds_per_epoch": round(core_default.train_seconds / epochs, 3),
+        "default_run_median_epoch_seconds": round(float(np.median(default_timer.seconds)), 3),
+        "default_run_test_accuracy": round(core_default.test_accuracy, 4),
+        "cache_hit_seconds": round(hit_seconds, 4),
+        "peak_memory_mib": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+    }
+    if as_json:
+        print(json.dumps(figures))
+        return 0
+    rows = [
+        ("tutorial model.fit (60k, no validation)", figures["tutorial_seconds_per_epoch"],
+         figures["tutorial_median_epoch_seconds"], figures["tutorial_test_accuracy"]),
+        ("fmnist_core (60k, no validation)", figures["core_seconds_per_epoch"],
+         figures["core_median_epoch_seconds"], figures["core_test_accuracy"]),
+        ("fmnist_core default (48k + 12k validation)", figures["default_run_seconds_per_epoch"],
+         figures["default_run_median_epoch_seconds"], figures["default_run_test_accuracy"]),
+    ]
+    print(f"Fashion-MNIST Lab benchmark: {epochs} epochs, batch 32, seed 0; data from {data.source}")
+    print(f"{'path':<44} {'s/epoch':>8} {'median':>8} {'test acc':>9}")
+    for name, sec, median, acc in rows:
+        print(f"{name:<44} {sec:>8.2f} {median:>8.2f} {acc:>9.4f}")
+    print("s/epoch: whole fit (XLA compile included) / epochs; median: the median single epoch.")
+    print(f"speed-up vs tutorial: {figures['speedup']:.1f}x per epoch overall, {figures['steady_speedup']:.1f}x "
+          f"median epoch; accuracy difference: {figures['accuracy_gap_points']:+.2f} points")
+    print(f"cache hit: {1000 * hit_seconds:.1f} ms; data load: {load_seconds:.2f} s; "
+          f"peak memory: {figures['peak_memory_mib']:.0f} MiB")
+    return 0
+
+
+if __name__ == "__main__":  # pragma: no cover
+    np.set_printoptions(precision=3)
+    raise SystemExit(run_benchmark())

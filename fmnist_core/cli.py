@@ -1,0 +1,129 @@
+"""Command line: train, bench, cache (and, as other features land, more).
+
+Exit status: 0 success, 1 a run or file failed, 2 bad arguments.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+from collections.abc import Sequence
+
+from .config import ConfigError, RunConfig
+
+
+def _add_config_arguments(parser: argparse.ArgumentParser) -> None:
+    d = RunConfig()
+    parser.add_argument("--epochs", type=int, default=d.epochs, help=f"training epochs, 1-100 (default {d.epochs})")
+    parser.add_argument("--hidden-units", type=int, default=d.hidden_units,
+                        help=f"units per hidden layer, 1-4096 (default {d.hidden_units})")
+    parser.add_argument("--extra-layers", type=int, default=d.extra_layers,
+                        help=f"extra hidden layers, 0-5 (default {d.extra_layers})")
+    parser.add_argument("--no-normalize", action="store_true", help="feed raw 0-255 pixels instead of 0-1")
+    parser.add_argument("--dropout", type=float, default=d.dropout, help="dropout rate, 0 to <1 (default 0: none)")
+    parser.add_argument("--batch-size", type=int, default=d.batch_size, help=f"batch size (default {d.batch_size})")
+    parser.add_argument("--validation-split", type=float, default=d.validation_split,
+                        help=f"share of training data held out for validation (default {d.validation_split})")
+    parser.add_argument("--learning-rate", type=float, default=d.learning_rate,
+                        help=f"adam learning rate (default {d.learning_rate})")
+    parser.add_argument("--seed", type=int, default=d.seed, help=f"random seed (default {d.seed})")
+
+
+def config_from_args(args: argparse.Namespace) -> RunConfig:
+    """The RunConfig the config arguments describe (raises ConfigError)."""
+    return RunConfig(
+        epochs=args.epochs,
+        hidden_units=args.hidden_units,
+        extra_layers=args.extra_layers,
+        normalize=not args.no_normalize,
+        dropout=args.dropout,
+        batch_size=args.batch_size,
+        validation_split=args.validation_split,
+        learning_rate=args.learning_rate,
+        seed=args.seed,
+    )
+
+
+def build_parser() -> argparse.ArgumentParser:
+    """The argument parser of ``python -m fmnist_core``."""
+    parser = argparse.ArgumentParser(prog="python -m fmnist_core", description="Fashion-MNIST Lab: train and inspect "
+                                     "the dense clothing classifier from the command line.")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    p = sub.add_parser("train", help="train a configuration (or reuse the cached run)")
+    p.set_defaults(subparser=p)
+    _add_config_arguments(p)
+    p.add_argument("--json", action="store_true", help="print one JSON object with the result on stdout")
+
+    p = sub.add_parser("bench", help="benchmark fmnist_core training against the plain tutorial script")
+    p.add_argument("--epochs", type=int, default=10, help="epochs per measured run (default 10)")
+    p.add_argument("--json", action="store_true", help="print the figures as JSON on stdout")
+
+    p = sub.add_parser("cache", help="list or clear the run cache")
+    p.add_argument("action", choices=["list", "clear"], help="list entries, or delete them all")
+    p.add_argument("--json", action="store_true", help="JSON output (list)")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point; returns the exit status."""
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+    try:
+        if args.command == "train":
+            return _train(args, args.subparser)
+        if args.command == "bench":
+            from .bench import run_benchmark
+
+            return run_benchmark(epochs=args.epochs, as_json=args.json)
+        if args.command == "cache":
+            return _cache(args)
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+    except Exception as exc:  # noqa: BLE001 - a CLI prints one line, not a traceback
+        from .data import DataError
+
+        if isinstance(exc, DataError):
+            print(f"error: {exc}", file=sys.stderr)
+            return 1
+        raise
+    return 2
+
+
+def _train(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    try:
+        config = config_from_args(args)
+    except ConfigError as exc:
+        parser.error(str(exc))
+    from .cache import RunCache
+    from .progress import TextProgress
+
+    cache = RunCache()
+    result = cache.get_or_train(config, listener=TextProgress())
+    where = "from cache" if result.from_cache else f"trained in {result.train_seconds:.1f} s"
+    print(f"{config.describe()}: test accuracy {result.test_accuracy:.4f} ({where}; key {result.key})",
+          file=sys.stderr)
+    if args.json:
+        print(json.dumps(result.summary()))
+    return 0
+
+
+def _cache(args: argparse.Namespace) -> int:
+    from .cache import RunCache
+
+    cache = RunCache()
+    if args.action == "clear":
+        print(f"removed {cache.clear()} cached run(s) from {cache.root}", file=sys.stderr)
+        return 0
+    runs = cache.list()
+    if args.json:
+        print(json.dumps([r.summary() for r in runs]))
+        return 0
+    print(f"{len(runs)} cached run(s) in {cache.root}")
+    for r in runs:
+        print(f"{r.key}  acc {r.test_accuracy:.4f}  {r.train_seconds:6.1f} s  {r.trained_at}  {r.config.describe()}")
+    return 0

@@ -1,0 +1,235 @@
+"""Fashion-MNIST loading: IDX files, tensorflow-datasets, or Debian's data package.
+
+Sources are tried in this order, the first that has the data wins:
+
+1. ``$FMNIST_DATA_DIR``: a folder with the four IDX ``.gz`` files (explicit, so errors there are final);
+2. a ``fashion_mnist`` data set that tensorflow-datasets has already prepared (no network);
+3. ``/usr/share/datasets/fashion-mnist`` from Debian's ``dataset-fashion-mnist`` package;
+4. tensorflow-datasets downloading it, only if the download host answers.
+"""
+
+from __future__ import annotations
+
+import gzip
+import os
+import socket
+import threading
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+
+CLASS_NAMES: tuple[str, ...] = (
+    "T-shirt/top",
+    "Trouser",
+    "Pullover",
+    "Dress",
+    "Coat",
+    "Sandal",
+    "Shirt",
+    "Sneaker",
+    "Bag",
+    "Ankle boot",
+)
+
+DEBIAN_DIR = Path("/usr/share/datasets/fashion-mnist")
+DATA_DIR_ENV = "FMNIST_DATA_DIR"
+IDX_FILES = {
+    "train_images": "train-images-idx3-ubyte.gz",
+    "train_labels": "train-labels-idx1-ubyte.gz",
+    "test_images": "t10k-images-idx3-ubyte.gz",
+    "test_labels": "t10k-labels-idx1-ubyte.gz",
+}
+_IMAGE_MAGIC = 2051  # IDX: unsigned byte, 3 dimensions
+_LABEL_MAGIC = 2049  # IDX: unsigned byte, 1 dimension
+_TFDS_DOWNLOAD_HOST = ("storage.googleapis.com", 443)
+
+NO_DATA_MESSAGE = (
+    "No Fashion-MNIST data found. Install it offline with "
+    "`sudo apt-get install dataset-fashion-mnist`, or set FMNIST_DATA_DIR to a folder holding the four "
+    "IDX .gz files, or connect to the internet so tensorflow-datasets can download it."
+)
+
+
+class DataError(RuntimeError):
+    """The data set is missing or one of its files is damaged; the message says which and how to fix it."""
+
+
+@dataclass(frozen=True, eq=False)
+class Dataset:
+    """Fashion-MNIST as uint8 images (N, 28, 28) and uint8 labels (N,), plus where it came from."""
+
+    x_train: np.ndarray
+    y_train: np.ndarray
+    x_test: np.ndarray
+    y_test: np.ndarray
+    source: str
+    class_names: tuple[str, ...] = CLASS_NAMES
+
+    def describe(self) -> str:
+        """One line: sizes and source."""
+        return f"{len(self.x_train):,} train and {len(self.x_test):,} test images from {self.source}"
+
+
+# --------------------------------------------------------------------------- IDX files
+
+
+def read_idx(path: Path, expected_magic: int) -> np.ndarray:
+    """Read one (optionally gzipped) IDX file, checking magic number, dimensions and size."""
+    path = Path(path)
+    try:
+        raw = path.read_bytes()
+        if raw[:2] == b"\x1f\x8b":
+            raw = gzip.decompress(raw)
+    except FileNotFoundError:
+        raise DataError(f"{path}: file is missing") from None
+    except (OSError, EOFError, gzip.BadGzipFile) as exc:
+        raise DataError(f"{path}: cannot be decompressed ({exc}); the file is truncated or corrupt") from None
+    if len(raw) < 4:
+        raise DataError(f"{path}: only {len(raw)} bytes, too short to be an IDX file")
+    magic = int.from_bytes(raw[:4], "big")
+    if magic != expected_magic:
+        kind = "image" if expected_magic == _IMAGE_MAGIC else "label"
+        raise DataError(f"{path}: wrong magic number {magic} (an IDX {kind} file has {expected_magic})")
+    ndim = raw[3]
+    header = 4 + 4 * ndim
+    if len(raw) < header:
+        raise DataError(f"{path}: header is truncated")
+    dims = tuple(int.from_bytes(raw[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim))
+    if ndim == 3 and dims[1:] != (28, 28):
+        raise DataError(f"{path}: images are {dims[1]}x{dims[2]}, expected 28x28")
+    expected = int(np.prod(dims))
+    actual = len(raw) - header
+    if actual != expected:
+        what = "truncated" if actual < expected else "longer than its header says"
+        raise DataError(f"{path}: {what}: header promises {expected:,} bytes of data, found {actual:,}")
+    return np.frombuffer(raw, dtype=np.uint8, offset=header).reshape(dims)
+
+
+def load_idx_folder(folder: Path, source: str | None = None) -> Dataset:
+    """Load the four Fashion-MNIST IDX files from ``folder`` and check that they agree."""
+    folder = Path(folder)
+    arrays = {}
+    for name, filename in IDX_FILES.items():
+        path = folder / filename
+        if not path.exists() and (folder / filename.removesuffix(".gz")).exists():
+            path = folder / filename.removesuffix(".gz")
+        arrays[name] = read_idx(path, _IMAGE_MAGIC if name.endswith("images") else _LABEL_MAGIC)
+    for split in ("train", "test"):
+        n_images, n_labels = len(arrays[f"{split}_images"]), len(arrays[f"{split}_labels"])
+        if n_images != n_labels:
+            raise DataError(
+                f"{folder}: {split} images and labels disagree: {n_images:,} images but {n_labels:,} labels"
+            )
+        labels = arrays[f"{split}_labels"]
+        if labels.size and labels.max() >= len(CLASS_NAMES):
+            raise DataError(f"{folder}: {split} labels contain {labels.max()}, but classes are 0-9")
+    return Dataset(
+        x_train=arrays["train_images"],
+        y_train=arrays["train_labels"],
+        x_test=arrays["test_images"],
+        y_test=arrays["test_labels"],
+        source=source or f"IDX files in {folder}",
+    )
+
+
+def write_idx(path: Path, array: np.ndarray) -> None:
+    """Write a uint8 array as a gzipped IDX file (used to make small test data sets)."""
+    array = np.ascontiguousarray(array, dtype=np.uint8)
+    header = bytes([0, 0, 0x08, array.ndim]) + b"".join(d.to_bytes(4, "big") for d in array.shape)
+    with gzip.open(path, "wb") as f:
+        f.write(header + array.tobytes())
+
+
+def write_idx_folder(folder: Path, x_train, y_train, x_test, y_test) -> Path:
+    """Write a data set as the four IDX ``.gz`` files Fashion-MNIST ships as."""
+    folder = Path(folder)
+    folder.mkdir(parents=True, exist_ok=True)
+    for name, array in zip(IDX_FILES, (x_train, y_train, x_test, y_test), strict=True):
+        write_idx(folder / IDX_FILES[name], array)
+    return folder
+
+
+# --------------------------------------------------------------------------- tensorflow-datasets
+
+
+def _tfds_data_dir() -> Path:
+    return Path(os.environ.get("TFDS_DATA_DIR", Path.home() / "tensorflow_datasets"))
+
+
+def tfds_prepared() -> bool:
+    """True when tensorflow-datasets has ``fashion_mnist`` on disk (checked without importing it)."""
+    base = _tfds_data_dir() / "fashion_mnist"
+    return any(base.glob("*/dataset_info.json"))
+
+
+def _online(timeout: float = 2.0) -> bool:
+    try:
+        with socket.create_connection(_TFDS_DOWNLOAD_HOST, timeout=timeout):
+            return True
+    except OSError:
+        return False
+
+
+def load_tfds(download: bool) -> Dataset:
+    """Load ``fashion_mnist`` through tensorflow-datasets (downloading only if ``download``)."""
+    import tensorflow_datasets as tfds
+
+    splits = tfds.as_numpy(
+        tfds.load("fashion_mnist", batch_size=-1, as_supervised=True, download=download,
+                  data_dir=str(_tfds_data_dir()))
+    )
+    (x_train, y_train), (x_test, y_test) = splits["train"], splits["test"]
+    how = "downloaded by" if download else "prepared by"
+    return Dataset(
+        x_train=x_train.reshape(-1, 28, 28).astype(np.uint8),
+        y_train=y_train.astype(np.uint8),
+        x_test=x_test.reshape(-1, 28, 28).astype(np.uint8),
+        y_test=y_test.astype(np.uint8),
+        source=f"tensorflow-datasets ({how} tensorflow-datasets in {_tfds_data_dir()})",
+    )
+
+
+# --------------------------------------------------------------------------- choosing a source
+
+
+def _has_idx_files(folder: Path) -> bool:
+    return all((folder / f).exists() or (folder / f.removesuffix(".gz")).exists() for f in IDX_FILES.values())
+
+
+def _load_uncached(env_dir: str | None) -> Dataset:
+    if env_dir:
+        folder = Path(env_dir)
+        if not folder.is_dir():
+            raise DataError(f"FMNIST_DATA_DIR={env_dir} is not a folder")
+        return load_idx_folder(folder, source=f"FMNIST_DATA_DIR ({folder})")
+    if tfds_prepared():
+        return load_tfds(download=False)
+    if _has_idx_files(DEBIAN_DIR):
+        return load_idx_folder(DEBIAN_DIR, source=f"Debian package dataset-fashion-mnist ({DEBIAN_DIR})")
+    if _online():
+        try:
+            return load_tfds(download=True)
+        except ImportError:
+            pass
+    raise DataError(NO_DATA_MESSAGE)
+
+
+_memory: dict[str, Dataset] = {}
+_memory_lock = threading.Lock()
+
+
+def load_fashion_mnist() -> Dataset:
+    """Load Fashion-MNIST from the first available source; later calls in this process are free."""
+    env_dir = os.environ.get(DATA_DIR_ENV) or None
+    memo_key = env_dir or ""
+    with _memory_lock:
+        if memo_key not in _memory:
+            _memory[memo_key] = _load_uncached(env_dir)
+        return _memory[memo_key]
+
+
+def forget_loaded_data() -> None:
+    """Drop the in-memory copy (tests use this to reload changed files)."""
+    with _memory_lock:
+        _memory.clear()

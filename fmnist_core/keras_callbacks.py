@@ -1,0 +1,42 @@
+"""Keras callbacks used by training (imported only once TensorFlow is needed)."""
+
+from __future__ import annotations
+
+import keras
+
+
+class ListenerBridge(keras.callbacks.Callback):
+    """Forwards Keras callback events to a TrainingListener and cancels when it asks."""
+
+    def __init__(self, listener, steps: int, cancelled: type[Exception]) -> None:
+        super().__init__()
+        self.listener, self.steps, self.cancelled, self.epoch = listener, steps, cancelled, 1
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.epoch = epoch + 1
+        self._check()
+
+    def on_train_batch_end(self, batch, logs=None):
+        fraction = min(1.0, (batch + 1) / self.steps)
+        self.listener.on_progress(self.epoch, fraction, {k: float(v) for k, v in (logs or {}).items()})
+        self._check()
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.listener.on_epoch_end(epoch + 1, {k: float(v) for k, v in (logs or {}).items()})
+        self._check()
+
+    def _check(self):
+        if self.listener.should_stop():
+            raise self.cancelled("training was stopped")
+
+
+class StopAtAccuracy(keras.callbacks.Callback):
+    """Stop training once an epoch's training accuracy reaches ``target``."""
+
+    def __init__(self, target: float) -> None:
+        super().__init__()
+        self.target = target
+
+    def on_epoch_end(self, epoch, logs=None):
+        if (logs or {}).get("accuracy", 0.0) >= self.target:
+            self.model.stop_training = True

@@ -1,0 +1,51 @@
+"""A text progress bar for the command line (a TrainingListener writing to stderr)."""
+
+from __future__ import annotations
+
+import sys
+from typing import TextIO
+
+from .config import RunConfig
+from .training import TrainingListener
+
+
+def format_metrics(epoch: int, epochs: int, metrics: dict[str, float]) -> str:
+    """'epoch 3/10 · loss 0.41 · acc 0.85 · val acc 0.86', for whatever metrics are present."""
+    parts = [f"epoch {epoch}/{epochs}"]
+    names = {"loss": "loss", "accuracy": "acc", "val_loss": "val loss", "val_accuracy": "val acc"}
+    for key, label in names.items():
+        if key in metrics:
+            parts.append(f"{label} {metrics[key]:.2f}" if "acc" in key else f"{label} {metrics[key]:.3f}")
+    return " · ".join(parts)
+
+
+class TextProgress(TrainingListener):
+    """Draws ``[#####.....] epoch 3/10 · loss 0.41`` on one line of a terminal, or one line per epoch otherwise."""
+
+    def __init__(self, stream: TextIO = sys.stderr, prefix: str = "", width: int = 30) -> None:
+        self.stream, self.prefix, self.width = stream, prefix, width
+        self.epochs = 1
+        self.tty = hasattr(stream, "isatty") and stream.isatty()
+
+    def on_run_start(self, config: RunConfig, steps_per_epoch: int) -> None:
+        self.epochs = config.epochs
+        self._write(f"{self.prefix}training {config.describe()}", final=True)
+
+    def on_progress(self, epoch: int, fraction: float, logs: dict[str, float]) -> None:
+        if self.tty:
+            done = (epoch - 1 + fraction) / self.epochs
+            filled = int(done * self.width)
+            bar = "#" * filled + "." * (self.width - filled)
+            self._write(f"{self.prefix}[{bar}] {format_metrics(epoch, self.epochs, logs)}")
+
+    def on_epoch_end(self, epoch: int, metrics: dict[str, float]) -> None:
+        self._write(f"{self.prefix}{format_metrics(epoch, self.epochs, metrics)}", final=not self.tty)
+        if self.tty and epoch == self.epochs:
+            self.stream.write("\n")
+
+    def _write(self, text: str, final: bool = False) -> None:
+        if self.tty:
+            self.stream.write("\r\033[K" + text + ("\n" if final else ""))
+        else:
+            self.stream.write(text + "\n")
+        self.stream.flush()

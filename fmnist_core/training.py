@@ -1,0 +1,114 @@
+"""Training a RunConfig, with progress reported through a small listener interface."""
+
+from __future__ import annotations
+
+import math
+import threading
+import time
+from datetime import UTC, datetime
+
+import numpy as np
+
+from .config import RunConfig
+from .data import Dataset, load_fashion_mnist
+from .model import build_model, preprocess
+from .results import HISTORY_KEYS, RunResult
+
+# Keras seeds are process-wide, so runs in one process take turns to stay reproducible.
+_TRAINING_LOCK = threading.Lock()
+
+
+class TrainingCancelled(Exception):
+    """Raised out of ``train`` when the listener asked to stop; nothing is returned or stored."""
+
+
+class TrainingListener:
+    """Receives progress from ``train``. Override what you need; every method is optional.
+
+    Epochs are numbered from 1. ``should_stop`` is polled several times per epoch.
+    """
+
+    def on_run_start(self, config: RunConfig, steps_per_epoch: int) -> None:
+        """Training is about to begin (the model is built)."""
+
+    def on_progress(self, epoch: int, fraction: float, logs: dict[str, float]) -> None:
+        """Inside an epoch: ``fraction`` of it (0-1] done, with the running loss and accuracy."""
+
+    def on_epoch_end(self, epoch: int, metrics: dict[str, float]) -> None:
+        """An epoch finished with its loss, accuracy, val_loss and val_accuracy."""
+
+    def should_stop(self) -> bool:
+        """Return True to cancel the run cleanly."""
+        return False
+
+
+def steps_per_execution(steps_per_epoch: int) -> int:
+    """Steps per compiled call: up to 100, but at least ~15 progress updates per epoch."""
+    return max(1, min(100, steps_per_epoch // 15))
+
+
+def train(config: RunConfig, data: Dataset | None = None, listener: TrainingListener | None = None) -> RunResult:
+    """Train the network ``config`` describes on ``data`` (default: Fashion-MNIST) and evaluate it on the test set.
+
+    Raises TrainingCancelled if ``listener.should_stop()`` returns True.
+    """
+    import keras
+
+    from .keras_callbacks import ListenerBridge, StopAtAccuracy
+
+    data = data or load_fashion_mnist()
+    listener = listener or TrainingListener()
+    x_train, y_train = preprocess(data.x_train, config), data.y_train.astype(np.int32)
+    x_test, y_test = preprocess(data.x_test, config), data.y_test.astype(np.int32)
+    n_fit = len(x_train) - int(len(x_train) * config.validation_split)
+    steps = max(1, math.ceil(n_fit / config.batch_size))
+
+    with _TRAINING_LOCK:
+        keras.utils.set_random_seed(config.seed)
+        model = build_model(config)
+        model.steps_per_execution = steps_per_execution(steps)
+        listener.on_run_start(config, steps)
+        callbacks: list[keras.callbacks.Callback] = [ListenerBridge(listener, steps, TrainingCancelled)]
+        if config.target_accuracy:
+            callbacks.append(StopAtAccuracy(config.target_accuracy))
+        if config.patience:
+            callbacks.append(
+                keras.callbacks.EarlyStopping(monitor="val_loss", patience=config.patience, restore_best_weights=True)
+            )
+        start = time.perf_counter()
+        fit = model.fit(
+            x_train,
+            y_train,
+            epochs=config.epochs,
+            batch_size=config.batch_size,
+            validation_split=config.validation_split,
+            validation_batch_size=1000,
+            shuffle=True,
+            callbacks=callbacks,
+            verbose=0,
+        )
+        train_seconds = time.perf_counter() - start
+        probabilities = np.asarray(model.predict(x_test, batch_size=1000, verbose=0), dtype=np.float32)
+
+    history = {k: [float(v) for v in fit.history.get(k, [])] for k in HISTORY_KEYS if k in fit.history}
+    epochs_run = len(history.get("loss", []))
+    return RunResult(
+        config=config,
+        history=history,
+        test_loss=cross_entropy(probabilities, y_test),
+        test_accuracy=float(np.mean(probabilities.argmax(axis=1) == y_test)) if len(y_test) else float("nan"),
+        train_seconds=round(train_seconds, 3),
+        trained_at=datetime.now(UTC).isoformat(timespec="seconds"),
+        data_source=data.source,
+        test_probabilities=probabilities,
+        stopped_early_at=epochs_run if epochs_run < config.epochs else None,
+        _model=model,
+    )
+
+
+def cross_entropy(probabilities: np.ndarray, labels: np.ndarray) -> float:
+    """Mean sparse categorical cross-entropy, clipped as Keras clips it."""
+    if len(labels) == 0:
+        return float("nan")
+    p = np.clip(probabilities[np.arange(len(labels)), labels], 1e-7, 1 - 1e-7)
+    return float(-np.mean(np.log(p)))

@@ -1,0 +1,59 @@
+"""Shared fixtures: small synthetic Fashion-MNIST data sets on disk, and a private run cache."""
+
+from __future__ import annotations
+
+import os
+
+os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+
+from pathlib import Path  # noqa: E402
+
+import numpy as np  # noqa: E402
+import pytest  # noqa: E402
+
+from fmnist_core import data as data_module  # noqa: E402
+from fmnist_core.config import RunConfig  # noqa: E402
+
+
+def synthetic_images(labels: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Images whose class decides which horizontal band is bright (learnable in a few epochs), plus noise."""
+    images = rng.integers(0, 60, size=(len(labels), 28, 28)).astype(np.uint8)
+    for i, label in enumerate(labels):
+        top = 2 + 2 * int(label)
+        images[i, top : top + 4, 4:24] = rng.integers(180, 255, size=(4, 20))
+    return images
+
+
+def make_synthetic(n_train: int = 400, n_test: int = 100, seed: int = 0):
+    """(x_train, y_train, x_test, y_test) with balanced labels."""
+    rng = np.random.default_rng(seed)
+    y_train = (np.arange(n_train) % 10).astype(np.uint8)
+    y_test = (np.arange(n_test) % 10).astype(np.uint8)
+    rng.shuffle(y_train)
+    return synthetic_images(y_train, rng), y_train, synthetic_images(y_test, rng), y_test
+
+
+@pytest.fixture(scope="session")
+def synthetic_dir(tmp_path_factory) -> Path:
+    """A folder with the four IDX .gz files of a small synthetic data set."""
+    folder = tmp_path_factory.mktemp("fmnist-synthetic")
+    return data_module.write_idx_folder(folder, *make_synthetic())
+
+
+@pytest.fixture
+def synthetic_env(synthetic_dir, tmp_path, monkeypatch) -> Path:
+    """Point the loader at the synthetic data and the run cache at a fresh folder."""
+    monkeypatch.setenv("FMNIST_DATA_DIR", str(synthetic_dir))
+    monkeypatch.setenv("FMNIST_CACHE_DIR", str(tmp_path / "cache"))
+    data_module.forget_loaded_data()
+    yield tmp_path / "cache"
+    data_module.forget_loaded_data()
+
+
+@pytest.fixture
+def synthetic_data(synthetic_dir):
+    """The synthetic data set, loaded."""
+    return data_module.load_idx_folder(synthetic_dir, source="synthetic test data")
+
+
+TINY = RunConfig(epochs=3, hidden_units=16, batch_size=32, validation_split=0.2)

@@ -1,0 +1,110 @@
+import json
+import threading
+
+import pytest
+
+from fmnist_core import cache as cache_module
+from fmnist_core.cache import CacheWarning, RunCache
+from fmnist_core.training import TrainingCancelled, TrainingListener
+
+from .conftest import TINY
+
+
+@pytest.fixture
+def counted_training(monkeypatch):
+    """Count calls to train() as the cache sees it."""
+    calls = []
+    real = cache_module.train
+
+    def counting(*args, **kwargs):
+        calls.append(args[0])
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(cache_module, "train", counting)
+    return calls
+
+
+def test_hit_returns_stored_run_without_training(tmp_path, synthetic_data, counted_training):
+    cache = RunCache(tmp_path)
+    first = cache.get_or_train(TINY, synthetic_data)
+    assert not first.from_cache and len(counted_training) == 1
+    again = RunCache(tmp_path).get_or_train(TINY, synthetic_data)  # a new cache object, as after a restart
+    assert again.from_cache and len(counted_training) == 1
+    assert again.history == first.history and again.test_accuracy == first.test_accuracy
+    assert again.predict(synthetic_data.x_test[:5]).argmax(1).tolist() == \
+        first.test_probabilities[:5].argmax(1).tolist()
+    assert [r.key for r in cache.list()] == [TINY.key]
+
+
+def test_damaged_entry_is_discarded_and_retrained(tmp_path, synthetic_data, counted_training):
+    cache = RunCache(tmp_path)
+    cache.get_or_train(TINY, synthetic_data)
+    (cache.entry_dir(TINY) / "run.json").write_text("{ not json")
+    with pytest.warns(CacheWarning, match="discarding damaged cache entry"):
+        result = cache.get_or_train(TINY, synthetic_data)
+    assert not result.from_cache and len(counted_training) == 2
+    assert cache.get(TINY) is not None
+
+
+def test_truncated_model_is_detected(tmp_path, synthetic_data):
+    cache = RunCache(tmp_path)
+    cache.get_or_train(TINY, synthetic_data)
+    model = cache.entry_dir(TINY) / "model.keras"
+    model.write_bytes(model.read_bytes()[:100])
+    with pytest.warns(CacheWarning):
+        assert cache.get(TINY) is None
+    assert not cache.entry_dir(TINY).exists()
+
+
+def test_entry_with_wrong_config_is_rejected(tmp_path, synthetic_data):
+    cache = RunCache(tmp_path)
+    cache.get_or_train(TINY, synthetic_data)
+    meta_path = cache.entry_dir(TINY) / "run.json"
+    meta = json.loads(meta_path.read_text())
+    meta["config"]["epochs"] = 99
+    meta_path.write_text(json.dumps(meta))
+    with pytest.warns(CacheWarning, match="does not match"):
+        assert cache.get(TINY) is None
+
+
+def test_leftover_temp_folder_is_not_an_entry(tmp_path, synthetic_data):
+    cache = RunCache(tmp_path)
+    (cache.runs_dir / f".tmp-{TINY.key}-crashed").mkdir(parents=True)
+    assert cache.get(TINY) is None and cache.list() == []
+
+
+def test_two_threads_train_once(tmp_path, synthetic_data, counted_training):
+    cache = RunCache(tmp_path)
+    results = []
+    threads = [threading.Thread(target=lambda: results.append(cache.get_or_train(TINY, synthetic_data)))
+               for _ in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(counted_training) == 1
+    assert sorted(r.from_cache for r in results) == [False, True]
+
+
+def test_cancelled_run_is_not_stored(tmp_path, synthetic_data):
+    class StopNow(TrainingListener):
+        def should_stop(self):
+            return True
+
+    cache = RunCache(tmp_path)
+    with pytest.raises(TrainingCancelled):
+        cache.get_or_train(TINY, synthetic_data, StopNow())
+    assert cache.get(TINY) is None and cache.list() == []
+
+
+def test_clear(tmp_path, synthetic_data):
+    cache = RunCache(tmp_path)
+    cache.get_or_train(TINY, synthetic_data)
+    cache.get_or_train(TINY.with_(epochs=1), synthetic_data)
+    assert len(cache.list()) == 2
+    assert cache.clear() == 2 and cache.list() == []
+
+
+def test_default_dir_follows_env(monkeypatch, tmp_path):
+    monkeypatch.setenv("FMNIST_CACHE_DIR", str(tmp_path / "c"))
+    assert RunCache().root == tmp_path / "c"

@@ -1,0 +1,59 @@
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def run_cli(*args: str, env_extra: dict[str, str] | None = None) -> subprocess.CompletedProcess:
+    env = os.environ | {"PYTHONPATH": str(ROOT), "TF_CPP_MIN_LOG_LEVEL": "3"} | (env_extra or {})
+    return subprocess.run([sys.executable, "-m", "fmnist_core", *args], capture_output=True, text=True, env=env,
+                          cwd=ROOT, timeout=300)
+
+
+def test_help_everywhere():
+    for args in ([], ["train"], ["bench"], ["cache"]):
+        out = run_cli(*args, "--help")
+        assert out.returncode == 0 and "usage:" in out.stdout
+
+
+@pytest.mark.parametrize("args,reason", [
+    (["train", "--epochs", "0"], "epochs must be from 1 to 100"),
+    (["train", "--hidden-units", "lots"], "invalid int value"),
+    (["train", "--dropout", "1.5"], "dropout must be from 0 to below 1"),
+    (["frobnicate"], "invalid choice"),
+])
+def test_bad_arguments_exit_2_with_reason(args, reason):
+    out = run_cli(*args)
+    assert out.returncode == 2
+    assert reason in out.stderr.strip().splitlines()[-1]
+
+
+def test_train_json_then_cache_hit(synthetic_dir, tmp_path):
+    env = {"FMNIST_DATA_DIR": str(synthetic_dir), "FMNIST_CACHE_DIR": str(tmp_path)}
+    args = ["train", "--epochs", "2", "--hidden-units", "8", "--json"]
+    first = run_cli(*args, env_extra=env)
+    assert first.returncode == 0, first.stderr
+    result = json.loads(first.stdout)
+    assert set(result) >= {"key", "config", "test_accuracy", "history", "train_seconds", "from_cache"}
+    assert result["from_cache"] is False and result["config"]["hidden_units"] == 8
+    assert len(result["history"]["loss"]) == 2
+    assert "epoch 2/2" in first.stderr
+    second = json.loads(run_cli(*args, env_extra=env).stdout)
+    assert second["from_cache"] is True and second["key"] == result["key"]
+    listing = json.loads(run_cli("cache", "list", "--json", env_extra=env).stdout)
+    assert [r["key"] for r in listing] == [result["key"]]
+    assert run_cli("cache", "clear", env_extra=env).returncode == 0
+    assert json.loads(run_cli("cache", "list", "--json", env_extra=env).stdout) == []
+
+
+def test_missing_data_is_one_clear_line(tmp_path):
+    env = {"FMNIST_DATA_DIR": str(tmp_path / "missing"), "FMNIST_CACHE_DIR": str(tmp_path)}
+    out = run_cli("train", "--epochs", "1", env_extra=env)
+    assert out.returncode == 1
+    assert out.stderr.strip().splitlines()[-1].startswith("error: FMNIST_DATA_DIR=")
+    assert "Traceback" not in out.stderr

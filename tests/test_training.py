@@ -1,0 +1,70 @@
+import numpy as np
+import pytest
+
+from fmnist_core.config import RunConfig
+from fmnist_core.training import TrainingCancelled, TrainingListener, cross_entropy, train
+
+from .conftest import TINY
+
+
+class Recorder(TrainingListener):
+    def __init__(self, stop_after_progress: int | None = None):
+        self.starts, self.progress, self.epochs = [], [], []
+        self.stop_after_progress = stop_after_progress
+
+    def on_run_start(self, config, steps_per_epoch):
+        self.starts.append((config, steps_per_epoch))
+
+    def on_progress(self, epoch, fraction, logs):
+        self.progress.append((epoch, fraction))
+
+    def on_epoch_end(self, epoch, metrics):
+        self.epochs.append((epoch, metrics))
+
+    def should_stop(self):
+        return self.stop_after_progress is not None and len(self.progress) >= self.stop_after_progress
+
+
+def test_training_lowers_loss_and_reports_progress(synthetic_data):
+    rec = Recorder()
+    result = train(TINY, synthetic_data, rec)
+    assert result.history["loss"][-1] < result.history["loss"][0]
+    assert set(result.history) == {"loss", "accuracy", "val_loss", "val_accuracy"}
+    assert len(result.history["loss"]) == 3
+    assert result.test_accuracy > 0.5  # the bands are easy; chance is 0.1
+    assert rec.starts == [(TINY, 10)]  # 320 training images / batch 32
+    assert [e for e, _ in rec.epochs] == [1, 2, 3]
+    assert set(rec.epochs[0][1]) >= {"loss", "accuracy", "val_loss", "val_accuracy"}
+    within_first = [f for e, f in rec.progress if e == 1]
+    assert len(within_first) >= 5 and within_first[-1] == 1.0  # several updates inside the epoch
+    assert result.test_probabilities.shape == (100, 10)
+    np.testing.assert_allclose(result.test_probabilities.sum(axis=1), 1.0, atol=1e-4)
+    assert result.test_loss == pytest.approx(cross_entropy(result.test_probabilities, synthetic_data.y_test))
+    assert result.predict(synthetic_data.x_test[:3]).shape == (3, 10)
+
+
+def test_same_seed_same_history(synthetic_data):
+    a = train(TINY, synthetic_data)
+    b = train(TINY, synthetic_data)
+    assert a.history == b.history
+    c = train(TINY.with_(seed=1), synthetic_data)
+    assert c.history != a.history
+
+
+def test_cancel_from_listener(synthetic_data):
+    rec = Recorder(stop_after_progress=3)
+    with pytest.raises(TrainingCancelled):
+        train(TINY.with_(epochs=5), synthetic_data, rec)
+    assert len(rec.epochs) < 5
+
+
+def test_stop_at_target_accuracy(synthetic_data):
+    result = train(TINY.with_(epochs=20, target_accuracy=0.5), synthetic_data)
+    assert result.epochs_run < 20 and result.stopped_early_at == result.epochs_run
+    assert result.history["accuracy"][-1] >= 0.5
+    assert all(a < 0.5 for a in result.history["accuracy"][:-1])
+
+
+def test_raw_pixels_train_too(synthetic_data):
+    result = train(RunConfig(epochs=1, hidden_units=8, normalize=False), synthetic_data)
+    assert np.isfinite(result.history["loss"][0])
