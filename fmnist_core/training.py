@@ -11,7 +11,7 @@ import numpy as np
 
 from .config import RunConfig
 from .data import Dataset, load_fashion_mnist
-from .model import build_model, preprocess
+from .model import build_model
 from .results import HISTORY_KEYS, RunResult
 
 # Keras seeds are process-wide, so runs in one process take turns to stay reproducible.
@@ -42,11 +42,6 @@ class TrainingListener:
         return False
 
 
-def steps_per_execution(steps_per_epoch: int) -> int:
-    """Steps per compiled call: up to 100, but at least ~15 progress updates per epoch."""
-    return max(1, min(100, steps_per_epoch // 15))
-
-
 def train(config: RunConfig, data: Dataset | None = None, listener: TrainingListener | None = None) -> RunResult:
     """Train the network ``config`` describes on ``data`` (default: Fashion-MNIST) and evaluate it on the test set.
 
@@ -54,19 +49,20 @@ def train(config: RunConfig, data: Dataset | None = None, listener: TrainingList
     """
     import keras
 
+    from .fast_fit import FastFitter
     from .keras_callbacks import ListenerBridge, StopAtAccuracy
 
     data = data or load_fashion_mnist()
     listener = listener or TrainingListener()
-    x_train, y_train = preprocess(data.x_train, config), data.y_train.astype(np.int32)
-    x_test, y_test = preprocess(data.x_test, config), data.y_test.astype(np.int32)
+    x_train, y_train = np.asarray(data.x_train, np.uint8), np.asarray(data.y_train, np.int32)
+    y_test = np.asarray(data.y_test, np.int32)
     n_fit = len(x_train) - int(len(x_train) * config.validation_split)
     steps = max(1, math.ceil(n_fit / config.batch_size))
 
     with _TRAINING_LOCK:
         keras.utils.set_random_seed(config.seed)
         model = build_model(config)
-        model.steps_per_execution = steps_per_execution(steps)
+        fitter = FastFitter(model, divisor=255.0 if config.normalize else 1.0)
         listener.on_run_start(config, steps)
         callbacks: list[keras.callbacks.Callback] = [ListenerBridge(listener, steps, TrainingCancelled)]
         if config.target_accuracy:
@@ -76,21 +72,19 @@ def train(config: RunConfig, data: Dataset | None = None, listener: TrainingList
                 keras.callbacks.EarlyStopping(monitor="val_loss", patience=config.patience, restore_best_weights=True)
             )
         start = time.perf_counter()
-        fit = model.fit(
+        fit_history = fitter.fit(
             x_train,
             y_train,
             epochs=config.epochs,
             batch_size=config.batch_size,
             validation_split=config.validation_split,
-            validation_batch_size=1000,
-            shuffle=True,
+            seed=config.seed,
             callbacks=callbacks,
-            verbose=0,
         )
         train_seconds = time.perf_counter() - start
-        probabilities = np.asarray(model.predict(x_test, batch_size=1000, verbose=0), dtype=np.float32)
+        probabilities = fitter.predict(np.asarray(data.x_test, np.uint8))
 
-    history = {k: [float(v) for v in fit.history.get(k, [])] for k in HISTORY_KEYS if k in fit.history}
+    history = {k: fit_history[k] for k in HISTORY_KEYS if k in fit_history}
     epochs_run = len(history.get("loss", []))
     return RunResult(
         config=config,
