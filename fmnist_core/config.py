@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass, fields, replace
 from typing import Any
 
@@ -123,3 +124,45 @@ def _check_float(config: RunConfig, name: str, low: float, high_exclusive: float
         raise ConfigError(f"{name} must be a number from {low:g} to below {high_exclusive:g}, got {value!r}")
     if not low <= value < high_exclusive:
         raise ConfigError(f"{name} must be from {low:g} to below {high_exclusive:g}, got {value:g}")
+
+
+# --------------------------------------------------------------------------- URL query parameters
+
+QUERY_FIELDS = {  # short URL name -> (field, parser)
+    "epochs": ("epochs", int),
+    "units": ("hidden_units", int),
+    "extra": ("extra_layers", int),
+    "normalize": ("normalize", lambda v: {"1": True, "true": True, "0": False, "false": False}[v.lower()]),
+    "dropout": ("dropout", float),
+    "batch": ("batch_size", int),
+    "val": ("validation_split", float),
+    "lr": ("learning_rate", float),
+    "seed": ("seed", int),
+}
+
+
+def config_from_query(params: Mapping[str, str], base: RunConfig | None = None) -> tuple[RunConfig, list[str]]:
+    """Read a RunConfig from URL query parameters; bad values fall back to the default, each with a message."""
+    config, problems = base or RunConfig(), []
+    for name, (field_name, parse) in QUERY_FIELDS.items():
+        if name not in params:
+            continue
+        raw = str(params[name])
+        try:
+            config = config.with_(**{field_name: parse(raw)})
+        except (ValueError, KeyError, ConfigError) as exc:
+            reason = exc if isinstance(exc, ConfigError) else "not a valid value"
+            problems.append(f"The link's `{name}={raw}` is not usable ({reason}); using the default "
+                            f"{getattr(config, field_name)} instead.")
+    return config, problems
+
+
+def config_to_query(config: RunConfig) -> dict[str, str]:
+    """The URL query parameters that differ from the defaults."""
+    default, out = RunConfig(), {}
+    for name, (field_name, _) in QUERY_FIELDS.items():
+        value = getattr(config, field_name)
+        if value != getattr(default, field_name):
+            out[name] = ("1" if value else "0") if isinstance(value, bool) else f"{value:g}" if isinstance(
+                value, float) else str(value)
+    return out

@@ -1,0 +1,149 @@
+"""Plotly figures for the app: training curves, prediction bars and grid, confusion matrix.
+
+Pure functions from numbers to ``plotly.graph_objects.Figure``; no Streamlit here.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Mapping, Sequence
+
+import numpy as np
+import plotly.graph_objects as go
+from plotly.subplots import make_subplots
+
+from .data import CLASS_NAMES
+from .evaluation import describe_prediction
+
+BLUE, RED, GREY = "#1a56db", "#d62728", "#777777"  # true class / wrong prediction / other classes
+PALETTE = ("#1a56db", "#e8590c", "#2b8a3e", "#ae3ec9", "#c92a2a", "#0b7285", "#5c940d", "#862e9c")
+_BINARY = [[0.0, "white"], [1.0, "black"]]  # matplotlib's "binary": 0 white, 255 black
+METRIC_TITLES = {"loss": "Loss (cross-entropy)", "accuracy": "Accuracy"}
+
+
+def training_curves(history: Mapping[str, Sequence[float]], title: str | None = None) -> go.Figure:
+    """Loss and accuracy per epoch, training (solid) vs validation (dashed), side by side."""
+    fig = make_subplots(rows=1, cols=2, subplot_titles=(METRIC_TITLES["loss"], METRIC_TITLES["accuracy"]))
+    for col, metric in enumerate(("loss", "accuracy"), start=1):
+        for split, prefix, dash, color in (("training", "", "solid", BLUE), ("validation", "val_", "dash", PALETTE[1])):
+            values = list(history.get(prefix + metric, []))
+            if not values:
+                continue
+            fig.add_trace(
+                go.Scatter(
+                    x=list(range(1, len(values) + 1)), y=values, mode="lines+markers", name=split,
+                    line={"dash": dash, "color": color}, legendgroup=split, showlegend=col == 1,
+                    hovertemplate=f"{split} {metric}<br>epoch %{{x}}: %{{y:.4f}}<extra></extra>",
+                ),
+                row=1, col=col,
+            )
+        fig.update_xaxes(title_text="epoch", row=1, col=col, dtick=_epoch_tick(history))
+    fig.update_layout(title=title, height=340, margin={"t": 60, "b": 40}, hovermode="x unified",
+                      legend={"orientation": "h", "y": -0.25})
+    return fig
+
+
+def comparison_figure(
+    runs: Mapping[str, Mapping[str, Sequence[float]]], metric: str = "val_accuracy", title: str | None = None
+) -> go.Figure:
+    """One line per run for ``metric`` (e.g. 'val_loss', 'accuracy') per epoch."""
+    fig = go.Figure()
+    for i, (label, history) in enumerate(runs.items()):
+        values = list(history.get(metric, []))
+        fig.add_trace(go.Scatter(
+            x=list(range(1, len(values) + 1)), y=values, mode="lines+markers", name=label,
+            line={"color": PALETTE[i % len(PALETTE)]},
+            hovertemplate=f"{label}<br>epoch %{{x}}: %{{y:.4f}}<extra></extra>",
+        ))
+    split = "validation" if metric.startswith("val_") else "training"
+    base = metric.removeprefix("val_")
+    fig.update_layout(title=title or f"{split} {base} per epoch", xaxis_title="epoch", yaxis_title=f"{split} {base}",
+                      height=380, hovermode="x unified", margin={"t": 60})
+    return fig
+
+
+def prediction_bars(probabilities: np.ndarray, true: int | None = None, height: int = 260) -> go.Figure:
+    """Ten grey bars; the predicted class red, then the true class blue (a right answer shows one blue bar)."""
+    colors = _bar_colors(probabilities, true)
+    fig = go.Figure(go.Bar(
+        x=list(CLASS_NAMES), y=[float(p) for p in probabilities], marker_color=colors,
+        hovertemplate="%{x}: %{y:.1%}<extra></extra>",
+    ))
+    fig.update_layout(yaxis={"range": [0, 1], "tickformat": ".0%", "title": "probability"}, height=height,
+                      margin={"t": 20, "b": 20, "l": 40, "r": 10})
+    return fig
+
+
+def _bar_colors(probabilities: np.ndarray, true: int | None) -> list[str]:
+    colors = [GREY] * len(probabilities)
+    colors[int(np.argmax(probabilities))] = RED
+    if true is not None:
+        colors[int(true)] = BLUE
+    return colors
+
+
+def prediction_grid(
+    images: np.ndarray, probabilities: np.ndarray, labels: np.ndarray, indices: Sequence[int] | None = None,
+    pairs_per_row: int = 3,
+) -> go.Figure:
+    """The tutorial's grid: each test image with 'Predicted 97% (True)' (blue right, red wrong) beside its bars."""
+    n = len(images)
+    rows = max(1, math.ceil(n / pairs_per_row))
+    titles = []
+    for i in range(rows * pairs_per_row):
+        if i < n:
+            pred = describe_prediction(probabilities[i], int(labels[i]))
+            color = BLUE if pred.correct else RED
+            titles += [f"<span style='color:{color}'>{pred.label}</span>", ""]
+        else:
+            titles += ["", ""]
+    fig = make_subplots(rows=rows, cols=2 * pairs_per_row, subplot_titles=titles, horizontal_spacing=0.02,
+                        vertical_spacing=0.12 / max(1, rows / 3), column_widths=[1, 1.3] * pairs_per_row)
+    for i in range(n):
+        row, col = i // pairs_per_row + 1, 2 * (i % pairs_per_row) + 1
+        name = f"test image #{indices[i]}" if indices is not None else f"image {i + 1}"
+        fig.add_trace(go.Heatmap(z=images[i], colorscale=_BINARY, zmin=0, zmax=255, showscale=False,
+                                 hovertemplate=name + "<br>pixel (%{y}, %{x}) = %{z}<extra></extra>"), row=row,
+                      col=col)
+        fig.update_yaxes(autorange="reversed", scaleanchor=f"x{_axis(row, col, pairs_per_row)}", row=row, col=col)
+        fig.add_trace(go.Bar(x=list(CLASS_NAMES), y=[float(p) for p in probabilities[i]],
+                             marker_color=_bar_colors(probabilities[i], int(labels[i])),
+                             hovertemplate="%{x}: %{y:.1%}<extra></extra>"), row=row, col=col + 1)
+        fig.update_yaxes(range=[0, 1], row=row, col=col + 1)
+    fig.update_xaxes(showticklabels=False)
+    fig.update_yaxes(showticklabels=False)
+    fig.update_annotations(font_size=12)
+    fig.update_layout(height=max(220, 190 * rows), showlegend=False, margin={"t": 30, "b": 10, "l": 10, "r": 10})
+    return fig
+
+
+def _axis(row: int, col: int, pairs_per_row: int) -> str:
+    index = (row - 1) * 2 * pairs_per_row + col
+    return "" if index == 1 else str(index)
+
+
+def image_figure(image: np.ndarray, title: str | None = None, height: int = 260) -> go.Figure:
+    """A 28x28 (or any) uint8 image as the tutorial draws it (binary colormap), pixel values on hover."""
+    fig = go.Figure(go.Heatmap(z=image, colorscale=_BINARY, zmin=0, zmax=255, showscale=False,
+                               hovertemplate="pixel (%{y}, %{x}) = %{z}<extra></extra>"))
+    fig.update_yaxes(autorange="reversed", scaleanchor="x", showticklabels=False)
+    fig.update_xaxes(showticklabels=False)
+    fig.update_layout(title=title, height=height, margin={"t": 30 if title else 5, "b": 5, "l": 5, "r": 5})
+    return fig
+
+
+def confusion_figure(matrix: np.ndarray) -> go.Figure:
+    """Counts with class names on both axes: rows true, columns predicted."""
+    names = list(CLASS_NAMES)
+    fig = go.Figure(go.Heatmap(
+        z=matrix, x=names, y=names, colorscale="Blues", texttemplate="%{z}", showscale=False,
+        hovertemplate="true %{y}<br>predicted %{x}<br>%{z} images<extra></extra>",
+    ))
+    fig.update_layout(xaxis_title="predicted class", yaxis_title="true class", height=480,
+                      yaxis={"autorange": "reversed"}, margin={"t": 20})
+    return fig
+
+
+def _epoch_tick(history: Mapping[str, Sequence[float]]) -> int | None:
+    epochs = len(history.get("loss", []))
+    return 1 if epochs <= 12 else None

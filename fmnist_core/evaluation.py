@@ -1,0 +1,88 @@
+"""Evaluation helpers: predictions, confusion matrix, per-class accuracy, picking examples to show."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from .data import CLASS_NAMES
+
+
+def confusion_matrix(y_true: np.ndarray, y_pred: np.ndarray, n_classes: int = 10) -> np.ndarray:
+    """Counts (n_classes, n_classes): row = true class, column = predicted class."""
+    matrix = np.zeros((n_classes, n_classes), dtype=np.int64)
+    np.add.at(matrix, (np.asarray(y_true, int), np.asarray(y_pred, int)), 1)
+    return matrix
+
+
+def per_class_accuracy(matrix: np.ndarray) -> np.ndarray:
+    """Share of each true class predicted correctly (NaN for a class with no examples)."""
+    totals = matrix.sum(axis=1)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return np.where(totals > 0, np.diag(matrix) / np.maximum(totals, 1), np.nan)
+
+
+def most_confused(matrix: np.ndarray, top: int = 3) -> list[tuple[int, int, int]]:
+    """The largest off-diagonal cells as (true, predicted, count), biggest first."""
+    off = matrix.copy()
+    np.fill_diagonal(off, 0)
+    order = np.argsort(off, axis=None)[::-1][:top]
+    return [(int(i // off.shape[1]), int(i % off.shape[1]), int(off.flat[i])) for i in order if off.flat[i] > 0]
+
+
+SELECTIONS = ("random", "mistakes", "class")
+
+
+def select_examples(
+    y_true: np.ndarray,
+    probabilities: np.ndarray,
+    n: int,
+    mode: str = "random",
+    class_index: int | None = None,
+    seed: int = 0,
+) -> np.ndarray:
+    """Indices of up to ``n`` test images: random, only mistakes, or only one true class (in random order)."""
+    if mode not in SELECTIONS:
+        raise ValueError(f"mode must be one of {SELECTIONS}, got {mode!r}")
+    candidates = np.arange(len(y_true))
+    if mode == "mistakes":
+        candidates = candidates[probabilities.argmax(axis=1) != y_true]
+    elif mode == "class":
+        if class_index is None or not 0 <= class_index < probabilities.shape[1]:
+            raise ValueError("choose a class (0-9) to show")
+        candidates = candidates[y_true == class_index]
+    rng = np.random.default_rng(seed)
+    return np.sort(rng.choice(candidates, size=min(n, len(candidates)), replace=False))
+
+
+@dataclass(frozen=True)
+class Prediction:
+    """One image's prediction, worded as the TensorFlow tutorial words it."""
+
+    predicted: int
+    true: int | None
+    confidence: float
+
+    @property
+    def correct(self) -> bool:
+        """True when the prediction matches the true class (or there is none)."""
+        return self.true is None or self.predicted == self.true
+
+    @property
+    def label(self) -> str:
+        """'Sneaker 97% (Sandal)' — predicted class, confidence, and the true class in brackets."""
+        text = f"{CLASS_NAMES[self.predicted]} {100 * self.confidence:2.0f}%"
+        return text if self.true is None else f"{text} ({CLASS_NAMES[self.true]})"
+
+
+def describe_prediction(probabilities: np.ndarray, true: int | None = None) -> Prediction:
+    """The Prediction of one probability vector."""
+    predicted = int(np.argmax(probabilities))
+    return Prediction(predicted, None if true is None else int(true), float(probabilities[predicted]))
+
+
+def top_k(probabilities: np.ndarray, k: int = 3) -> list[tuple[str, float]]:
+    """The k most likely classes as (name, probability), most likely first."""
+    order = np.argsort(probabilities)[::-1][:k]
+    return [(CLASS_NAMES[i], float(probabilities[i])) for i in order]

@@ -1,0 +1,95 @@
+"""AppTest tests of the Train page on synthetic data with a private cache."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from fmnist_core.cache import RunCache
+from fmnist_core.config import RunConfig
+
+APP = str(Path(__file__).resolve().parents[1] / "streamlit_app.py")
+TINY_QUERY = {"epochs": "2", "units": "16"}
+
+
+def open_app(query: dict[str, str] | None = None) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=120)
+    for name, value in (query or {}).items():
+        at.query_params[name] = value
+    return at.run()
+
+
+def texts(elements) -> list[str]:
+    return [e.value for e in elements]
+
+
+def test_defaults_render_without_training(synthetic_env):
+    at = open_app()
+    assert not at.exception
+    assert at.slider(key="epochs").value == 10
+    assert at.select_slider(key="units").value == 128
+    assert at.toggle(key="normalize").value is True
+    assert any("not been trained yet" in t for t in texts(at.info))
+    assert not at.get("plotly_chart")
+
+
+def test_train_shows_charts_metrics_grid_and_session_table(synthetic_env):
+    at = open_app(TINY_QUERY)
+    at.form_submit_button[0].click()
+    at.run()
+    assert not at.exception and not at.error
+    assert any(t.startswith("Trained just now") for t in texts(at.success))
+    metrics = {m.label: m.value for m in at.metric}
+    assert set(metrics) >= {"Test accuracy", "Test loss", "Epochs trained", "Parameters"}
+    assert metrics["Epochs trained"] == "2" and metrics["Parameters"] == f"{784 * 16 + 16 + 16 * 10 + 10:,}"
+    assert len(at.get("plotly_chart")) == 3  # curves, grid, confusion matrix
+    assert any("shown images are classified correctly" in c.value for c in at.caption)
+    assert len(at.dataframe) == 2  # per-class accuracy, session runs
+    assert RunCache(synthetic_env).get(RunConfig(epochs=2, hidden_units=16)) is not None
+
+    # a second run: the metrics show the change from the previous one
+    at.slider(key="epochs").set_value(3)
+    at.form_submit_button[0].click()
+    at.run()
+    assert at.query_params["epochs"] == ["3"] or at.query_params["epochs"] == "3"
+    accuracy = next(m for m in at.metric if m.label == "Test accuracy")
+    assert accuracy.delta is not None and "pts" in accuracy.delta
+
+
+def test_cached_run_appears_without_training(synthetic_env, monkeypatch):
+    config = RunConfig(epochs=2, hidden_units=16)
+    RunCache(synthetic_env).get_or_train(config)
+
+    from fmnist_core import cache as cache_module
+
+    def no_training(*args, **kwargs):
+        raise AssertionError("the page trained although the run is cached")
+
+    monkeypatch.setattr(cache_module, "train", no_training)
+    at = open_app(TINY_QUERY)
+    assert not at.exception
+    assert any(t.startswith("From the cache: trained") for t in texts(at.success))
+    assert len(at.get("plotly_chart")) == 3
+
+
+@pytest.mark.parametrize("query,field", [({"epochs": "lots"}, "epochs"), ({"units": "0"}, "units"),
+                                         ({"normalize": "maybe"}, "normalize")])
+def test_bad_url_value_falls_back_with_message(synthetic_env, query, field):
+    at = open_app(query)
+    assert not at.exception
+    assert any(f"`{field}=" in t and "using the default" in t for t in texts(at.warning))
+    assert at.slider(key="epochs").value == 10
+
+
+def test_missing_data_is_a_message_not_a_crash(monkeypatch, tmp_path):
+    from fmnist_core import data as data_module
+
+    monkeypatch.setenv("FMNIST_DATA_DIR", str(tmp_path / "nothing-here"))
+    monkeypatch.setenv("FMNIST_CACHE_DIR", str(tmp_path / "cache"))
+    data_module.forget_loaded_data()
+    at = open_app()
+    assert not at.exception
+    assert any("could not be loaded" in t for t in texts(at.error))
+    data_module.forget_loaded_data()

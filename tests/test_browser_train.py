@@ -1,0 +1,26 @@
+"""Real browser: train a tiny run on the Train page through headless Chromium."""
+
+import pytest
+
+from .browser import ARTIFACTS, browser_page, running_app
+
+pytestmark = pytest.mark.browser
+
+
+def test_train_tiny_run_in_browser(synthetic_dir, tmp_path):
+    env = {"FMNIST_DATA_DIR": str(synthetic_dir), "FMNIST_CACHE_DIR": str(tmp_path / "cache")}
+    with running_app(env) as url, browser_page(height=2600) as page:
+        page.goto(f"{url}/?epochs=3&units=16")
+        page.get_by_text("has not been trained yet").wait_for(timeout=30_000)
+        page.get_by_role("button", name="Train").click()
+        page.get_by_text("shown images are classified correctly").wait_for(timeout=120_000)
+        page.get_by_text("Test accuracy").first.wait_for(timeout=30_000)
+        page.wait_for_timeout(1000)  # let the charts finish drawing before the screenshot
+        assert page.get_by_text("Trained just now").count() == 1
+        assert page.locator(".js-plotly-plot").count() >= 3  # curves, grid, confusion matrix
+        assert page.locator('[data-testid="stException"]').count() == 0
+        ARTIFACTS.mkdir(exist_ok=True)
+        page.screenshot(path=str(ARTIFACTS / "train-page.png"))
+        # the configuration is in the URL: reopening the link shows the cached run
+        page.goto(page.url)
+        page.get_by_text("From the cache: trained").wait_for(timeout=30_000)
