@@ -8,6 +8,14 @@ navigation = st.navigation({
     "Learn": [
         st.Page("pages/train.py", title="Train", icon="🏋️", default=True),
     ],
+    "Experiments": [
+        st.Page("pages/experiment_epochs.py", title="More epochs?", icon="⏱️"),
+        st.Page("pages/experiment_units.py", title="More units?", icon="🔢"),
+        st.Page("pages/experiment_layers.py", title="More layers?", icon="🧱"),
+        st.Page("pages/experiment_normalisation.py", title="Normalise or not?", icon="⚖️"),
+        st.Page("pages/experiment_early_stopping.py", title="Stop early?", icon="🛑"),
+        st.Page("pages/mistakes.py", title="Common mistakes", icon="⚠️"),
+    ],
 })
 st.sidebar.caption("Fashion-MNIST Lab: a dense network learns to recognise clothing. "
                    "Every number here comes from a real run.")

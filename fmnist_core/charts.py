@@ -147,3 +147,19 @@ def confusion_figure(matrix: np.ndarray) -> go.Figure:
 def _epoch_tick(history: Mapping[str, Sequence[float]]) -> int | None:
     epochs = len(history.get("loss", []))
     return 1 if epochs <= 12 else None
+
+
+def sweep_bars(labels: Sequence[str], accuracies: Sequence[float], seconds: Sequence[float],
+               parameters: Sequence[int]) -> go.Figure:
+    """Test accuracy per run (bars) with training time and parameter count on hover and as text."""
+    fig = go.Figure(go.Bar(
+        x=list(labels), y=list(accuracies), marker_color=BLUE,
+        text=[f"{a:.2%}<br>{s:.0f} s" for a, s in zip(accuracies, seconds, strict=True)], textposition="outside",
+        customdata=np.column_stack([seconds, parameters]),
+        hovertemplate="%{x}<br>test accuracy %{y:.2%}<br>%{customdata[0]:.1f} s to train"
+                      "<br>%{customdata[1]:,} parameters<extra></extra>",
+    ))
+    low = max(0.0, min(accuracies) - 0.05) if len(accuracies) else 0.0
+    fig.update_layout(yaxis={"range": [low, 1.0], "tickformat": ".0%", "title": "test accuracy"}, height=320,
+                      margin={"t": 20})
+    return fig

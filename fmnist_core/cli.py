@@ -61,6 +61,11 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--epochs", type=int, default=10, help="epochs per measured run (default 10)")
     p.add_argument("--json", action="store_true", help="print the figures as JSON on stdout")
 
+    from .experiments import EXPERIMENTS
+
+    p = sub.add_parser("experiments", help="train every experiment page's default runs into the cache")
+    p.add_argument("--only", choices=sorted(EXPERIMENTS), help="just this experiment")
+
     p = sub.add_parser("cache", help="list or clear the run cache")
     p.add_argument("action", choices=["list", "clear"], help="list entries, or delete them all")
     p.add_argument("--json", action="store_true", help="JSON output (list)")
@@ -81,6 +86,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return run_benchmark(epochs=args.epochs, as_json=args.json)
         if args.command == "cache":
             return _cache(args)
+        if args.command == "experiments":
+            return _experiments(args)
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
@@ -126,4 +133,25 @@ def _cache(args: argparse.Namespace) -> int:
     print(f"{len(runs)} cached run(s) in {cache.root}")
     for r in runs:
         print(f"{r.key}  acc {r.test_accuracy:.4f}  {r.train_seconds:6.1f} s  {r.trained_at}  {r.config.describe()}")
+    return 0
+
+
+def _experiments(args: argparse.Namespace) -> int:
+    from .cache import RunCache
+    from .experiments import EXPERIMENTS, default_configs, run_sweep
+    from .progress import TextProgress
+
+    cache = RunCache()
+    names = [args.only] if args.only else list(EXPERIMENTS)
+    configs = list(dict.fromkeys(c for name in names for c in default_configs(EXPERIMENTS[name])))
+
+    class SweepProgress(TextProgress):
+        def on_sweep_run(self, index: int, total: int, config: RunConfig, cached: bool) -> None:
+            self.prefix = f"[{index + 1}/{total}] "
+            if cached:
+                self._write(f"{self.prefix}{config.describe()}: already cached", final=True)
+
+    results = run_sweep(configs, cache, listener=SweepProgress())
+    print(f"{len(results)} runs ready in {cache.root} ({sum(not r.from_cache for r in results)} trained now)",
+          file=sys.stderr)
     return 0

@@ -121,3 +121,34 @@ def test_images(data: Dataset, result: RunResult) -> tuple[np.ndarray, np.ndarra
 def run_label(config: RunConfig) -> str:
     """A short label for tables and legends."""
     return config.describe()
+
+
+def run_configs(configs: list[RunConfig], labels: list[str], key: str) -> list[RunResult] | None:
+    """Fetch or train each config in turn with a progress bar over the sweep; None if a run was stopped/failed.
+
+    The request is kept in session state, so a rerun in the middle (any widget) picks the sweep up again.
+    """
+    runner = get_runner()
+    st.session_state[f"{key}_pending"] = [c.key for c in configs]
+    overall = st.progress(0.0, text=f"comparison: 0 of {len(configs)} runs ready")
+    results: list[RunResult] = []
+    for i, (config, label) in enumerate(zip(configs, labels, strict=True)):
+        result = runner.cache.get(config)
+        if result is None:
+            snap = watch(runner.submit(config), label=f"run {i + 1}/{len(configs)}: {label} · ", stop_key=f"{key}_stop_{i}")
+            if not is_done(snap):
+                report_unfinished(snap)
+                st.session_state.pop(f"{key}_pending", None)
+                overall.empty()
+                return None
+            result = snap.result
+        results.append(result)
+        overall.progress((i + 1) / len(configs), text=f"comparison: {i + 1} of {len(configs)} runs ready")
+    st.session_state.pop(f"{key}_pending", None)
+    overall.empty()
+    return results
+
+
+def sweep_pending(key: str) -> bool:
+    """True if this session asked for a sweep that has not finished (e.g. a rerun interrupted it)."""
+    return bool(st.session_state.get(f"{key}_pending"))

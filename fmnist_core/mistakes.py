@@ -1,0 +1,132 @@
+"""Common mistakes, run for real through Keras: what breaks, and how.
+
+Each mistake builds the tutorial's network with one thing wrong and trains it with plain ``model.fit`` on
+a slice of the data. The outcome is whatever Keras really does: an error message, or curves.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+from .data import Dataset
+
+
+@dataclass(frozen=True)
+class Mistake:
+    """One wrong way to build or compile the network."""
+
+    name: str
+    title: str
+    code: str
+    explanation: str
+    build: Callable[[], object]
+
+
+@dataclass
+class MistakeOutcome:
+    """What happened: the error Keras raised, or the training history and test accuracy."""
+
+    name: str
+    error: str | None
+    history: dict[str, list[float]]
+    test_accuracy: float | None
+
+
+def _model(*layers, loss: str = "sparse_categorical_crossentropy"):
+    import keras
+
+    model = keras.Sequential([keras.Input(shape=(28, 28)), *layers])
+    model.compile(optimizer="adam", loss=loss, metrics=["accuracy"])
+    return model
+
+
+def _correct():
+    import keras
+
+    return _model(keras.layers.Flatten(), keras.layers.Dense(128, activation="relu"),
+                  keras.layers.Dense(10, activation="softmax"))
+
+
+def _no_flatten():
+    import keras
+
+    return _model(keras.layers.Dense(128, activation="relu"), keras.layers.Dense(10, activation="softmax"))
+
+
+def _five_outputs():
+    import keras
+
+    return _model(keras.layers.Flatten(), keras.layers.Dense(128, activation="relu"),
+                  keras.layers.Dense(5, activation="softmax"))
+
+
+def _categorical_loss():
+    import keras
+
+    return _model(keras.layers.Flatten(), keras.layers.Dense(128, activation="relu"),
+                  keras.layers.Dense(10, activation="softmax"), loss="categorical_crossentropy")
+
+
+def _no_softmax():
+    import keras
+
+    return _model(keras.layers.Flatten(), keras.layers.Dense(128, activation="relu"), keras.layers.Dense(10))
+
+
+MISTAKES: dict[str, Mistake] = {
+    m.name: m
+    for m in (
+        Mistake("correct", "The correct network (for comparison)",
+                "Flatten(), Dense(128, 'relu'), Dense(10, 'softmax')\nloss='sparse_categorical_crossentropy'",
+                "Flatten turns each 28x28 image into 784 numbers; softmax turns ten scores into probabilities; "
+                "the sparse loss takes the integer labels 0-9 as they are.", _correct),
+        Mistake("no_flatten", "Flatten layer missing",
+                "Dense(128, 'relu'), Dense(10, 'softmax')   # no Flatten()",
+                "Without Flatten, Dense works on each of the 28 image rows separately, so the network gives 28 "
+                "predictions per image instead of one.", _no_flatten),
+        Mistake("five_outputs", "Output layer with 5 units",
+                "Flatten(), Dense(128, 'relu'), Dense(5, 'softmax')",
+                "There are ten classes but only five outputs: labels 5-9 have no output to go to.", _five_outputs),
+        Mistake("categorical_loss", "categorical_crossentropy with integer labels",
+                "loss='categorical_crossentropy'   # labels are integers 0-9",
+                "categorical_crossentropy expects one-hot labels (ten numbers per image); the labels here are "
+                "single integers, which is what sparse_categorical_crossentropy is for.", _categorical_loss),
+        Mistake("no_softmax", "Softmax dropped from the last layer",
+                "Flatten(), Dense(128, 'relu'), Dense(10)   # no softmax, loss still expects probabilities",
+                "Without softmax the ten outputs are raw scores (any sign, any size), but the loss treats them "
+                "as probabilities, so its feedback to the network is wrong.", _no_softmax),
+    )
+}
+
+
+def run_mistake(name: str, data: Dataset, epochs: int = 3, n_train: int = 6000, seed: int = 0) -> MistakeOutcome:
+    """Build and train one mistake's network with plain ``model.fit``; report the error or the curves."""
+    import keras
+
+    mistake = MISTAKES[name]
+    keras.utils.set_random_seed(seed)
+    x = data.x_train[:n_train].astype(np.float32) / 255.0
+    y = data.y_train[:n_train].astype(np.int32)
+    x_test, y_test = data.x_test.astype(np.float32) / 255.0, data.y_test.astype(np.int32)
+    try:
+        model = mistake.build()
+        fit = model.fit(x, y, epochs=epochs, batch_size=32, validation_split=0.2, verbose=0)
+        probabilities = np.asarray(model.predict(x_test, batch_size=1000, verbose=0))
+        accuracy = float(np.mean(probabilities.reshape(len(y_test), -1).argmax(1) == y_test)) \
+            if probabilities.shape[-1] == 10 and probabilities.ndim == 2 else None
+    except Exception as exc:  # noqa: BLE001 - the error *is* the lesson
+        return MistakeOutcome(name, _short_error(exc), {}, None)
+    history = {k: [float(v) for v in vs] for k, vs in fit.history.items()}
+    return MistakeOutcome(name, None, history, accuracy)
+
+
+def _short_error(exc: BaseException, limit: int = 700) -> str:
+    text = f"{type(exc).__name__}: {exc}".strip()
+    noise = ("File ", "Traceback", "Detected at node", "[[", "Graph execution error")
+    lines = [line.split("  Label values:")[0] for line in text.splitlines()
+             if line.strip() and not line.lstrip().startswith(noise)]
+    text = f"{type(exc).__name__}: " + "\n".join(lines).removeprefix(f"{type(exc).__name__}: ").strip()
+    return text if len(text) <= limit else text[:limit].rstrip() + " …"

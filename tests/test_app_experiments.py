@@ -1,0 +1,91 @@
+"""AppTest tests of the experiment pages and the common-mistakes page on synthetic data."""
+
+from __future__ import annotations
+
+import pytest
+from streamlit.testing.v1 import AppTest
+
+from .test_app_train import APP, texts
+
+PAGES = {
+    "epochs": ("pages/experiment_epochs.py", "1, 2"),
+    "units": ("pages/experiment_units.py", "8, 16"),
+    "layers": ("pages/experiment_layers.py", "0, 1"),
+    "normalisation": ("pages/experiment_normalisation.py", None),
+}
+
+
+def open_page(path: str) -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=180)
+    at.run()
+    at.switch_page(path)
+    return at.run()
+
+
+def shrink(at: AppTest, name: str, values: str | None) -> None:
+    if values is not None:
+        at.text_input(key=f"{name}_values").set_value(values)
+    if name != "epochs":
+        at.slider(key=f"{name}_epochs").set_value(2)
+    if name != "units":
+        at.select_slider(key=f"{name}_units").set_value(16)
+
+
+@pytest.mark.parametrize("name", list(PAGES))
+def test_experiment_page_runs_and_concludes(synthetic_env, name, monkeypatch):
+    path, values = PAGES[name]
+    at = open_page(path)
+    assert not at.exception
+    assert any("not trained yet" in t for t in texts(at.info))
+    shrink(at, name, values)
+    at.form_submit_button[0].click()
+    at.run()
+    assert not at.exception and not at.error
+    conclusion = [m.value for m in at.markdown if m.value.startswith("- ")]
+    assert conclusion and conclusion[0].startswith("- Best test accuracy:")
+    assert len(at.get("plotly_chart")) == 2 and len(at.dataframe) == 1
+    # the runs are cached now: asking again in a new session shows them without training
+    from fmnist_core import cache as cache_module
+
+    monkeypatch.setattr(cache_module, "train", lambda *a, **k: pytest.fail("trained a cached run"))
+    again = open_page(path)
+    shrink(again, name, values)
+    again.form_submit_button[0].click()
+    again.run()
+    assert not again.exception and not again.error
+    assert [m.value for m in again.markdown if m.value.startswith("- ")] == conclusion
+
+
+def test_bad_sweep_values_get_a_message(synthetic_env):
+    at = open_page("pages/experiment_epochs.py")
+    at.text_input(key="epochs_values").set_value("1, lots")
+    at.form_submit_button[0].click()
+    at.run()
+    assert not at.exception
+    assert any("'lots' is not a whole number" in t for t in texts(at.error))
+    at.text_input(key="epochs_values").set_value("0, 5")
+    at.form_submit_button[0].click()
+    at.run()
+    assert any("epochs must be from 1 to 100" in t for t in texts(at.error))
+
+
+def test_early_stopping_page(synthetic_env):
+    at = open_page("pages/experiment_early_stopping.py")
+    at.slider(key="early_stopping_epochs").set_value(6)
+    at.select_slider(key="early_stopping_units").set_value(16)
+    at.slider(key="early_stopping_target").set_value(0.8)
+    at.slider(key="early_stopping_patience").set_value(1)
+    at.form_submit_button[0].click()
+    at.run()
+    assert not at.exception and not at.error
+    bullets = " ".join(m.value for m in at.markdown if m.value.startswith("- "))
+    assert "stopped after epoch" in bullets or "never fired" in bullets
+    assert len(at.get("plotly_chart")) == 2
+
+
+def test_mistakes_page_shows_real_errors_and_curves(synthetic_env):
+    at = open_page("pages/mistakes.py")
+    assert not at.exception
+    errors = texts(at.error)
+    assert len(errors) == 3 and any("outside the valid range" in e for e in errors)
+    assert len(at.get("plotly_chart")) == 2  # the correct network and the one without softmax
