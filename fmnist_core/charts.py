@@ -50,9 +50,11 @@ def comparison_figure(
     fig = go.Figure()
     for i, (label, history) in enumerate(runs.items()):
         values = list(history.get(metric, []))
+        # earlier runs get bigger markers and wider lines, so runs that share epochs stay visible
+        size = max(5, 14 - 3 * i)
         fig.add_trace(go.Scatter(
             x=list(range(1, len(values) + 1)), y=values, mode="lines+markers", name=label,
-            line={"color": PALETTE[i % len(PALETTE)]},
+            line={"color": PALETTE[i % len(PALETTE)], "width": max(1.5, 6 - 1.5 * i)}, marker={"size": size},
             hovertemplate=f"{label}<br>epoch %{{x}}: %{{y:.4f}}<extra></extra>",
         ))
     split = "validation" if metric.startswith("val_") else "training"

@@ -34,6 +34,20 @@ HELP = {
 }
 
 
+def require_app_navigation() -> None:
+    """Make a deep link opened first after the server starts go through streamlit_app.py's navigation.
+
+    Because this app keeps its page scripts in ``pages/``, Streamlit runs the very first script of a new server
+    in its old folder-based mode, which would show this page without the app's menu and page settings.
+    Switching that mode off and rerunning lets ``st.navigation`` take over. Later runs are unaffected.
+    """
+    from streamlit.runtime.pages_manager import PagesManager
+
+    if getattr(PagesManager, "uses_pages_directory", False):
+        PagesManager.uses_pages_directory = False
+        st.rerun()
+
+
 @st.cache_resource(show_spinner=False)
 def _runner_for(cache_root: str) -> JobRunner:
     return JobRunner(RunCache(cache_root))
@@ -135,7 +149,8 @@ def run_configs(configs: list[RunConfig], labels: list[str], key: str) -> list[R
     for i, (config, label) in enumerate(zip(configs, labels, strict=True)):
         result = runner.cache.get(config)
         if result is None:
-            snap = watch(runner.submit(config), label=f"run {i + 1}/{len(configs)}: {label} · ", stop_key=f"{key}_stop_{i}")
+            snap = watch(runner.submit(config), label=f"run {i + 1}/{len(configs)}: {label} · ",
+                         stop_key=f"{key}_stop_{i}")
             if not is_done(snap):
                 report_unfinished(snap)
                 st.session_state.pop(f"{key}_pending", None)

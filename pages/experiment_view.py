@@ -7,7 +7,7 @@ import streamlit as st
 from fmnist_core import charts
 from fmnist_core.config import ConfigError, RunConfig
 from fmnist_core.experiments import EXPERIMENTS, Experiment, conclude, summarise, sweep_labels
-from pages.common import HELP, get_data, get_runner, run_configs, sweep_pending
+from pages.common import HELP, get_data, get_runner, require_app_navigation, run_configs, sweep_pending
 
 METRICS = {"accuracy": "accuracy", "loss": "loss"}
 
@@ -48,6 +48,7 @@ def shared_settings(experiment: Experiment, name: str) -> RunConfig:
 
 def render(name: str, intro: str) -> None:
     """Draw the page of experiment ``name``."""
+    require_app_navigation()
     experiment = EXPERIMENTS[name]
     st.title(f"Experiment: {experiment.title.lower()}")
     st.markdown(f"### {experiment.question}\n{intro}")
@@ -102,6 +103,9 @@ def show_results(experiment: Experiment, results: list) -> None:
     key = ("val_" if split == "validation" else "") + metric
     st.plotly_chart(charts.comparison_figure(sweep_labels(experiment, results), key), key=f"{experiment.name}_chart",
                     alt=f"{split} {metric} per epoch for each run")
+    if experiment.name == "epochs":
+        st.caption("Runs with the same seed start identically, so a shorter run's line lies under the first epochs "
+                   "of a longer one (drawn wider underneath).")
     rows = summarise(experiment, results)
     st.plotly_chart(charts.sweep_bars([r["run"] for r in rows], [r["test accuracy"] for r in rows],
                                       [r["train seconds"] for r in rows], [r["parameters"] for r in rows]),
