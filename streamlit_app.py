@@ -2,19 +2,29 @@
 
 import streamlit as st
 
+from pages.ui.common import APP_NAVIGATION_MARK
+
 st.set_page_config(page_title="Fashion-MNIST Lab", page_icon=":material/checkroom:", layout="wide")
+
+
+def page(path: str, title: str, url: str, icon: str, default: bool = False) -> st.Page:
+    """One entry of the menu (the URL is the file's name, as Streamlit's folder-based mode would name it)."""
+    return st.Page(f"pages/{path}", title=title, url_path=url, icon=f":material/{icon}:", default=default)
+
+
+st.session_state[APP_NAVIGATION_MARK] = True  # see pages.ui.common.ensure_app_navigation
 
 navigation = st.navigation({
     "Learn": [
-        st.Page("pages/train.py", title="Train", icon=":material/model_training:", default=True),
+        page("train.py", "Train", "train", "model_training", default=True),
     ],
     "Experiments": [
-        st.Page("pages/experiment_epochs.py", title="More epochs?", icon=":material/timer:"),
-        st.Page("pages/experiment_units.py", title="More units?", icon=":material/grid_view:"),
-        st.Page("pages/experiment_layers.py", title="More layers?", icon=":material/layers:"),
-        st.Page("pages/experiment_normalisation.py", title="Normalise or not?", icon=":material/tune:"),
-        st.Page("pages/experiment_early_stopping.py", title="Stop early?", icon=":material/front_hand:"),
-        st.Page("pages/mistakes.py", title="Common mistakes", icon=":material/report:"),
+        page("epochs.py", "More epochs?", "epochs", "timer"),
+        page("units.py", "More units?", "units", "grid_view"),
+        page("layers.py", "More layers?", "layers", "layers"),
+        page("normalisation.py", "Normalise or not?", "normalisation", "tune"),
+        page("early_stopping.py", "Stop early?", "early_stopping", "front_hand"),
+        page("mistakes.py", "Common mistakes", "mistakes", "report"),
     ],
 })
 st.sidebar.caption("Fashion-MNIST Lab: a dense network learns to recognise clothing. "

@@ -1,1 +1,1 @@
-"""The app's pages (run through st.navigation in streamlit_app.py) and their shared Streamlit helpers."""
+"""The app's page scripts, run through st.navigation in streamlit_app.py; shared helpers live in ui/."""

@@ -5,9 +5,9 @@ import streamlit as st
 from fmnist_core import charts
 from fmnist_core.data import Dataset
 from fmnist_core.mistakes import MISTAKES, MistakeOutcome, run_mistake
-from pages.common import get_data, require_app_navigation
+from pages.ui.common import ensure_app_navigation, get_data
 
-require_app_navigation()
+ensure_app_navigation()
 
 st.title("Common mistakes")
 st.markdown("Four small slips that every learner makes once. Each is built and trained **live through Keras** "

@@ -11,19 +11,19 @@ from fmnist_core.data import CLASS_NAMES, DataError
 from fmnist_core.evaluation import confusion_matrix, most_confused, per_class_accuracy, select_examples
 from fmnist_core.jobs import CANCELLED, FAILED
 from fmnist_core.model import parameter_count
-from pages.common import (
+from pages.ui.common import (
     HELP,
+    ensure_app_navigation,
     get_data,
     get_runner,
     is_done,
     provenance,
     report_unfinished,
-    require_app_navigation,
     test_images,
     watch,
 )
 
-require_app_navigation()
+ensure_app_navigation()
 
 st.title("Train the network")
 st.markdown(

@@ -8,10 +8,10 @@ from streamlit.testing.v1 import AppTest
 from .test_app_train import APP, texts
 
 PAGES = {
-    "epochs": ("pages/experiment_epochs.py", "1, 2"),
-    "units": ("pages/experiment_units.py", "8, 16"),
-    "layers": ("pages/experiment_layers.py", "0, 1"),
-    "normalisation": ("pages/experiment_normalisation.py", None),
+    "epochs": ("pages/epochs.py", "1, 2"),
+    "units": ("pages/units.py", "8, 16"),
+    "layers": ("pages/layers.py", "0, 1"),
+    "normalisation": ("pages/normalisation.py", None),
 }
 
 
@@ -57,7 +57,7 @@ def test_experiment_page_runs_and_concludes(synthetic_env, name, monkeypatch):
 
 
 def test_bad_sweep_values_get_a_message(synthetic_env):
-    at = open_page("pages/experiment_epochs.py")
+    at = open_page("pages/epochs.py")
     at.text_input(key="epochs_values").set_value("1, lots")
     at.form_submit_button[0].click()
     at.run()
@@ -70,7 +70,7 @@ def test_bad_sweep_values_get_a_message(synthetic_env):
 
 
 def test_early_stopping_page(synthetic_env):
-    at = open_page("pages/experiment_early_stopping.py")
+    at = open_page("pages/early_stopping.py")
     at.slider(key="early_stopping_epochs").set_value(6)
     at.select_slider(key="early_stopping_units").set_value(16)
     at.slider(key="early_stopping_target").set_value(0.8)

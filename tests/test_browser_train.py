@@ -24,3 +24,15 @@ def test_train_tiny_run_in_browser(synthetic_dir, tmp_path):
         # the configuration is in the URL: reopening the link shows the cached run
         page.goto(page.url)
         page.get_by_text("From the cache: trained").wait_for(timeout=30_000)
+
+
+def test_deep_link_first_after_start_gets_the_app_menu(synthetic_dir, tmp_path):
+    env = {"FMNIST_DATA_DIR": str(synthetic_dir), "FMNIST_CACHE_DIR": str(tmp_path / "cache")}
+    with running_app(env) as url, browser_page() as page:
+        page.goto(f"{url}/normalisation")
+        page.get_by_text("Does dividing the pixels by 255 matter?").wait_for(timeout=30_000)
+        nav = page.locator('[data-testid="stSidebarNav"]')
+        nav.get_by_text("Normalise or not?").wait_for(timeout=10_000)
+        assert nav.get_by_text("ui").count() == 0  # helper modules are not pages
+        assert page.get_by_text("Page not found").count() == 0
+        assert page.locator('[data-testid="stException"]').count() == 0

@@ -1,6 +1,6 @@
 """Experiment: more hidden layers."""
 
-from pages.experiment_view import render
+from pages.ui.experiment_view import render
 
 render("layers", "Each run stacks a different number of extra hidden Dense(relu) layers of the same width "
                  "after the first one.")

@@ -34,16 +34,19 @@ HELP = {
 }
 
 
-def require_app_navigation() -> None:
-    """Make a deep link opened first after the server starts go through streamlit_app.py's navigation.
+APP_NAVIGATION_MARK = "_fmnist_app_navigation"
 
-    Because this app keeps its page scripts in ``pages/``, Streamlit runs the very first script of a new server
-    in its old folder-based mode, which would show this page without the app's menu and page settings.
-    Switching that mode off and rerunning lets ``st.navigation`` take over. Later runs are unaffected.
+
+def ensure_app_navigation() -> None:
+    """Send a page that Streamlit started directly through streamlit_app.py's menu instead.
+
+    With page scripts in ``pages/``, the first script run of a new server uses Streamlit's old folder-based
+    mode: a deep link then runs the page alone, without the app's menu and page settings. If the app script
+    has not run yet in this session, switch that mode off and rerun, so ``st.navigation`` takes over.
     """
     from streamlit.runtime.pages_manager import PagesManager
 
-    if getattr(PagesManager, "uses_pages_directory", False):
+    if not st.session_state.get(APP_NAVIGATION_MARK) and PagesManager.uses_pages_directory:
         PagesManager.uses_pages_directory = False
         st.rerun()
 

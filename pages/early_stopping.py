@@ -3,10 +3,10 @@
 import streamlit as st
 
 from fmnist_core.experiments import EARLY_STOP_PATIENCE, EARLY_STOP_TARGET, EXPERIMENTS, early_stopping_configs
-from pages.common import get_data, get_runner, require_app_navigation, run_configs, sweep_pending
-from pages.experiment_view import shared_settings, show_results
+from pages.ui.common import ensure_app_navigation, get_data, get_runner, run_configs, sweep_pending
+from pages.ui.experiment_view import shared_settings, show_results
 
-require_app_navigation()
+ensure_app_navigation()
 
 experiment = EXPERIMENTS["early_stopping"]
 st.title("Experiment: early stopping")

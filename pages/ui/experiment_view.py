@@ -7,7 +7,7 @@ import streamlit as st
 from fmnist_core import charts
 from fmnist_core.config import ConfigError, RunConfig
 from fmnist_core.experiments import EXPERIMENTS, Experiment, conclude, summarise, sweep_labels
-from pages.common import HELP, get_data, get_runner, require_app_navigation, run_configs, sweep_pending
+from pages.ui.common import HELP, ensure_app_navigation, get_data, get_runner, run_configs, sweep_pending
 
 METRICS = {"accuracy": "accuracy", "loss": "loss"}
 
@@ -48,7 +48,7 @@ def shared_settings(experiment: Experiment, name: str) -> RunConfig:
 
 def render(name: str, intro: str) -> None:
     """Draw the page of experiment ``name``."""
-    require_app_navigation()
+    ensure_app_navigation()
     experiment = EXPERIMENTS[name]
     st.title(f"Experiment: {experiment.title.lower()}")
     st.markdown(f"### {experiment.question}\n{intro}")

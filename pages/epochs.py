@@ -1,6 +1,6 @@
 """Experiment: more epochs."""
 
-from pages.experiment_view import render
+from pages.ui.experiment_view import render
 
 render("epochs", "Each run trains the same network for a different number of epochs (passes over the training "
                  "images). Watch training and validation accuracy part ways.")
