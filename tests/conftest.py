@@ -57,3 +57,21 @@ def synthetic_data(synthetic_dir):
 
 
 TINY = RunConfig(epochs=3, hidden_units=16, batch_size=32, validation_split=0.2)
+
+
+@pytest.fixture(scope="session")
+def real_data():
+    """The real Fashion-MNIST set from Debian's package (skips when it is not installed)."""
+    try:
+        return data_module.load_idx_folder(data_module.DEBIAN_DIR, source="Debian package dataset-fashion-mnist")
+    except data_module.DataError as exc:
+        pytest.skip(f"real data not installed: {exc}")
+
+
+@pytest.fixture(scope="session")
+def real_default_run(real_data, tmp_path_factory):
+    """The default configuration trained once on the real data for the whole test session."""
+    from fmnist_core.cache import RunCache
+
+    cache = RunCache(tmp_path_factory.mktemp("real-cache"))
+    return cache, cache.get_or_train(RunConfig(), real_data)

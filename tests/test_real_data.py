@@ -5,36 +5,41 @@ import time
 import numpy as np
 import pytest
 
-from fmnist_core import data as data_module
 from fmnist_core.cache import RunCache
 from fmnist_core.config import RunConfig
+from fmnist_core.intake import prepare_image
+
+from .intake_images import drawing, product_photo
 
 pytestmark = pytest.mark.real_data
 
 
-@pytest.fixture(scope="module")
-def real():
-    data_module.forget_loaded_data()
-    try:
-        return data_module.load_idx_folder(data_module.DEBIAN_DIR)
-    except data_module.DataError as exc:
-        pytest.skip(f"real data not installed: {exc}")
+def test_real_data_shapes_and_balance(real_data):
+    assert real_data.x_train.shape == (60_000, 28, 28) and real_data.x_test.shape == (10_000, 28, 28)
+    assert real_data.x_train.dtype == np.uint8 and real_data.x_train.max() == 255
+    assert np.bincount(real_data.y_train).tolist() == [6000] * 10
+    assert np.bincount(real_data.y_test).tolist() == [1000] * 10
 
 
-def test_real_data_shapes_and_balance(real):
-    assert real.x_train.shape == (60_000, 28, 28) and real.x_test.shape == (10_000, 28, 28)
-    assert real.x_train.dtype == np.uint8 and real.x_train.max() == 255
-    assert np.bincount(real.y_train).tolist() == [6000] * 10
-    assert np.bincount(real.y_test).tolist() == [1000] * 10
-
-
-def test_default_run_reaches_85_percent_and_is_cached(real, tmp_path):
-    cache = RunCache(tmp_path)
-    config = RunConfig(epochs=5)
-    result = cache.get_or_train(config, real)
+def test_default_run_reaches_85_percent_and_is_cached(real_default_run, real_data):
+    cache, result = real_default_run
     assert result.test_accuracy >= 0.85
-    assert result.history["val_accuracy"][-1] >= 0.84
+    assert result.history["val_accuracy"][-1] >= 0.84 and len(result.history["loss"]) == 10
     start = time.perf_counter()
-    again = RunCache(tmp_path).get_or_train(config, real)
+    again = RunCache(cache.root).get_or_train(RunConfig(), real_data)
     assert again.from_cache and time.perf_counter() - start < 5  # generous: the benchmark measures it properly
     assert again.test_accuracy == result.test_accuracy
+
+
+@pytest.mark.parametrize("kind", ["jpeg", "png", "drawing"])
+def test_pictures_through_the_pipeline_classify_nearly_as_well(real_default_run, real_data, kind):
+    _, result = real_default_run
+    rng = np.random.default_rng(7)
+    indices = rng.choice(len(real_data.y_test), 300, replace=False)
+    make = {"jpeg": lambda g: product_photo(g, rng, "JPEG"), "png": lambda g: product_photo(g, rng, "PNG"),
+            "drawing": lambda g: drawing(g, rng)}[kind]
+    finals = np.stack([prepare_image(make(real_data.x_test[i])).final for i in indices])
+    labels = real_data.y_test[indices]
+    raw_accuracy = np.mean(result.test_probabilities[indices].argmax(1) == labels)
+    pipeline_accuracy = np.mean(result.predict(finals).argmax(1) == labels)
+    assert pipeline_accuracy >= raw_accuracy - 0.05, (kind, raw_accuracy, pipeline_accuracy)
