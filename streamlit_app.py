@@ -26,6 +26,9 @@ navigation = st.navigation({
         page("early_stopping.py", "Stop early?", "early_stopping", "front_hand"),
         page("mistakes.py", "Common mistakes", "mistakes", "report"),
     ],
+    "Try it": [
+        page("classify.py", "Classify your garment", "classify", "draw"),
+    ],
 })
 st.sidebar.caption("Fashion-MNIST Lab: a dense network learns to recognise clothing. "
                    "Every number here comes from a real run.")

@@ -65,7 +65,10 @@ def comparison_figure(
 
 
 def prediction_bars(probabilities: np.ndarray, true: int | None = None, height: int = 260) -> go.Figure:
-    """Ten grey bars; the predicted class red, then the true class blue (a right answer shows one blue bar)."""
+    """Ten grey bars; the predicted class red, then the true class blue (a right answer shows one blue bar).
+
+    Without a true class (a person's own picture) the network's answer is blue: nothing is known to be wrong.
+    """
     colors = _bar_colors(probabilities, true)
     fig = go.Figure(go.Bar(
         x=list(CLASS_NAMES), y=[float(p) for p in probabilities], marker_color=colors,
@@ -78,7 +81,7 @@ def prediction_bars(probabilities: np.ndarray, true: int | None = None, height: 
 
 def _bar_colors(probabilities: np.ndarray, true: int | None) -> list[str]:
     colors = [GREY] * len(probabilities)
-    colors[int(np.argmax(probabilities))] = RED
+    colors[int(np.argmax(probabilities))] = RED if true is not None else BLUE
     if true is not None:
         colors[int(true)] = BLUE
     return colors

@@ -13,6 +13,8 @@ from collections.abc import Sequence
 
 from .config import ConfigError, RunConfig
 
+MAX_READ = 10 * 1024 * 1024 + 1  # one byte over the intake limit, so a bigger file is reported as too big
+
 
 def _add_config_arguments(parser: argparse.ArgumentParser) -> None:
     d = RunConfig()
@@ -61,6 +63,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--epochs", type=int, default=10, help="epochs per measured run (default 10)")
     p.add_argument("--json", action="store_true", help="print the figures as JSON on stdout")
 
+    p = sub.add_parser("predict", help="classify garment pictures (PNG, JPEG, WebP, BMP, GIF)")
+    p.set_defaults(subparser=p)
+    p.add_argument("files", nargs="+", metavar="FILE", help="picture files")
+    _add_config_arguments(p)
+    p.add_argument("--json", action="store_true", help="print a JSON array, one object per file")
+
     from .experiments import EXPERIMENTS
 
     p = sub.add_parser("experiments", help="train every experiment page's default runs into the cache")
@@ -86,6 +94,8 @@ def main(argv: Sequence[str] | None = None) -> int:
             return run_benchmark(epochs=args.epochs, as_json=args.json)
         if args.command == "cache":
             return _cache(args)
+        if args.command == "predict":
+            return _predict(args, args.subparser)
         if args.command == "experiments":
             return _experiments(args)
     except KeyboardInterrupt:
@@ -155,3 +165,46 @@ def _experiments(args: argparse.Namespace) -> int:
     print(f"{len(results)} runs ready in {cache.root} ({sum(not r.from_cache for r in results)} trained now)",
           file=sys.stderr)
     return 0
+
+
+def _predict(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+    try:
+        config = config_from_args(args)
+    except ConfigError as exc:
+        parser.error(str(exc))
+    import numpy as np
+
+    from .cache import RunCache
+    from .data import CLASS_NAMES
+    from .intake import ImageError, prepare_image
+    from .progress import TextProgress
+
+    outcomes: list[dict] = []
+    prepared = []
+    for name in args.files:
+        try:
+            with open(name, "rb") as handle:
+                data = handle.read(MAX_READ)
+            prepared.append((name, prepare_image(data).final))
+        except ImageError as exc:
+            outcomes.append({"file": name, "error": str(exc)})
+        except OSError as exc:
+            outcomes.append({"file": name, "error": f"The file cannot be read ({exc.strerror or exc})."})
+    if prepared:
+        result = RunCache().get_or_train(config, listener=TextProgress())
+        probabilities = result.predict(np.stack([final for _, final in prepared]))
+        for (name, _), p in zip(prepared, probabilities, strict=True):
+            index = int(np.argmax(p))
+            outcomes.append({"file": name, "label": CLASS_NAMES[index], "class_index": index,
+                             "probabilities": [round(float(v), 6) for v in p]})
+    order = {name: i for i, name in enumerate(args.files)}
+    outcomes.sort(key=lambda o: order[o["file"]])
+    if args.json:
+        print(json.dumps(outcomes))
+    else:
+        for o in outcomes:
+            if "error" in o:
+                print(f"{o['file']}: error: {o['error']}")
+            else:
+                print(f"{o['file']}: {o['label']} ({max(o['probabilities']):.0%})")
+    return 1 if any("error" in o for o in outcomes) else 0

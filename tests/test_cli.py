@@ -57,3 +57,28 @@ def test_missing_data_is_one_clear_line(tmp_path):
     assert out.returncode == 1
     assert out.stderr.strip().splitlines()[-1].startswith("error: FMNIST_DATA_DIR=")
     assert "Traceback" not in out.stderr
+
+
+def test_predict_json_mixes_results_and_errors(synthetic_dir, tmp_path):
+    import numpy as np
+    from PIL import Image
+
+    from .conftest import make_synthetic
+
+    env = {"FMNIST_DATA_DIR": str(synthetic_dir), "FMNIST_CACHE_DIR": str(tmp_path / "cache")}
+    _, _, x_test, y_test = make_synthetic()
+    good = tmp_path / "garment.png"
+    Image.fromarray(np.kron(x_test[0], np.ones((8, 8), np.uint8))).save(good)
+    bad = tmp_path / "notes.txt"
+    bad.write_text("not a picture")
+    out = run_cli("predict", str(good), str(bad), str(tmp_path / "missing.png"), "--epochs", "3",
+                  "--hidden-units", "16", "--json", env_extra=env)
+    assert out.returncode == 1, out.stderr
+    results = json.loads(out.stdout)
+    assert [r["file"] for r in results] == [str(good), str(bad), str(tmp_path / "missing.png")]
+    assert set(results[0]) == {"file", "label", "class_index", "probabilities"}
+    assert len(results[0]["probabilities"]) == 10 and abs(sum(results[0]["probabilities"]) - 1) < 1e-3
+    assert results[1]["error"] == "This file is not an image we can read (PNG, JPEG, WebP, BMP or GIF)."
+    assert "cannot be read" in results[2]["error"]
+    ok = run_cli("predict", str(good), "--epochs", "3", "--hidden-units", "16", env_extra=env)
+    assert ok.returncode == 0 and ok.stdout.startswith(f"{good}: ")

@@ -76,3 +76,8 @@ def test_curves_have_train_and_validation():
                                   "val_accuracy": [0.4, 0.7]})
     assert [t.name for t in fig.data] == ["training", "validation", "training", "validation"]
     assert list(fig.data[1].y) == [1.1, 0.7]
+
+
+def test_own_picture_answer_is_blue_not_red():
+    colors = list(charts.prediction_bars(one_hot_probs([3])[0]).data[0].marker.color)
+    assert colors[3] == charts.BLUE and charts.RED not in colors

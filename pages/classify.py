@@ -1,0 +1,148 @@
+"""Classify your own garment: draw it or upload a photo, see the 28x28 image the network gets and its answer."""
+
+from __future__ import annotations
+
+import threading
+from pathlib import Path
+
+import numpy as np
+import streamlit as st
+from PIL import Image
+
+from fmnist_core import charts
+from fmnist_core.cache import RunCache, default_cache_dir
+from fmnist_core.config import RunConfig
+from fmnist_core.evaluation import top_k
+from fmnist_core.intake import LOW_CONFIDENCE, ImageError, prepare_image
+from fmnist_core.results import RunResult
+from pages.ui import canvas
+from pages.ui.common import ensure_app_navigation, get_runner, is_done, report_unfinished, watch
+
+ensure_app_navigation()
+
+EXAMPLES = sorted((Path(__file__).resolve().parents[1] / "assets" / "examples").glob("*.*"))
+UPLOAD_TYPES = ["png", "jpg", "jpeg", "webp", "bmp", "gif"]
+
+
+@st.cache_resource(show_spinner=False, max_entries=8)
+def loaded_run(cache_root: str, key: str) -> tuple[RunResult, threading.Lock] | None:
+    """A cached run with its model loaded once and shared by all sessions (predictions take turns)."""
+    for run in RunCache(cache_root).list():
+        if run.key == key:
+            _ = run.model  # load it now, once
+            return run, threading.Lock()
+    return None
+
+
+def predict(key: str, final: np.ndarray) -> np.ndarray:
+    """Class probabilities of one 28x28 image from the chosen run."""
+    loaded = loaded_run(str(default_cache_dir()), key)
+    if loaded is None:
+        raise ImageError("The chosen model is no longer in the cache; choose another one.")
+    run, lock = loaded
+    with lock:
+        return run.predict(final)[0]
+
+
+def show_prediction(source: bytes | Image.Image, key: str, name: str) -> None:
+    """The preparation steps and the network's answer for one picture, or one sentence on what is wrong."""
+    try:
+        prepared = prepare_image(source)
+        with st.spinner("Asking the network…"):
+            probabilities = predict(key, prepared.final)
+    except ImageError as exc:
+        st.warning(str(exc))
+        return
+    for note in prepared.notes:
+        st.info(note)
+    steps = st.columns(4)
+    original = prepared.original.copy()
+    original.thumbnail((280, 280))
+    steps[0].image(original.convert("RGB") if original.mode not in ("RGB", "L") else original,
+                   caption=f"1. {name}")
+    steps[1].image(prepared.grey, caption="2. grey, inverted to light on dark" if prepared.inverted
+                   else "2. grey (already light on dark)")
+    steps[2].image(prepared.cropped, caption="3. cropped to the garment")
+    steps[3].image(Image.fromarray(prepared.final).resize((140, 140), Image.Resampling.NEAREST),
+                   caption="4. the 28x28 image the network sees")
+    best = top_k(probabilities, 3)
+    st.markdown("**The network says:** " + ", ".join(f"{label} {p:.0%}" for label, p in best) + ".")
+    if best[0][1] < LOW_CONFIDENCE:
+        st.warning(f"The network is unsure (its best guess has only {best[0][1]:.0%}). The picture may not look "
+                   "like the catalogue photos it learned from.")
+    st.plotly_chart(charts.prediction_bars(probabilities), key=f"bars-{name}",
+                    alt="Probability of each of the ten classes")
+
+
+st.title("Classify your own garment")
+st.markdown("Draw a garment or upload a photo of one. The app turns it into what the network was trained on — "
+            "a 28x28 grey image of a light garment, centred on black — and shows you each step.")
+
+# ---------------------------------------------------------------- which model answers
+runner = get_runner()
+runs = runner.cache.list()
+if not runs:
+    st.info("No trained model yet. Train the default network once (about ten seconds); it is kept for next time.")
+    job = runner.get(RunConfig().key)
+    if st.button("Train the default model", type="primary") or (job is not None and not job.snapshot().finished):
+        snap = watch(runner.submit(RunConfig()))
+        if not is_done(snap):
+            report_unfinished(snap)
+            st.stop()
+        st.rerun()
+    st.stop()
+
+by_key = {run.key: run for run in runs}
+train_page_key = st.session_state.get("train_job")
+default_key = train_page_key if train_page_key in by_key else max(runs, key=lambda r: r.test_accuracy).key
+keys = list(by_key)
+chosen = st.selectbox(
+    "Model", keys, index=keys.index(default_key),
+    format_func=lambda k: f"{by_key[k].config.describe()} — test accuracy {by_key[k].test_accuracy:.1%}"
+                          + (" (Train page)" if k == train_page_key else ""),
+    help="Any trained run from the cache; by default the Train page's current run, else the most accurate one.",
+)
+
+draw_tab, upload_tab, examples_tab = st.tabs(["Draw", "Upload a photo", "Examples"])
+
+
+@st.fragment
+def draw_section(key: str) -> None:
+    """The canvas and its prediction; a stroke reruns only this part of the page."""
+    left, right = st.columns([1, 1])
+    with right:
+        width = st.slider("Pen width", 4, 48, 20, key="pen_width")
+        if st.button("Clear the canvas", key="clear_canvas"):
+            st.session_state["canvas_round"] = st.session_state.get("canvas_round", 0) + 1
+        st.caption("Draw one garment with a light pen on the black square, like the training images: "
+                   "the network knows T-shirts, trousers, pullovers, dresses, coats, sandals, shirts, sneakers, "
+                   "bags and ankle boots.")
+    with left:
+        try:
+            pixels = canvas.draw_canvas(width, key=f"canvas-{st.session_state.get('canvas_round', 0)}")
+        except Exception as exc:  # noqa: BLE001 - a broken component must not take the page down
+            st.error(f"The drawing canvas could not be shown ({type(exc).__name__}); upload a picture instead.")
+            return
+    if pixels is None or np.ptp(np.asarray(pixels)[..., :3]) == 0:
+        st.info("The canvas is empty: draw a garment to see what the network thinks.")
+        return
+    show_prediction(Image.fromarray(np.asarray(pixels, dtype=np.uint8)), key, "your drawing")
+
+
+with draw_tab:
+    draw_section(chosen)
+
+with upload_tab:
+    upload = st.file_uploader("A photo or picture of one garment", type=UPLOAD_TYPES, key="upload",
+                              help="PNG, JPEG, WebP, BMP or GIF, up to 10 MB. Phone photos are turned upright.")
+    if upload is not None:
+        show_prediction(upload.getvalue(), chosen, upload.name)
+
+with examples_tab:
+    if not EXAMPLES:
+        st.info("No example pictures found in assets/examples.")
+    else:
+        names = [p.name for p in EXAMPLES]
+        picked = st.radio("Example", names, horizontal=True, key="example",
+                          format_func=lambda n: n.rsplit(".", 1)[0].replace("-", " "))
+        show_prediction(EXAMPLES[names.index(picked)].read_bytes(), chosen, picked)

@@ -1,0 +1,135 @@
+"""AppTest tests of the Classify page: uploads, bad input, the (replaced) canvas, examples, no model yet."""
+
+from __future__ import annotations
+
+import io
+
+import numpy as np
+import pytest
+from PIL import Image
+from streamlit.testing.v1 import AppTest
+
+from fmnist_core.cache import RunCache
+from fmnist_core.config import RunConfig
+
+from .test_app_train import APP, texts
+
+PAGE = "pages/classify.py"
+TINY = RunConfig(epochs=2, hidden_units=16)
+
+
+@pytest.fixture
+def trained(synthetic_env):
+    """A tiny run in the page's cache."""
+    RunCache(synthetic_env).get_or_train(TINY)
+    return synthetic_env
+
+
+def open_classify() -> AppTest:
+    at = AppTest.from_file(APP, default_timeout=120)
+    at.run()
+    at.switch_page(PAGE)
+    return at.run()
+
+
+def png(array: np.ndarray) -> bytes:
+    out = io.BytesIO()
+    Image.fromarray(array).save(out, "PNG")
+    return out.getvalue()
+
+
+class FakeUpload:
+    """What st.file_uploader returns, for the page (AppTest cannot upload files)."""
+
+    def __init__(self, name: str, data: bytes) -> None:
+        self.name, self._data = name, data
+
+    def getvalue(self) -> bytes:
+        return self._data
+
+
+def with_upload(monkeypatch, name: str, data: bytes) -> None:
+    import streamlit as st
+
+    real = st.file_uploader
+
+    def uploader(label, *args, **kwargs):
+        real(label, *args, **kwargs)
+        return FakeUpload(name, data)
+
+    monkeypatch.setattr(st, "file_uploader", uploader)
+
+
+def garment_png() -> bytes:
+    g = np.zeros((28, 28), np.uint8)
+    g[6:10, 4:24] = 230
+    return png(np.kron(g, np.ones((8, 8), np.uint8)))
+
+
+def test_no_model_offers_to_train_the_default(synthetic_env):
+    at = open_classify()
+    assert not at.exception
+    assert any("No trained model yet" in t for t in texts(at.info))
+    assert [b.label for b in at.button] == ["Train the default model"]
+
+
+def test_upload_shows_steps_and_probabilities(trained, monkeypatch):
+    with_upload(monkeypatch, "shirt.png", garment_png())
+    at = open_classify()
+    assert not at.exception
+    assert at.selectbox[0].value == TINY.key
+    said = [m.value for m in at.markdown if m.value.startswith("**The network says:**")]
+    assert said and said[-1].count("%") == 3  # the top three, in words
+    assert len(at.get("image")) >= 4
+    assert len(at.get("plotly_chart")) >= 1
+
+
+@pytest.mark.parametrize("data,sentence", [
+    (b"", "The file is empty."),
+    (b"%PDF-1.4 not an image", "not an image we can read"),
+    (b"\0" * (10 * 1024 * 1024 + 5), "the limit is 10 MB"),
+    (png(np.full((50, 50), 255, np.uint8)), "No garment found"),
+])
+def test_bad_uploads_get_one_sentence(trained, monkeypatch, data, sentence):
+    with_upload(monkeypatch, "upload.png", data)
+    at = open_classify()
+    assert not at.exception
+    assert any(sentence in t for t in texts(at.warning))
+
+
+def test_canvas_drawing_and_blank_canvas(trained, monkeypatch):
+    from pages.ui import canvas
+
+    drawing = np.zeros((280, 280, 4), np.uint8)
+    drawing[..., 3] = 255
+    monkeypatch.setattr(canvas, "draw_canvas", lambda width, key: drawing)
+    at = open_classify()
+    assert any("canvas is empty" in t for t in texts(at.info))
+    drawing[40:240, 100:180, :3] = 255
+    at.run()
+    assert not at.exception
+    assert any(m.value.startswith("**The network says:**") for m in at.markdown)
+
+
+def test_broken_canvas_is_a_message(trained, monkeypatch):
+    from pages.ui import canvas
+
+    def broken(width, key):
+        raise RuntimeError("component failed to load")
+
+    monkeypatch.setattr(canvas, "draw_canvas", broken)
+    at = open_classify()
+    assert not at.exception
+    assert any("canvas could not be shown" in t for t in texts(at.error))
+
+
+def test_examples_are_classified(trained, monkeypatch):
+    from pages.ui import canvas
+
+    monkeypatch.setattr(canvas, "draw_canvas", lambda width, key: None)
+    at = open_classify()
+    names = at.radio(key="example").options
+    assert len(names) >= 6
+    at.radio(key="example").set_value(names[-1]).run()
+    assert not at.exception
+    assert any(m.value.startswith("**The network says:**") for m in at.markdown)
