@@ -15,7 +15,7 @@ def test_draw_on_canvas_gives_a_prediction(synthetic_dir, synthetic_data, tmp_pa
     env = {"FMNIST_DATA_DIR": str(synthetic_dir), "FMNIST_CACHE_DIR": str(tmp_path / "cache")}
     with running_app(env) as url, browser_page(height=1600) as page:
         page.goto(f"{url}/classify")
-        page.get_by_text("The canvas is empty").wait_for(timeout=60_000)
+        page.get_by_role("tabpanel", name="Draw").get_by_text("The canvas is empty").wait_for(timeout=60_000)
         canvas = page.locator("canvas").first
         box = canvas.bounding_box()
         assert box and box["width"] >= 200
@@ -25,8 +25,9 @@ def test_draw_on_canvas_gives_a_prediction(synthetic_dir, synthetic_data, tmp_pa
         for dx, dy in [(220, 60), (220, 120), (60, 120), (60, 60)]:
             page.mouse.move(x + dx, y + dy, steps=12)
         page.mouse.up()
-        page.get_by_text("The network says:").wait_for(timeout=60_000)
-        page.get_by_text("the 28x28 image the network sees").wait_for(timeout=10_000)
+        draw_tab = page.get_by_role("tabpanel", name="Draw")
+        draw_tab.get_by_text("The network says:").wait_for(timeout=60_000)
+        draw_tab.get_by_text("the 28x28 image the network sees").wait_for(timeout=10_000)
         assert page.locator('[data-testid="stException"]').count() == 0
         ARTIFACTS.mkdir(exist_ok=True)
         page.screenshot(path=str(ARTIFACTS / "classify-drawing.png"))
