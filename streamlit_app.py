@@ -17,6 +17,8 @@ st.session_state[APP_NAVIGATION_MARK] = True  # see pages.ui.common.ensure_app_n
 navigation = st.navigation({
     "Learn": [
         page("train.py", "Train", "train", "model_training", default=True),
+        page("data.py", "The data", "data", "photo_library"),
+        page("concepts.py", "Inside the network", "concepts", "neurology"),
     ],
     "Experiments": [
         page("epochs.py", "More epochs?", "epochs", "timer"),

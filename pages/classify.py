@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import threading
 from pathlib import Path
 
 import numpy as np
@@ -10,13 +9,10 @@ import streamlit as st
 from PIL import Image
 
 from fmnist_core import charts
-from fmnist_core.cache import RunCache, default_cache_dir
-from fmnist_core.config import RunConfig
 from fmnist_core.evaluation import top_k
 from fmnist_core.intake import LOW_CONFIDENCE, ImageError, prepare_image
-from fmnist_core.results import RunResult
 from pages.ui import canvas
-from pages.ui.common import ensure_app_navigation, get_runner, is_done, report_unfinished, watch
+from pages.ui.common import choose_run, ensure_app_navigation, shared_run
 
 ensure_app_navigation()
 
@@ -24,19 +20,9 @@ EXAMPLES = sorted((Path(__file__).resolve().parents[1] / "assets" / "examples").
 UPLOAD_TYPES = ["png", "jpg", "jpeg", "webp", "bmp", "gif"]
 
 
-@st.cache_resource(show_spinner=False, max_entries=8)
-def loaded_run(cache_root: str, key: str) -> tuple[RunResult, threading.Lock] | None:
-    """A cached run with its model loaded once and shared by all sessions (predictions take turns)."""
-    for run in RunCache(cache_root).list():
-        if run.key == key:
-            _ = run.model  # load it now, once
-            return run, threading.Lock()
-    return None
-
-
 def predict(key: str, final: np.ndarray) -> np.ndarray:
     """Class probabilities of one 28x28 image from the chosen run."""
-    loaded = loaded_run(str(default_cache_dir()), key)
+    loaded = shared_run(key)
     if loaded is None:
         raise ImageError("The chosen model is no longer in the cache; choose another one.")
     run, lock = loaded
@@ -78,30 +64,10 @@ st.title("Classify your own garment")
 st.markdown("Draw a garment or upload a photo of one. The app turns it into what the network was trained on — "
             "a 28x28 grey image of a light garment, centred on black — and shows you each step.")
 
-# ---------------------------------------------------------------- which model answers
-runner = get_runner()
-runs = runner.cache.list()
-if not runs:
-    st.info("No trained model yet. Train the default network once (about ten seconds); it is kept for next time.")
-    job = runner.get(RunConfig().key)
-    if st.button("Train the default model", type="primary") or (job is not None and not job.snapshot().finished):
-        snap = watch(runner.submit(RunConfig()))
-        if not is_done(snap):
-            report_unfinished(snap)
-            st.stop()
-        st.rerun()
+chosen = choose_run("Model")
+if chosen is None:
     st.stop()
-
-by_key = {run.key: run for run in runs}
-train_page_key = st.session_state.get("train_job")
-default_key = train_page_key if train_page_key in by_key else max(runs, key=lambda r: r.test_accuracy).key
-keys = list(by_key)
-chosen = st.selectbox(
-    "Model", keys, index=keys.index(default_key),
-    format_func=lambda k: f"{by_key[k].config.describe()} — test accuracy {by_key[k].test_accuracy:.1%}"
-                          + (" (Train page)" if k == train_page_key else ""),
-    help="Any trained run from the cache; by default the Train page's current run, else the most accurate one.",
-)
+chosen = chosen.key
 
 draw_tab, upload_tab, examples_tab = st.tabs(["Draw", "Upload a photo", "Examples"])
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from datetime import datetime
 
@@ -170,3 +171,48 @@ def run_configs(configs: list[RunConfig], labels: list[str], key: str) -> list[R
 def sweep_pending(key: str) -> bool:
     """True if this session asked for a sweep that has not finished (e.g. a rerun interrupted it)."""
     return bool(st.session_state.get(f"{key}_pending"))
+
+
+@st.cache_resource(show_spinner=False, max_entries=8)
+def _shared_run(cache_root: str, key: str) -> tuple[RunResult, threading.Lock] | None:
+    for run in RunCache(cache_root).list():
+        if run.key == key:
+            _ = run.model  # load it now, once
+            return run, threading.Lock()
+    return None
+
+
+def shared_run(key: str) -> tuple[RunResult, threading.Lock] | None:
+    """A cached run with its model loaded once and shared by all sessions, and a lock to take turns using it."""
+    return _shared_run(str(default_cache_dir()), key)
+
+
+def choose_run(label: str) -> RunResult | None:
+    """A select box of the cached runs (default: the Train page's current run, else the most accurate one).
+
+    With no run cached, offers one click to train the default configuration and returns None meanwhile.
+    """
+    runner = get_runner()
+    runs = runner.cache.list()
+    if not runs:
+        st.info("No trained model yet. Train the default network once (about ten seconds); it is kept for next time.")
+        job = runner.get(RunConfig().key)
+        running = job is not None and not job.snapshot().finished
+        if st.button("Train the default model", type="primary") or running:
+            snap = watch(runner.submit(RunConfig()))
+            if not is_done(snap):
+                report_unfinished(snap)
+                return None
+            st.rerun()
+        return None
+    by_key = {run.key: run for run in runs}
+    train_page_key = st.session_state.get("train_job")
+    default_key = train_page_key if train_page_key in by_key else max(runs, key=lambda r: r.test_accuracy).key
+    keys = list(by_key)
+    chosen = st.selectbox(
+        label, keys, index=keys.index(default_key), key="chosen_run",
+        format_func=lambda k: f"{by_key[k].config.describe()} — test accuracy {by_key[k].test_accuracy:.1%}"
+                              + (" (Train page)" if k == train_page_key else ""),
+        help="Any trained run from the cache; by default the Train page's current run, else the most accurate one.",
+    )
+    return by_key[chosen]
