@@ -38,26 +38,9 @@ def png(array: np.ndarray) -> bytes:
     return out.getvalue()
 
 
-class FakeUpload:
-    """What st.file_uploader returns, for the page (AppTest cannot upload files)."""
-
-    def __init__(self, name: str, data: bytes) -> None:
-        self.name, self._data = name, data
-
-    def getvalue(self) -> bytes:
-        return self._data
-
-
-def with_upload(monkeypatch, name: str, data: bytes) -> None:
-    import streamlit as st
-
-    real = st.file_uploader
-
-    def uploader(label, *args, **kwargs):
-        real(label, *args, **kwargs)
-        return FakeUpload(name, data)
-
-    monkeypatch.setattr(st, "file_uploader", uploader)
+def upload(at: AppTest, name: str, data: bytes) -> AppTest:
+    """Upload a file through the page's real file uploader."""
+    return at.file_uploader(key="upload").upload(name, data, "image/png").run()
 
 
 def garment_png() -> bytes:
@@ -73,9 +56,8 @@ def test_no_model_offers_to_train_the_default(synthetic_env):
     assert [b.label for b in at.button] == ["Train the default model"]
 
 
-def test_upload_shows_steps_and_probabilities(trained, monkeypatch):
-    with_upload(monkeypatch, "shirt.png", garment_png())
-    at = open_classify()
+def test_upload_shows_steps_and_probabilities(trained):
+    at = upload(open_classify(), "shirt.png", garment_png())
     assert not at.exception
     assert at.selectbox[0].value == TINY.key
     said = [m.value for m in at.markdown if m.value.startswith("**The network says:**")]
@@ -90,9 +72,8 @@ def test_upload_shows_steps_and_probabilities(trained, monkeypatch):
     (b"\0" * (10 * 1024 * 1024 + 5), "the limit is 10 MB"),
     (png(np.full((50, 50), 255, np.uint8)), "No garment found"),
 ])
-def test_bad_uploads_get_one_sentence(trained, monkeypatch, data, sentence):
-    with_upload(monkeypatch, "upload.png", data)
-    at = open_classify()
+def test_bad_uploads_get_one_sentence(trained, data, sentence):
+    at = upload(open_classify(), "upload.png", data)
     assert not at.exception
     assert any(sentence in t for t in texts(at.warning))
 

@@ -108,3 +108,21 @@ def test_clear(tmp_path, synthetic_data):
 def test_default_dir_follows_env(monkeypatch, tmp_path):
     monkeypatch.setenv("FMNIST_CACHE_DIR", str(tmp_path / "c"))
     assert RunCache().root == tmp_path / "c"
+
+
+def test_two_processes_train_once(synthetic_dir, tmp_path):
+    import json
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[1]
+    env = os.environ | {"PYTHONPATH": str(root), "TF_CPP_MIN_LOG_LEVEL": "3", "FMNIST_DATA_DIR": str(synthetic_dir),
+                        "FMNIST_CACHE_DIR": str(tmp_path)}
+    cmd = [sys.executable, "-m", "fmnist_core", "train", "--epochs", "3", "--hidden-units", "8", "--json"]
+    procs = [subprocess.Popen(cmd, env=env, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
+             for _ in range(2)]
+    results = [json.loads(p.communicate(timeout=300)[0]) for p in procs]
+    assert sorted(r["from_cache"] for r in results) == [False, True]
+    assert results[0]["history"] == results[1]["history"]

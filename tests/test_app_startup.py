@@ -1,0 +1,27 @@
+"""The app paints its first page without importing TensorFlow (that costs seconds), in a fresh process."""
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+SCRIPT = """
+import sys
+from streamlit.testing.v1 import AppTest
+at = AppTest.from_file({app!r}, default_timeout=60).run()
+assert not at.exception, at.exception
+print(at.title[0].value)
+print("tensorflow" in sys.modules, "keras" in sys.modules)
+"""
+
+
+def test_first_page_paints_without_tensorflow(synthetic_dir, tmp_path):
+    env = os.environ | {"PYTHONPATH": str(ROOT), "FMNIST_DATA_DIR": str(synthetic_dir),
+                        "FMNIST_CACHE_DIR": str(tmp_path)}
+    out = subprocess.run([sys.executable, "-c", SCRIPT.format(app=str(ROOT / "streamlit_app.py"))], env=env,
+                         capture_output=True, text=True, timeout=120, cwd=ROOT)
+    assert out.returncode == 0, out.stderr[-2000:]
+    title, imported = out.stdout.strip().splitlines()[-2:]
+    assert title == "Train the network"
+    assert imported == "False False"
