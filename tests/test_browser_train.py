@@ -36,3 +36,19 @@ def test_deep_link_first_after_start_gets_the_app_menu(synthetic_dir, tmp_path):
         assert nav.get_by_text("ui").count() == 0  # helper modules are not pages
         assert page.get_by_text("Page not found").count() == 0
         assert page.locator('[data-testid="stException"]').count() == 0
+
+
+def test_stop_button_cancels_and_says_so(synthetic_dir, tmp_path):
+    from fmnist_core.cache import RunCache
+    from fmnist_core.config import RunConfig
+
+    env = {"FMNIST_DATA_DIR": str(synthetic_dir), "FMNIST_CACHE_DIR": str(tmp_path / "cache")}
+    with running_app(env) as url, browser_page() as page:
+        page.goto(f"{url}/?epochs=100&batch=16&units=16")
+        page.get_by_role("button", name="Train").click()
+        page.get_by_text("epoch ").first.wait_for(timeout=60_000)  # the progress text is there
+        page.get_by_role("button", name="Stop training").click()
+        page.get_by_text("Training stopped after").wait_for(timeout=60_000)
+        assert page.get_by_text("Test accuracy").count() == 0  # nothing half-trained shown as finished
+        assert page.locator('[data-testid="stException"]').count() == 0
+    assert RunCache(tmp_path / "cache").get(RunConfig(epochs=100, batch_size=16, hidden_units=16)) is None
