@@ -120,6 +120,7 @@ class JobRunner:
 
     cache: RunCache
     data_loader: Callable[[], Dataset] = load_fashion_mnist
+    keep_finished: int = 32  # finished jobs remembered (each holds a model); older ones are forgotten
     _jobs: dict[str, TrainingJob] = field(default_factory=dict)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -130,7 +131,11 @@ class JobRunner:
             if job is not None and not job._finished.is_set() and not job.should_stop():
                 return job
             job = TrainingJob(config)
+            self._jobs.pop(config.key, None)
             self._jobs[config.key] = job
+            finished = [key for key, j in self._jobs.items() if j._finished.is_set()]
+            for key in finished[: max(0, len(finished) - self.keep_finished)]:
+                del self._jobs[key]
         threading.Thread(target=self._run, args=(job,), name=f"train-{config.key}", daemon=True).start()
         return job
 

@@ -55,3 +55,14 @@ def test_overall_fraction(tmp_path, epoch, fraction, expected):
         job.on_run_start(TINY, 10)
         job.on_progress(epoch, fraction, {"loss": 1.0})
     assert job.snapshot().overall_fraction == pytest.approx(expected)
+
+
+def test_old_finished_jobs_are_forgotten(tmp_path, synthetic_data):
+    runner = JobRunner(RunCache(tmp_path), data_loader=lambda: synthetic_data, keep_finished=1)
+    a, b, c = (TINY.with_(epochs=n) for n in (1, 2, 3))
+    assert runner.submit(a).wait(60)
+    job_b = runner.submit(b)
+    assert job_b.wait(60)
+    runner.submit(c)  # two finished jobs, one may stay: the older goes
+    assert runner.get(a.key) is None and runner.get(b.key) is job_b
+    assert runner.get(c.key).wait(60)

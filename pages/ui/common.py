@@ -210,7 +210,7 @@ def choose_run(label: str) -> RunResult | None:
     default_key = train_page_key if train_page_key in by_key else max(runs, key=lambda r: r.test_accuracy).key
     keys = list(by_key)
     chosen = st.selectbox(
-        label, keys, index=keys.index(default_key), key="chosen_run",
+        label, keys, index=keys.index(default_key),
         format_func=lambda k: f"{by_key[k].config.describe()} — test accuracy {by_key[k].test_accuracy:.1%}"
                               + (" (Train page)" if k == train_page_key else ""),
         help="Any trained run from the cache; by default the Train page's current run, else the most accurate one.",
