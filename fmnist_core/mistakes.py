@@ -128,5 +128,6 @@ def _short_error(exc: BaseException, limit: int = 700) -> str:
     noise = ("File ", "Traceback", "Detected at node", "[[", "Graph execution error")
     lines = [line.split("  Label values:")[0] for line in text.splitlines()
              if line.strip() and not line.lstrip().startswith(noise)]
-    text = f"{type(exc).__name__}: " + "\n".join(lines).removeprefix(f"{type(exc).__name__}: ").strip()
+    body = "\n".join(lines).removeprefix(f"{type(exc).__name__}: ").replace("Graph execution error:", "").strip()
+    text = f"{type(exc).__name__}: {body}"
     return text if len(text) <= limit else text[:limit].rstrip() + " …"
