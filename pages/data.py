@@ -13,17 +13,25 @@ from pages.ui.common import ensure_app_navigation, get_data
 ensure_app_navigation()
 
 
-@st.cache_data(show_spinner="Summarising the data set…", max_entries=4)
+@st.cache_resource(show_spinner="Summarising the data set…", max_entries=4)
 def summaries(source: str, _x_train: np.ndarray, _y_train: np.ndarray, _y_test: np.ndarray) -> dict:
-    """Counts, class means and pixel histograms, computed once per data source."""
+    """Counts, class means, pixel histograms and their (read-only) figures, computed once per data source."""
     sample = _x_train[:: max(1, len(_x_train) // 10_000)]  # 10,000 images are plenty for a histogram
-    return {
+    facts = {
         "train_counts": class_counts(_y_train),
         "test_counts": class_counts(_y_test),
         "means": mean_images(_x_train, _y_train),
         "raw": pixel_histogram(sample, normalize=False),
         "normalised": pixel_histogram(sample, normalize=True),
     }
+    raw, norm = facts["raw"], facts["normalised"]
+    facts["figures"] = {
+        "counts": charts.class_count_figure(facts["train_counts"], facts["test_counts"]),
+        "means": charts.image_grid(facts["means"], list(CLASS_NAMES), zmax=facts["means"].max() or 1),
+        "raw": charts.histogram_figure(raw.counts, raw.edges, "raw pixels"),
+        "normalised": charts.histogram_figure(norm.counts, norm.edges, "after dividing by 255", charts.PALETTE[1]),
+    }
+    return facts
 
 
 st.title("The data: Fashion-MNIST")
@@ -53,7 +61,7 @@ else:
                     key="browse", alt=f"{len(shown)} {split} images with their index and label")
 
 st.subheader("How many of each?")
-st.plotly_chart(charts.class_count_figure(facts["train_counts"], facts["test_counts"]), key="counts",
+st.plotly_chart(facts["figures"]["counts"], key="counts",
                 alt="Images per class in the training and test sets")
 balanced = len(set(facts["train_counts"].tolist())) == 1 and len(set(facts["test_counts"].tolist())) == 1
 st.caption(f"Training: {facts['train_counts'].min():,}–{facts['train_counts'].max():,} per class; test: "
@@ -61,8 +69,7 @@ st.caption(f"Training: {facts['train_counts'].min():,}–{facts['train_counts'].
            + (" Every class is equally common, so guessing gives 10% accuracy." if balanced else ""))
 
 st.subheader("The average garment of each class")
-st.plotly_chart(charts.image_grid(facts["means"], list(CLASS_NAMES), zmax=facts["means"].max() or 1),
-                key="means", alt="Mean training image of each class")
+st.plotly_chart(facts["figures"]["means"], key="means", alt="Mean training image of each class")
 alike = most_alike(facts["means"])
 st.caption("Each picture is the pixel-by-pixel mean of all training images of that class. The most alike averages "
            "(root-mean-square difference of pixel values): "
@@ -72,11 +79,10 @@ st.caption("Each picture is the pixel-by-pixel mean of all training images of th
 st.subheader("Pixel values before and after normalisation")
 left, right = st.columns(2)
 raw, norm = facts["raw"], facts["normalised"]
-left.plotly_chart(charts.histogram_figure(raw.counts, raw.edges, "raw pixels"), key="hist_raw",
+left.plotly_chart(facts["figures"]["raw"], key="hist_raw",
                   alt="Histogram of raw pixel values 0 to 255")
 left.metric("Range of raw values", f"{raw.minimum:.0f} – {raw.maximum:.0f}")
-right.plotly_chart(charts.histogram_figure(norm.counts, norm.edges, "after dividing by 255", charts.PALETTE[1]),
-                   key="hist_norm", alt="Histogram of normalised pixel values 0 to 1")
+right.plotly_chart(facts["figures"]["normalised"], key="hist_norm", alt="Histogram of normalised pixel values 0 to 1")
 right.metric("Range after normalising", f"{norm.minimum:.0f} – {norm.maximum:.0f}")
 st.caption("Dividing by 255 changes only the scale, not the shape: the same histogram between 0 and 1. Most "
            "pixels are background (0).")
