@@ -114,3 +114,14 @@ def test_examples_are_classified(trained, monkeypatch):
     at.radio(key="example").set_value(names[-1]).run()
     assert not at.exception
     assert any(m.value.startswith("**The network says:**") for m in at.markdown)
+
+
+def test_model_list_defaults_to_the_most_accurate_run(trained):
+    cache = RunCache(trained)
+    other = cache.get_or_train(RunConfig(epochs=6, hidden_units=32))
+    best = max(cache.list(), key=lambda r: r.test_accuracy)
+    at = open_classify()
+    assert not at.exception
+    assert set(at.selectbox[0].options) >= {f"{r.config.describe()} — test accuracy {r.test_accuracy:.1%}"
+                                            for r in (other, cache.get(TINY))}
+    assert at.selectbox[0].value == best.key

@@ -188,7 +188,7 @@ def shared_run(key: str) -> tuple[RunResult, threading.Lock] | None:
 
 
 def choose_run(label: str) -> RunResult | None:
-    """A select box of the cached runs (default: the Train page's current run, else the most accurate one).
+    """A select box of the cached runs, the most accurate first chosen; the Train page's current run is marked.
 
     With no run cached, offers one click to train the default configuration and returns None meanwhile.
     """
@@ -207,12 +207,12 @@ def choose_run(label: str) -> RunResult | None:
         return None
     by_key = {run.key: run for run in runs}
     train_page_key = st.session_state.get("train_job")
-    default_key = train_page_key if train_page_key in by_key else max(runs, key=lambda r: r.test_accuracy).key
+    default_key = max(runs, key=lambda r: r.test_accuracy).key
     keys = list(by_key)
     chosen = st.selectbox(
         label, keys, index=keys.index(default_key),
         format_func=lambda k: f"{by_key[k].config.describe()} — test accuracy {by_key[k].test_accuracy:.1%}"
-                              + (" (Train page)" if k == train_page_key else ""),
-        help="Any trained run from the cache; by default the Train page's current run, else the most accurate one.",
+                              + (" (the Train page's current run)" if k == train_page_key else ""),
+        help="Any trained run from the cache; the most accurate one is chosen at first.",
     )
     return by_key[chosen]
