@@ -3,7 +3,7 @@
 import streamlit as st
 
 from fmnist_core.experiments import EARLY_STOP_PATIENCE, EARLY_STOP_TARGET, EXPERIMENTS, early_stopping_configs
-from pages.ui.common import ensure_app_navigation, get_data, get_runner, run_configs, sweep_pending
+from pages.ui.common import cached_result, ensure_app_navigation, get_data, run_configs, sweep_pending
 from pages.ui.experiment_view import shared_settings, show_results
 
 ensure_app_navigation()
@@ -38,7 +38,7 @@ if get_data() is not None:
     if submitted or sweep_pending("early_stopping"):
         results = run_configs(configs, labels, key="early_stopping")
     else:
-        cached = [get_runner().cache.get(c) for c in configs]
+        cached = [cached_result(c) for c in configs]
         results = [r for r in cached if r is not None]
         if len(results) < len(configs):
             st.info(f"{len(results)} of {len(configs)} runs are ready. Press **Run the comparison** to train the "

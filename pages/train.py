@@ -13,6 +13,7 @@ from fmnist_core.jobs import CANCELLED, FAILED
 from fmnist_core.model import parameter_count
 from pages.ui.common import (
     HELP,
+    cached_result,
     ensure_app_navigation,
     get_data,
     get_runner,
@@ -82,7 +83,7 @@ if job is not None and job.config == config:
 if snap is not None and snap.status in (CANCELLED, FAILED):
     report_unfinished(snap)
     st.stop()
-result = snap.result if is_done(snap) else runner.cache.get(config)
+result = snap.result if is_done(snap) else cached_result(config)
 if result is None:
     st.info("This configuration has not been trained yet. Press **Train** to train it.")
     st.stop()

@@ -93,3 +93,16 @@ def test_missing_data_is_a_message_not_a_crash(monkeypatch, tmp_path):
     assert not at.exception
     assert any("could not be loaded" in t for t in texts(at.error))
     data_module.forget_loaded_data()
+
+
+def test_damaged_cache_entry_is_reported_and_retrained(synthetic_env):
+    config = RunConfig(epochs=2, hidden_units=16)
+    cache = RunCache(synthetic_env)
+    cache.get_or_train(config)
+    (cache.entry_dir(config) / "run.json").write_text("{ damaged")
+    at = open_app(TINY_QUERY)
+    assert not at.exception
+    assert any("was damaged and has been discarded" in t for t in texts(at.warning))
+    at.form_submit_button[0].click()
+    at.run()
+    assert any(t.startswith("Trained just now") for t in texts(at.success))

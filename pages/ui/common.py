@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import threading
 import time
+import warnings
 from datetime import datetime
 
 import numpy as np
 import streamlit as st
 
 from fmnist_core import charts
-from fmnist_core.cache import RunCache, default_cache_dir
+from fmnist_core.cache import CacheWarning, RunCache, default_cache_dir
 from fmnist_core.config import RunConfig
 from fmnist_core.data import DataError, Dataset, load_fashion_mnist
 from fmnist_core.jobs import CANCELLED, DONE, FAILED, JobRunner, JobSnapshot, TrainingJob
@@ -60,6 +61,17 @@ def _runner_for(cache_root: str) -> JobRunner:
 def get_runner() -> JobRunner:
     """The process-wide job runner for the current cache folder (shared by all sessions)."""
     return _runner_for(str(default_cache_dir()))
+
+
+def cached_result(config: RunConfig) -> RunResult | None:
+    """The cached run of ``config``; a damaged entry is discarded and the page says so."""
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always", CacheWarning)
+        result = get_runner().cache.get(config)
+    if any(issubclass(w.category, CacheWarning) for w in caught):
+        st.warning(f"The stored run of “{config.describe()}” was damaged and has been discarded; "
+                   "it will be trained again when asked for.")
+    return result
 
 
 def get_data() -> Dataset | None:
@@ -151,7 +163,7 @@ def run_configs(configs: list[RunConfig], labels: list[str], key: str) -> list[R
     overall = st.progress(0.0, text=f"comparison: 0 of {len(configs)} runs ready")
     results: list[RunResult] = []
     for i, (config, label) in enumerate(zip(configs, labels, strict=True)):
-        result = runner.cache.get(config)
+        result = cached_result(config)
         if result is None:
             snap = watch(runner.submit(config), label=f"run {i + 1}/{len(configs)}: {label} · ",
                          stop_key=f"{key}_stop_{i}")

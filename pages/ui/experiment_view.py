@@ -7,7 +7,7 @@ import streamlit as st
 from fmnist_core import charts
 from fmnist_core.config import ConfigError, RunConfig
 from fmnist_core.experiments import EXPERIMENTS, Experiment, conclude, summarise, sweep_labels
-from pages.ui.common import HELP, ensure_app_navigation, get_data, get_runner, run_configs, sweep_pending
+from pages.ui.common import HELP, cached_result, ensure_app_navigation, get_data, run_configs, sweep_pending
 
 METRICS = {"accuracy": "accuracy", "loss": "loss"}
 
@@ -74,13 +74,12 @@ def render(name: str, intro: str) -> None:
         return
 
     labels = [experiment.label(c) for c in configs]
-    cache = get_runner().cache
     if submitted or sweep_pending(name):
         results = run_configs(configs, labels, key=name)
         if results is None:
             return
     else:
-        cached = [cache.get(c) for c in configs]
+        cached = [cached_result(c) for c in configs]
         results = [r for r in cached if r is not None]
         missing = [label for label, r in zip(labels, cached, strict=True) if r is None]
         if missing:
