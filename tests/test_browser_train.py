@@ -44,11 +44,11 @@ def test_stop_button_cancels_and_says_so(synthetic_dir, tmp_path):
 
     env = {"FMNIST_DATA_DIR": str(synthetic_dir), "FMNIST_CACHE_DIR": str(tmp_path / "cache")}
     with running_app(env) as url, browser_page() as page:
-        page.goto(f"{url}/?epochs=100&batch=16&units=16")
+        page.goto(f"{url}/?epochs=100&batch=1&units=2048")  # long enough (about a minute) to stop it
         page.get_by_role("button", name="Train").click()
         page.get_by_text("epoch ").first.wait_for(timeout=60_000)  # the progress text is there
         page.get_by_role("button", name="Stop training").click()
         page.get_by_text("Training stopped after").wait_for(timeout=60_000)
         assert page.get_by_text("Test accuracy").count() == 0  # nothing half-trained shown as finished
         assert page.locator('[data-testid="stException"]').count() == 0
-    assert RunCache(tmp_path / "cache").get(RunConfig(epochs=100, batch_size=16, hidden_units=16)) is None
+    assert RunCache(tmp_path / "cache").get(RunConfig(epochs=100, batch_size=1, hidden_units=2048)) is None
