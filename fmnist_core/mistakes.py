@@ -106,17 +106,25 @@ def run_mistake(name: str, data: Dataset, epochs: int = 3, n_train: int = 6000, 
     """Build and train one mistake's network with plain ``model.fit``; report the error or the curves."""
     import keras
 
+    from .training import TRAINING_LOCK
+
     mistake = MISTAKES[name]
-    keras.utils.set_random_seed(seed)
     x = data.x_train[:n_train].astype(np.float32) / 255.0
     y = data.y_train[:n_train].astype(np.int32)
     x_test, y_test = data.x_test.astype(np.float32) / 255.0, data.y_test.astype(np.int32)
+    with TRAINING_LOCK:  # seeds are process-wide: take turns with other training
+        keras.utils.set_random_seed(seed)
+        return _fit_mistake(mistake, x, y, x_test, y_test, epochs)
+
+
+def _fit_mistake(mistake: Mistake, x, y, x_test, y_test, epochs: int) -> MistakeOutcome:
+    name = mistake.name
     try:
         model = mistake.build()
         fit = model.fit(x, y, epochs=epochs, batch_size=32, validation_split=0.2, verbose=0)
         probabilities = np.asarray(model.predict(x_test, batch_size=1000, verbose=0))
-        accuracy = float(np.mean(probabilities.reshape(len(y_test), -1).argmax(1) == y_test)) \
-            if probabilities.shape[-1] == 10 and probabilities.ndim == 2 else None
+        one_answer_each = probabilities.shape == (len(y_test), 10)
+        accuracy = float(np.mean(probabilities.argmax(1) == y_test)) if one_answer_each else None
     except Exception as exc:  # noqa: BLE001 - the error *is* the lesson
         return MistakeOutcome(name, _short_error(exc), {}, None)
     history = {k: [float(v) for v in vs] for k, vs in fit.history.items()}

@@ -15,7 +15,7 @@ from .model import build_model
 from .results import HISTORY_KEYS, RunResult
 
 # Keras seeds are process-wide, so runs in one process take turns to stay reproducible.
-_TRAINING_LOCK = threading.Lock()
+TRAINING_LOCK = threading.Lock()
 
 
 class TrainingCancelled(Exception):
@@ -59,7 +59,7 @@ def train(config: RunConfig, data: Dataset | None = None, listener: TrainingList
     n_fit = len(x_train) - int(len(x_train) * config.validation_split)
     steps = max(1, math.ceil(n_fit / config.batch_size))
 
-    with _TRAINING_LOCK:
+    with TRAINING_LOCK:
         keras.utils.set_random_seed(config.seed)
         model = build_model(config)
         fitter = FastFitter(model, divisor=255.0 if config.normalize else 1.0)
