@@ -103,7 +103,7 @@ cols = st.columns(4)
 accuracy_change = None if previous is None else 100 * (result.test_accuracy - previous["test accuracy"])
 cols[0].metric("Test accuracy", f"{result.test_accuracy:.2%}",
                delta=None if previous is None else f"{accuracy_change:+.2f} pts",
-               help="Share of the 10,000 test images (never seen in training) classified correctly.")
+               help=f"Share of the {len(data.y_test):,} test images (never seen in training) classified correctly.")
 cols[1].metric("Test loss", f"{result.test_loss:.3f}",
                delta=None if previous is None else f"{result.test_loss - previous['test loss']:+.3f}",
                delta_color="inverse", help="Mean cross-entropy on the test set: lower is better.")
