@@ -12,8 +12,8 @@ import sys
 from collections.abc import Sequence
 
 from .config import ConfigError, RunConfig
-
-MAX_READ = 10 * 1024 * 1024 + 1  # one byte over the intake limit, so a bigger file is reported as too big
+from .data import DataError
+from .experiments import EXPERIMENTS
 
 
 def _add_config_arguments(parser: argparse.ArgumentParser) -> None:
@@ -69,8 +69,6 @@ def build_parser() -> argparse.ArgumentParser:
     _add_config_arguments(p)
     p.add_argument("--json", action="store_true", help="print a JSON array, one object per file")
 
-    from .experiments import EXPERIMENTS
-
     p = sub.add_parser("experiments", help="train every experiment page's default runs into the cache")
     p.add_argument("--only", choices=sorted(EXPERIMENTS), help="just this experiment")
 
@@ -87,7 +85,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     try:
         if args.command == "train":
-            return _train(args, args.subparser)
+            return _train(args)
         if args.command == "bench":
             from .bench import run_benchmark
 
@@ -95,27 +93,28 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "cache":
             return _cache(args)
         if args.command == "predict":
-            return _predict(args, args.subparser)
+            return _predict(args)
         if args.command == "experiments":
             return _experiments(args)
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
-    except Exception as exc:  # noqa: BLE001 - a CLI prints one line, not a traceback
-        from .data import DataError
-
-        if isinstance(exc, DataError):
-            print(f"error: {exc}", file=sys.stderr)
-            return 1
-        raise
+    except DataError as exc:  # a CLI prints one line, not a traceback
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
     return 2
 
 
-def _train(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
+def _config_or_exit(args: argparse.Namespace) -> RunConfig:
+    """The config the arguments describe; out-of-range values exit 2 with the subcommand's usage."""
     try:
-        config = config_from_args(args)
+        return config_from_args(args)
     except ConfigError as exc:
-        parser.error(str(exc))
+        args.subparser.error(str(exc))
+
+
+def _train(args: argparse.Namespace) -> int:
+    config = _config_or_exit(args)
     from .cache import RunCache
     from .progress import TextProgress
 
@@ -148,35 +147,25 @@ def _cache(args: argparse.Namespace) -> int:
 
 def _experiments(args: argparse.Namespace) -> int:
     from .cache import RunCache
-    from .experiments import EXPERIMENTS, default_configs, run_sweep
+    from .experiments import default_configs, run_sweep
     from .progress import TextProgress
 
     cache = RunCache()
     names = [args.only] if args.only else list(EXPERIMENTS)
     configs = list(dict.fromkeys(c for name in names for c in default_configs(EXPERIMENTS[name])))
-
-    class SweepProgress(TextProgress):
-        def on_sweep_run(self, index: int, total: int, config: RunConfig, cached: bool) -> None:
-            self.prefix = f"[{index + 1}/{total}] "
-            if cached:
-                self._write(f"{self.prefix}{config.describe()}: already cached", final=True)
-
-    results = run_sweep(configs, cache, listener=SweepProgress())
+    results = run_sweep(configs, cache, listener=TextProgress())
     print(f"{len(results)} runs ready in {cache.root} ({sum(not r.from_cache for r in results)} trained now)",
           file=sys.stderr)
     return 0
 
 
-def _predict(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
-    try:
-        config = config_from_args(args)
-    except ConfigError as exc:
-        parser.error(str(exc))
+def _predict(args: argparse.Namespace) -> int:
+    config = _config_or_exit(args)
     import numpy as np
 
     from .cache import RunCache
     from .data import CLASS_NAMES
-    from .intake import ImageError, prepare_image
+    from .intake import MAX_BYTES, ImageError, prepare_image
     from .progress import TextProgress
 
     outcomes: list[dict] = []
@@ -184,7 +173,7 @@ def _predict(args: argparse.Namespace, parser: argparse.ArgumentParser) -> int:
     for name in args.files:
         try:
             with open(name, "rb") as handle:
-                data = handle.read(MAX_READ)
+                data = handle.read(MAX_BYTES + 1)  # one byte over is enough to say "too big"
             prepared.append((name, prepare_image(data).final))
         except ImageError as exc:
             outcomes.append({"file": name, "error": str(exc)})

@@ -9,6 +9,14 @@ import numpy as np
 from .data import CLASS_NAMES
 
 
+def cross_entropy(probabilities: np.ndarray, labels: np.ndarray) -> float:
+    """Mean sparse categorical cross-entropy, clipped as Keras clips it."""
+    if len(labels) == 0:
+        return float("nan")
+    p = np.clip(probabilities[np.arange(len(labels)), labels], 1e-7, 1 - 1e-7)
+    return float(-np.mean(np.log(p)))
+
+
 def confusion_matrix(y_true: np.ndarray, y_pred: np.ndarray, n_classes: int = 10) -> np.ndarray:
     """Counts (n_classes, n_classes): row = true class, column = predicted class."""
     matrix = np.zeros((n_classes, n_classes), dtype=np.int64)

@@ -85,21 +85,15 @@ def default_configs(experiment: Experiment) -> list[RunConfig]:
     return experiment.configs()
 
 
-class SweepListener(TrainingListener):
-    """TrainingListener that also hears which run of the sweep starts (index from 0)."""
-
-    def on_sweep_run(self, index: int, total: int, config: RunConfig, cached: bool) -> None:
-        """Run ``index`` of ``total`` begins (``cached``: it comes from the run cache)."""
-
-
 def run_sweep(
     configs: Sequence[RunConfig],
     cache: RunCache,
     data: Dataset | None = None,
-    listener: SweepListener | None = None,
+    listener: TrainingListener | None = None,
 ) -> list[RunResult]:
-    """Each configuration from the cache or trained once and stored, in order."""
-    listener = listener or SweepListener()
+    """Each configuration from the cache or trained once and stored, in order (``listener.on_sweep_run`` hears
+    which run starts)."""
+    listener = listener or TrainingListener()
     results = []
     for i, config in enumerate(configs):
         cached = cache.get(config)

@@ -15,7 +15,19 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from .evaluation import cross_entropy
+
 PREDICT_BATCH = 1000
+
+
+def split_point(n_images: int, validation_split: float) -> int:
+    """How many images are trained on; the rest, at the end, validate (as ``model.fit`` splits)."""
+    return n_images - int(n_images * validation_split)
+
+
+def steps_per_epoch(n_images: int, validation_split: float, batch_size: int) -> int:
+    """Batches per epoch, the last one possibly partial."""
+    return max(1, math.ceil(split_point(n_images, validation_split) / batch_size))
 
 
 def chunk_size(steps_per_epoch: int) -> int:
@@ -77,9 +89,7 @@ class FastFitter:
         callbacks: list[keras.callbacks.Callback],
     ) -> dict[str, list[float]]:
         """Train like ``model.fit(..., validation_split=..., shuffle=True)``; returns the history."""
-        from .training import cross_entropy
-
-        n_fit = len(images) - int(len(images) * validation_split)
+        n_fit = split_point(len(images), validation_split)
         x_fit, y_fit = images[:n_fit], labels[:n_fit].astype(np.int32)
         x_val, y_val = images[n_fit:], labels[n_fit:].astype(np.int32)
         full_batches, rest = divmod(n_fit, batch_size)

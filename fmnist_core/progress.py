@@ -27,6 +27,11 @@ class TextProgress(TrainingListener):
         self.epochs = 1
         self.tty = hasattr(stream, "isatty") and stream.isatty()
 
+    def on_sweep_run(self, index: int, total: int, config: RunConfig, cached: bool) -> None:
+        self.prefix = f"[{index + 1}/{total}] "
+        if cached:
+            self._write(f"{self.prefix}{config.describe()}: already cached", final=True)
+
     def on_run_start(self, config: RunConfig, steps_per_epoch: int) -> None:
         self.epochs = config.epochs
         self._write(f"{self.prefix}training {config.describe()}", final=True)

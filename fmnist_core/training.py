@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import math
 import threading
 import time
 from datetime import UTC, datetime
@@ -11,6 +10,7 @@ import numpy as np
 
 from .config import RunConfig
 from .data import Dataset, load_fashion_mnist
+from .evaluation import cross_entropy
 from .model import build_model
 from .results import HISTORY_KEYS, RunResult
 
@@ -41,6 +41,9 @@ class TrainingListener:
         """Return True to cancel the run cleanly."""
         return False
 
+    def on_sweep_run(self, index: int, total: int, config: RunConfig, cached: bool) -> None:
+        """In a sweep: run ``index`` (from 0) of ``total`` begins; ``cached`` if it comes from the run cache."""
+
 
 def train(config: RunConfig, data: Dataset | None = None, listener: TrainingListener | None = None) -> RunResult:
     """Train the network ``config`` describes on ``data`` (default: Fashion-MNIST) and evaluate it on the test set.
@@ -49,15 +52,13 @@ def train(config: RunConfig, data: Dataset | None = None, listener: TrainingList
     """
     import keras
 
-    from .fast_fit import FastFitter
+    from .fast_fit import FastFitter, steps_per_epoch
     from .keras_callbacks import ListenerBridge, StopAtAccuracy
 
     data = data or load_fashion_mnist()
     listener = listener or TrainingListener()
-    x_train, y_train = np.asarray(data.x_train, np.uint8), np.asarray(data.y_train, np.int32)
     y_test = np.asarray(data.y_test, np.int32)
-    n_fit = len(x_train) - int(len(x_train) * config.validation_split)
-    steps = max(1, math.ceil(n_fit / config.batch_size))
+    steps = steps_per_epoch(len(data.x_train), config.validation_split, config.batch_size)
 
     with TRAINING_LOCK:
         keras.utils.set_random_seed(config.seed)
@@ -73,8 +74,8 @@ def train(config: RunConfig, data: Dataset | None = None, listener: TrainingList
             )
         start = time.perf_counter()
         fit_history = fitter.fit(
-            x_train,
-            y_train,
+            np.asarray(data.x_train, np.uint8),
+            data.y_train,
             epochs=config.epochs,
             batch_size=config.batch_size,
             validation_split=config.validation_split,
@@ -99,10 +100,3 @@ def train(config: RunConfig, data: Dataset | None = None, listener: TrainingList
         _model=model,
     )
 
-
-def cross_entropy(probabilities: np.ndarray, labels: np.ndarray) -> float:
-    """Mean sparse categorical cross-entropy, clipped as Keras clips it."""
-    if len(labels) == 0:
-        return float("nan")
-    p = np.clip(probabilities[np.arange(len(labels)), labels], 1e-7, 1 - 1e-7)
-    return float(-np.mean(np.log(p)))

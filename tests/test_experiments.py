@@ -5,13 +5,13 @@ from fmnist_core.cache import RunCache
 from fmnist_core.config import RunConfig
 from fmnist_core.experiments import (
     EXPERIMENTS,
-    SweepListener,
     conclude,
     default_configs,
     run_sweep,
     summarise,
 )
 from fmnist_core.results import RunResult
+from fmnist_core.training import TrainingListener
 
 
 def made_run(config: RunConfig, val_loss, accuracy, test_accuracy, seconds=10.0, stopped=None) -> RunResult:
@@ -88,7 +88,7 @@ def test_default_configs():
 
 
 def test_sweep_trains_each_once_and_reuses_cache(tmp_path, synthetic_data):
-    class Seen(SweepListener):
+    class Seen(TrainingListener):
         def __init__(self):
             self.runs = []
 

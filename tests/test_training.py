@@ -2,7 +2,8 @@ import numpy as np
 import pytest
 
 from fmnist_core.config import RunConfig
-from fmnist_core.training import TrainingCancelled, TrainingListener, cross_entropy, train
+from fmnist_core.evaluation import cross_entropy
+from fmnist_core.training import TrainingCancelled, TrainingListener, train
 
 from .conftest import TINY
 
