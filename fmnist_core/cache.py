@@ -23,7 +23,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .config import ConfigError, RunConfig
+from .config import RunConfig
 from .data import Dataset
 from .results import RunResult
 from .training import TrainingListener, train
@@ -63,12 +63,16 @@ class RunCache:
 
     def get(self, config: RunConfig) -> RunResult | None:
         """The stored run for ``config``, or None. A damaged entry is discarded with a warning."""
-        folder = self.entry_dir(config)
+        return self.load(config.key)
+
+    def load(self, key: str) -> RunResult | None:
+        """The stored run named ``key``, or None. A damaged entry is discarded with a warning."""
+        folder = self.runs_dir / key
         if not folder.is_dir():
             return None
         try:
             result = self._read(folder)
-            if result.config != config:
+            if result.key != key:
                 raise ValueError("its config does not match its key")
             return result
         except Exception as exc:  # noqa: BLE001 - any damage means: discard and retrain
@@ -82,7 +86,7 @@ class RunCache:
         model_path = folder / _MODEL_FILE
         if not model_path.is_file() or model_path.stat().st_size != meta["model_bytes"]:
             raise ValueError("model file is missing or has the wrong size")
-        probabilities = np.load(folder / _PROBS_FILE, allow_pickle=False)
+        probabilities = np.load(folder / _PROBS_FILE, mmap_mode="r", allow_pickle=False)  # read when used
         if probabilities.ndim != 2 or probabilities.shape[1] != 10:
             raise ValueError(f"test probabilities have shape {probabilities.shape}")
         return RunResult(
@@ -101,21 +105,11 @@ class RunCache:
 
     def list(self) -> list[RunResult]:
         """All readable entries, newest first (damaged ones are discarded)."""
-        results = []
-        if self.runs_dir.is_dir():
-            for folder in self.runs_dir.iterdir():
-                if folder.name.startswith(".") or not folder.is_dir():
-                    continue
-                try:
-                    results.append(self._read(folder))
-                except (ConfigError, Exception) as exc:  # noqa: BLE001
-                    self._discard(folder, exc)
+        if not self.runs_dir.is_dir():
+            return []
+        keys = [f.name for f in self.runs_dir.iterdir() if f.is_dir() and not f.name.startswith(".")]
+        results = [r for r in map(self.load, keys) if r is not None]
         return sorted(results, key=lambda r: r.trained_at, reverse=True)
-
-    def best(self) -> RunResult | None:
-        """The cached run with the highest test accuracy, or None."""
-        runs = self.list()
-        return max(runs, key=lambda r: r.test_accuracy) if runs else None
 
     # ------------------------------------------------------------------ writing
 
@@ -165,7 +159,8 @@ class RunCache:
         if self.runs_dir.is_dir():
             for folder in self.runs_dir.iterdir():
                 if folder.is_dir():
-                    count += not folder.name.startswith(".")
+                    if not folder.name.startswith("."):  # hidden ones are temp or trash folders
+                        count += 1
                     shutil.rmtree(folder, ignore_errors=True)
         return count
 

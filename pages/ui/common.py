@@ -148,11 +148,6 @@ def test_images(data: Dataset, result: RunResult) -> tuple[np.ndarray, np.ndarra
     return data.x_test, data.y_test, probabilities
 
 
-def run_label(config: RunConfig) -> str:
-    """A short label for tables and legends."""
-    return config.describe()
-
-
 def run_configs(configs: list[RunConfig], labels: list[str], key: str) -> list[RunResult] | None:
     """Fetch or train each config in turn with a progress bar over the sweep; None if a run was stopped/failed.
 
@@ -187,11 +182,11 @@ def sweep_pending(key: str) -> bool:
 
 @st.cache_resource(show_spinner=False, max_entries=8)
 def _shared_run(cache_root: str, key: str) -> tuple[RunResult, threading.Lock] | None:
-    for run in RunCache(cache_root).list():
-        if run.key == key:
-            _ = run.model  # load it now, once
-            return run, threading.Lock()
-    return None
+    run = RunCache(cache_root).load(key)
+    if run is None:
+        return None
+    _ = run.model  # load it now, once
+    return run, threading.Lock()
 
 
 def shared_run(key: str) -> tuple[RunResult, threading.Lock] | None:

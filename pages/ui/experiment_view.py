@@ -12,7 +12,7 @@ from pages.ui.common import HELP, cached_result, ensure_app_navigation, get_data
 METRICS = {"accuracy": "accuracy", "loss": "loss"}
 
 
-def _parse_values(experiment: Experiment, text: str) -> list:
+def _parse_values(text: str) -> list[int]:
     values = []
     for part in text.replace(";", ",").split(","):
         part = part.strip()
@@ -65,7 +65,7 @@ def render(name: str, intro: str) -> None:
 
     try:
         if experiment.field != "normalize":
-            sweep_values = _parse_values(experiment, text)
+            sweep_values = _parse_values(text)
         configs = experiment.configs(sweep_values, base)
     except ConfigError as exc:
         st.error(f"Those values cannot be compared: {exc}.")
