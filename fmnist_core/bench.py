@@ -125,5 +125,4 @@ def run_benchmark(epochs: int = 10, as_json: bool = False) -> int:
 
 
 if __name__ == "__main__":  # pragma: no cover
-    np.set_printoptions(precision=3)
     raise SystemExit(run_benchmark())

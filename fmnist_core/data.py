@@ -106,14 +106,19 @@ def read_idx(path: Path, expected_magic: int) -> np.ndarray:
     return np.frombuffer(raw, dtype=np.uint8, offset=header).reshape(dims)
 
 
+def _idx_path(folder: Path, filename: str) -> Path:
+    """The ``.gz`` file, or its uncompressed twin when only that exists."""
+    path = folder / filename
+    plain = folder / filename.removesuffix(".gz")
+    return plain if not path.exists() and plain.exists() else path
+
+
 def load_idx_folder(folder: Path, source: str | None = None) -> Dataset:
     """Load the four Fashion-MNIST IDX files from ``folder`` and check that they agree."""
     folder = Path(folder)
     arrays = {}
     for name, filename in IDX_FILES.items():
-        path = folder / filename
-        if not path.exists() and (folder / filename.removesuffix(".gz")).exists():
-            path = folder / filename.removesuffix(".gz")
+        path = _idx_path(folder, filename)
         arrays[name] = read_idx(path, _IMAGE_MAGIC if name.endswith("images") else _LABEL_MAGIC)
     for split in ("train", "test"):
         n_images, n_labels = len(arrays[f"{split}_images"]), len(arrays[f"{split}_labels"])
@@ -194,7 +199,7 @@ def load_tfds(download: bool) -> Dataset:
 
 
 def _has_idx_files(folder: Path) -> bool:
-    return all((folder / f).exists() or (folder / f.removesuffix(".gz")).exists() for f in IDX_FILES.values())
+    return all(_idx_path(folder, f).exists() for f in IDX_FILES.values())
 
 
 def _load_uncached(env_dir: str | None) -> Dataset:

@@ -7,8 +7,8 @@ same to an upload or a drawing and keeps every intermediate step for display:
 1. open: size and format checks, first frame of an animation, EXIF rotation applied;
 2. grey: alpha composited onto a background that contrasts with the content, converted to 8-bit grey;
 3. polarity: a light border (paper, a product photo) is inverted, so the garment ends up light on dark;
-4. find the garment: a threshold robust to JPEG noise, paper tint and soft shadows (median filter, Otsu's
-   threshold kept clear of the background noise), cropped to the garment's bounding box;
+4. find the garment: a threshold robust to JPEG noise, paper tint and soft shadows (median filter, then
+   a floor above the border's level and noise), cropped to the garment's bounding box;
 5. contrast: background to 0, the garment's brightest pixels to 255;
 6. fit: longest edge to 28 pixels, aspect ratio kept, centred on a 28x28 black square.
 """
@@ -182,10 +182,7 @@ def measure_background(smooth: np.ndarray) -> Background:
 
 
 def garment_mask(smooth: np.ndarray, background: Background) -> np.ndarray:
-    """Boolean mask of garment pixels: brighter than the background floor, and part of the bright object
-    that Otsu's threshold finds (so a uniform picture has no garment)."""
-    if otsu_threshold(smooth) <= background.floor and smooth.max() <= background.floor:
-        return np.zeros(smooth.shape, bool)
+    """Boolean mask of garment pixels: brighter than the background floor (a uniform picture has none)."""
     return smooth > background.floor
 
 
