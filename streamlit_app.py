@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from pages.ui.common import APP_NAVIGATION_MARK
+from pages.ui.navigation import APP_NAVIGATION_MARK
 
 st.set_page_config(page_title="Fashion-MNIST Lab", page_icon=":material/checkroom:", layout="wide")
 
@@ -12,7 +12,7 @@ def page(path: str, title: str, url: str, icon: str, default: bool = False) -> s
     return st.Page(f"pages/{path}", title=title, url_path=url, icon=f":material/{icon}:", default=default)
 
 
-st.session_state[APP_NAVIGATION_MARK] = True  # see pages.ui.common.ensure_app_navigation
+st.session_state[APP_NAVIGATION_MARK] = True  # see pages.ui.navigation.ensure_app_navigation
 
 navigation = st.navigation({
     "Learn": [
@@ -25,6 +25,7 @@ navigation = st.navigation({
         page("units.py", "More units?", "units", "grid_view"),
         page("layers.py", "More layers?", "layers", "layers"),
         page("normalisation.py", "Normalise or not?", "normalisation", "tune"),
+        page("dropout.py", "Does dropout help?", "dropout", "blur_on"),
         page("early_stopping.py", "Stop early?", "early_stopping", "front_hand"),
         page("mistakes.py", "Common mistakes", "mistakes", "report"),
     ],

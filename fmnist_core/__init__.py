@@ -8,11 +8,11 @@ experiment sweeps. Importing this package does not import TensorFlow; training a
     >>> result.test_accuracy
 """
 
-from .cache import RunCache
 from .config import ConfigError, RunConfig
-from .data import CLASS_NAMES, DataError, Dataset, load_fashion_mnist
-from .results import RunResult
-from .training import TrainingCancelled, TrainingListener, train
+from .data.sources import CLASS_NAMES, DataError, Dataset, load_fashion_mnist
+from .runs.cache import RunCache
+from .runs.results import RunResult
+from .runs.training import TrainingCancelled, TrainingListener, train
 
 __all__ = [
     "CLASS_NAMES",

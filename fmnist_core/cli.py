@@ -11,41 +11,34 @@ import os
 import sys
 from collections.abc import Sequence
 
-from .config import ConfigError, RunConfig
-from .data import DataError
-from .experiments import EXPERIMENTS
+from .config import FIELDS, ConfigError, RunConfig
+from .data.sources import DataError
+from .runs.experiments import EXPERIMENTS
+from .runs.results import RunUnavailable
 
 
 def _add_config_arguments(parser: argparse.ArgumentParser) -> None:
-    d = RunConfig()
-    parser.add_argument("--epochs", type=int, default=d.epochs, help=f"training epochs, 1-100 (default {d.epochs})")
-    parser.add_argument("--hidden-units", type=int, default=d.hidden_units,
-                        help=f"units per hidden layer, 1-4096 (default {d.hidden_units})")
-    parser.add_argument("--extra-layers", type=int, default=d.extra_layers,
-                        help=f"extra hidden layers, 0-5 (default {d.extra_layers})")
-    parser.add_argument("--no-normalize", action="store_true", help="feed raw 0-255 pixels instead of 0-1")
-    parser.add_argument("--dropout", type=float, default=d.dropout, help="dropout rate, 0 to <1 (default 0: none)")
-    parser.add_argument("--batch-size", type=int, default=d.batch_size, help=f"batch size (default {d.batch_size})")
-    parser.add_argument("--validation-split", type=float, default=d.validation_split,
-                        help=f"share of training data held out for validation (default {d.validation_split})")
-    parser.add_argument("--learning-rate", type=float, default=d.learning_rate,
-                        help=f"adam learning rate (default {d.learning_rate})")
-    parser.add_argument("--seed", type=int, default=d.seed, help=f"random seed (default {d.seed})")
+    """One flag per RunConfig field, from the field table (checked by RunConfig itself)."""
+    for spec in FIELDS:
+        help_text = f"{spec.help} Range {spec.range_text}; default {spec.format(spec.default)}."
+        if spec.type is bool:
+            parser.add_argument(spec.flag, dest=spec.name, action=argparse.BooleanOptionalAction,
+                                default=spec.default, help=help_text)
+        else:
+            parser.add_argument(spec.flag, dest=spec.name, type=spec.type, default=spec.default,
+                                metavar=spec.type.__name__.upper(), help=help_text)
 
 
 def config_from_args(args: argparse.Namespace) -> RunConfig:
     """The RunConfig the config arguments describe (raises ConfigError)."""
-    return RunConfig(
-        epochs=args.epochs,
-        hidden_units=args.hidden_units,
-        extra_layers=args.extra_layers,
-        normalize=not args.no_normalize,
-        dropout=args.dropout,
-        batch_size=args.batch_size,
-        validation_split=args.validation_split,
-        learning_rate=args.learning_rate,
-        seed=args.seed,
-    )
+    return RunConfig(**{spec.name: getattr(args, spec.name) for spec in FIELDS})
+
+
+def _positive_epochs(text: str) -> int:
+    value = int(text)
+    if not 1 <= value <= 100:
+        raise ValueError(text)
+    return value
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -60,7 +53,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--json", action="store_true", help="print one JSON object with the result on stdout")
 
     p = sub.add_parser("bench", help="benchmark fmnist_core training against the plain tutorial script")
-    p.add_argument("--epochs", type=int, default=10, help="epochs per measured run (default 10)")
+    p.add_argument("--epochs", type=_positive_epochs, default=10, help="epochs per measured run, 1-100 (default 10)")
     p.add_argument("--json", action="store_true", help="print the figures as JSON on stdout")
 
     p = sub.add_parser("predict", help="classify garment pictures (PNG, JPEG, WebP, BMP, GIF)")
@@ -99,8 +92,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
-    except DataError as exc:  # a CLI prints one line, not a traceback
+    except (DataError, RunUnavailable) as exc:  # a CLI prints one line, not a traceback
         print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except Exception as exc:  # noqa: BLE001 - anything else is still one line (FMNIST_DEBUG=1 shows the traceback)
+        if os.environ.get("FMNIST_DEBUG"):
+            raise
+        print(f"error: {type(exc).__name__}: {exc}", file=sys.stderr)
         return 1
     return 2
 
@@ -115,8 +113,8 @@ def _config_or_exit(args: argparse.Namespace) -> RunConfig:
 
 def _train(args: argparse.Namespace) -> int:
     config = _config_or_exit(args)
-    from .cache import RunCache
-    from .progress import TextProgress
+    from .runs.cache import RunCache
+    from .views.progress import TextProgress
 
     cache = RunCache()
     result = cache.get_or_train(config, listener=TextProgress())
@@ -124,12 +122,16 @@ def _train(args: argparse.Namespace) -> int:
     print(f"{config.describe()}: test accuracy {result.test_accuracy:.4f} ({where}; key {result.key})",
           file=sys.stderr)
     if args.json:
-        print(json.dumps(result.summary()))
+        print(json.dumps(result.to_dict()))
+    if not result.saved:
+        print(f"error: the run could not be stored in {cache.root} (see the log above); it was not kept",
+              file=sys.stderr)
+        return 1
     return 0
 
 
 def _cache(args: argparse.Namespace) -> int:
-    from .cache import RunCache
+    from .runs.cache import RunCache
 
     cache = RunCache()
     if args.action == "clear":
@@ -137,7 +139,7 @@ def _cache(args: argparse.Namespace) -> int:
         return 0
     runs = cache.list()
     if args.json:
-        print(json.dumps([r.summary() for r in runs]))
+        print(json.dumps([r.to_dict() for r in runs]))
         return 0
     print(f"{len(runs)} cached run(s) in {cache.root}")
     for r in runs:
@@ -146,13 +148,13 @@ def _cache(args: argparse.Namespace) -> int:
 
 
 def _experiments(args: argparse.Namespace) -> int:
-    from .cache import RunCache
-    from .experiments import default_configs, run_sweep
-    from .progress import TextProgress
+    from .runs.cache import RunCache
+    from .runs.experiments import run_sweep
+    from .views.progress import TextProgress
 
     cache = RunCache()
     names = [args.only] if args.only else list(EXPERIMENTS)
-    configs = list(dict.fromkeys(c for name in names for c in default_configs(EXPERIMENTS[name])))
+    configs = list(dict.fromkeys(c for name in names for c in EXPERIMENTS[name].configs()))
     results = run_sweep(configs, cache, listener=TextProgress())
     print(f"{len(results)} runs ready in {cache.root} ({sum(not r.from_cache for r in results)} trained now)",
           file=sys.stderr)
@@ -163,37 +165,46 @@ def _predict(args: argparse.Namespace) -> int:
     config = _config_or_exit(args)
     import numpy as np
 
-    from .cache import RunCache
-    from .data import CLASS_NAMES
-    from .intake import MAX_BYTES, ImageError, prepare_image
-    from .progress import TextProgress
+    from .data.intake import MAX_BYTES, ImageError, prepare_image
+    from .data.sources import CLASS_NAMES
+    from .runs.cache import RunCache
+    from .views.progress import TextProgress
 
-    outcomes: list[dict] = []
-    prepared = []
-    for name in args.files:
+    outcomes: dict[int, dict] = {}  # by position, so a file named twice gets two rows
+    prepared: list[tuple[int, np.ndarray]] = []
+    for i, name in enumerate(args.files):
         try:
             with open(name, "rb") as handle:
-                data = handle.read(MAX_BYTES + 1)  # one byte over is enough to say "too big"
-            prepared.append((name, prepare_image(data).final))
+                size = os.fstat(handle.fileno()).st_size
+                if size > MAX_BYTES:
+                    raise ImageError(f"The file is {size / 2**20:.1f} MB; the limit is {MAX_BYTES // 2**20} MB.")
+                data = handle.read(MAX_BYTES + 1)  # a file that grows meanwhile is still caught by the intake
+            prepared.append((i, prepare_image(data).final))
         except ImageError as exc:
-            outcomes.append({"file": name, "error": str(exc)})
+            outcomes[i] = {"file": name, "error": str(exc)}
         except OSError as exc:
-            outcomes.append({"file": name, "error": f"The file cannot be read ({exc.strerror or exc})."})
+            outcomes[i] = {"file": name, "error": f"The file cannot be read ({exc.strerror or exc})."}
     if prepared:
-        result = RunCache().get_or_train(config, listener=TextProgress())
-        probabilities = result.predict(np.stack([final for _, final in prepared]))
-        for (name, _), p in zip(prepared, probabilities, strict=True):
+        try:
+            result = RunCache().get_or_train(config, listener=TextProgress())
+            probabilities = result.predict(np.stack([final for _, final in prepared]))
+        except (DataError, RunUnavailable) as exc:
+            probabilities, failure = None, str(exc)
+        for j, (i, _) in enumerate(prepared):
+            if probabilities is None:
+                outcomes[i] = {"file": args.files[i], "error": failure}
+                continue
+            p = probabilities[j]
             index = int(np.argmax(p))
-            outcomes.append({"file": name, "label": CLASS_NAMES[index], "class_index": index,
-                             "probabilities": [round(float(v), 6) for v in p]})
-    order = {name: i for i, name in enumerate(args.files)}
-    outcomes.sort(key=lambda o: order[o["file"]])
+            outcomes[i] = {"file": args.files[i], "label": CLASS_NAMES[index], "class_index": index,
+                           "probabilities": [round(float(v), 6) for v in p]}
+    rows = [outcomes[i] for i in range(len(args.files))]
     if args.json:
-        print(json.dumps(outcomes))
+        print(json.dumps(rows))
     else:
-        for o in outcomes:
+        for o in rows:
             if "error" in o:
                 print(f"{o['file']}: error: {o['error']}")
             else:
                 print(f"{o['file']}: {o['label']} ({max(o['probabilities']):.0%})")
-    return 1 if any("error" in o for o in outcomes) else 0
+    return 1 if any("error" in o for o in rows) else 0

@@ -8,11 +8,13 @@ import numpy as np
 import streamlit as st
 from PIL import Image
 
-from fmnist_core import charts
-from fmnist_core.evaluation import top_k
-from fmnist_core.intake import LOW_CONFIDENCE, ImageError, prepare_image
+from fmnist_core.data.intake import LOW_CONFIDENCE, ImageError, prepare_image
+from fmnist_core.runs.evaluation import top_k
+from fmnist_core.views import charts
 from pages.ui import canvas
-from pages.ui.common import choose_run, ensure_app_navigation, shared_run
+from pages.ui.navigation import ensure_app_navigation
+from pages.ui.runs import choose_run, shared_run
+from pages.ui.text import plain
 
 ensure_app_navigation()
 
@@ -20,32 +22,27 @@ EXAMPLES = sorted((Path(__file__).resolve().parents[1] / "assets" / "examples").
 UPLOAD_TYPES = ["png", "jpg", "jpeg", "webp", "bmp", "gif"]
 
 
-def predict(key: str, final: np.ndarray) -> np.ndarray:
-    """Class probabilities of one 28x28 image from the chosen run."""
-    loaded = shared_run(key)
-    if loaded is None:
-        raise ImageError("The chosen model is no longer in the cache; choose another one.")
-    run, lock = loaded
-    with lock:
-        return run.predict(final)[0]
+def show_prediction(source: bytes | Image.Image, key: str, name: str, where: str) -> None:
+    """The preparation steps and the network's answer for one picture, or one sentence on what is wrong.
 
-
-def show_prediction(source: bytes | Image.Image, key: str, name: str) -> None:
-    """The preparation steps and the network's answer for one picture, or one sentence on what is wrong."""
+    ``where`` (draw, upload, example) keeps the element keys of the three tabs apart whatever the file names.
+    """
     try:
         prepared = prepare_image(source)
-        with st.spinner("Asking the network…"):
-            probabilities = predict(key, prepared.final)
     except ImageError as exc:
         st.warning(str(exc))
         return
+    run = shared_run(key)
+    if run is None:
+        return
+    probabilities = run.predict(prepared.final)[0]
     for note in prepared.notes:
         st.info(note)
     steps = st.columns(4)
     original = prepared.original.copy()
     original.thumbnail((280, 280))
     steps[0].image(original.convert("RGB") if original.mode not in ("RGB", "L") else original,
-                   caption=f"1. {name}")
+                   caption=f"1. {plain(name)}")
     steps[1].image(prepared.grey, caption="2. grey, inverted to light on dark" if prepared.inverted
                    else "2. grey (already light on dark)")
     steps[2].image(prepared.cropped, caption="3. cropped to the garment")
@@ -56,7 +53,7 @@ def show_prediction(source: bytes | Image.Image, key: str, name: str) -> None:
     if best[0][1] < LOW_CONFIDENCE:
         st.warning(f"The network is unsure (its best guess has only {best[0][1]:.0%}). The picture may not look "
                    "like the catalogue photos it learned from.")
-    st.plotly_chart(charts.prediction_bars(probabilities), key=f"bars-{name}",
+    st.plotly_chart(charts.prediction_bars(probabilities), key=f"bars-{where}",
                     alt="Probability of each of the ten classes")
 
 
@@ -92,7 +89,7 @@ def draw_section(key: str) -> None:
     if pixels is None or np.ptp(np.asarray(pixels)[..., :3]) == 0:
         st.info("The canvas is empty: draw a garment to see what the network thinks.")
         return
-    show_prediction(Image.fromarray(np.asarray(pixels, dtype=np.uint8)), key, "your drawing")
+    show_prediction(Image.fromarray(np.asarray(pixels, dtype=np.uint8)), key, "your drawing", "draw")
 
 
 with draw_tab:
@@ -102,7 +99,7 @@ with upload_tab:
     upload = st.file_uploader("A photo or picture of one garment", type=UPLOAD_TYPES, key="upload",
                               help="PNG, JPEG, WebP, BMP or GIF, up to 10 MB. Phone photos are turned upright.")
     if upload is not None:
-        show_prediction(upload.getvalue(), chosen, upload.name)
+        show_prediction(upload.getvalue(), chosen, upload.name, "upload")
 
 with examples_tab:
     if not EXAMPLES:
@@ -111,4 +108,4 @@ with examples_tab:
         names = [p.name for p in EXAMPLES]
         picked = st.radio("Example", names, horizontal=True, key="example",
                           format_func=lambda n: n.rsplit(".", 1)[0].replace("-", " "))
-        show_prediction(EXAMPLES[names.index(picked)].read_bytes(), chosen, picked)
+        show_prediction(EXAMPLES[names.index(picked)].read_bytes(), chosen, picked, "example")

@@ -6,19 +6,12 @@ import numpy as np
 import plotly.graph_objects as go
 import streamlit as st
 
-from fmnist_core import charts
-from fmnist_core.data import CLASS_NAMES
-from fmnist_core.inspection import (
-    categorical_cross_entropy,
-    flatten,
-    forward,
-    one_hot,
-    relu,
-    softmax,
-    sparse_cross_entropy,
-    weight_images,
-)
-from pages.ui.common import choose_run, ensure_app_navigation, get_data, shared_run
+from fmnist_core.data.sources import CLASS_NAMES
+from fmnist_core.net.forward import categorical_cross_entropy, cross_entropy, flatten, one_hot, relu, softmax
+from fmnist_core.views import charts
+from pages.ui.data import get_data
+from pages.ui.navigation import ensure_app_navigation
+from pages.ui.runs import choose_run, shared_run
 
 ensure_app_navigation()
 
@@ -31,15 +24,14 @@ if run is None:
     st.stop()
 shared = shared_run(run.key)
 if shared is None:
-    st.error("That run is no longer in the cache; choose another one.")
     st.stop()
-model = shared[0].model
+network = shared.network
 
 c1, c2 = st.columns([1, 2])
 index = int(c1.number_input("Test image", 0, len(data.y_test) - 1, 0, key="concept_image",
                             help="The index of a test image; every section below uses it."))
 image, label = data.x_test[index], int(data.y_test[index])
-result = forward(model, image, run.config)
+result = network.trace(image)
 predicted = int(np.argmax(result.probabilities))
 c1.plotly_chart(charts.image_figure(image, f"#{index}: {CLASS_NAMES[label]}"), key="concept_img",
                 alt=f"Test image {index}, a {CLASS_NAMES[label]}")
@@ -62,7 +54,7 @@ with tabs[0]:
                + ", ".join(f"{v:.2f}" for v in vector[28 * row : 28 * row + 28]) + ".")
 
 with tabs[1]:
-    weights = weight_images(model)
+    weights = network.weight_images()
     st.markdown(f"Each of the **{weights.shape[0]}** units of the first Dense layer multiplies every one of the "
                 "784 inputs by its own weight and adds them up (plus a bias). Drawn as a 28x28 picture, a unit's "
                 "weights show what it looks for: blue pixels push its sum up, red pixels push it down.")
@@ -125,7 +117,7 @@ with tabs[4]:
     l1, l2 = st.columns(2)
     l1.metric("As an integer (sparse)", label)
     l2.markdown("**As a one-hot vector**\n\n`[" + ", ".join(str(int(v)) for v in target) + "]`")
-    sparse = sparse_cross_entropy(result.probabilities, label)
+    sparse = cross_entropy(result.probabilities, label)
     categorical = categorical_cross_entropy(result.probabilities, target)
     st.markdown(
         f"- The integer goes with **sparse_categorical_crossentropy**: −log(probability of the true class) = "

@@ -5,10 +5,11 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from fmnist_core import charts
-from fmnist_core.data import CLASS_NAMES
-from fmnist_core.inspection import class_counts, mean_images, most_alike, pixel_histogram
-from pages.ui.common import ensure_app_navigation, get_data
+from fmnist_core.data.sources import CLASS_NAMES
+from fmnist_core.data.statistics import class_counts, mean_images, most_alike, pixel_histogram
+from fmnist_core.views import charts
+from pages.ui.data import get_data
+from pages.ui.navigation import ensure_app_navigation
 
 ensure_app_navigation()
 

@@ -1,6 +1,5 @@
-"""Experiment: more epochs."""
+"""Experiment page: epochs (its question, runs and findings are in fmnist_core.runs.experiments)."""
 
 from pages.ui.experiment_view import render
 
-render("epochs", "Each run trains the same network for a different number of epochs (passes over the training "
-                 "images). Watch training and validation accuracy part ways.")
+render("epochs")

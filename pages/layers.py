@@ -1,6 +1,5 @@
-"""Experiment: more hidden layers."""
+"""Experiment page: layers (its question, runs and findings are in fmnist_core.runs.experiments)."""
 
 from pages.ui.experiment_view import render
 
-render("layers", "Each run stacks a different number of extra hidden Dense(relu) layers of the same width "
-                 "after the first one.")
+render("layers")

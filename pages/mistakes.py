@@ -2,10 +2,11 @@
 
 import streamlit as st
 
-from fmnist_core import charts
-from fmnist_core.data import Dataset
-from fmnist_core.mistakes import MISTAKES, MistakeOutcome, run_mistake
-from pages.ui.common import ensure_app_navigation, get_data
+from fmnist_core.data.sources import Dataset
+from fmnist_core.net.mistakes import MISTAKES, MistakeOutcome, run_mistake
+from fmnist_core.views import charts
+from pages.ui.data import get_data
+from pages.ui.navigation import ensure_app_navigation
 
 ensure_app_navigation()
 
@@ -25,7 +26,7 @@ data = get_data()
 if data is not None:
     for name, mistake in MISTAKES.items():
         st.subheader(mistake.title)
-        st.code(mistake.code, language="python")
+        st.code(mistake.code, language="python", wrap_lines=True)
         with st.spinner(f"Training “{mistake.title}” with Keras…"):
             result = outcome(name, data.source, data)
         if result.error:

@@ -2,27 +2,18 @@
 
 from __future__ import annotations
 
-import numpy as np
 import streamlit as st
 
-from fmnist_core import charts
-from fmnist_core.config import ConfigError, RunConfig, config_from_query, config_to_query
-from fmnist_core.data import CLASS_NAMES, DataError
-from fmnist_core.evaluation import confusion_matrix, most_confused, per_class_accuracy, select_examples
-from fmnist_core.jobs import CANCELLED, FAILED
-from fmnist_core.model import parameter_count
-from pages.ui.common import (
-    HELP,
-    cached_result,
-    ensure_app_navigation,
-    get_data,
-    get_runner,
-    is_done,
-    provenance,
-    report_unfinished,
-    test_images,
-    watch,
-)
+from fmnist_core.config import FIELD, ConfigError, config_from_query, config_to_query
+from fmnist_core.data.sources import CLASS_NAMES
+from fmnist_core.runs.evaluation import class_reports, confusion_matrix, correct_count, most_confused, select_examples
+from fmnist_core.runs.jobs import JobStatus
+from fmnist_core.views import charts
+from pages.ui.data import get_data, test_set_of
+from pages.ui.navigation import ensure_app_navigation
+from pages.ui.runs import cached_result, get_runner, provenance, report_unfinished, warn_if_unsaved, watch
+from pages.ui.text import plain
+from pages.ui.widgets import field_widget
 
 ensure_app_navigation()
 
@@ -36,38 +27,28 @@ st.markdown(
 runner = get_runner()
 config, problems = config_from_query(st.query_params.to_dict())
 for problem in problems:
-    st.warning(problem)
+    st.warning(plain(problem))
 
 # ---------------------------------------------------------------- controls (a form: one click, one run)
-BATCH_SIZES = sorted({16, 32, 64, 128, 256, 512, config.batch_size})
+LAYOUT = (("epochs", "hidden_units"), ("extra_layers", "dropout", "normalize"),
+          ("batch_size", "validation_split", "seed"))
 with st.form("train_form"):
-    left, middle, right = st.columns(3)
-    epochs = left.slider("Epochs", 1, 100, config.epochs, help=HELP["epochs"], key="epochs")
-    units = left.select_slider("Hidden units per layer", sorted({8, 16, 32, 64, 128, 256, 512, 1024, 2048,
-                                                                  config.hidden_units}),
-                               value=config.hidden_units, help=HELP["hidden_units"], key="units")
-    extra = middle.slider("Extra hidden layers", 0, 5, config.extra_layers, help=HELP["extra_layers"], key="extra")
-    dropout = middle.slider("Dropout", 0.0, 0.9, config.dropout, step=0.05, help=HELP["dropout"], key="dropout")
-    normalize = middle.toggle("Normalise pixels to 0-1", config.normalize, help=HELP["normalize"], key="normalize")
-    batch = right.selectbox("Batch size", BATCH_SIZES, index=BATCH_SIZES.index(config.batch_size),
-                            help=HELP["batch_size"], key="batch")
-    val = right.slider("Validation split", 0.0, 0.5, config.validation_split, step=0.05,
-                       help=HELP["validation_split"], key="val")
-    seed = right.number_input("Seed", 0, 2**31 - 1, config.seed, help=HELP["seed"], key="seed")
+    chosen = {}
+    for column, names in zip(st.columns(3), LAYOUT, strict=True):
+        for name in names:
+            chosen[name] = field_widget(column, name, getattr(config, name), key=FIELD[name].url)
     submitted = st.form_submit_button("Train", type="primary")
 
 if submitted:
     try:
-        config = RunConfig(epochs=epochs, hidden_units=units, extra_layers=extra, normalize=normalize,
-                           dropout=round(dropout, 4), batch_size=batch, validation_split=round(val, 4),
-                           learning_rate=config.learning_rate, seed=int(seed))
+        config = config.with_(**chosen)
     except ConfigError as exc:
         st.error(f"That configuration is not possible: {exc}.")
         st.stop()
     st.query_params.from_dict(config_to_query(config))
     st.session_state["train_job"] = runner.submit(config).config.key
 
-st.caption(f"Configuration: {config.describe()} · {parameter_count(config):,} parameters · key `{config.key}`")
+st.caption(f"Configuration: {config.describe()} · {config.parameters:,} parameters · key `{config.key}`")
 
 data = get_data()
 if data is None:
@@ -80,10 +61,10 @@ if job is not None and job.config == config:
     snap = job.snapshot()
     if not snap.finished:
         snap = watch(job)
-if snap is not None and snap.status in (CANCELLED, FAILED):
+if snap is not None and snap.status in (JobStatus.CANCELLED, JobStatus.FAILED):
     report_unfinished(snap)
     st.stop()
-result = snap.result if is_done(snap) else cached_result(config)
+result = snap.result if snap is not None and snap.done else cached_result(config)
 if result is None:
     st.info("This configuration has not been trained yet. Press **Train** to train it.")
     st.stop()
@@ -99,6 +80,7 @@ previous = runs[-2] if len(runs) > 1 else None
 
 # ---------------------------------------------------------------- results
 st.success(provenance(result))
+warn_if_unsaved(result)
 cols = st.columns(4)
 accuracy_change = None if previous is None else 100 * (result.test_accuracy - previous["test accuracy"])
 cols[0].metric("Test accuracy", f"{result.test_accuracy:.2%}",
@@ -115,18 +97,16 @@ if result.stopped_early_at:
 st.subheader("Learning curves")
 st.plotly_chart(charts.training_curves(result.history), key="curves",
                 alt="Training and validation loss and accuracy per epoch")
-if result.history.get("val_loss"):
-    best = int(np.argmin(result.history["val_loss"])) + 1
-    gap = result.history["accuracy"][-1] - result.history["val_accuracy"][-1]
-    st.caption(f"Validation loss was lowest after epoch {best} of {result.epochs_run}. Final training accuracy is "
-               f"{100 * gap:+.1f} points above validation accuracy"
-               + (" — the network is starting to memorise its training images." if gap > 0.03 else "."))
+report = result.fit_report()
+if report is not None:
+    st.caption(f"Validation loss was lowest after epoch {report.best_epoch} of {report.epochs_run}. Final training "
+               f"accuracy is {100 * report.gap:+.1f} points above validation accuracy"
+               + (" — the network is starting to memorise its training images." if report.memorising else "."))
 
-try:
-    images, labels, probabilities = test_images(data, result)
-except DataError as exc:
-    st.error(str(exc))
+test_set = test_set_of(data, result)
+if test_set is None:
     st.stop()
+images, labels, probabilities = test_set
 
 st.subheader("Predictions on test images")
 st.markdown("Blue label: right. Red label: wrong. The bars are the ten probabilities: the true class is "
@@ -144,7 +124,7 @@ if len(indices) == 0:
 else:
     st.plotly_chart(charts.prediction_grid(images[indices], probabilities[indices], labels[indices], indices),
                     key="grid", alt=f"{len(indices)} test images with their predicted probabilities")
-    right = int((probabilities[indices].argmax(1) == labels[indices]).sum())
+    right = correct_count(probabilities[indices], labels[indices])
     st.caption(f"{right} of {len(indices)} shown images are classified correctly.")
 
 st.subheader("Where it goes wrong")
@@ -158,9 +138,13 @@ with tab_matrix:
         st.caption("Most frequent confusions: " + "; ".join(
             f"{CLASS_NAMES[t]} taken for {CLASS_NAMES[p]} {c} times" for t, p, c in worst) + ".")
 with tab_classes:
-    accuracy = per_class_accuracy(matrix)
-    st.dataframe({"class": list(CLASS_NAMES), "accuracy": [round(float(a), 4) for a in accuracy],
-                  "test images": matrix.sum(axis=1).tolist()}, hide_index=True)
+    reports = class_reports(matrix)
+    st.dataframe({"class": [r.name for r in reports], "accuracy": [round(r.accuracy, 4) for r in reports],
+                  "test images": [r.images for r in reports],
+                  "most common wrong answer": [r.top_mistake or "—" for r in reports]}, hide_index=True)
+    hardest = min(reports, key=lambda r: r.accuracy)
+    st.caption(f"The hardest class is {hardest.name} ({hardest.accuracy:.1%} right)"
+               + (f", most often taken for {hardest.top_mistake}." if hardest.top_mistake else "."))
 
 st.subheader("This session's runs")
 st.dataframe([{k: v for k, v in r.items() if k != "key"} for r in reversed(runs)], hide_index=True)

@@ -1,6 +1,5 @@
-"""Experiment: more hidden units."""
+"""Experiment page: units (its question, runs and findings are in fmnist_core.runs.experiments)."""
 
 from pages.ui.experiment_view import render
 
-render("units", "Each run gives the hidden layer a different number of units. More units mean more parameters "
-                "and more time; see how much accuracy each step buys.")
+render("units")

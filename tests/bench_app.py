@@ -29,8 +29,8 @@ def main() -> int:
         at = AppTest.from_file(str(ROOT / "streamlit_app.py"), default_timeout=60).run()
         first = time.perf_counter() - start
         tf_at_paint = "tensorflow" in sys.modules
-        from fmnist_core.cache import RunCache
         from fmnist_core.config import RunConfig
+        from fmnist_core.runs.cache import RunCache
 
         train_start = time.perf_counter()
         RunCache(tmp).get_or_train(RunConfig())

@@ -8,29 +8,12 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 from pathlib import Path  # noqa: E402
 
-import numpy as np  # noqa: E402
 import pytest  # noqa: E402
 
-from fmnist_core import data as data_module  # noqa: E402
 from fmnist_core.config import RunConfig  # noqa: E402
+from fmnist_core.data import sources as data_module  # noqa: E402
 
-
-def synthetic_images(labels: np.ndarray, rng: np.random.Generator) -> np.ndarray:
-    """Images whose class decides which horizontal band is bright (learnable in a few epochs), plus noise."""
-    images = rng.integers(0, 60, size=(len(labels), 28, 28)).astype(np.uint8)
-    for i, label in enumerate(labels):
-        top = 2 + 2 * int(label)
-        images[i, top : top + 4, 4:24] = rng.integers(180, 255, size=(4, 20))
-    return images
-
-
-def make_synthetic(n_train: int = 400, n_test: int = 100, seed: int = 0):
-    """(x_train, y_train, x_test, y_test) with balanced labels."""
-    rng = np.random.default_rng(seed)
-    y_train = (np.arange(n_train) % 10).astype(np.uint8)
-    y_test = (np.arange(n_test) % 10).astype(np.uint8)
-    rng.shuffle(y_train)
-    return synthetic_images(y_train, rng), y_train, synthetic_images(y_test, rng), y_test
+from .support import make_synthetic  # noqa: E402
 
 
 @pytest.fixture(scope="session")
@@ -56,9 +39,6 @@ def synthetic_data(synthetic_dir):
     return data_module.load_idx_folder(synthetic_dir, source="synthetic test data")
 
 
-TINY = RunConfig(epochs=3, hidden_units=16, batch_size=32, validation_split=0.2)
-
-
 @pytest.fixture(scope="session")
 def real_data():
     """The real Fashion-MNIST set from Debian's package (skips when it is not installed)."""
@@ -71,7 +51,7 @@ def real_data():
 @pytest.fixture(scope="session")
 def real_default_run(real_data, tmp_path_factory):
     """The default configuration trained once on the real data for the whole test session."""
-    from fmnist_core.cache import RunCache
+    from fmnist_core.runs.cache import RunCache
 
     cache = RunCache(tmp_path_factory.mktemp("real-cache"))
     return cache, cache.get_or_train(RunConfig(), real_data)

@@ -9,10 +9,10 @@ import pytest
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
-from fmnist_core.cache import RunCache
 from fmnist_core.config import RunConfig
+from fmnist_core.runs.cache import RunCache
 
-from .test_app_train import APP, texts
+from .support import APP, texts
 
 PAGE = "pages/classify.py"
 TINY = RunConfig(epochs=2, hidden_units=16)

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 from streamlit.testing.v1 import AppTest
 
-from fmnist_core.cache import RunCache
 from fmnist_core.config import RunConfig
+from fmnist_core.runs.cache import RunCache
 
-from .conftest import make_synthetic
-from .test_app_train import APP, texts
+from .support import APP, make_synthetic, texts
 
 
 def open_page(path: str) -> AppTest:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from .test_app_train import APP, texts
+from .support import APP, texts
 
 PAGES = {
     "epochs": ("pages/epochs.py", "1, 2"),
@@ -45,7 +45,7 @@ def test_experiment_page_runs_and_concludes(synthetic_env, name, monkeypatch):
     assert conclusion and conclusion[0].startswith("- Best test accuracy:")
     assert len(at.get("plotly_chart")) == 2 and len(at.dataframe) == 1
     # the runs are cached now: asking again in a new session shows them without training
-    from fmnist_core import cache as cache_module
+    from fmnist_core.runs import cache as cache_module
 
     monkeypatch.setattr(cache_module, "train", lambda *a, **k: pytest.fail("trained a cached run"))
     again = open_page(path)
@@ -62,11 +62,11 @@ def test_bad_sweep_values_get_a_message(synthetic_env):
     at.form_submit_button[0].click()
     at.run()
     assert not at.exception
-    assert any("'lots' is not a whole number" in t for t in texts(at.error))
+    assert any("'lots' is not usable" in t and "whole number" in t for t in texts(at.error))
     at.text_input(key="epochs_values").set_value("0, 5")
     at.form_submit_button[0].click()
     at.run()
-    assert any("epochs must be from 1 to 100" in t for t in texts(at.error))
+    assert any("epochs must be 1-100" in t for t in texts(at.error))
 
 
 def test_early_stopping_page(synthetic_env):

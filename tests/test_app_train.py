@@ -2,27 +2,14 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
-from streamlit.testing.v1 import AppTest
 
-from fmnist_core.cache import RunCache
 from fmnist_core.config import RunConfig
+from fmnist_core.runs.cache import RunCache
 
-APP = str(Path(__file__).resolve().parents[1] / "streamlit_app.py")
+from .support import open_app, texts
+
 TINY_QUERY = {"epochs": "2", "units": "16"}
-
-
-def open_app(query: dict[str, str] | None = None) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=120)
-    for name, value in (query or {}).items():
-        at.query_params[name] = value
-    return at.run()
-
-
-def texts(elements) -> list[str]:
-    return [e.value for e in elements]
 
 
 def test_defaults_render_without_training(synthetic_env):
@@ -62,7 +49,7 @@ def test_cached_run_appears_without_training(synthetic_env, monkeypatch):
     config = RunConfig(epochs=2, hidden_units=16)
     RunCache(synthetic_env).get_or_train(config)
 
-    from fmnist_core import cache as cache_module
+    from fmnist_core.runs import cache as cache_module
 
     def no_training(*args, **kwargs):
         raise AssertionError("the page trained although the run is cached")
@@ -79,12 +66,22 @@ def test_cached_run_appears_without_training(synthetic_env, monkeypatch):
 def test_bad_url_value_falls_back_with_message(synthetic_env, query, field):
     at = open_app(query)
     assert not at.exception
-    assert any(f"`{field}=" in t and "using the default" in t for t in texts(at.warning))
+    shown = [t.replace("\\", "") for t in texts(at.warning)]  # values are escaped: shown as plain text
+    assert any(f"{field}=" in t and "using the default" in t for t in shown)
     assert at.slider(key="epochs").value == 10
 
 
+def test_url_values_are_echoed_as_plain_text(synthetic_env):
+    """A link cannot put a live link or an image into the app's own message."""
+    at = open_app({"epochs": "x`` [phish](https://evil.example) ![i](https://evil.example/i.png)"})
+    assert not at.exception
+    (warning,) = texts(at.warning)
+    assert "[phish](" not in warning and "![i](" not in warning and "`" not in warning.replace("\\`", "")
+    assert "\\[phish\\]\\(https\\:" in warning
+
+
 def test_missing_data_is_a_message_not_a_crash(monkeypatch, tmp_path):
-    from fmnist_core import data as data_module
+    from fmnist_core.data import sources as data_module
 
     monkeypatch.setenv("FMNIST_DATA_DIR", str(tmp_path / "nothing-here"))
     monkeypatch.setenv("FMNIST_CACHE_DIR", str(tmp_path / "cache"))

@@ -2,8 +2,8 @@
 
 import pytest
 
-from fmnist_core.cache import RunCache
 from fmnist_core.config import RunConfig
+from fmnist_core.runs.cache import RunCache
 
 from .browser import ARTIFACTS, browser_page, running_app
 

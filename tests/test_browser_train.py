@@ -39,8 +39,8 @@ def test_deep_link_first_after_start_gets_the_app_menu(synthetic_dir, tmp_path):
 
 
 def test_stop_button_cancels_and_says_so(synthetic_dir, tmp_path):
-    from fmnist_core.cache import RunCache
     from fmnist_core.config import RunConfig
+    from fmnist_core.runs.cache import RunCache
 
     env = {"FMNIST_DATA_DIR": str(synthetic_dir), "FMNIST_CACHE_DIR": str(tmp_path / "cache")}
     with running_app(env) as url, browser_page() as page:

@@ -3,11 +3,11 @@ import threading
 
 import pytest
 
-from fmnist_core import cache as cache_module
-from fmnist_core.cache import CacheWarning, RunCache
-from fmnist_core.training import TrainingCancelled, TrainingListener
+from fmnist_core.runs import cache as cache_module
+from fmnist_core.runs.cache import CacheWarning, RunCache
+from fmnist_core.runs.training import TrainingCancelled, TrainingListener
 
-from .conftest import TINY
+from .support import TINY
 
 
 @pytest.fixture

@@ -22,9 +22,9 @@ def test_help_everywhere():
 
 
 @pytest.mark.parametrize("args,reason", [
-    (["train", "--epochs", "0"], "epochs must be from 1 to 100"),
+    (["train", "--epochs", "0"], "epochs must be 1-100"),
     (["train", "--hidden-units", "lots"], "invalid int value"),
-    (["train", "--dropout", "1.5"], "dropout must be from 0 to below 1"),
+    (["train", "--dropout", "1.5"], "dropout must be 0 to below 1"),
     (["frobnicate"], "invalid choice"),
 ])
 def test_bad_arguments_exit_2_with_reason(args, reason):
@@ -63,7 +63,7 @@ def test_predict_json_mixes_results_and_errors(synthetic_dir, tmp_path):
     import numpy as np
     from PIL import Image
 
-    from .conftest import make_synthetic
+    from .support import make_synthetic
 
     env = {"FMNIST_DATA_DIR": str(synthetic_dir), "FMNIST_CACHE_DIR": str(tmp_path / "cache")}
     _, _, x_test, y_test = make_synthetic()

@@ -3,10 +3,10 @@ import gzip
 import numpy as np
 import pytest
 
-from fmnist_core import data as data_module
-from fmnist_core.data import CLASS_NAMES, DataError, load_fashion_mnist, load_idx_folder, read_idx, write_idx
+from fmnist_core.data import sources as data_module
+from fmnist_core.data.sources import CLASS_NAMES, DataError, load_fashion_mnist, load_idx_folder, read_idx, write_idx
 
-from .conftest import make_synthetic
+from .support import make_synthetic
 
 
 def test_class_names_are_the_ten_fashion_mnist_classes():

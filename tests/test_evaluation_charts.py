@@ -1,9 +1,8 @@
 import numpy as np
 import pytest
 
-from fmnist_core import charts
-from fmnist_core.data import CLASS_NAMES
-from fmnist_core.evaluation import (
+from fmnist_core.data.sources import CLASS_NAMES
+from fmnist_core.runs.evaluation import (
     confusion_matrix,
     describe_prediction,
     most_confused,
@@ -11,6 +10,7 @@ from fmnist_core.evaluation import (
     select_examples,
     top_k,
 )
+from fmnist_core.views import charts
 
 
 def one_hot_probs(predicted, n=10, confidence=0.9):

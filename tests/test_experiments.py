@@ -1,17 +1,11 @@
 import numpy as np
 import pytest
 
-from fmnist_core.cache import RunCache
-from fmnist_core.config import RunConfig
-from fmnist_core.experiments import (
-    EXPERIMENTS,
-    conclude,
-    default_configs,
-    run_sweep,
-    summarise,
-)
-from fmnist_core.results import RunResult
-from fmnist_core.training import TrainingListener
+from fmnist_core.config import ConfigError, RunConfig
+from fmnist_core.runs.cache import RunCache
+from fmnist_core.runs.experiments import EXPERIMENTS, parse_values, run_sweep, table
+from fmnist_core.runs.results import RunResult
+from fmnist_core.runs.training import TrainingListener
 
 
 def made_run(config: RunConfig, val_loss, accuracy, test_accuracy, seconds=10.0, stopped=None) -> RunResult:
@@ -30,12 +24,12 @@ def test_epochs_conclusion_finds_the_overfitting_epoch():
     long_run = made_run(RunConfig(epochs=6), [0.5, 0.4, 0.35, 0.37, 0.4, 0.45],
                         [0.8, 0.85, 0.88, 0.9, 0.92, 0.94], 0.87, seconds=30)
     short_run = made_run(RunConfig(epochs=3), [0.5, 0.4, 0.35], [0.8, 0.85, 0.88], 0.88, seconds=10)
-    text = " ".join(conclude(e, [short_run, long_run]))
+    text = " ".join(e.conclude([short_run, long_run]))
     assert "validation loss was lowest after epoch 3" in text
     assert "overfitting" in text and "88.00% to 94.00%" in text
     # other numbers, other words: validation loss still falling at the end
     falling = made_run(RunConfig(epochs=6), [0.5, 0.45, 0.4, 0.38, 0.36, 0.34], [0.8] * 6, 0.9)
-    text = " ".join(conclude(e, [short_run, falling]))
+    text = " ".join(e.conclude([short_run, falling]))
     assert "overfitting" not in text and "still falling" in text
     assert "Best test accuracy: 6 epochs with 90.00%" in text
 
@@ -44,47 +38,78 @@ def test_baseline_gap_and_time_ratio():
     e = EXPERIMENTS["units"]
     runs = [made_run(RunConfig(hidden_units=u), [0.4] * 3, [0.8] * 3, acc, seconds=s)
             for u, acc, s in [(32, 0.85, 5), (128, 0.87, 10), (512, 0.885, 30)]]
-    text = conclude(e, runs)
+    text = e.conclude(runs)
     assert text[0] == "Best test accuracy: 512 units with 88.50%."
     assert text[1].startswith("That is +1.50 points over 128 units (87.00%), for 3.0x its training time.")
     assert "diminishing returns" in text[-1]
     runs[2] = made_run(RunConfig(hidden_units=512), [0.4] * 3, [0.8] * 3, 0.92, seconds=30)
-    assert "still pay off" in conclude(e, runs)[-1]
+    assert "still pay off" in e.conclude(runs)[-1]
 
 
 def test_normalisation_and_layers_words_follow_numbers():
     norm = made_run(RunConfig(), [0.4] * 3, [0.8] * 3, 0.88)
     raw = made_run(RunConfig(normalize=False), [0.4] * 3, [0.8] * 3, 0.80)
-    text = " ".join(conclude(EXPERIMENTS["normalisation"], [norm, raw]))
+    text = " ".join(EXPERIMENTS["normalisation"].conclude([norm, raw]))
     assert "+8.00 points for normalising" in text
     one = made_run(RunConfig(), [0.4] * 3, [0.8] * 3, 0.88)
     deep = made_run(RunConfig(extra_layers=2), [0.4] * 3, [0.8] * 3, 0.80)
-    assert "hurts" in " ".join(conclude(EXPERIMENTS["layers"], [one, deep]))
+    assert "hurts" in " ".join(EXPERIMENTS["layers"].conclude([one, deep]))
     deep = made_run(RunConfig(extra_layers=2), [0.4] * 3, [0.8] * 3, 0.89)
-    assert "helps" in " ".join(conclude(EXPERIMENTS["layers"], [one, deep]))
+    assert "helps" in " ".join(EXPERIMENTS["layers"].conclude([one, deep]))
 
 
 def test_early_stopping_conclusion():
     e = EXPERIMENTS["early_stopping"]
     full = made_run(RunConfig(epochs=8), [0.5, 0.4, 0.35, 0.37, 0.4, 0.45, 0.5, 0.55], [0.8] * 8, 0.87, 16)
     stopped = made_run(RunConfig(epochs=8, patience=2), [0.5, 0.4, 0.35, 0.37, 0.4], [0.8] * 5, 0.88, 10, stopped=5)
-    text = " ".join(conclude(e, [full, stopped]))
+    text = " ".join(e.conclude([full, stopped]))
     assert "patience 2: stopped after epoch 5 of 8" in text and "weights of epoch 3" in text
-    assert "never fired" in " ".join(conclude(e, [full]))
+    assert "never fired" in " ".join(e.conclude([full]))
 
 
 def test_summary_rows():
     e = EXPERIMENTS["epochs"]
-    rows = summarise(e, [made_run(RunConfig(epochs=3), [0.5, 0.3, 0.4], [0.7, 0.8, 0.9], 0.85)])
-    assert rows[0]["run"] == "3 epochs" and rows[0]["train accuracy"] == 0.9
-    assert rows[0]["lowest val loss at epoch"] == 2 and rows[0]["parameters"] == 101_770
+    rows = table(e, [made_run(RunConfig(epochs=3), [0.5, 0.3, 0.4], [0.7, 0.8, 0.9], 0.85)])
+    assert rows[0].run == "3 epochs" and rows[0].train_accuracy == 0.9
+    assert rows[0].best_val_epoch == 2 and rows[0].parameters == 101_770
 
 
 def test_default_configs():
-    assert [c.epochs for c in default_configs(EXPERIMENTS["epochs"])] == [1, 5, 10, 30]
-    assert [c.normalize for c in default_configs(EXPERIMENTS["normalisation"])] == [True, False]
-    es = default_configs(EXPERIMENTS["early_stopping"])
+    assert [c.epochs for c in EXPERIMENTS["epochs"].configs()] == [1, 5, 10, 30]
+    assert [c.normalize for c in EXPERIMENTS["normalisation"].configs()] == [True, False]
+    es = EXPERIMENTS["early_stopping"].configs()
     assert es[1].target_accuracy == 0.9 and es[2].patience == 3 and all(c.epochs == 30 for c in es)
+    dropout = EXPERIMENTS["dropout"].configs()
+    assert [c.dropout for c in dropout] == [0.0, 0.2, 0.5] and all(c.hidden_units == 512 for c in dropout)
+
+
+def test_every_experiment_is_configs_label_and_findings():
+    """Early stopping is no special case: its runs come from its controls like a sweep's."""
+    es = EXPERIMENTS["early_stopping"]
+    configs = es.configs(RunConfig(epochs=6), {"target_accuracy": 0.8, "patience": 1})
+    assert [es.label(c) for c in configs] == ["no early stop (6 epochs)", "stop at train acc 0.8", "patience 1"]
+    units = EXPERIMENTS["units"].configs(RunConfig(epochs=2), {"hidden_units": parse_values("hidden_units", "8, 16")})
+    assert [c.hidden_units for c in units] == [8, 16] and all(c.epochs == 2 for c in units)
+
+
+def test_parse_values_reads_the_field_table():
+    assert parse_values("dropout", "0, 0.2; 0.2") == (0.0, 0.2)
+    with pytest.raises(ConfigError, match="whole number"):
+        parse_values("epochs", "1, lots")
+    with pytest.raises(ConfigError, match="epochs must be 1-100"):
+        parse_values("epochs", "0, 5")
+    with pytest.raises(ConfigError, match="at most 8"):
+        parse_values("epochs", ",".join(str(i) for i in range(1, 11)))
+
+
+def test_dropout_findings_follow_the_gap():
+    e = EXPERIMENTS["dropout"]
+    wide = made_run(RunConfig(dropout=0.0), [0.4] * 3, [0.8, 0.9, 0.98], 0.88)
+    narrow = made_run(RunConfig(dropout=0.5), [0.4] * 3, [0.8, 0.85, 0.89], 0.89)
+    text = " ".join(e.conclude([wide, narrow]))
+    assert "dropout 0: +10.0 points; dropout 0.5: +1.0 points" in text and "shrank the gap" in text
+    same = made_run(RunConfig(dropout=0.5), [0.4] * 3, [0.8, 0.9, 0.98], 0.87)
+    assert "did not shrink" in " ".join(e.conclude([wide, same]))
 
 
 def test_sweep_trains_each_once_and_reuses_cache(tmp_path, synthetic_data):
@@ -95,7 +120,7 @@ def test_sweep_trains_each_once_and_reuses_cache(tmp_path, synthetic_data):
         def on_sweep_run(self, index, total, config, cached):
             self.runs.append((index, total, cached))
 
-    configs = EXPERIMENTS["epochs"].configs([1, 2], RunConfig(hidden_units=8))
+    configs = EXPERIMENTS["epochs"].configs(RunConfig(hidden_units=8), {"epochs": (1, 2)})
     cache = RunCache(tmp_path)
     seen = Seen()
     results = run_sweep(configs, cache, synthetic_data, seen)

@@ -4,20 +4,17 @@ import keras
 import numpy as np
 import pytest
 
-from fmnist_core.config import RunConfig
-from fmnist_core.inspection import (
+from fmnist_core.config import RunConfig, model_inputs
+from fmnist_core.data.statistics import class_counts, mean_images, pixel_histogram
+from fmnist_core.net.forward import (
+    DenseNetwork,
     categorical_cross_entropy,
-    class_counts,
+    cross_entropy,
     flatten,
-    forward,
-    mean_images,
     one_hot,
-    pixel_histogram,
     softmax,
-    sparse_cross_entropy,
-    weight_images,
 )
-from fmnist_core.model import build_model, preprocess
+from fmnist_core.net.model import build_model
 
 
 def test_counts_means_and_histograms():
@@ -59,7 +56,7 @@ def test_forward_pass_by_hand(hand_model):
     model, config = hand_model
     image = np.zeros((28, 28), np.uint8)
     image[0, 0] = 255  # input 1.0 after normalising
-    run = forward(model, image, config)
+    run = DenseNetwork.from_model(model, config).trace(image)
     np.testing.assert_allclose(run.pre_activations, [1.0, -0.5])
     np.testing.assert_allclose(run.activations, [1.0, 0.0])
     assert run.zeroed == 1
@@ -67,9 +64,9 @@ def test_forward_pass_by_hand(hand_model):
     expected_scores[3] = 2.0
     np.testing.assert_allclose(run.scores, expected_scores)
     np.testing.assert_allclose(run.probabilities, softmax(expected_scores))
-    keras_probabilities = model.predict(preprocess(image[None], config), verbose=0)[0]
+    keras_probabilities = model.predict(model_inputs(image[None], config), verbose=0)[0]
     np.testing.assert_allclose(run.probabilities, keras_probabilities, rtol=1e-5)
-    weights = weight_images(model)
+    weights = DenseNetwork.from_model(model, config).weight_images()
     assert weights.shape == (2, 28, 28) and weights[0, 0, 0] == 1.0 and weights[1, 0, 0] == -1.0
 
 
@@ -78,8 +75,8 @@ def test_forward_matches_keras_on_a_deeper_model():
     keras.utils.set_random_seed(3)
     model = build_model(config)
     image = np.random.default_rng(0).integers(0, 256, (28, 28), dtype=np.uint8)
-    ours = forward(model, image, config).probabilities
-    theirs = model.predict(preprocess(image[None], config), verbose=0)[0]
+    ours = DenseNetwork.from_model(model, config).trace(image).probabilities
+    theirs = model.predict(model_inputs(image[None], config), verbose=0)[0]
     np.testing.assert_allclose(ours, theirs, rtol=1e-4, atol=1e-6)
 
 
@@ -89,11 +86,11 @@ def test_softmax_and_label_forms():
     assert softmax(np.array([1000.0, 1000.0])).tolist() == [0.5, 0.5]
     assert one_hot(3).tolist() == [0, 0, 0, 1, 0, 0, 0, 0, 0, 0]
     probs = softmax(np.arange(10.0))
-    assert sparse_cross_entropy(probs, 4) == pytest.approx(categorical_cross_entropy(probs, one_hot(4)))
+    assert cross_entropy(probs, 4) == pytest.approx(categorical_cross_entropy(probs, one_hot(4)))
 
 
 def test_most_alike_pairs():
-    from fmnist_core.inspection import most_alike
+    from fmnist_core.data.statistics import most_alike
 
     means = np.zeros((3, 2, 2))
     means[1] += 10

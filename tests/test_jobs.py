@@ -2,11 +2,11 @@ import time
 
 import pytest
 
-from fmnist_core.cache import RunCache
-from fmnist_core.data import DataError
-from fmnist_core.jobs import CANCELLED, DONE, FAILED, JobRunner
+from fmnist_core.data.sources import DataError
+from fmnist_core.runs.cache import RunCache
+from fmnist_core.runs.jobs import JobRunner, JobStatus
 
-from .conftest import TINY
+from .support import TINY
 
 
 def test_job_trains_in_background_and_reports_progress(tmp_path, synthetic_data):
@@ -15,7 +15,7 @@ def test_job_trains_in_background_and_reports_progress(tmp_path, synthetic_data)
     assert runner.submit(TINY) is job  # the same config while it runs: the same job
     assert job.wait(120)
     snap = job.snapshot()
-    assert snap.status == DONE and snap.finished and snap.overall_fraction == 1.0
+    assert snap.status == JobStatus.DONE and snap.finished and snap.overall_fraction == 1.0
     assert len(snap.history["val_loss"]) == TINY.epochs and snap.result.history["loss"] == snap.history["loss"]
     again = runner.submit(TINY)
     assert again is not job and again.wait(30) and again.snapshot().result.from_cache
@@ -32,7 +32,7 @@ def test_cancel_ends_cancelled_and_stores_nothing(tmp_path, synthetic_data):
     job.cancel()
     assert job.wait(60)
     snap = job.snapshot()
-    assert snap.status == CANCELLED and snap.result is None and 1 <= len(snap.history["loss"]) < 100
+    assert snap.status == JobStatus.CANCELLED and snap.result is None and 1 <= len(snap.history["loss"]) < 100
     assert cache.get(config) is None
 
 
@@ -43,12 +43,12 @@ def test_failure_is_reported_not_raised(tmp_path):
     job = JobRunner(RunCache(tmp_path), data_loader=no_data).submit(TINY)
     assert job.wait(10)
     snap = job.snapshot()
-    assert snap.status == FAILED and "no data here" in snap.error
+    assert snap.status == JobStatus.FAILED and "no data here" in snap.error
 
 
 @pytest.mark.parametrize("epoch,fraction,expected", [(0, 0.0, 0.0), (1, 0.5, 0.5 / 3), (3, 1.0, 1.0)])
 def test_overall_fraction(tmp_path, epoch, fraction, expected):
-    from fmnist_core.jobs import TrainingJob
+    from fmnist_core.runs.jobs import TrainingJob
 
     job = TrainingJob(TINY)
     if epoch:

@@ -1,6 +1,6 @@
 import pytest
 
-from fmnist_core.mistakes import MISTAKES, run_mistake
+from fmnist_core.net.mistakes import MISTAKES, run_mistake
 
 
 @pytest.mark.parametrize("name,expected", [

@@ -1,7 +1,7 @@
 import numpy as np
 
-from fmnist_core.config import RunConfig
-from fmnist_core.model import build_model, parameter_count, preprocess
+from fmnist_core.config import RunConfig, model_inputs, parameter_count
+from fmnist_core.net.model import build_model
 
 
 def test_default_model_layers_and_parameters():
@@ -22,8 +22,8 @@ def test_extra_layers_and_dropout():
     assert model.count_params() == parameter_count(config) == 784 * 32 + 32 + 2 * (32 * 32 + 32) + 32 * 10 + 10
 
 
-def test_preprocess_normalises_only_when_asked():
+def test_model_inputs_normalise_only_when_asked():
     images = np.full((1, 28, 28), 255, dtype=np.uint8)
-    assert preprocess(images, RunConfig()).max() == 1.0
-    assert preprocess(images, RunConfig(normalize=False)).max() == 255.0
-    assert preprocess(images, RunConfig()).dtype == np.float32
+    assert model_inputs(images, RunConfig()).max() == 1.0
+    assert model_inputs(images, RunConfig(normalize=False)).max() == 255.0
+    assert model_inputs(images, RunConfig()).dtype == np.float32

@@ -5,11 +5,11 @@ import time
 import numpy as np
 import pytest
 
-from fmnist_core.cache import RunCache
 from fmnist_core.config import RunConfig
-from fmnist_core.intake import prepare_image
+from fmnist_core.data.intake import prepare_image
+from fmnist_core.runs.cache import RunCache
 
-from .intake_images import drawing, product_photo
+from .support import drawing, product_photo
 
 pytestmark = pytest.mark.real_data
 

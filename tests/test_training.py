@@ -2,10 +2,10 @@ import numpy as np
 import pytest
 
 from fmnist_core.config import RunConfig
-from fmnist_core.evaluation import cross_entropy
-from fmnist_core.training import TrainingCancelled, TrainingListener, train
+from fmnist_core.net.forward import cross_entropy
+from fmnist_core.runs.training import TrainingCancelled, TrainingListener, train
 
-from .conftest import TINY
+from .support import TINY
 
 
 class Recorder(TrainingListener):

@@ -1,72 +1,53 @@
-"""The body every experiment page shares: question, editable sweep, runs side by side, measured conclusion."""
+"""The body every experiment page shares: question, the learner's controls, runs side by side, measured findings."""
 
 from __future__ import annotations
 
+from dataclasses import asdict
+
 import streamlit as st
 
-from fmnist_core import charts
-from fmnist_core.config import ConfigError, RunConfig
-from fmnist_core.experiments import EXPERIMENTS, Experiment, conclude, summarise, sweep_labels
-from pages.ui.common import HELP, cached_result, ensure_app_navigation, get_data, run_configs, sweep_pending
+from fmnist_core.config import FIELD, ConfigError, RunConfig
+from fmnist_core.runs.experiments import EXPERIMENTS, Experiment, parse_values, sweep_labels, table
+from fmnist_core.runs.results import RunResult
+from fmnist_core.views import charts
+from pages.ui.data import get_data
+from pages.ui.navigation import ensure_app_navigation
+from pages.ui.runs import cached_result, run_configs, sweep_pending
+from pages.ui.widgets import field_widget
 
-METRICS = {"accuracy": "accuracy", "loss": "loss"}
-
-
-def _parse_values(text: str) -> list[int]:
-    values = []
-    for part in text.replace(";", ",").split(","):
-        part = part.strip()
-        if not part:
-            continue
-        try:
-            values.append(int(part))
-        except ValueError:
-            raise ConfigError(f"'{part}' is not a whole number") from None
-    if not values:
-        raise ConfigError("enter at least one value")
-    if len(values) > 8:
-        raise ConfigError("compare at most 8 values at a time")
-    return list(dict.fromkeys(values))
+SHARED = ("epochs", "hidden_units", "extra_layers", "seed")  # settings every run of a comparison shares
+METRICS = ("accuracy", "loss")
 
 
-def shared_settings(experiment: Experiment, name: str) -> RunConfig:
-    """Widgets for the settings every run of the sweep shares (the swept one excluded)."""
-    base = experiment.base
-    cols = st.columns(4)
-    values = {}
-    if experiment.field != "epochs":
-        values["epochs"] = cols[0].slider("Epochs", 1, 100, base.epochs, help=HELP["epochs"], key=f"{name}_epochs")
-    if experiment.field != "hidden_units":
-        values["hidden_units"] = cols[1].select_slider("Hidden units", [16, 32, 64, 128, 256, 512], base.hidden_units,
-                                                       help=HELP["hidden_units"], key=f"{name}_units")
-    if experiment.field != "extra_layers":
-        values["extra_layers"] = cols[2].slider("Extra hidden layers", 0, 5, base.extra_layers,
-                                                help=HELP["extra_layers"], key=f"{name}_extra")
-    values["seed"] = cols[3].number_input("Seed", 0, 2**31 - 1, base.seed, help=HELP["seed"], key=f"{name}_seed")
-    return base.with_(**values)
-
-
-def render(name: str, intro: str) -> None:
+def render(name: str) -> None:
     """Draw the page of experiment ``name``."""
     ensure_app_navigation()
     experiment = EXPERIMENTS[name]
     st.title(f"Experiment: {experiment.title.lower()}")
-    st.markdown(f"### {experiment.question}\n{intro}")
+    st.markdown(f"### {experiment.question}\n{experiment.intro}")
+    if experiment.code:
+        with st.expander("The Keras code"):
+            st.code(experiment.code, language="python", wrap_lines=True)
 
     with st.form(f"{name}_form"):
-        if experiment.field == "normalize":
-            sweep_values = [True, False]
-            st.markdown("Runs compared: pixels divided by 255 (0-1) and raw pixels (0-255).")
-        else:
-            text = st.text_input(f"Values of {experiment.title.lower()} to compare (comma-separated)",
-                                 ", ".join(str(v) for v in experiment.values), key=f"{name}_values")
+        texts, chosen = {}, {}
+        for control in experiment.controls:
+            spec = FIELD[control.field]
+            default = experiment.choices[control.field]
+            if control.many and spec.type is bool:
+                st.markdown(f"Runs compared: {', '.join(experiment.label(c) for c in experiment.configs())}.")
+            elif control.many:
+                texts[control.field] = st.text_input(
+                    f"Values of {spec.label.lower()} to compare (comma-separated)",
+                    ", ".join(spec.format(v) for v in default), key=f"{name}_values", help=spec.help)
+            else:
+                chosen[control.field] = field_widget(st, control.field, default, key=f"{name}_{spec.url}")
         base = shared_settings(experiment, name)
         submitted = st.form_submit_button("Run the comparison", type="primary")
 
     try:
-        if experiment.field != "normalize":
-            sweep_values = _parse_values(text)
-        configs = experiment.configs(sweep_values, base)
+        chosen |= {field: parse_values(field, text) for field, text in texts.items()}
+        configs = experiment.configs(base, chosen)
     except ConfigError as exc:
         st.error(f"Those values cannot be compared: {exc}.")
         return
@@ -90,23 +71,34 @@ def render(name: str, intro: str) -> None:
     show_results(experiment, results)
 
 
-def show_results(experiment: Experiment, results: list) -> None:
-    """Chart, table and conclusion for finished runs."""
+def shared_settings(experiment: Experiment, name: str) -> RunConfig:
+    """Widgets for the settings every run of the comparison shares (the compared ones excluded)."""
+    varied = {c.field for c in experiment.controls}
+    shown = [field for field in SHARED if field not in varied]
+    values = {field: field_widget(column, field, getattr(experiment.base, field), key=f"{name}_{FIELD[field].url}")
+              for column, field in zip(st.columns(len(shown)), shown, strict=True)}
+    return experiment.base.with_(**values)
+
+
+def show_results(experiment: Experiment, results: list[RunResult]) -> None:
+    """Findings, chart, bars and table for finished runs."""
     st.subheader("What the runs measured")
-    for sentence in conclude(experiment, results):
+    for sentence in experiment.conclude(results):
         st.markdown(f"- {sentence}")
     c1, c2 = st.columns(2)
-    default_metric = 1 if experiment.name in ("normalisation", "early_stopping") else 0
-    metric = c1.radio("Metric", list(METRICS), index=default_metric, horizontal=True, key=f"{experiment.name}_metric")
+    metric = c1.radio("Metric", METRICS, index=METRICS.index(experiment.metric), horizontal=True,
+                      key=f"{experiment.name}_metric")
     split = c2.radio("Data", ["validation", "training"], horizontal=True, key=f"{experiment.name}_split")
     key = ("val_" if split == "validation" else "") + metric
     st.plotly_chart(charts.comparison_figure(sweep_labels(experiment, results), key), key=f"{experiment.name}_chart",
                     alt=f"{split} {metric} per epoch for each run")
-    if experiment.name == "epochs":
-        st.caption("Runs with the same seed start identically, so a shorter run's line lies under the first epochs "
-                   "of a longer one (drawn wider underneath).")
-    rows = summarise(experiment, results)
-    st.plotly_chart(charts.sweep_bars([r["run"] for r in rows], [r["test accuracy"] for r in rows],
-                                      [r["train seconds"] for r in rows], [r["parameters"] for r in rows]),
+    if experiment.caption:
+        st.caption(experiment.caption)
+    rows = table(experiment, results)
+    st.plotly_chart(charts.sweep_bars([r.run for r in rows], [r.test_accuracy for r in rows],
+                                      [r.train_seconds for r in rows], [r.parameters for r in rows]),
                     key=f"{experiment.name}_bars", alt="Test accuracy of each run")
-    st.dataframe(rows, hide_index=True)
+    st.dataframe([asdict(r) for r in rows], hide_index=True, column_config={
+        "run": "run", "train_accuracy": "train accuracy", "validation_accuracy": "validation accuracy",
+        "test_accuracy": "test accuracy", "epochs_run": "epochs run", "best_val_epoch": "lowest val loss at epoch",
+        "train_seconds": "train seconds"})

@@ -11,7 +11,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .data import Dataset
+from ..config import RunConfig, model_inputs
+from ..data.sources import Dataset
+from .model import KERAS_LOCK
 
 
 @dataclass(frozen=True)
@@ -106,13 +108,12 @@ def run_mistake(name: str, data: Dataset, epochs: int = 3, n_train: int = 6000, 
     """Build and train one mistake's network with plain ``model.fit``; report the error or the curves."""
     import keras
 
-    from .training import TRAINING_LOCK
-
     mistake = MISTAKES[name]
-    x = data.x_train[:n_train].astype(np.float32) / 255.0
+    normalised = RunConfig()  # the lessons' scaling: every mistake but its own one is made right
+    x = model_inputs(data.x_train[:n_train], normalised)
     y = data.y_train[:n_train].astype(np.int32)
-    x_test, y_test = data.x_test.astype(np.float32) / 255.0, data.y_test.astype(np.int32)
-    with TRAINING_LOCK:  # seeds are process-wide: take turns with other training
+    x_test, y_test = model_inputs(data.x_test, normalised), data.y_test.astype(np.int32)
+    with KERAS_LOCK:  # seeds are process-wide: take turns with other training
         keras.utils.set_random_seed(seed)
         return _fit_mistake(mistake, x, y, x_test, y_test, epochs)
 

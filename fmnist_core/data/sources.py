@@ -14,6 +14,7 @@ import gzip
 import os
 import socket
 import threading
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -64,7 +65,6 @@ class Dataset:
     x_test: np.ndarray
     y_test: np.ndarray
     source: str
-    class_names: tuple[str, ...] = CLASS_NAMES
 
     def describe(self) -> str:
         """One line: sizes and source."""
@@ -79,12 +79,15 @@ def read_idx(path: Path, expected_magic: int) -> np.ndarray:
     path = Path(path)
     try:
         raw = path.read_bytes()
-        if raw[:2] == b"\x1f\x8b":
-            raw = gzip.decompress(raw)
     except FileNotFoundError:
         raise DataError(f"{path}: file is missing") from None
-    except (OSError, EOFError, gzip.BadGzipFile) as exc:
-        raise DataError(f"{path}: cannot be decompressed ({exc}); the file is truncated or corrupt") from None
+    except OSError as exc:
+        raise DataError(f"{path}: cannot be read ({exc.strerror or exc})") from None
+    if raw[:2] == b"\x1f\x8b":
+        try:
+            raw = gzip.decompress(raw)
+        except (OSError, EOFError, zlib.error) as exc:  # BadGzipFile is an OSError; bit flips raise zlib.error
+            raise DataError(f"{path}: cannot be decompressed ({exc}); the file is truncated or corrupt") from None
     if len(raw) < 4:
         raise DataError(f"{path}: only {len(raw)} bytes, too short to be an IDX file")
     magic = int.from_bytes(raw[:4], "big")

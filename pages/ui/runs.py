@@ -1,56 +1,19 @@
-"""Streamlit helpers shared by the pages: the shared job runner, watching a run, showing a result."""
+"""Runs for the pages: the shared job runner and run cache, watching a job live, a sweep, choosing a stored run."""
 
 from __future__ import annotations
 
-import threading
 import time
 import warnings
 from datetime import datetime
 
-import numpy as np
 import streamlit as st
 
-from fmnist_core import charts
-from fmnist_core.cache import CacheWarning, RunCache, default_cache_dir
 from fmnist_core.config import RunConfig
-from fmnist_core.data import DataError, Dataset, load_fashion_mnist
-from fmnist_core.jobs import CANCELLED, DONE, FAILED, JobRunner, JobSnapshot, TrainingJob
-from fmnist_core.progress import format_metrics
-from fmnist_core.results import RunResult
-
-HELP = {
-    "epochs": "One epoch is one pass over all training images. More epochs: the network sees each image more "
-              "often; training accuracy keeps rising, validation accuracy stops improving at some point.",
-    "hidden_units": "Neurons in each hidden Dense layer. Every one of them looks at all 784 pixels (the 28x28 image "
-                    "flattened into one long vector) and adds up what it sees.",
-    "extra_layers": "Hidden Dense(relu) layers after the first one. ReLU (max(0, x)) lets stacked layers model "
-                    "non-linear patterns.",
-    "normalize": "Divide pixel values by 255 so inputs lie in 0-1 instead of 0-255. Smaller, similar-sized "
-                 "inputs make training steadier.",
-    "dropout": "During training, randomly silence this share of hidden units at each step, so the network cannot "
-               "rely on any single one (0 = no dropout; the lessons try 0.2).",
-    "batch_size": "Images per weight update. Smaller batches: more, noisier updates per epoch.",
-    "validation_split": "Share of the 60,000 training images held back to check the network on images it does "
-                        "not train on (the lessons use 0.2).",
-    "seed": "Fixes the random start weights and shuffling: the same seed gives the same run.",
-}
-
-
-APP_NAVIGATION_MARK = "_fmnist_app_navigation"
-
-
-def ensure_app_navigation() -> None:
-    """Send a page that Streamlit started directly through streamlit_app.py's menu instead.
-
-    With page scripts in ``pages/``, the first script run of a new server uses Streamlit's old folder-based
-    mode: a deep link then runs the page alone, without the app's menu and page settings. If the app script
-    has not run yet in this session, switch that mode off and rerun, so ``st.navigation`` takes over.
-    """
-    from streamlit.runtime.pages_manager import PagesManager
-
-    if not st.session_state.get(APP_NAVIGATION_MARK) and PagesManager.uses_pages_directory:
-        PagesManager.uses_pages_directory = False
-        st.rerun()
+from fmnist_core.runs.cache import CacheWarning, RunCache, default_cache_dir
+from fmnist_core.runs.jobs import JobRunner, JobSnapshot, JobStatus, TrainingJob
+from fmnist_core.runs.results import RunResult, RunUnavailable
+from fmnist_core.views import charts
+from fmnist_core.views.progress import format_metrics
 
 
 @st.cache_resource(show_spinner=False)
@@ -74,12 +37,23 @@ def cached_result(config: RunConfig) -> RunResult | None:
     return result
 
 
-def get_data() -> Dataset | None:
-    """The data set, or None after showing a clear error in the page."""
+@st.cache_resource(show_spinner=False, max_entries=8)
+def _shared_run(cache_root: str, key: str) -> RunResult | None:
+    return RunCache(cache_root).load(key)
+
+
+def shared_run(key: str) -> RunResult | None:
+    """A stored run shared by all sessions, its network loaded once (the run guards its own loading);
+    None after a message in the page when it is gone or damaged."""
+    run = _shared_run(str(default_cache_dir()), key)
     try:
-        return load_fashion_mnist()
-    except DataError as exc:
-        st.error(f"**The Fashion-MNIST data could not be loaded.** {exc}")
+        if run is None:
+            raise RunUnavailable("That run is no longer in the cache; choose another one.")
+        _ = run.network  # load the weights now, once for every session
+        return run
+    except RunUnavailable as exc:
+        _shared_run.clear()
+        st.error(str(exc))
         return None
 
 
@@ -119,11 +93,11 @@ def watch(job: TrainingJob, label: str = "", stop_key: str = "stop") -> JobSnaps
 
 def report_unfinished(snap: JobSnapshot) -> None:
     """Say in the page why a job did not produce a result."""
-    if snap.status == CANCELLED:
+    if snap.status is JobStatus.CANCELLED:
         done = len(snap.history.get("loss", []))
         st.warning(f"Training stopped after {done} of {snap.config.epochs} epochs. Nothing was saved; "
                    "press Train to run it again.")
-    elif snap.status == FAILED:
+    elif snap.status is JobStatus.FAILED:
         st.error(f"Training failed: {snap.error}. The app is still running; try another configuration.")
 
 
@@ -135,17 +109,11 @@ def provenance(result: RunResult) -> str:
     return f"Trained just now in {result.train_seconds:.1f} s."
 
 
-def is_done(snap: JobSnapshot | None) -> bool:
-    """True when a snapshot holds a finished result."""
-    return snap is not None and snap.status == DONE and snap.result is not None
-
-
-def test_images(data: Dataset, result: RunResult) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """(images, labels, probabilities) of the test set the run was evaluated on."""
-    probabilities = result.test_probabilities
-    if len(probabilities) != len(data.y_test):
-        raise DataError("this cached run was evaluated on a different test set than the one loaded now")
-    return data.x_test, data.y_test, probabilities
+def warn_if_unsaved(result: RunResult) -> None:
+    """A run that could not be stored is shown, with a warning that it will not be kept."""
+    if not result.saved:
+        st.warning("This run could not be saved in the run cache (the disk may be full or read-only), so it "
+                   "will not be kept: it is shown now and gone after a restart. The server log says why.")
 
 
 def run_configs(configs: list[RunConfig], labels: list[str], key: str) -> list[RunResult] | None:
@@ -162,7 +130,7 @@ def run_configs(configs: list[RunConfig], labels: list[str], key: str) -> list[R
         if result is None:
             snap = watch(runner.submit(config), label=f"run {i + 1}/{len(configs)}: {label} · ",
                          stop_key=f"{key}_stop_{i}")
-            if not is_done(snap):
+            if not snap.done:
                 report_unfinished(snap)
                 st.session_state.pop(f"{key}_pending", None)
                 overall.empty()
@@ -180,20 +148,6 @@ def sweep_pending(key: str) -> bool:
     return bool(st.session_state.get(f"{key}_pending"))
 
 
-@st.cache_resource(show_spinner=False, max_entries=8)
-def _shared_run(cache_root: str, key: str) -> tuple[RunResult, threading.Lock] | None:
-    run = RunCache(cache_root).load(key)
-    if run is None:
-        return None
-    _ = run.model  # load it now, once
-    return run, threading.Lock()
-
-
-def shared_run(key: str) -> tuple[RunResult, threading.Lock] | None:
-    """A cached run with its model loaded once and shared by all sessions, and a lock to take turns using it."""
-    return _shared_run(str(default_cache_dir()), key)
-
-
 def choose_run(label: str) -> RunResult | None:
     """A select box of the cached runs, the most accurate first chosen; the Train page's current run is marked.
 
@@ -204,10 +158,10 @@ def choose_run(label: str) -> RunResult | None:
     if not runs:
         st.info("No trained model yet. Train the default network once (about ten seconds); it is kept for next time.")
         job = runner.get(RunConfig().key)
-        running = job is not None and not job.snapshot().finished
+        running = job is not None and not job.finished
         if st.button("Train the default model", type="primary") or running:
             snap = watch(runner.submit(RunConfig()))
-            if not is_done(snap):
+            if not snap.done:
                 report_unfinished(snap)
                 return None
             st.rerun()

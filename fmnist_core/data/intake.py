@@ -16,6 +16,7 @@ same to an upload or a drawing and keeps every intermediate step for display:
 from __future__ import annotations
 
 import io
+import math
 import warnings
 from dataclasses import dataclass, field
 
@@ -23,9 +24,12 @@ import numpy as np
 from PIL import Image, ImageFilter, ImageOps, UnidentifiedImageError
 
 MAX_BYTES = 10 * 1024 * 1024
-MAX_PIXELS = 40_000_000
+MAX_PIXELS = 40_000_000  # JPEG: decoded at a reduced scale (``draft``), so even this many costs little memory
+MAX_DECODED_PIXELS = 16_000_000  # other formats are decoded at full size first: at most 64 MB as RGBA
+WORK_PIXELS = 1_000_000  # everything after opening works on at most about this many pixels (the result is 28x28)
 FORMATS = ("PNG", "JPEG", "WEBP", "BMP", "GIF", "MPO")
 LOW_CONFIDENCE = 0.5
+_REDUCIBLE = ("L", "RGB", "RGBA", "LA", "I", "F")
 
 
 class ImageError(ValueError):
@@ -37,7 +41,7 @@ class PreparedImage:
     """The 28x28 result and each step on the way, for display."""
 
     final: np.ndarray  # (28, 28) uint8, light garment on black
-    original: Image.Image  # RGB(A) as opened (EXIF-rotated), for display
+    original: Image.Image  # RGB(A) as opened (EXIF-rotated, shrunk to the working size), for display
     grey: np.ndarray  # uint8, light garment on dark background
     cropped: np.ndarray  # uint8, the garment's bounding box after contrast stretching
     inverted: bool  # True when the background was light and the picture was inverted
@@ -49,41 +53,74 @@ class PreparedImage:
 
 
 def open_image(source: bytes | Image.Image) -> tuple[Image.Image, list[str]]:
-    """Open bytes (or take a PIL image) with the size, format and animation checks; returns (image, notes)."""
-    notes: list[str] = []
-    if isinstance(source, Image.Image):
-        image = source
-    else:
+    """Open bytes (or take a PIL image) with the size, format and animation checks, shrunk to the working size.
+
+    Returns (image, notes). Any failure of the decoder is an ImageError: hostile or damaged files make Pillow
+    raise much more than its own errors (IndexError, struct.error, zlib.error, EOFError, SyntaxError, ...).
+    """
+    if not isinstance(source, Image.Image):
         if not source:
             raise ImageError("The file is empty.")
         if len(source) > MAX_BYTES:
             raise ImageError(f"The file is {len(source) / 2**20:.1f} MB; the limit is {MAX_BYTES // 2**20} MB.")
-        try:
-            with warnings.catch_warnings():
-                warnings.simplefilter("error", Image.DecompressionBombWarning)
+    try:
+        return _open(source)
+    except ImageError:
+        raise
+    except Image.DecompressionBombError:
+        raise ImageError("The image has too many pixels to be safe to open.") from None
+    except UnidentifiedImageError:
+        raise ImageError("This file is not an image we can read (PNG, JPEG, WebP, BMP or GIF).") from None
+    except MemoryError:
+        raise ImageError("The image needs too much memory to open.") from None
+    except Exception:  # noqa: BLE001 - whatever a decoder raises on damaged bytes, it is one sentence here
+        raise ImageError("The image file is truncated or damaged.") from None
+
+
+def _open(source: bytes | Image.Image) -> tuple[Image.Image, list[str]]:
+    notes: list[str] = []
+    if isinstance(source, Image.Image):
+        image = source
+    else:
+        with warnings.catch_warnings():
+            warnings.simplefilter("error", Image.DecompressionBombWarning)
+            try:
                 image = Image.open(io.BytesIO(source))
-        except Image.DecompressionBombError:
-            raise ImageError("The image has too many pixels to be safe to open.") from None
-        except (UnidentifiedImageError, Image.DecompressionBombWarning, OSError, ValueError, SyntaxError):
-            raise ImageError("This file is not an image we can read (PNG, JPEG, WebP, BMP or GIF).") from None
+            except Image.DecompressionBombWarning:
+                raise ImageError("The image has too many pixels to be safe to open.") from None
         if image.format not in FORMATS:
             raise ImageError(f"{image.format} images are not supported; use PNG, JPEG, WebP, BMP or GIF.")
     width, height = image.size
     if width < 1 or height < 1:
         raise ImageError("The image has no pixels.")
-    if width * height > MAX_PIXELS:
-        raise ImageError(f"The image is {width * height / 1e6:.0f} megapixels; the limit is "
-                         f"{MAX_PIXELS // 1_000_000} megapixels.")
+    limit = MAX_PIXELS if image.format in ("JPEG", "MPO") else MAX_DECODED_PIXELS
+    if width * height > limit:
+        raise ImageError(f"The image is {width * height / 1e6:.0f} megapixels; the limit for "
+                         f"{image.format} is {limit // 1_000_000} megapixels.")
     frames = getattr(image, "n_frames", 1)
     if frames > 1:
         image.seek(0)
         notes.append(f"This is an animated image with {frames} frames; only the first frame is used.")
-    try:
-        image.load()
-        image = ImageOps.exif_transpose(image) or image
-    except (OSError, ValueError, SyntaxError, EOFError, Image.DecompressionBombError):
-        raise ImageError("The image file is truncated or damaged.") from None
+    if image.format in ("JPEG", "MPO"):  # decode at 1/2, 1/4 or 1/8 scale: big photos never exist at full size
+        k = math.sqrt(width * height / WORK_PIXELS)
+        if k > 1:
+            image.draft(image.mode, (math.ceil(width / k), math.ceil(height / k)))
+    image.load()
+    image = shrink(image)
+    image = ImageOps.exif_transpose(image) or image
     return image, notes
+
+
+def shrink(image: Image.Image) -> Image.Image:
+    """The image reduced by a whole factor (box average) to at most about ``WORK_PIXELS`` pixels."""
+    factor = math.ceil(math.sqrt(image.width * image.height / WORK_PIXELS))
+    if factor <= 1:
+        return image
+    if image.mode.startswith("I;16"):
+        image = image.convert("I")
+    elif image.mode not in _REDUCIBLE:
+        image = image.convert("RGBA" if "transparency" in image.info or image.mode in ("PA", "P") else "RGB")
+    return image.reduce(factor)
 
 
 # --------------------------------------------------------------------------- 2. grey
@@ -134,24 +171,6 @@ def light_on_dark(grey: np.ndarray) -> tuple[np.ndarray, bool]:
 
 
 # --------------------------------------------------------------------------- 4. find the garment
-
-
-def otsu_threshold(values: np.ndarray) -> float:
-    """Otsu's threshold of uint8 values (the split that maximises between-class variance)."""
-    hist = np.bincount(values.ravel(), minlength=256).astype(np.float64)
-    total = hist.sum()
-    if total == 0:
-        return 0.0
-    levels = np.arange(256)
-    weight_low = np.cumsum(hist)
-    mass_low = np.cumsum(hist * levels)
-    weight_high = total - weight_low
-    with np.errstate(divide="ignore", invalid="ignore"):
-        mean_low = mass_low / weight_low
-        mean_high = (mass_low[-1] - mass_low) / weight_high
-        between = weight_low * weight_high * (mean_low - mean_high) ** 2
-    between = np.nan_to_num(between, nan=0.0)
-    return float(np.argmax(between))
 
 
 @dataclass(frozen=True)
@@ -236,8 +255,8 @@ def prepare_image(source: bytes | Image.Image) -> PreparedImage:
     image, notes = open_image(source)
     try:
         grey = to_grey(image)
-    except (OSError, ValueError) as exc:
-        raise ImageError(f"The image could not be converted to grey ({exc}).") from None
+    except (OSError, ValueError, MemoryError) as exc:
+        raise ImageError(f"The image could not be converted to grey ({type(exc).__name__}).") from None
     grey, inverted = light_on_dark(grey)
     smooth = smoothed(grey)
     background = measure_background(smooth)

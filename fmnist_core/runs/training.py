@@ -2,20 +2,15 @@
 
 from __future__ import annotations
 
-import threading
 import time
 from datetime import UTC, datetime
 
 import numpy as np
 
-from .config import RunConfig
-from .data import Dataset, load_fashion_mnist
-from .evaluation import cross_entropy
-from .model import build_model
+from ..config import RunConfig
+from ..data.sources import Dataset, load_fashion_mnist
+from ..net.forward import cross_entropy
 from .results import HISTORY_KEYS, RunResult
-
-# Keras seeds are process-wide, so runs in one process take turns to stay reproducible.
-TRAINING_LOCK = threading.Lock()
 
 
 class TrainingCancelled(Exception):
@@ -52,18 +47,19 @@ def train(config: RunConfig, data: Dataset | None = None, listener: TrainingList
     """
     import keras
 
-    from .fast_fit import FastFitter, steps_per_epoch
-    from .keras_callbacks import ListenerBridge, StopAtAccuracy
+    from ..net.callbacks import ListenerBridge, StopAtAccuracy
+    from ..net.fast_fit import FastFitter, steps_per_epoch
+    from ..net.model import KERAS_LOCK, build_model
 
     data = data or load_fashion_mnist()
     listener = listener or TrainingListener()
     y_test = np.asarray(data.y_test, np.int32)
     steps = steps_per_epoch(len(data.x_train), config.validation_split, config.batch_size)
 
-    with TRAINING_LOCK:
+    with KERAS_LOCK:  # seeds are process-wide: runs in one process take turns to stay reproducible
         keras.utils.set_random_seed(config.seed)
         model = build_model(config)
-        fitter = FastFitter(model, divisor=255.0 if config.normalize else 1.0)
+        fitter = FastFitter(model, normalize=config.normalize)
         listener.on_run_start(config, steps)
         callbacks: list[keras.callbacks.Callback] = [ListenerBridge(listener, steps, TrainingCancelled)]
         if config.target_accuracy:

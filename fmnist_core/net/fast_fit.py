@@ -2,7 +2,8 @@
 
 Keras's ``fit`` spends most of its time per step outside the arithmetic (iterator, dispatch, metric
 bookkeeping). Here each call runs a chunk of up to 100 batches inside one XLA-compiled loop; the data are
-shuffled once per epoch (seeded), and the epoch metrics are the sample-weighted means ``fit`` reports.
+shuffled once per epoch (seeded by seed and epoch), and the epoch metrics are the sample-weighted means
+``fit`` reports.
 Keras callbacks still work: they get the usual begin/end events and may set ``model.stop_training``.
 """
 
@@ -15,7 +16,8 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from .evaluation import cross_entropy
+from ..config import scale_pixels
+from .forward import cross_entropy
 
 PREDICT_BATCH = 1000
 
@@ -30,6 +32,12 @@ def steps_per_epoch(n_images: int, validation_split: float, batch_size: int) -> 
     return max(1, math.ceil(split_point(n_images, validation_split) / batch_size))
 
 
+def epoch_order(n_images: int, seed: int, epoch: int) -> np.ndarray:
+    """The shuffled order of epoch ``epoch`` (from 0): it depends only on (seed, epoch), so a run of N epochs
+    sees exactly the batches of the first N epochs of a longer run with the same settings."""
+    return np.random.default_rng([seed, epoch]).permutation(n_images)
+
+
 def chunk_size(steps_per_epoch: int) -> int:
     """Steps per compiled call: up to 100, but at least ~15 progress updates per epoch."""
     return max(1, min(100, math.ceil(steps_per_epoch / 15)))
@@ -38,8 +46,8 @@ def chunk_size(steps_per_epoch: int) -> int:
 class FastFitter:
     """Compiled training and prediction functions for one compiled Keras model."""
 
-    def __init__(self, model: keras.Model, divisor: float) -> None:
-        self.model, self.divisor = model, divisor
+    def __init__(self, model: keras.Model, normalize: bool) -> None:
+        self.model = model
         loss_fn = keras.losses.SparseCategoricalCrossentropy()
         optimizer, variables = model.optimizer, model.trainable_variables
         optimizer.build(variables)
@@ -48,7 +56,7 @@ class FastFitter:
         def train_chunk(images, labels):
             # images: (steps, batch, 28, 28) uint8; labels: (steps, batch) int32
             def step(i, loss_sum, correct):
-                x = tf.cast(images[i], tf.float32) / divisor
+                x = scale_pixels(tf.cast(images[i], tf.float32), normalize)
                 with tf.GradientTape() as tape:
                     probabilities = model(x, training=True)
                     loss = loss_fn(labels[i], probabilities)
@@ -65,7 +73,7 @@ class FastFitter:
 
         @tf.function(jit_compile=True, reduce_retracing=False)
         def predict_batch(images):
-            return model(tf.cast(images, tf.float32) / divisor, training=False)
+            return model(scale_pixels(tf.cast(images, tf.float32), normalize), training=False)
 
         self._train_chunk, self._predict_batch = train_chunk, predict_batch
 
@@ -95,7 +103,6 @@ class FastFitter:
         full_batches, rest = divmod(n_fit, batch_size)
         steps = full_batches + (rest > 0)
         per_call = chunk_size(steps)
-        rng = np.random.default_rng(seed)
         model = self.model
         callback_list = keras.callbacks.CallbackList(callbacks, model=model, epochs=epochs, steps=steps)
         model.stop_training = False
@@ -104,7 +111,7 @@ class FastFitter:
         callback_list.on_train_begin()
         for epoch in range(epochs):
             callback_list.on_epoch_begin(epoch)
-            order = rng.permutation(n_fit)
+            order = epoch_order(n_fit, seed, epoch)
             x_epoch, y_epoch = x_fit[order], y_fit[order]
             x_full = x_epoch[: full_batches * batch_size].reshape(full_batches, batch_size, 28, 28)
             y_full = y_epoch[: full_batches * batch_size].reshape(full_batches, batch_size)

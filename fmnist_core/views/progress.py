@@ -5,8 +5,8 @@ from __future__ import annotations
 import sys
 from typing import TextIO
 
-from .config import RunConfig
-from .training import TrainingListener
+from ..config import RunConfig
+from ..runs.training import TrainingListener
 
 
 def format_metrics(epoch: int, epochs: int, metrics: dict[str, float]) -> str:

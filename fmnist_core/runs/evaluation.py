@@ -6,15 +6,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from .data import CLASS_NAMES
-
-
-def cross_entropy(probabilities: np.ndarray, labels: np.ndarray) -> float:
-    """Mean sparse categorical cross-entropy, clipped as Keras clips it."""
-    if len(labels) == 0:
-        return float("nan")
-    p = np.clip(probabilities[np.arange(len(labels)), labels], 1e-7, 1 - 1e-7)
-    return float(-np.mean(np.log(p)))
+from ..data.sources import CLASS_NAMES
 
 
 def confusion_matrix(y_true: np.ndarray, y_pred: np.ndarray, n_classes: int = 10) -> np.ndarray:
@@ -29,6 +21,33 @@ def per_class_accuracy(matrix: np.ndarray) -> np.ndarray:
     totals = matrix.sum(axis=1)
     with np.errstate(invalid="ignore", divide="ignore"):
         return np.where(totals > 0, np.diag(matrix) / np.maximum(totals, 1), np.nan)
+
+
+def correct_count(probabilities: np.ndarray, labels: np.ndarray) -> int:
+    """How many of these images the network classifies correctly."""
+    return int(np.sum(np.asarray(probabilities).argmax(axis=1) == np.asarray(labels)))
+
+
+@dataclass(frozen=True)
+class ClassReport:
+    """One true class: its accuracy, how many test images it has, and its most common wrong answer."""
+
+    name: str
+    accuracy: float
+    images: int
+    top_mistake: str | None  # e.g. "Shirt (112)"
+
+
+def class_reports(matrix: np.ndarray) -> list[ClassReport]:
+    """Per-class accuracy with each class's most frequent wrong prediction."""
+    accuracy, reports = per_class_accuracy(matrix), []
+    for true, row in enumerate(matrix):
+        wrong = row.copy()
+        wrong[true] = 0
+        worst = int(wrong.argmax())
+        reports.append(ClassReport(CLASS_NAMES[true], float(accuracy[true]), int(row.sum()),
+                                   f"{CLASS_NAMES[worst]} ({int(wrong[worst])})" if wrong[worst] else None))
+    return reports
 
 
 def most_confused(matrix: np.ndarray, top: int = 3) -> list[tuple[int, int, int]]:

@@ -1,15 +1,18 @@
-"""The seeds' dense network, built from a RunConfig."""
+"""The lessons' dense network, built from a RunConfig, and loading a saved one."""
 
 from __future__ import annotations
 
+import threading
+from pathlib import Path
 from typing import TYPE_CHECKING
 
-import numpy as np
-
-from .config import RunConfig
+from ..config import RunConfig
 
 if TYPE_CHECKING:
     import keras
+
+# Keras seeds are process-wide: whatever seeds and builds models in this process takes turns through this lock.
+KERAS_LOCK = threading.Lock()
 
 
 def build_model(config: RunConfig) -> keras.Model:
@@ -32,16 +35,8 @@ def build_model(config: RunConfig) -> keras.Model:
     return model
 
 
-def parameter_count(config: RunConfig) -> int:
-    """Trainable parameters of the network ``config`` describes (computed without TensorFlow)."""
-    units, total, inputs = config.hidden_units, 0, 28 * 28
-    for _ in range(config.hidden_layers):
-        total += inputs * units + units
-        inputs = units
-    return total + inputs * 10 + 10
+def load_model(path: Path) -> keras.Model:
+    """A model saved with ``model.save`` (not compiled: it is only used to predict)."""
+    import keras
 
-
-def preprocess(images: np.ndarray, config: RunConfig) -> np.ndarray:
-    """uint8 images (N, 28, 28) to the float32 input the model of ``config`` was trained on."""
-    x = np.asarray(images, dtype=np.float32)
-    return x / 255.0 if config.normalize else x
+    return keras.saving.load_model(path, compile=False)

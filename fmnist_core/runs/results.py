@@ -1,0 +1,120 @@
+"""RunResult: what a finished training run leaves behind, and what its numbers say."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from ..config import RunConfig
+from ..net.forward import DenseNetwork
+
+if TYPE_CHECKING:
+    import keras
+
+HISTORY_KEYS = ("loss", "accuracy", "val_loss", "val_accuracy")
+MEMORISING_GAP = 0.03  # training accuracy this far above validation accuracy: the network starts to memorise
+
+
+class RunUnavailable(RuntimeError):
+    """A stored run's model cannot be used (damaged or gone); the message is one sentence for the person."""
+
+
+@dataclass(frozen=True)
+class FitReport:
+    """How the learning curves ended: the best validation epoch and the training/validation gap."""
+
+    best_epoch: int  # epoch (from 1) with the lowest validation loss
+    epochs_run: int
+    gap: float  # final training accuracy minus final validation accuracy
+
+    @property
+    def memorising(self) -> bool:
+        """True when training accuracy is clearly above validation accuracy."""
+        return self.gap > MEMORISING_GAP
+
+
+@dataclass(eq=False)
+class RunResult:
+    """History per epoch, test metrics, timing, the config, and the trained model (loaded lazily from cache)."""
+
+    config: RunConfig
+    history: dict[str, list[float]]
+    test_loss: float
+    test_accuracy: float
+    train_seconds: float
+    trained_at: str
+    data_source: str
+    test_probabilities: np.ndarray
+    from_cache: bool = False
+    stopped_early_at: int | None = None
+    saved: bool = True  # False when the run could not be stored (it is shown, but not kept)
+    _model: Any = field(default=None, repr=False)
+    _model_loader: Callable[[], Any] | None = field(default=None, repr=False)
+    _network: DenseNetwork | None = field(default=None, repr=False)
+    _load_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    @property
+    def key(self) -> str:
+        """The config's stable key, which names the cache entry."""
+        return self.config.key
+
+    @property
+    def epochs_run(self) -> int:
+        """Epochs actually trained (fewer than configured when stopped early)."""
+        return len(self.history.get("loss", []))
+
+    @property
+    def parameters(self) -> int:
+        """Trainable parameter count."""
+        return self.config.parameters
+
+    @property
+    def model(self) -> keras.Model:
+        """The trained Keras model (loaded from disk on first use for cached runs; raises RunUnavailable)."""
+        with self._load_lock:
+            if self._model is None and self._model_loader is not None:
+                self._model = self._model_loader()
+        return self._model
+
+    @property
+    def network(self) -> DenseNetwork:
+        """The trained weights as a NumPy network, the one path every prediction takes."""
+        if self._network is None:
+            self._network = DenseNetwork.from_model(self.model, self.config)
+        return self._network
+
+    def predict(self, images: np.ndarray) -> np.ndarray:
+        """Class probabilities (N, 10) for uint8 images (N, 28, 28) or one (28, 28)."""
+        return self.network.predict(images)
+
+    def fit_report(self) -> FitReport | None:
+        """The best validation epoch and the final training/validation gap (None without validation)."""
+        val_loss, val_acc = self.history.get("val_loss"), self.history.get("val_accuracy")
+        if not val_loss or not val_acc or not self.history.get("accuracy"):
+            return None
+        return FitReport(int(np.argmin(val_loss)) + 1, self.epochs_run, self.history["accuracy"][-1] - val_acc[-1])
+
+    def evaluated_on(self, y_test: np.ndarray) -> bool:
+        """True when this run's test predictions belong to the test set ``y_test`` (same size)."""
+        return len(self.test_probabilities) == len(y_test)
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-safe description (everything but the model and the probabilities)."""
+        return {
+            "key": self.key,
+            "config": self.config.to_dict(),
+            "history": self.history,
+            "test_loss": self.test_loss,
+            "test_accuracy": self.test_accuracy,
+            "train_seconds": self.train_seconds,
+            "trained_at": self.trained_at,
+            "data_source": self.data_source,
+            "parameters": self.parameters,
+            "epochs_run": self.epochs_run,
+            "stopped_early_at": self.stopped_early_at,
+            "from_cache": self.from_cache,
+        }

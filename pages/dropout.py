@@ -1,0 +1,5 @@
+"""Experiment page: dropout (its question, runs and findings are in fmnist_core.runs.experiments)."""
+
+from pages.ui.experiment_view import render
+
+render("dropout")

@@ -1,0 +1,77 @@
+"""Helpers the tests share: small synthetic data sets, a tiny config, AppTest shortcuts, garment pictures."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+from streamlit.testing.v1 import AppTest
+
+from fmnist_core.config import RunConfig
+
+APP = str(Path(__file__).resolve().parents[1] / "streamlit_app.py")
+TINY = RunConfig(epochs=3, hidden_units=16, batch_size=32, validation_split=0.2)
+
+
+def open_app(query: dict[str, str] | None = None, timeout: float = 120) -> AppTest:
+    """The app under AppTest with these URL query parameters, after its first run."""
+    at = AppTest.from_file(APP, default_timeout=timeout)
+    for name, value in (query or {}).items():
+        at.query_params[name] = value
+    return at.run()
+
+
+def texts(elements) -> list[str]:
+    """The values of AppTest elements (markdown, warnings, ...)."""
+    return [e.value for e in elements]
+
+
+def synthetic_images(labels: np.ndarray, rng: np.random.Generator) -> np.ndarray:
+    """Images whose class decides which horizontal band is bright (learnable in a few epochs), plus noise."""
+    images = rng.integers(0, 60, size=(len(labels), 28, 28)).astype(np.uint8)
+    for i, label in enumerate(labels):
+        top = 2 + 2 * int(label)
+        images[i, top : top + 4, 4:24] = rng.integers(180, 255, size=(4, 20))
+    return images
+
+
+def make_synthetic(n_train: int = 400, n_test: int = 100, seed: int = 0):
+    """(x_train, y_train, x_test, y_test) with balanced labels."""
+    rng = np.random.default_rng(seed)
+    y_train = (np.arange(n_train) % 10).astype(np.uint8)
+    y_test = (np.arange(n_test) % 10).astype(np.uint8)
+    rng.shuffle(y_train)
+    return synthetic_images(y_train, rng), y_train, synthetic_images(y_test, rng), y_test
+
+
+# --------------------------------------------------------------------------- garment pictures for the intake
+
+
+def product_photo(garment: np.ndarray, rng: np.random.Generator, fmt: str = "JPEG") -> bytes:
+    """A dark garment on light, slightly tinted, noisy, shaded paper, enlarged and off-centre."""
+    scale = int(rng.integers(8, 14))
+    side = 28 * scale
+    big = np.asarray(Image.fromarray(255 - garment).resize((side, side), Image.Resampling.BICUBIC), np.float64)
+    height, width = side + int(rng.integers(40, 160)), side + int(rng.integers(40, 160))
+    paper = np.array([235, 228, 215]) + rng.normal(0, 3, 3)
+    canvas = np.ones((height, width, 3)) * paper
+    canvas *= (1 - 0.08 * np.linspace(0, 1, width))[None, :, None]  # a soft shadow across the page
+    top, left = int(rng.integers(5, height - side - 5)), int(rng.integers(5, width - side - 5))
+    canvas[top : top + side, left : left + side] *= big[..., None] / 255.0
+    canvas += rng.normal(0, 6, canvas.shape)
+    out = io.BytesIO()
+    Image.fromarray(np.clip(canvas, 0, 255).astype(np.uint8)).save(out, fmt, **({"quality": 85} if fmt == "JPEG"
+                                                                                  else {}))
+    return out.getvalue()
+
+
+def drawing(garment: np.ndarray, rng: np.random.Generator) -> bytes:
+    """White on black, ten times enlarged, somewhere on a larger black canvas (PNG)."""
+    canvas = Image.new("L", (400, 380), 0)
+    canvas.paste(Image.fromarray(garment).resize((280, 280), Image.Resampling.NEAREST),
+                 (int(rng.integers(0, 120)), int(rng.integers(0, 100))))
+    out = io.BytesIO()
+    canvas.save(out, "PNG")
+    return out.getvalue()
