@@ -2,7 +2,7 @@
 
 import streamlit as st
 
-from pages.ui.navigation import APP_NAVIGATION_MARK
+from pages.ui.navigation import APP_NAVIGATION_MARK, accept_home_alias
 
 st.set_page_config(page_title="Fashion-MNIST Lab", page_icon=":material/checkroom:", layout="wide")
 
@@ -14,6 +14,7 @@ def page(path: str, title: str, url: str, icon: str, default: bool = False) -> s
 
 st.session_state[APP_NAVIGATION_MARK] = True  # see pages.ui.navigation.ensure_app_navigation
 
+accept_home_alias("train")  # the Train page is home: /train?… links open it too
 navigation = st.navigation({
     "Learn": [
         page("train.py", "Train", "train", "model_training", default=True),

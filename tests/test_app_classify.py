@@ -125,3 +125,29 @@ def test_model_list_defaults_to_the_most_accurate_run(trained):
     assert set(at.selectbox[0].options) >= {f"{r.config.describe()} — test accuracy {r.test_accuracy:.1%}"
                                             for r in (other, cache.get(TINY))}
     assert at.selectbox[0].value == best.key
+
+
+def test_upload_named_like_the_chosen_example_does_not_collide(trained):
+    at = open_classify()
+    at = upload(at, at.radio(key="example").value, garment_png())
+    assert not at.exception
+    assert len(at.get("plotly_chart")) == 2  # the upload's bars and the example's bars
+
+
+def test_file_names_are_shown_as_plain_text(trained):
+    at = upload(open_classify(), "**bold** ![x](http://evil.example/x).png", garment_png())
+    assert not at.exception
+    captions = [img.caption for image in at.get("image") for img in image.proto.imgs]
+    shown = next(c for c in captions if "bold" in c)
+    assert "**bold**" not in shown and "![x](" not in shown
+
+
+def test_a_model_damaged_in_place_is_a_sentence_not_an_exception(trained):
+    run = RunCache(trained).list()[0]
+    model = RunCache(trained).entry_dir(run.config) / "model.keras"
+    model.write_bytes(np.random.default_rng(1).bytes(model.stat().st_size))
+    at = open_classify()  # the Examples tab asks the model at once
+    assert not at.exception
+    assert any("damaged and has been discarded" in t for t in texts(at.error))
+    at = upload(at, "shirt.png", garment_png())  # the entry is gone: the page offers to train again
+    assert not at.exception and any("No trained model yet" in t for t in texts(at.info))

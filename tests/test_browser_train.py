@@ -38,6 +38,20 @@ def test_deep_link_first_after_start_gets_the_app_menu(synthetic_dir, tmp_path):
         assert page.locator('[data-testid="stException"]').count() == 0
 
 
+@pytest.mark.parametrize("path", ["train", "units"])
+def test_copied_link_with_values_opens_its_page_without_a_pop_up(synthetic_dir, tmp_path, path):
+    env = {"FMNIST_DATA_DIR": str(synthetic_dir), "FMNIST_CACHE_DIR": str(tmp_path / "cache")}
+    with running_app(env) as url, browser_page() as page:
+        page.goto(f"{url}/{path}?units=256&epochs=3")
+        expected = "256 units x 1 layer, 3 epochs" if path == "train" else "Do more hidden units make a better"
+        page.get_by_text(expected).first.wait_for(timeout=30_000)
+        page.wait_for_timeout(2000)  # a pop-up would show up by now
+        assert page.get_by_text("Page not found").count() == 0 and page.get_by_role("dialog").count() == 0
+        assert "units=256" in page.url and "epochs=3" in page.url  # the Train page is home: its URL is /?…
+        assert path == "train" or f"/{path}?" in page.url
+        assert page.locator('[data-testid="stException"]').count() == 0
+
+
 def test_stop_button_cancels_and_says_so(synthetic_dir, tmp_path):
     from fmnist_core.config import RunConfig
     from fmnist_core.runs.cache import RunCache

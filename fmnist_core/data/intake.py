@@ -26,7 +26,9 @@ from PIL import Image, ImageFilter, ImageOps, UnidentifiedImageError
 MAX_BYTES = 10 * 1024 * 1024
 MAX_PIXELS = 40_000_000  # JPEG: decoded at a reduced scale (``draft``), so even this many costs little memory
 MAX_DECODED_PIXELS = 16_000_000  # other formats are decoded at full size first: at most 64 MB as RGBA
+PIXEL_LIMITS = {"JPEG": MAX_PIXELS, "MPO": MAX_PIXELS, "WEBP": 8_000_000}  # libwebp holds two copies while decoding
 WORK_PIXELS = 1_000_000  # everything after opening works on at most about this many pixels (the result is 28x28)
+WORK_SIDE = 4096  # ... and on at most this many on a side
 FORMATS = ("PNG", "JPEG", "WEBP", "BMP", "GIF", "MPO")
 LOW_CONFIDENCE = 0.5
 _REDUCIBLE = ("L", "RGB", "RGBA", "LA", "I", "F")
@@ -93,7 +95,7 @@ def _open(source: bytes | Image.Image) -> tuple[Image.Image, list[str]]:
     width, height = image.size
     if width < 1 or height < 1:
         raise ImageError("The image has no pixels.")
-    limit = MAX_PIXELS if image.format in ("JPEG", "MPO") else MAX_DECODED_PIXELS
+    limit = PIXEL_LIMITS.get(image.format, MAX_DECODED_PIXELS)
     if width * height > limit:
         raise ImageError(f"The image is {width * height / 1e6:.0f} megapixels; the limit for "
                          f"{image.format} is {limit // 1_000_000} megapixels.")
@@ -112,15 +114,22 @@ def _open(source: bytes | Image.Image) -> tuple[Image.Image, list[str]]:
 
 
 def shrink(image: Image.Image) -> Image.Image:
-    """The image reduced by a whole factor (box average) to at most about ``WORK_PIXELS`` pixels."""
-    factor = math.ceil(math.sqrt(image.width * image.height / WORK_PIXELS))
+    """The image reduced by whole factors to at most about ``WORK_PIXELS`` pixels and ``WORK_SIDE`` on a side.
+
+    Box averaging (``reduce``) where Pillow can; palette and other modes are first sampled down (nearest pixel,
+    no copy at full size), then converted.
+    """
+    width, height = image.size
+    factor = max(math.ceil(math.sqrt(width * height / WORK_PIXELS)), math.ceil(max(width, height) / WORK_SIDE))
     if factor <= 1:
         return image
+    fx, fy = min(factor, width), min(factor, height)
     if image.mode.startswith("I;16"):
         image = image.convert("I")
-    elif image.mode not in _REDUCIBLE:
-        image = image.convert("RGBA" if "transparency" in image.info or image.mode in ("PA", "P") else "RGB")
-    return image.reduce(factor)
+    if image.mode not in _REDUCIBLE:
+        image = image.resize((max(1, width // fx), max(1, height // fy)), Image.Resampling.NEAREST)
+        return image.convert("RGBA" if "transparency" in image.info or image.mode in ("PA", "P", "LA") else "RGB")
+    return image.reduce((fx, fy))
 
 
 # --------------------------------------------------------------------------- 2. grey

@@ -29,3 +29,13 @@ def ensure_app_navigation() -> None:
         page_name=ctx.pages_manager.intended_page_name or "", context_info=ctx.context_info,
     ))
     _force_yield_point()
+
+
+def accept_home_alias(name: str) -> None:
+    """Let ``/<name>`` open the home page: the menu's default page lives at ``/``, so Streamlit would answer a
+    copied ``/train?…`` link with a "Page not found" pop-up. Call before ``st.navigation``."""
+    from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+    ctx = get_script_run_ctx()
+    if ctx is not None and ctx.pages_manager.intended_page_name == name:
+        ctx.pages_manager.set_script_intent("", "")
