@@ -2,6 +2,7 @@
 
 import streamlit as st
 
+from fmnist_core.net.warmup import warm_up_in_background
 from pages.ui.navigation import APP_NAVIGATION_MARK, accept_home_alias
 
 st.set_page_config(page_title="Fashion-MNIST Lab", page_icon=":material/checkroom:", layout="wide")
@@ -20,6 +21,7 @@ navigation = st.navigation({
         page("train.py", "Train", "train", "model_training", default=True),
         page("data.py", "The data", "data", "photo_library"),
         page("concepts.py", "Inside the network", "concepts", "neurology"),
+        page("compare.py", "Compare runs", "compare", "compare_arrows"),
     ],
     "Experiments": [
         page("epochs.py", "More epochs?", "epochs", "timer"),
@@ -37,3 +39,4 @@ navigation = st.navigation({
 st.sidebar.caption("Fashion-MNIST Lab: a dense network learns to recognise clothing. "
                    "Every number here comes from a real run.")
 navigation.run()
+warm_up_in_background()  # after the first paint: TensorFlow ready before the first Train click

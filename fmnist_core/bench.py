@@ -10,6 +10,7 @@ import json
 import resource
 import tempfile
 import time
+from pathlib import Path
 
 import numpy as np
 
@@ -127,6 +128,57 @@ def run_benchmark(epochs: int = 10, as_json: bool = False) -> int:
     print(f"cache hit: {1000 * hit_seconds:.1f} ms (+{1000 * model_load_seconds:.0f} ms to load the model on first "
           f"prediction); one prediction: {figures['one_prediction_ms']:.3f} ms; data load: {load_seconds:.2f} s; "
           f"peak memory: {figures['peak_memory_mib']:.0f} MiB")
+    return 0
+
+
+def _timed_sweep(configs: list[RunConfig], cache: RunCache, data) -> float:
+    from .runs.experiments import run_sweep
+
+    start = time.perf_counter()
+    run_sweep(sorted(configs, key=lambda c: -c.epochs), cache, data)
+    return time.perf_counter() - start
+
+
+def run_sharing_benchmark(as_json: bool = False) -> int:
+    """Figures of runs sharing their beginnings: cold experiment pages and a continued run, against one default
+    10-epoch run timed in the same process. Returns exit status 0."""
+    from .runs.experiments import EXPERIMENTS
+
+    data = load_fashion_mnist()
+    figures: dict[str, float] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        start = time.perf_counter()
+        RunCache(Path(tmp) / "one").get_or_train(RunConfig(), data)
+        one = figures["one_default_run_seconds"] = round(time.perf_counter() - start, 2)
+        pages = ["epochs", "units", "layers", "normalisation", "early_stopping"]
+        configs = list(dict.fromkeys(c for name in pages for c in EXPERIMENTS[name].configs()))
+        figures["six_pages_runs"] = len(configs)
+        figures["six_pages_seconds"] = round(_timed_sweep(configs, RunCache(Path(tmp) / "six"), data), 1)
+        figures["six_pages_ratio"] = round(figures["six_pages_seconds"] / one, 1)
+        figures["dropout_page_seconds"] = round(_timed_sweep(EXPERIMENTS["dropout"].configs(),
+                                                             RunCache(Path(tmp) / "six"), data), 1)
+        figures["epochs_page_seconds"] = round(_timed_sweep(EXPERIMENTS["epochs"].configs(),
+                                                            RunCache(Path(tmp) / "epochs"), data), 1)
+        figures["epochs_page_ratio"] = round(figures["epochs_page_seconds"] / one, 1)
+        cache = RunCache(Path(tmp) / "continue")
+        cache.get_or_train(RunConfig(epochs=10), data)
+        start = time.perf_counter()
+        continued = cache.get_or_train(RunConfig(epochs=15), data)
+        figures["fifteen_after_ten_seconds"] = round(time.perf_counter() - start, 2)
+        figures["fifteen_after_ten_ratio"] = round(figures["fifteen_after_ten_seconds"] / one, 2)
+        assert continued.origin == "continued from the 10-epoch run"
+    if as_json:
+        print(json.dumps(figures))
+        return 0
+    print(f"one default run (10 epochs, compile included): {one:.1f} s")
+    print(f"cold experiment pages epochs, units, layers, normalisation, early stopping ({figures['six_pages_runs']} "
+          f"runs): {figures['six_pages_seconds']:.1f} s = {figures['six_pages_ratio']:.1f}x one run")
+    print(f"  + then the dropout page (3 runs of 30 epochs; dropout 0 is the Epochs page's run): "
+          f"{figures['dropout_page_seconds']:.1f} s")
+    print(f"Epochs page alone (1, 5, 10, 30 epochs): {figures['epochs_page_seconds']:.1f} s = "
+          f"{figures['epochs_page_ratio']:.1f}x one run")
+    print(f"15 epochs after a stored 10-epoch run: {figures['fifteen_after_ten_seconds']:.1f} s = "
+          f"{figures['fifteen_after_ten_ratio']:.2f}x one 10-epoch run (5 epochs would be about 0.5x)")
     return 0
 
 

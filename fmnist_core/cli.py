@@ -54,6 +54,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("bench", help="benchmark fmnist_core training against the plain tutorial script")
     p.add_argument("--epochs", type=_positive_epochs, default=10, help="epochs per measured run, 1-100 (default 10)")
+    p.add_argument("--sharing", action="store_true",
+                   help="instead: cold experiment pages and a continued run, against one default run")
     p.add_argument("--json", action="store_true", help="print the figures as JSON on stdout")
 
     p = sub.add_parser("predict", help="classify garment pictures (PNG, JPEG, WebP, BMP, GIF)")
@@ -80,8 +82,10 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "train":
             return _train(args)
         if args.command == "bench":
-            from .bench import run_benchmark
+            from .bench import run_benchmark, run_sharing_benchmark
 
+            if args.sharing:
+                return run_sharing_benchmark(as_json=args.json)
             return run_benchmark(epochs=args.epochs, as_json=args.json)
         if args.command == "cache":
             return _cache(args)
@@ -155,6 +159,7 @@ def _experiments(args: argparse.Namespace) -> int:
     cache = RunCache()
     names = [args.only] if args.only else list(EXPERIMENTS)
     configs = list(dict.fromkeys(c for name in names for c in EXPERIMENTS[name].configs()))
+    configs.sort(key=lambda c: -c.epochs)  # longest first: shorter runs of a family are then read off it
     results = run_sweep(configs, cache, listener=TextProgress())
     print(f"{len(results)} runs ready in {cache.root} ({sum(not r.from_cache for r in results)} trained now)",
           file=sys.stderr)

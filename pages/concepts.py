@@ -12,6 +12,7 @@ from fmnist_core.views import charts
 from pages.ui.data import get_data
 from pages.ui.navigation import ensure_app_navigation
 from pages.ui.runs import choose_run, shared_run
+from pages.ui.text import plain
 
 ensure_app_navigation()
 
@@ -28,8 +29,14 @@ if shared is None:
 network = shared.network
 
 c1, c2 = st.columns([1, 2])
-index = int(c1.number_input("Test image", 0, len(data.y_test) - 1, 0, key="concept_image",
+linked = st.query_params.get("image", "0")
+start = int(linked) if linked.isdigit() and int(linked) < len(data.y_test) else 0
+if str(start) != linked:
+    st.warning(plain(f"The link's image={linked[:20]} is not a test image number (0-{len(data.y_test) - 1}); "
+                     "showing image 0."))
+index = int(c1.number_input("Test image", 0, len(data.y_test) - 1, start, key="concept_image",
                             help="The index of a test image; every section below uses it."))
+st.query_params["image"] = str(index)
 image, label = data.x_test[index], int(data.y_test[index])
 result = network.trace(image)
 predicted = int(np.argmax(result.probabilities))

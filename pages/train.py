@@ -6,12 +6,21 @@ import streamlit as st
 
 from fmnist_core.config import FIELD, ConfigError, config_from_query, config_to_query
 from fmnist_core.data.sources import CLASS_NAMES
-from fmnist_core.runs.evaluation import class_reports, confusion_matrix, correct_count, most_confused, select_examples
+from fmnist_core.runs.challenges import READY, link_controls
+from fmnist_core.runs.evaluation import (
+    class_reports,
+    confused_indices,
+    confusion_matrix,
+    correct_count,
+    most_confused,
+    select_examples,
+)
 from fmnist_core.runs.jobs import JobStatus
 from fmnist_core.views import charts
 from pages.ui.data import get_data, test_set_of
 from pages.ui.navigation import ensure_app_navigation
 from pages.ui.runs import cached_result, get_runner, provenance, report_unfinished, warn_if_unsaved, watch
+from pages.ui.take_home import get_the_code
 from pages.ui.text import plain
 from pages.ui.widgets import field_widget
 
@@ -25,9 +34,23 @@ st.markdown(
 )
 
 runner = get_runner()
-config, problems = config_from_query(st.query_params.to_dict())
-for problem in problems:
+query = st.query_params.to_dict()
+config, problems = config_from_query(query)
+link, link_problems = link_controls(query)
+for problem in problems + link_problems:
     st.warning(plain(problem))
+LINK_KEYS = ("hide", "lock", "challenge")
+kept_link = {k: v for k, v in query.items() if k in LINK_KEYS}  # a teacher's link survives every run
+if link.fixed:
+    fixed = ", ".join(FIELD[f].label.lower() for f in sorted(link.locked | link.hidden))
+    st.info(f"Some settings were fixed by the link: {fixed}.")
+if link.challenge:
+    st.markdown(f"**Challenge** ({link.challenge.idea}): {link.challenge.goal}")
+else:
+    with st.expander("Challenges to try"):
+        for challenge in READY.values():
+            st.page_link("pages/train.py", label=f"{challenge.goal} ({challenge.idea})",
+                         query_params={"challenge": challenge.name}, icon=":material/flag:")
 
 # ---------------------------------------------------------------- controls (a form: one click, one run)
 LAYOUT = (("epochs", "hidden_units"), ("extra_layers", "dropout", "normalize"),
@@ -36,7 +59,9 @@ with st.form("train_form"):
     chosen = {}
     for column, names in zip(st.columns(3), LAYOUT, strict=True):
         for name in names:
-            chosen[name] = field_widget(column, name, getattr(config, name), key=FIELD[name].url)
+            if name not in link.hidden:
+                chosen[name] = field_widget(column, name, getattr(config, name), key=FIELD[name].url,
+                                            disabled=name in link.locked)
     submitted = st.form_submit_button("Train", type="primary")
 
 if submitted:
@@ -45,7 +70,7 @@ if submitted:
     except ConfigError as exc:
         st.error(f"That configuration is not possible: {exc}.")
         st.stop()
-    st.query_params.from_dict(config_to_query(config))
+    st.query_params.from_dict(config_to_query(config) | kept_link)
     st.session_state["train_job"] = runner.submit(config).config.key
 
 st.caption(f"Configuration: {config.describe()} · {config.parameters:,} parameters · key `{config.key}`")
@@ -77,6 +102,7 @@ if not runs or runs[-1]["key"] != result.key:
                  "test accuracy": round(result.test_accuracy, 4), "test loss": round(result.test_loss, 4),
                  "train seconds": round(result.train_seconds, 1), "from cache": result.from_cache})
 previous = runs[-2] if len(runs) > 1 else None
+previous_run = get_runner().cache.load(previous["key"]) if previous else None
 
 # ---------------------------------------------------------------- results
 st.success(provenance(result))
@@ -93,10 +119,27 @@ cols[2].metric("Epochs trained", f"{result.epochs_run}")
 cols[3].metric("Parameters", f"{result.parameters:,}")
 if result.stopped_early_at:
     st.info(f"Training stopped early after epoch {result.stopped_early_at}.")
+if link.challenge:
+    attempts = st.session_state.setdefault("challenge_attempts", {})
+    attempts.setdefault(link.challenge.goal, {})[result.key] = link.challenge.met(result)
+    checks = "; ".join(f"{term.words()}: {'✓ yes' if ok else '✗ not yet'}"
+                       for term, ok in link.challenge.check(result))
+    if link.challenge.met(result):
+        st.success(f"**Done!** This run meets the challenge — {checks}.")
+    else:
+        st.warning(f"Not yet: {checks}. Change a setting and train again.")
+    tried = attempts[link.challenge.goal]
+    st.caption(f"Attempts at this challenge in this session: {len(tried)}, of which {sum(tried.values())} met it.")
 
 st.subheader("Learning curves")
-st.plotly_chart(charts.training_curves(result.history), key="curves",
+behind = previous_run.history if previous_run is not None else None
+st.plotly_chart(charts.training_curves(result.history, behind=behind), key="curves",
                 alt="Training and validation loss and accuracy per epoch")
+if behind is not None:
+    st.caption(f"The faded grey lines are the validation curves of your previous run "
+               f"({previous_run.config.describe()}).")
+st.page_link("pages/compare.py", label="Compare with your earlier runs", icon=":material/compare_arrows:",
+             query_params={"runs": ",".join(r["key"] for r in reversed(runs[-6:]))})
 report = result.fit_report()
 if report is not None:
     st.caption(f"Validation loss was lowest after epoch {report.best_epoch} of {report.epochs_run}. Final training "
@@ -131,12 +174,34 @@ st.subheader("Where it goes wrong")
 matrix = confusion_matrix(labels, probabilities.argmax(axis=1))
 tab_matrix, tab_classes = st.tabs(["Confusion matrix", "Per-class accuracy"])
 with tab_matrix:
-    st.plotly_chart(charts.confusion_figure(matrix), key="confusion",
-                    alt="Confusion matrix: counts of test images by true and predicted class")
+    event = st.plotly_chart(charts.confusion_figure(matrix), key="confusion", on_select="rerun",
+                            selection_mode="points",
+                            alt="Confusion matrix: counts of test images by true and predicted class")
     worst = most_confused(matrix)
     if worst:
         st.caption("Most frequent confusions: " + "; ".join(
             f"{CLASS_NAMES[t]} taken for {CLASS_NAMES[p]} {c} times" for t, p, c in worst) + ".")
+    points = (event or {}).get("selection", {}).get("points", []) if event else []
+    click = (points[0].get("y"), points[0].get("x")) if points else None
+    if click and set(click) <= set(CLASS_NAMES) and click != st.session_state.get("drill_click"):
+        st.session_state["drill_click"] = click  # a new click chooses the pair below (once: the boxes stay free)
+        st.session_state["drill_true"], st.session_state["drill_predicted"] = map(CLASS_NAMES.index, click)
+    elif "drill_true" not in st.session_state and worst:
+        st.session_state["drill_true"], st.session_state["drill_predicted"] = worst[0][0], worst[0][1]
+    st.markdown("**Look at the images of one cell** (click a cell above, or choose the pair here):")
+    d1, d2 = st.columns(2)
+    true_class = d1.selectbox("True class", range(10), format_func=lambda i: CLASS_NAMES[i], key="drill_true")
+    predicted_class = d2.selectbox("Predicted class", range(10), format_func=lambda i: CLASS_NAMES[i],
+                                   key="drill_predicted")
+    cell = confused_indices(labels, probabilities, true_class, predicted_class)
+    what = (f"{CLASS_NAMES[true_class]} recognised correctly" if true_class == predicted_class
+            else f"{CLASS_NAMES[true_class]} taken for {CLASS_NAMES[predicted_class]}")
+    st.markdown(f"**{len(cell):,} test images**: {what}" + (f"; the first {min(15, len(cell))} are shown."
+                                                              if len(cell) else "."))
+    if len(cell):
+        shown = cell[:15]
+        st.plotly_chart(charts.prediction_grid(images[shown], probabilities[shown], labels[shown], shown),
+                        key="drill_grid", alt=f"{len(shown)} test images: {what}")
 with tab_classes:
     reports = class_reports(matrix)
     st.dataframe({"class": [r.name for r in reports], "accuracy": [round(r.accuracy, 4) for r in reports],
@@ -145,6 +210,9 @@ with tab_classes:
     hardest = min(reports, key=lambda r: r.accuracy)
     st.caption(f"The hardest class is {hardest.name} ({hardest.accuracy:.1%} right)"
                + (f", most often taken for {hardest.top_mistake}." if hardest.top_mistake else "."))
+
+st.subheader("Get the code")
+get_the_code(result, key="train_code")
 
 st.subheader("This session's runs")
 st.dataframe([{k: v for k, v in r.items() if k != "key"} for r in reversed(runs)], hide_index=True)

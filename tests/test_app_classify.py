@@ -144,7 +144,7 @@ def test_file_names_are_shown_as_plain_text(trained):
 
 def test_a_model_damaged_in_place_is_a_sentence_not_an_exception(trained):
     run = RunCache(trained).list()[0]
-    model = RunCache(trained).entry_dir(run.config) / "model.keras"
+    model = RunCache(trained).entry_dir(run.config) / "weights.npz"
     model.write_bytes(np.random.default_rng(1).bytes(model.stat().st_size))
     at = open_classify()  # the Examples tab asks the model at once
     assert not at.exception

@@ -66,3 +66,24 @@ def test_stop_button_cancels_and_says_so(synthetic_dir, tmp_path):
         assert page.get_by_text("Test accuracy").count() == 0  # nothing half-trained shown as finished
         assert page.locator('[data-testid="stException"]').count() == 0
     assert RunCache(tmp_path / "cache").get(RunConfig(epochs=100, batch_size=1, hidden_units=2048)) is None
+
+
+def test_clicking_a_confusion_cell_shows_its_images(synthetic_dir, tmp_path):
+    from fmnist_core.config import RunConfig
+    from fmnist_core.data.sources import load_idx_folder
+    from fmnist_core.runs.cache import RunCache
+
+    RunCache(tmp_path / "cache").get_or_train(RunConfig(epochs=2, hidden_units=16), load_idx_folder(synthetic_dir))
+    env = {"FMNIST_DATA_DIR": str(synthetic_dir), "FMNIST_CACHE_DIR": str(tmp_path / "cache")}
+    with running_app(env) as url, browser_page(height=3000) as page:
+        page.goto(f"{url}/?epochs=2&units=16")
+        page.get_by_text("Look at the images of one cell").wait_for(timeout=60_000)
+        plot = page.locator(".st-key-confusion .js-plotly-plot").first
+        plot.scroll_into_view_if_needed()
+        page.wait_for_timeout(1000)
+        area = plot.locator(".nsewdrag").first.bounding_box()
+        # true class 2 (Pullover, third row), predicted class 7 (Sneaker, eighth column)
+        page.mouse.click(area["x"] + area["width"] * 7.5 / 10, area["y"] + area["height"] * 2.5 / 10)
+        page.get_by_text("Pullover taken for Sneaker").wait_for(timeout=30_000)
+        assert page.locator('[data-testid="stException"]').count() == 0
+        page.screenshot(path=str(ARTIFACTS / "confusion-drill-down.png"), full_page=True)

@@ -49,7 +49,7 @@ def test_damaged_entry_is_discarded_and_retrained(tmp_path, synthetic_data, coun
 def test_truncated_model_is_detected(tmp_path, synthetic_data):
     cache = RunCache(tmp_path)
     cache.get_or_train(TINY, synthetic_data)
-    model = cache.entry_dir(TINY) / "model.keras"
+    model = cache.entry_dir(TINY) / "weights.npz"
     model.write_bytes(model.read_bytes()[:100])
     with pytest.warns(CacheWarning):
         assert cache.get(TINY) is None

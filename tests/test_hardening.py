@@ -161,7 +161,7 @@ def test_running_out_of_file_handles_discards_nothing(stored, monkeypatch):
 
 
 def test_same_size_damage_of_the_model_is_caught_when_it_is_loaded(stored):
-    model = stored.entry_dir(TINY) / "model.keras"
+    model = stored.entry_dir(TINY) / "weights.npz"
     model.write_bytes(np.random.default_rng(0).bytes(model.stat().st_size))
     run = stored.get(TINY)
     with pytest.warns(CacheWarning), pytest.raises(RunUnavailable, match="damaged"):
@@ -195,7 +195,7 @@ def test_leftovers_of_crashes_are_removed_when_old(stored):
     fresh = stored.runs_dir / ".tmp-ghi-3"
     for folder in (old, new, fresh):
         folder.mkdir()
-        (folder / "model.keras").write_bytes(b"x")
+        (folder / "weights.npz").write_bytes(b"x")
     an_hour_ago = time.time() - 3600
     for folder in (old, new):
         os.utime(folder, (an_hour_ago, an_hour_ago))

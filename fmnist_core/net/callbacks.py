@@ -40,3 +40,14 @@ class StopAtAccuracy(keras.callbacks.Callback):
     def on_epoch_end(self, epoch, logs=None):
         if (logs or {}).get("accuracy", 0.0) >= self.target:
             self.model.stop_training = True
+
+
+class EpochEnd(keras.callbacks.Callback):
+    """Calls ``action(epoch)`` (from 1) at the end of every epoch, after the other callbacks' decisions."""
+
+    def __init__(self, action) -> None:
+        super().__init__()
+        self.action = action
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.action(epoch + 1)

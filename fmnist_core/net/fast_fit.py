@@ -77,6 +77,20 @@ class FastFitter:
 
         self._train_chunk, self._predict_batch = train_chunk, predict_batch
 
+    def state(self) -> list[np.ndarray]:
+        """Everything training needs to go on exactly: the model's variables (weights and the dropout seed
+        state) and the optimizer's (step count, moments)."""
+        return [np.array(v.numpy()) for v in (*self.model.variables, *self.model.optimizer.variables)]
+
+    def load_state(self, arrays: list[np.ndarray]) -> None:
+        """Restore a ``state()`` into this fitter's model and optimizer (same architecture)."""
+        variables = (*self.model.variables, *self.model.optimizer.variables)
+        if len(arrays) != len(variables) or any(tuple(a.shape) != tuple(v.shape) for a, v in zip(arrays, variables,
+                                                                                            strict=True)):
+            raise ValueError("the saved training state does not fit this model")
+        for variable, value in zip(variables, arrays, strict=True):
+            variable.assign(value)
+
     def predict(self, images: np.ndarray) -> np.ndarray:
         """Probabilities (N, 10) for uint8 images (N, 28, 28)."""
         if len(images) == 0:
@@ -95,8 +109,10 @@ class FastFitter:
         validation_split: float,
         seed: int,
         callbacks: list[keras.callbacks.Callback],
+        initial_epoch: int = 0,
     ) -> dict[str, list[float]]:
-        """Train like ``model.fit(..., validation_split=..., shuffle=True)``; returns the history."""
+        """Train like ``model.fit(..., validation_split=..., shuffle=True, initial_epoch=...)``; returns the
+        history of the epochs trained now."""
         n_fit = split_point(len(images), validation_split)
         x_fit, y_fit = images[:n_fit], labels[:n_fit].astype(np.int32)
         x_val, y_val = images[n_fit:], labels[n_fit:].astype(np.int32)
@@ -109,7 +125,7 @@ class FastFitter:
         history: dict[str, list[float]] = defaultdict(list)
 
         callback_list.on_train_begin()
-        for epoch in range(epochs):
+        for epoch in range(initial_epoch, epochs):
             callback_list.on_epoch_begin(epoch)
             order = epoch_order(n_fit, seed, epoch)
             x_epoch, y_epoch = x_fit[order], y_fit[order]

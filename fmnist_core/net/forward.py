@@ -90,6 +90,27 @@ class DenseNetwork:
             raise ValueError("the model does not have the Dense layers its configuration describes")
         return cls(layers, config)
 
+    def arrays(self) -> dict[str, np.ndarray]:
+        """The weights as named arrays (``kernel_0``, ``bias_0``, ...), for ``np.savez``."""
+        out = {}
+        for i, (kernel, bias) in enumerate(self.layers):
+            out[f"kernel_{i}"], out[f"bias_{i}"] = kernel, bias
+        return out
+
+    @classmethod
+    def from_arrays(cls, arrays, config: RunConfig, prefix: str = "") -> DenseNetwork:
+        """The network of ``config`` from ``arrays()`` (names optionally prefixed); raises ValueError when a
+        layer is missing or has the wrong shape."""
+        sizes = [784] + [config.hidden_units] * config.hidden_layers + [10]
+        layers = []
+        for i, (n_in, n_out) in enumerate(zip(sizes, sizes[1:], strict=False)):
+            kernel = np.asarray(arrays[f"{prefix}kernel_{i}"], np.float32)
+            bias = np.asarray(arrays[f"{prefix}bias_{i}"], np.float32)
+            if kernel.shape != (n_in, n_out) or bias.shape != (n_out,):
+                raise ValueError(f"layer {i} has the wrong shape for this configuration")
+            layers.append((kernel, bias))
+        return cls(tuple(layers), config)
+
     def predict(self, images: np.ndarray) -> np.ndarray:
         """Class probabilities (N, 10) float32 for uint8 images (N, 28, 28) or one (28, 28)."""
         x = model_inputs(images, self.config).reshape(-1, 784)

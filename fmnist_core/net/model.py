@@ -1,4 +1,4 @@
-"""The lessons' dense network, built from a RunConfig, and loading a saved one."""
+"""The lessons' dense network, built from a RunConfig."""
 
 from __future__ import annotations
 
@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..config import RunConfig
+from .forward import DenseNetwork
 
 if TYPE_CHECKING:
     import keras
@@ -35,8 +36,17 @@ def build_model(config: RunConfig) -> keras.Model:
     return model
 
 
-def load_model(path: Path) -> keras.Model:
-    """A model saved with ``model.save`` (not compiled: it is only used to predict)."""
-    import keras
+def keras_file(network: DenseNetwork) -> bytes:
+    """A ``.keras`` file of the trained network (loadable with ``keras.saving.load_model``)."""
+    import tempfile
 
-    return keras.saving.load_model(path, compile=False)
+    with KERAS_LOCK:
+        model = build_model(network.config)
+    dense = [layer for layer in model.layers if type(layer).__name__ == "Dense"]
+    for layer, (kernel, bias) in zip(dense, network.layers, strict=True):
+        layer.set_weights([kernel, bias])
+    model.optimizer.build(model.trainable_variables)  # saved with its (fresh) state: loads without a warning
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "model.keras"
+        model.save(path)
+        return path.read_bytes()

@@ -1,9 +1,13 @@
 """The on-disk run cache: one folder per config key with the model, history and test predictions.
 
-Layout of an entry ``<root>/runs/<key>/``: ``model.keras``, ``test_probabilities.npy`` and ``run.json``
-(config, history, metrics, and the SHA-256 of the two other files). Entries are written to a hidden
-temporary folder and renamed into place, so a crash never leaves a half entry under a real key. A per-key
-lock (threads and processes) makes concurrent requests for one config train it once.
+Layout of an entry ``<root>/runs/<key>/``: ``weights.npz`` (the trained network), ``test_probabilities.npy``,
+for trained runs ``snapshots.npz`` (weights of kept epochs) and ``state.npz`` (the training state, to go on
+from), and ``run.json`` (config, history, metrics, and the SHA-256 of every other file). Entries are written
+to a hidden temporary folder and renamed into place, so a crash never leaves a half entry under a real key.
+A per-key lock (threads and processes) makes concurrent requests for one config train it once.
+
+Runs of one family (``lineage``) share work: ``get`` answers a shorter or early-stopped run from a longer
+stored one, and ``get_or_train`` continues the longest shorter run instead of starting over.
 
 The cache treats its folder as shared with people: it only ever discards a folder that is really one of its
 entries (a key-shaped name holding only its own files) and only for damage to the content, never because
@@ -34,14 +38,17 @@ from typing import Any
 import numpy as np
 
 from ..config import ConfigError, RunConfig
-from ..data.sources import Dataset
+from ..data.sources import DataError, Dataset, load_fashion_mnist
+from ..net.forward import DenseNetwork
+from . import lineage
 from .results import HISTORY_KEYS, RunResult, RunUnavailable
-from .training import TrainingListener, train
+from .training import Resume, TrainingListener, evaluated, train
 
 CACHE_DIR_ENV = "FMNIST_CACHE_DIR"
-FORMAT_VERSION = 2  # 2: checksums, and epochs shuffled by (seed, epoch); entries of format 1 are retrained
-_MODEL_FILE, _RUN_FILE, _PROBS_FILE = "model.keras", "run.json", "test_probabilities.npy"
-_OUR_FILES = {_MODEL_FILE, _RUN_FILE, _PROBS_FILE}
+FORMAT_VERSION = 3  # 3: NumPy weights, snapshots and state; epochs shuffled by (seed, epoch). Older: retrained
+_WEIGHTS, _RUN_FILE, _PROBS_FILE = "weights.npz", "run.json", "test_probabilities.npy"
+_SNAPSHOTS, _STATE = "snapshots.npz", "state.npz"
+_OUR_FILES = {_WEIGHTS, _RUN_FILE, _PROBS_FILE, _SNAPSHOTS, _STATE}
 _KEY = re.compile(r"[0-9a-f]{16}")
 LEFTOVER_SECONDS = 600  # hidden .tmp-*/.trash-* folders older than this are leftovers of a crash
 log = logging.getLogger(__name__)
@@ -92,9 +99,10 @@ class RunCache:
         """Folder of the entry for ``config`` (it may not exist)."""
         return self.runs_dir / config.key
 
-    def get(self, config: RunConfig) -> RunResult | None:
-        """The stored run for ``config``, or None (see ``load``)."""
-        return self.load(config.key)
+    def get(self, config: RunConfig, data: Dataset | None = None) -> RunResult | None:
+        """The stored run for ``config``, or one read off a longer stored run of its family (then stored too),
+        or None. See ``load`` for damaged entries."""
+        return self.load(config.key) or self._derive(config, data)
 
     def load(self, key: str) -> RunResult | None:
         """The stored run named ``key``, or None. A damaged entry is discarded with a CacheWarning.
@@ -128,11 +136,11 @@ class RunCache:
         if config.key != key:
             raise DamagedEntry("its config does not match its key")
         files = _field(meta, "files", dict)
-        probs_path, model_path = folder / _PROBS_FILE, folder / _MODEL_FILE
-        if not isinstance(files.get(_MODEL_FILE), str) or files.get(_PROBS_FILE) != sha256(probs_path):
+        probs_path, weights_path = folder / _PROBS_FILE, folder / _WEIGHTS
+        if not isinstance(files.get(_WEIGHTS), dict) or files.get(_PROBS_FILE, {}).get("sha256") != sha256(probs_path):
             raise DamagedEntry("test probabilities do not match their checksum")
-        if not model_path.is_file() or model_path.stat().st_size != meta.get("model_bytes"):
-            raise DamagedEntry("the model file is missing or has the wrong size")
+        if not weights_path.is_file() or weights_path.stat().st_size != files[_WEIGHTS].get("bytes"):
+            raise DamagedEntry("the weights file is missing or has the wrong size")
         try:
             probabilities = np.load(probs_path, mmap_mode="r", allow_pickle=False)  # read when used
         except ValueError as exc:
@@ -147,7 +155,14 @@ class RunCache:
         stopped = meta.get("stopped_early_at")
         if stopped is not None and (not isinstance(stopped, int) or isinstance(stopped, bool) or stopped < 1):
             raise DamagedEntry("stopped_early_at is not an epoch")
-        cache, model_sum = self, files[_MODEL_FILE]
+        kept = meta.get("kept_epochs", [])
+        if not isinstance(kept, list) or not all(isinstance(e, int) and not isinstance(e, bool) for e in kept):
+            raise DamagedEntry("kept_epochs is not a list of epochs")
+        origin = meta.get("origin")
+        epoch_seconds = meta.get("epoch_seconds", [])
+        if (origin is not None and not isinstance(origin, str)) or not isinstance(epoch_seconds, list) or not all(
+                isinstance(v, (int, float)) and not isinstance(v, bool) for v in epoch_seconds):
+            raise DamagedEntry("origin or epoch_seconds has the wrong type")
         return RunResult(
             config=config,
             history=_history(_field(meta, "history", dict)),
@@ -159,27 +174,99 @@ class RunCache:
             test_probabilities=probabilities,
             from_cache=True,
             stopped_early_at=stopped,
-            _model_loader=lambda: cache._load_model(folder, model_sum),
+            epoch_seconds=[float(v) for v in epoch_seconds],
+            origin=origin,
+            kept_epochs=tuple(kept) if _SNAPSHOTS in files else (),
+            continuable=_STATE in files,
+            _network_loader=lambda: self._arrays(folder, files, _WEIGHTS,
+                                                 lambda z: DenseNetwork.from_arrays(z, config)),
         )
 
-    def _load_model(self, folder: Path, expected_sha256: str):
-        """The entry's Keras model, checked against its checksum; a model that fails is discarded."""
-        from ..net.model import load_model
-
-        path = folder / _MODEL_FILE
+    def _arrays(self, folder: Path, files: dict[str, Any], name: str, read):
+        """``read(npz)`` of one of an entry's .npz files, checked against its checksum first; a file that fails
+        is damage: the entry is discarded and RunUnavailable raised."""
+        path = folder / name
         try:
-            if sha256(path) != expected_sha256:
-                raise DamagedEntry("the model file does not match its checksum")
-            return load_model(path)
+            if not isinstance(files.get(name), dict) or sha256(path) != files[name].get("sha256"):
+                raise DamagedEntry(f"{name} does not match its checksum")
+            with np.load(path, allow_pickle=False) as arrays:
+                return read(arrays)
         except OSError as exc:
             if exc.errno in (errno.EMFILE, errno.ENFILE, errno.EACCES, errno.ENOMEM):
-                raise RunUnavailable(f"The stored model cannot be read right now ({exc.strerror}).") from None
+                raise RunUnavailable(f"The stored run cannot be read right now ({exc.strerror}).") from None
             reason: BaseException = exc
-        except Exception as exc:  # noqa: BLE001 - a model file that fails to load for any reason is damaged
+        except Exception as exc:  # noqa: BLE001 - a weights file that fails to load for any reason is damaged
             reason = exc
         self._discard(folder, reason)
         raise RunUnavailable("The stored model of this run was damaged and has been discarded; "
                              "train it again or choose another run.")
+
+    def _files(self, key: str) -> dict[str, Any]:
+        return json.loads((self.runs_dir / key / _RUN_FILE).read_bytes())["files"]
+
+    # ------------------------------------------------------------------ the family of a run
+
+    def _sources(self, config: RunConfig) -> list[tuple[lineage.Source, RunResult]]:
+        """The stored runs of ``config``'s family that kept weights, read from their run.json files."""
+        family, found = lineage.family(config), []
+        try:
+            names = [f.name for f in self.runs_dir.iterdir() if is_key(f.name)]
+        except OSError:
+            return []
+        for name in names:
+            try:
+                meta = json.loads((self.runs_dir / name / _RUN_FILE).read_bytes())
+                if not meta.get("kept_epochs") or meta.get("family") != family:
+                    continue
+            except (OSError, ValueError, AttributeError):
+                continue
+            run = self.load(name)
+            if run is not None and run.kept_epochs:
+                found.append((lineage.Source(run.key, run.config, run.history, frozenset(run.kept_epochs),
+                                             run.continuable), run))
+        return found
+
+    def _derive(self, config: RunConfig, data: Dataset | None) -> RunResult | None:
+        """``config`` read off a longer stored run of its family (no training), stored; None if none answers."""
+        sources = self._sources(config)
+        found = lineage.derivable(config, [s for s, _ in sources])
+        if found is None:
+            return None
+        source, outcome = found
+        run = dict((s.key, r) for s, r in sources)[source.key]
+        try:
+            data = data or load_fashion_mnist()
+        except DataError:
+            return None
+        if data.source != run.data_source or not run.evaluated_on(data.y_test):
+            return None
+        try:
+            network = self._arrays(self.runs_dir / run.key, self._files(run.key), _SNAPSHOTS,
+                                   lambda z: DenseNetwork.from_arrays(z, config, prefix=f"e{outcome.weights_epoch}_"))
+        except (RunUnavailable, OSError, ValueError, KeyError):
+            return None
+        n = outcome.epochs_run
+        result = evaluated(config, network, data, {k: v[:n] for k, v in run.history.items()},
+                           run.epoch_seconds[:n], outcome.stopped_early_at,
+                           origin=f"taken from the {run.epochs_run}-epoch run")
+        self._store(result)
+        return result
+
+    def _resume(self, config: RunConfig) -> Resume | None:
+        """The training state of the longest shorter run of ``config``'s family, to continue from."""
+        sources = self._sources(config)
+        source = lineage.continuable(config, [s for s, _ in sources])
+        if source is None:
+            return None
+        run = dict((s.key, r) for s, r in sources)[source.key]
+        folder, files = self.runs_dir / run.key, self._files(run.key)
+        try:
+            state = self._arrays(folder, files, _STATE, lambda z: [z[f"v{i}"] for i in range(len(z.files))])
+            snapshots = self._arrays(folder, files, _SNAPSHOTS, lambda z: {
+                e: DenseNetwork.from_arrays(z, run.config, prefix=f"e{e}_") for e in run.kept_epochs})
+        except (RunUnavailable, OSError, ValueError, KeyError):
+            return None
+        return Resume(run.history, run.epoch_seconds, state, snapshots, f"the {run.epochs_run}-epoch run")
 
     def list(self) -> list[RunResult]:
         """All readable entries, newest first (damaged ones are discarded, folders not ours are left alone)."""
@@ -200,10 +287,17 @@ class RunCache:
         final = self.entry_dir(result.config)
         tmp = Path(tempfile.mkdtemp(prefix=f".tmp-{result.key}-", dir=self.runs_dir))
         try:
-            result.model.save(tmp / _MODEL_FILE)
+            np.savez(tmp / _WEIGHTS, **result.network.arrays())
             np.save(tmp / _PROBS_FILE, np.asarray(result.test_probabilities, np.float32))
-            meta = result.to_dict() | {"format": FORMAT_VERSION, "model_bytes": (tmp / _MODEL_FILE).stat().st_size,
-                                       "files": {name: sha256(tmp / name) for name in (_MODEL_FILE, _PROBS_FILE)}}
+            if result.snapshots:
+                np.savez(tmp / _SNAPSHOTS, **{f"e{epoch}_{name}": array for epoch, network in result.snapshots.items()
+                                              for name, array in network.arrays().items()})
+            if result.state is not None:
+                np.savez(tmp / _STATE, **{f"v{i}": array for i, array in enumerate(result.state)})
+            files = {f.name: {"sha256": sha256(f), "bytes": f.stat().st_size} for f in tmp.iterdir()}
+            meta = result.to_dict() | {"format": FORMAT_VERSION, "files": files,
+                                       "family": lineage.family(result.config),
+                                       "kept_epochs": sorted(result.snapshots)}
             meta.pop("from_cache")
             (tmp / _RUN_FILE).write_text(json.dumps(meta, indent=1))
             for f in tmp.iterdir():
@@ -227,20 +321,24 @@ class RunCache:
 
         A run that cannot be stored (disk full, read-only folder) is still returned, with ``saved`` False.
         """
-        cached = self.get(config)
+        cached = self.get(config, data)
         if cached is not None:
             return cached
         with self._lock(config.key):
-            cached = self.get(config)
+            cached = self.get(config, data)
             if cached is not None:
                 return cached
-            result = train(config, data, listener)
-            try:
-                self.put(result)
-            except OSError as exc:
-                log.error("run %s could not be stored in %s: %s", config.key, self.root, exc)
-                result.saved = False
+            result = train(config, data, listener, resume=self._resume(config))
+            self._store(result)
             return result
+
+    def _store(self, result: RunResult) -> None:
+        """``put``, or log and mark the result unsaved when the disk refuses (full, read-only)."""
+        try:
+            self.put(result)
+        except OSError as exc:
+            log.error("run %s could not be stored in %s: %s", result.key, self.root, exc)
+            result.saved = False
 
     def clear(self) -> int:
         """Delete every entry of ours (and leftovers); returns how many entries were really removed."""

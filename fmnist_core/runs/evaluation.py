@@ -28,6 +28,11 @@ def correct_count(probabilities: np.ndarray, labels: np.ndarray) -> int:
     return int(np.sum(np.asarray(probabilities).argmax(axis=1) == np.asarray(labels)))
 
 
+def confused_indices(labels: np.ndarray, probabilities: np.ndarray, true: int, predicted: int) -> np.ndarray:
+    """Indices of the test images of one confusion-matrix cell: true class ``true`` predicted as ``predicted``."""
+    return np.flatnonzero((np.asarray(labels) == true) & (np.asarray(probabilities).argmax(axis=1) == predicted))
+
+
 @dataclass(frozen=True)
 class ClassReport:
     """One true class: its accuracy, how many test images it has, and its most common wrong answer."""

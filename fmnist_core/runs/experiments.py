@@ -290,10 +290,11 @@ EXPERIMENTS: dict[str, Experiment] = {e.name: e for e in (
           "normalize", (True, False), True, lambda v: "normalised /255" if v else "raw 0-255",
           _conclude_normalisation, metric="loss"),
     sweep("dropout", "Dropout", "Does dropout help?",
-          "The lessons add `Dropout(0.2)` to reduce overfitting. Each run trains the same large network long "
-          "enough to overfit, with a different dropout rate; compare the gap between training and validation.",
+          "The lessons add `Dropout(0.2)` to reduce overfitting. Each run trains the same network for 30 epochs, "
+          "long enough to start memorising its training images, with a different dropout rate; compare the gap "
+          "between training and validation accuracy.",
           "dropout", (0.0, 0.2, 0.5), 0.0, lambda v: f"dropout {v:g}", _conclude_dropout,
-          base=RunConfig(epochs=30, hidden_units=512)),
+          base=RunConfig(epochs=30)),
     Experiment(
         "early_stopping", "Early stopping", "Can training stop by itself at the right time?",
         "Three runs with the same settings: one trains for every epoch; one stops when **training accuracy** "

@@ -5,15 +5,12 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
 from ..config import RunConfig
 from ..net.forward import DenseNetwork
-
-if TYPE_CHECKING:
-    import keras
 
 HISTORY_KEYS = ("loss", "accuracy", "val_loss", "val_accuracy")
 MEMORISING_GAP = 0.03  # training accuracy this far above validation accuracy: the network starts to memorise
@@ -51,10 +48,15 @@ class RunResult:
     test_probabilities: np.ndarray
     from_cache: bool = False
     stopped_early_at: int | None = None
+    epoch_seconds: list[float] = field(default_factory=list)  # wall time of each epoch (the first compiles)
+    origin: str | None = None  # "continued from the 10-epoch run", "taken from the 30-epoch run"
     saved: bool = True  # False when the run could not be stored (it is shown, but not kept)
-    _model: Any = field(default=None, repr=False)
-    _model_loader: Callable[[], Any] | None = field(default=None, repr=False)
+    snapshots: dict[int, DenseNetwork] = field(default_factory=dict, repr=False)  # fresh runs: kept weights
+    state: list[np.ndarray] | None = field(default=None, repr=False)  # fresh runs: training state to continue
+    kept_epochs: tuple[int, ...] = ()  # stored runs: epochs whose weights are kept (to answer shorter runs)
+    continuable: bool = False  # stored runs: the training state is kept (a longer run can go on from it)
     _network: DenseNetwork | None = field(default=None, repr=False)
+    _network_loader: Callable[[], DenseNetwork] | None = field(default=None, repr=False)
     _load_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     @property
@@ -73,18 +75,12 @@ class RunResult:
         return self.config.parameters
 
     @property
-    def model(self) -> keras.Model:
-        """The trained Keras model (loaded from disk on first use for cached runs; raises RunUnavailable)."""
-        with self._load_lock:
-            if self._model is None and self._model_loader is not None:
-                self._model = self._model_loader()
-        return self._model
-
-    @property
     def network(self) -> DenseNetwork:
-        """The trained weights as a NumPy network, the one path every prediction takes."""
-        if self._network is None:
-            self._network = DenseNetwork.from_model(self.model, self.config)
+        """The trained weights as a NumPy network, the one path every prediction takes (loaded from disk on
+        first use for stored runs, checked against its checksum; raises RunUnavailable)."""
+        with self._load_lock:
+            if self._network is None and self._network_loader is not None:
+                self._network = self._network_loader()
         return self._network
 
     def predict(self, images: np.ndarray) -> np.ndarray:
@@ -116,5 +112,7 @@ class RunResult:
             "parameters": self.parameters,
             "epochs_run": self.epochs_run,
             "stopped_early_at": self.stopped_early_at,
+            "epoch_seconds": self.epoch_seconds,
+            "origin": self.origin,
             "from_cache": self.from_cache,
         }

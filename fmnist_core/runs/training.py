@@ -3,13 +3,15 @@
 from __future__ import annotations
 
 import time
+from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import numpy as np
 
 from ..config import RunConfig
 from ..data.sources import Dataset, load_fashion_mnist
-from ..net.forward import cross_entropy
+from ..net.forward import DenseNetwork, cross_entropy
+from .lineage import keeps_snapshot, resumable
 from .results import HISTORY_KEYS, RunResult
 
 
@@ -40,27 +42,54 @@ class TrainingListener:
         """In a sweep: run ``index`` (from 0) of ``total`` begins; ``cached`` if it comes from the run cache."""
 
 
-def train(config: RunConfig, data: Dataset | None = None, listener: TrainingListener | None = None) -> RunResult:
+@dataclass
+class Resume:
+    """A stored run to continue: its history and epoch times, training state and kept weights."""
+
+    history: dict[str, list[float]]
+    epoch_seconds: list[float]
+    state: list[np.ndarray]
+    snapshots: dict[int, DenseNetwork]
+    label: str  # e.g. "the 10-epoch run"
+
+
+def train(config: RunConfig, data: Dataset | None = None, listener: TrainingListener | None = None,
+          resume: Resume | None = None) -> RunResult:
     """Train the network ``config`` describes on ``data`` (default: Fashion-MNIST) and evaluate it on the test set.
 
-    Raises TrainingCancelled if ``listener.should_stop()`` returns True.
+    With ``resume``, training goes on from the end of that shorter run of the same family instead of starting
+    over; the result is the same, number for number, as training from scratch. Raises TrainingCancelled if
+    ``listener.should_stop()`` returns True.
     """
     import keras
 
-    from ..net.callbacks import ListenerBridge, StopAtAccuracy
+    from ..net.callbacks import EpochEnd, ListenerBridge, StopAtAccuracy
     from ..net.fast_fit import FastFitter, steps_per_epoch
     from ..net.model import KERAS_LOCK, build_model
 
     data = data or load_fashion_mnist()
     listener = listener or TrainingListener()
-    y_test = np.asarray(data.y_test, np.int32)
     steps = steps_per_epoch(len(data.x_train), config.validation_split, config.batch_size)
+    done = len(resume.history["loss"]) if resume else 0
+    snapshots = dict(resume.snapshots) if resume else {}
+    epoch_seconds = list(resume.epoch_seconds) if resume else []
 
     with KERAS_LOCK:  # seeds are process-wide: runs in one process take turns to stay reproducible
         keras.utils.set_random_seed(config.seed)
         model = build_model(config)
         fitter = FastFitter(model, normalize=config.normalize)
+        if resume:
+            fitter.load_state(resume.state)
         listener.on_run_start(config, steps)
+        clock = [time.perf_counter()]
+
+        def epoch_done(epoch: int) -> None:
+            now = time.perf_counter()
+            epoch_seconds.append(round(now - clock[0], 4))
+            clock[0] = now
+            if keeps_snapshot(config, epoch):
+                snapshots[epoch] = DenseNetwork.from_model(model, config)
+
         callbacks: list[keras.callbacks.Callback] = [ListenerBridge(listener, steps, TrainingCancelled)]
         if config.target_accuracy:
             callbacks.append(StopAtAccuracy(config.target_accuracy))
@@ -68,7 +97,7 @@ def train(config: RunConfig, data: Dataset | None = None, listener: TrainingList
             callbacks.append(
                 keras.callbacks.EarlyStopping(monitor="val_loss", patience=config.patience, restore_best_weights=True)
             )
-        start = time.perf_counter()
+        callbacks.append(EpochEnd(epoch_done))
         fit_history = fitter.fit(
             np.asarray(data.x_train, np.uint8),
             data.y_train,
@@ -77,22 +106,39 @@ def train(config: RunConfig, data: Dataset | None = None, listener: TrainingList
             validation_split=config.validation_split,
             seed=config.seed,
             callbacks=callbacks,
+            initial_epoch=done,
         )
-        train_seconds = time.perf_counter() - start
-        probabilities = fitter.predict(np.asarray(data.x_test, np.uint8))
+        state = fitter.state() if resumable(config) else None
+        network = DenseNetwork.from_model(model, config)  # after EarlyStopping restored the best weights
 
-    history = {k: fit_history[k] for k in HISTORY_KEYS if k in fit_history}
+    history = {k: (resume.history[k] if resume else []) + fit_history.get(k, []) for k in HISTORY_KEYS
+               if (resume and k in resume.history) or k in fit_history}
     epochs_run = len(history.get("loss", []))
+    return evaluated(config, network, data, history, epoch_seconds,
+                     stopped_early_at=epochs_run if epochs_run < config.epochs else None,
+                     origin=f"continued from {resume.label}" if resume else None,
+                     snapshots=snapshots, state=state)
+
+
+def evaluated(config: RunConfig, network: DenseNetwork, data: Dataset, history: dict[str, list[float]],
+              epoch_seconds: list[float], stopped_early_at: int | None, origin: str | None = None,
+              snapshots: dict[int, DenseNetwork] | None = None, state: list[np.ndarray] | None = None) -> RunResult:
+    """A finished run: ``network`` evaluated on the test set (the one prediction path, NumPy)."""
+    y_test = np.asarray(data.y_test, np.int32)
+    probabilities = network.predict(np.asarray(data.x_test, np.uint8)) if len(y_test) else np.zeros((0, 10))
     return RunResult(
         config=config,
         history=history,
         test_loss=cross_entropy(probabilities, y_test),
         test_accuracy=float(np.mean(probabilities.argmax(axis=1) == y_test)) if len(y_test) else float("nan"),
-        train_seconds=round(train_seconds, 3),
+        train_seconds=round(sum(epoch_seconds), 3),
         trained_at=datetime.now(UTC).isoformat(timespec="seconds"),
         data_source=data.source,
         test_probabilities=probabilities,
-        stopped_early_at=epochs_run if epochs_run < config.epochs else None,
-        _model=model,
+        stopped_early_at=stopped_early_at,
+        epoch_seconds=epoch_seconds,
+        origin=origin,
+        snapshots=snapshots or {},
+        state=state,
+        _network=network,
     )
-

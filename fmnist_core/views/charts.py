@@ -21,10 +21,19 @@ _BINARY = [[0.0, "white"], [1.0, "black"]]  # matplotlib's "binary": 0 white, 25
 METRIC_TITLES = {"loss": "Loss (cross-entropy)", "accuracy": "Accuracy"}
 
 
-def training_curves(history: Mapping[str, Sequence[float]], title: str | None = None) -> go.Figure:
-    """Loss and accuracy per epoch, training (solid) vs validation (dashed), side by side."""
+def training_curves(history: Mapping[str, Sequence[float]], title: str | None = None,
+                    behind: Mapping[str, Sequence[float]] | None = None) -> go.Figure:
+    """Loss and accuracy per epoch, training (solid) vs validation (dashed), side by side; ``behind``, another
+    run's history (the previous one), draws its validation curves faded underneath."""
     fig = make_subplots(rows=1, cols=2, subplot_titles=(METRIC_TITLES["loss"], METRIC_TITLES["accuracy"]))
     for col, metric in enumerate(("loss", "accuracy"), start=1):
+        previous = list((behind or {}).get("val_" + metric, []))
+        if previous:
+            fig.add_trace(go.Scatter(
+                x=list(range(1, len(previous) + 1)), y=previous, mode="lines", name="previous run (validation)",
+                line={"color": "#b0b0b0", "width": 4}, opacity=0.6, legendgroup="previous", showlegend=col == 1,
+                hovertemplate=f"previous run, validation {metric}<br>epoch %{{x}}: %{{y:.4f}}<extra></extra>",
+            ), row=1, col=col)
         for split, prefix, dash, color in (("training", "", "solid", BLUE), ("validation", "val_", "dash", PALETTE[1])):
             values = list(history.get(prefix + metric, []))
             if not values:
@@ -61,6 +70,24 @@ def comparison_figure(
     base = metric.removeprefix("val_")
     fig.update_layout(title=title or f"{split} {base} per epoch", xaxis_title="epoch", yaxis_title=f"{split} {base}",
                       height=380, hovermode="x unified", margin={"t": 60})
+    return fig
+
+
+def overlay_figure(runs: Mapping[str, Mapping[str, Sequence[float]]], metric: str = "accuracy",
+                   splits: Sequence[str] = ("validation",)) -> go.Figure:
+    """Every run's curves of ``metric`` in one chart: one colour per run (in the order given), validation solid,
+    training dotted."""
+    fig = go.Figure()
+    for i, (label, history) in enumerate(runs.items()):
+        for split in splits:
+            values = list(history.get(("val_" if split == "validation" else "") + metric, []))
+            fig.add_trace(go.Scatter(
+                x=list(range(1, len(values) + 1)), y=values, mode="lines+markers", name=f"{label} ({split})",
+                line={"color": PALETTE[i % len(PALETTE)], "dash": "solid" if split == "validation" else "dot"},
+                hovertemplate=f"{label}, {split}<br>epoch %{{x}}: %{{y:.4f}}<extra></extra>",
+            ))
+    fig.update_layout(xaxis_title="epoch", yaxis_title=METRIC_TITLES[metric], height=420, hovermode="x unified",
+                      margin={"t": 30}, legend={"orientation": "h", "y": -0.25})
     return fig
 
 
@@ -141,11 +168,18 @@ def confusion_figure(matrix: np.ndarray) -> go.Figure:
     """Counts with class names on both axes: rows true, columns predicted."""
     names = list(CLASS_NAMES)
     fig = go.Figure(go.Heatmap(
-        z=matrix, x=names, y=names, colorscale="Blues", texttemplate="%{z}", showscale=False,
-        hovertemplate="true %{y}<br>predicted %{x}<br>%{z} images<extra></extra>",
+        z=matrix, x=names, y=names, colorscale="Blues", texttemplate="%{z}", showscale=False, hoverinfo="skip",
+    ))
+    # heatmaps cannot be selected: an invisible square marker on every cell takes the clicks (and the hover)
+    cells = [(t, p) for t in range(len(names)) for p in range(len(names))]
+    fig.add_trace(go.Scatter(
+        x=[names[p] for _, p in cells], y=[names[t] for t, _ in cells], mode="markers", showlegend=False,
+        marker={"symbol": "square", "size": 36, "opacity": 0}, customdata=[int(matrix[t, p]) for t, p in cells],
+        hovertemplate="true %{y}<br>predicted %{x}<br>%{customdata} images<extra></extra>",
+        selected={"marker": {"opacity": 0}}, unselected={"marker": {"opacity": 0}},
     ))
     fig.update_layout(xaxis_title="predicted class", yaxis_title="true class", height=480,
-                      yaxis={"autorange": "reversed"}, margin={"t": 20})
+                      yaxis={"autorange": "reversed"}, margin={"t": 20}, clickmode="event+select")
     return fig
 
 

@@ -3,16 +3,18 @@
 from __future__ import annotations
 
 from dataclasses import asdict
+from typing import Any
 
 import streamlit as st
 
-from fmnist_core.config import FIELD, ConfigError, RunConfig
+from fmnist_core.config import FIELD, ConfigError, RunConfig, config_from_query
 from fmnist_core.runs.experiments import EXPERIMENTS, Experiment, parse_values, sweep_labels, table
 from fmnist_core.runs.results import RunResult
 from fmnist_core.views import charts
 from pages.ui.data import get_data
 from pages.ui.navigation import ensure_app_navigation
 from pages.ui.runs import cached_result, run_configs, sweep_pending
+from pages.ui.text import plain
 from pages.ui.widgets import field_widget
 
 SHARED = ("epochs", "hidden_units", "extra_layers", "seed")  # settings every run of a comparison shares
@@ -29,11 +31,12 @@ def render(name: str) -> None:
         with st.expander("The Keras code"):
             st.code(experiment.code, language="python", wrap_lines=True)
 
+    linked, link_choices = from_link(experiment)
     with st.form(f"{name}_form"):
         texts, chosen = {}, {}
         for control in experiment.controls:
             spec = FIELD[control.field]
-            default = experiment.choices[control.field]
+            default = link_choices.get(control.field, experiment.choices[control.field])
             if control.many and spec.type is bool:
                 st.markdown(f"Runs compared: {', '.join(experiment.label(c) for c in experiment.configs())}.")
             elif control.many:
@@ -42,15 +45,17 @@ def render(name: str) -> None:
                     ", ".join(spec.format(v) for v in default), key=f"{name}_values", help=spec.help)
             else:
                 chosen[control.field] = field_widget(st, control.field, default, key=f"{name}_{spec.url}")
-        base = shared_settings(experiment, name)
+        base = shared_settings(experiment, name, linked)
         submitted = st.form_submit_button("Run the comparison", type="primary")
 
     try:
         chosen |= {field: parse_values(field, text) for field, text in texts.items()}
         configs = experiment.configs(base, chosen)
     except ConfigError as exc:
-        st.error(f"Those values cannot be compared: {exc}.")
+        st.error(plain(f"Those values cannot be compared: {exc}."))
         return
+    if submitted:
+        to_link(experiment, base, chosen)
     if get_data() is None:
         return
 
@@ -71,13 +76,50 @@ def render(name: str) -> None:
     show_results(experiment, results)
 
 
-def shared_settings(experiment: Experiment, name: str) -> RunConfig:
+def shared_settings(experiment: Experiment, name: str, start: RunConfig) -> RunConfig:
     """Widgets for the settings every run of the comparison shares (the compared ones excluded)."""
-    varied = {c.field for c in experiment.controls}
-    shown = [field for field in SHARED if field not in varied]
-    values = {field: field_widget(column, field, getattr(experiment.base, field), key=f"{name}_{FIELD[field].url}")
+    shown = _shared(experiment)
+    values = {field: field_widget(column, field, getattr(start, field), key=f"{name}_{FIELD[field].url}")
               for column, field in zip(st.columns(len(shown)), shown, strict=True)}
     return experiment.base.with_(**values)
+
+
+def _shared(experiment: Experiment) -> list[str]:
+    varied = {c.field for c in experiment.controls}
+    return [field for field in SHARED if field not in varied]
+
+
+def from_link(experiment: Experiment) -> tuple[RunConfig, dict[str, Any]]:
+    """The shared settings and the controls' values a copied link carries (bad values fall back, said once)."""
+    params = st.query_params.to_dict()
+    config, problems = config_from_query({k: v for k, v in params.items()
+                                          if k in {FIELD[f].url for f in _shared(experiment)}}, experiment.base)
+    choices: dict[str, Any] = {}
+    for control in experiment.controls:
+        spec = FIELD[control.field]
+        raw = params.get("values" if control.many else spec.url)
+        if raw is None or (control.many and spec.type is bool):
+            continue
+        try:
+            choices[control.field] = parse_values(control.field, raw) if control.many else spec.parse(raw)
+        except ConfigError as exc:
+            problems.append(f"The link's {'values' if control.many else spec.url}={raw[:40]} is not usable ({exc}); "
+                            "using the page's default instead.")
+    for problem in problems:
+        st.warning(plain(problem))
+    return config, choices
+
+
+def to_link(experiment: Experiment, base: RunConfig, chosen: dict[str, Any]) -> None:
+    """Keep the comparison in the URL, so the link shows the same runs."""
+    link = {FIELD[f].url: FIELD[f].format(getattr(base, f)) for f in _shared(experiment)}
+    for control in experiment.controls:
+        spec, value = FIELD[control.field], chosen.get(control.field)
+        if value is None or (control.many and spec.type is bool):
+            continue
+        link["values" if control.many else spec.url] = (",".join(spec.format(v) for v in value) if control.many
+                                                         else spec.format(value))
+    st.query_params.from_dict(link)
 
 
 def show_results(experiment: Experiment, results: list[RunResult]) -> None:

@@ -14,6 +14,7 @@ from fmnist_core.runs.jobs import JobRunner, JobSnapshot, JobStatus, TrainingJob
 from fmnist_core.runs.results import RunResult, RunUnavailable
 from fmnist_core.views import charts
 from fmnist_core.views.progress import format_metrics
+from pages.ui.text import plain
 
 
 @st.cache_resource(show_spinner=False)
@@ -102,7 +103,12 @@ def report_unfinished(snap: JobSnapshot) -> None:
 
 
 def provenance(result: RunResult) -> str:
-    """'From the cache: trained 25 Nov 2026 07:52 UTC in 4.6 s' or 'Trained just now in 4.6 s'."""
+    """'From the cache: trained 25 Nov 2026 07:52 UTC in 4.6 s', 'Trained just now in 4.6 s', or where a run
+    sharing its beginning came from ('Trained just now, continued from the 10-epoch run ...')."""
+    if result.origin and not result.from_cache:
+        if result.origin.startswith("taken"):
+            return f"Ready at once: {result.origin} (its first epochs are this run; no training needed)."
+        return f"Trained just now, {result.origin}: {result.train_seconds:.1f} s of training in all."
     if result.from_cache:
         when = datetime.fromisoformat(result.trained_at).strftime("%d %b %Y %H:%M UTC")
         return f"From the cache: trained {when} in {result.train_seconds:.1f} s."
@@ -124,11 +130,13 @@ def run_configs(configs: list[RunConfig], labels: list[str], key: str) -> list[R
     runner = get_runner()
     st.session_state[f"{key}_pending"] = [c.key for c in configs]
     overall = st.progress(0.0, text=f"comparison: 0 of {len(configs)} runs ready")
-    results: list[RunResult] = []
-    for i, (config, label) in enumerate(zip(configs, labels, strict=True)):
+    results: list[RunResult | None] = [None] * len(configs)
+    order = sorted(range(len(configs)), key=lambda i: -configs[i].epochs)  # longest first: it answers shorter runs
+    for done, i in enumerate(order, start=1):
+        config, label = configs[i], labels[i]
         result = cached_result(config)
         if result is None:
-            snap = watch(runner.submit(config), label=f"run {i + 1}/{len(configs)}: {label} · ",
+            snap = watch(runner.submit(config), label=f"run {done}/{len(configs)}: {label} · ",
                          stop_key=f"{key}_stop_{i}")
             if not snap.done:
                 report_unfinished(snap)
@@ -136,8 +144,8 @@ def run_configs(configs: list[RunConfig], labels: list[str], key: str) -> list[R
                 overall.empty()
                 return None
             result = snap.result
-        results.append(result)
-        overall.progress((i + 1) / len(configs), text=f"comparison: {i + 1} of {len(configs)} runs ready")
+        results[i] = result
+        overall.progress(done / len(configs), text=f"comparison: {done} of {len(configs)} runs ready")
     st.session_state.pop(f"{key}_pending", None)
     overall.empty()
     return results
@@ -151,7 +159,9 @@ def sweep_pending(key: str) -> bool:
 def choose_run(label: str) -> RunResult | None:
     """A select box of the cached runs, the most accurate first chosen; the Train page's current run is marked.
 
-    With no run cached, offers one click to train the default configuration and returns None meanwhile.
+    The choice is kept in the URL (``?run=<key>``), so a copied link shows the same run; a link naming a run
+    that is not stored falls back with a message. With no run cached, offers one click to train the default
+    configuration and returns None meanwhile.
     """
     runner = get_runner()
     runs = runner.cache.list()
@@ -169,6 +179,11 @@ def choose_run(label: str) -> RunResult | None:
     by_key = {run.key: run for run in runs}
     train_page_key = st.session_state.get("train_job")
     default_key = max(runs, key=lambda r: r.test_accuracy).key
+    linked = st.query_params.get("run")
+    if linked and linked not in by_key:
+        st.warning(plain(f"The link's run={linked[:40]} is not stored here; showing the most accurate run instead."))
+    elif linked:
+        default_key = linked
     keys = list(by_key)
     chosen = st.selectbox(
         label, keys, index=keys.index(default_key),
@@ -176,4 +191,5 @@ def choose_run(label: str) -> RunResult | None:
                               + (" (the Train page's current run)" if k == train_page_key else ""),
         help="Any trained run from the cache; the most accurate one is chosen at first.",
     )
+    st.query_params["run"] = chosen
     return by_key[chosen]

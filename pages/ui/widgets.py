@@ -7,7 +7,8 @@ from typing import Any
 from fmnist_core.config import FIELD
 
 
-def field_widget(container: Any, name: str, value: Any, key: str, label: str | None = None) -> Any:
+def field_widget(container: Any, name: str, value: Any, key: str, label: str | None = None,
+                 disabled: bool = False) -> Any:
     """The widget for field ``name`` in ``container`` (st or a column), starting at ``value``; returns its value.
 
     Booleans are toggles, fields with ``choices`` select-sliders (the current value added), floats sliders with
@@ -15,6 +16,10 @@ def field_widget(container: Any, name: str, value: Any, key: str, label: str | N
     """
     spec = FIELD[name]
     label = label or spec.label
+    if disabled:
+        container.text_input(label + " (fixed by the link)", spec.format(value), disabled=True, key=key,
+                             help=spec.help)
+        return value
     if spec.type is bool:
         return container.toggle(label, bool(value), help=spec.help, key=key)
     if spec.choices:

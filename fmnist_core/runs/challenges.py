@@ -1,0 +1,152 @@
+"""Teacher links: controls a link hides or locks, and challenges the page checks after each run.
+
+A teacher prepares a link for a class, as TensorFlow Playground allows: ``hide=dropout,batch`` hides those
+controls (the run uses the link's values or the defaults), ``lock=epochs`` shows a control but fixes it, and
+``challenge=`` sets a goal: a ready one by name (``challenge=small``) or one written in the link as terms
+joined by ``;`` — metrics ``acc`` (test accuracy), ``gap`` (training minus validation accuracy), ``loss``
+(test loss) and any setting by its URL name, each with ``<``, ``<=``, ``>``, ``>=`` or ``=``:
+``challenge=acc>=0.88;units<=32``. Bad values fall back with a message, like other link values.
+"""
+
+from __future__ import annotations
+
+import operator
+import re
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+
+from ..config import FIELDS, ConfigError
+from .results import RunResult
+
+URL_FIELDS = {f.url: f for f in FIELDS}
+_OPS: dict[str, Callable[[float, float], bool]] = {"<=": operator.le, ">=": operator.ge, "<": operator.lt,
+                                                   ">": operator.gt, "=": operator.eq}
+_WORDS = {"<=": "at most", ">=": "at least", "<": "below", ">": "above", "=": "exactly"}
+_TERM = re.compile(r"\s*([a-z_]+)\s*(<=|>=|<|>|=)\s*([0-9.]+)\s*")
+METRICS = {"acc": "test accuracy", "gap": "the gap between training and validation accuracy", "loss": "test loss"}
+
+
+@dataclass(frozen=True)
+class Term:
+    """One condition: a metric or a setting, compared with a number."""
+
+    name: str  # "acc", "gap", "loss" or a setting's URL name
+    op: str
+    value: float
+
+    def words(self) -> str:
+        """'test accuracy at least 88%', 'units at most 32'."""
+        if self.name in ("acc", "gap"):
+            number = f"{100 * self.value:g}%" if self.name == "acc" else f"{100 * self.value:g} points"
+            return f"{METRICS[self.name]} {_WORDS[self.op]} {number}"
+        if self.name == "loss":
+            return f"{METRICS['loss']} {_WORDS[self.op]} {self.value:g}"
+        spec = URL_FIELDS[self.name]
+        if spec.type is bool:
+            return f"{spec.label.lower()} {'on' if self.value else 'off'}"
+        return f"{spec.label.lower()} {_WORDS[self.op]} {self.value:g}"
+
+    def measure(self, result: RunResult) -> float | None:
+        """The run's number for this term (None when it has none, e.g. no validation for the gap)."""
+        if self.name == "acc":
+            return result.test_accuracy
+        if self.name == "loss":
+            return result.test_loss
+        if self.name == "gap":
+            report = result.fit_report()
+            return None if report is None else report.gap
+        return float(getattr(result.config, URL_FIELDS[self.name].name))
+
+    def met(self, result: RunResult) -> bool:
+        value = self.measure(result)
+        return value is not None and _OPS[self.op](value, self.value)
+
+
+@dataclass(frozen=True)
+class Challenge:
+    """A goal for a run: every term must hold."""
+
+    name: str
+    idea: str  # the lesson idea it practises
+    terms: tuple[Term, ...]
+
+    @property
+    def goal(self) -> str:
+        """'Reach test accuracy at least 86% with hidden units per layer at most 32.'"""
+        goals = [t.words() for t in self.terms if t.name in METRICS]
+        rules = [t.words() for t in self.terms if t.name not in METRICS]
+        text = "Reach " + " and ".join(goals) if goals else "Train a run"
+        return text + (" with " + " and ".join(rules) if rules else "") + "."
+
+    def check(self, result: RunResult) -> list[tuple[Term, bool]]:
+        """Each term and whether the run meets it."""
+        return [(t, t.met(result)) for t in self.terms]
+
+    def met(self, result: RunResult) -> bool:
+        return all(ok for _, ok in self.check(result))
+
+
+def parse_challenge(text: str) -> Challenge:
+    """A ready challenge by name, or terms like ``acc>=0.88;units<=32``; raises ConfigError."""
+    text = text.strip()
+    if text in READY:
+        return READY[text]
+    terms = []
+    for part in filter(str.strip, re.split(r"[;,]", text)):
+        match = _TERM.fullmatch(part.lower())
+        if match is None or (match[1] not in METRICS and match[1] not in URL_FIELDS):
+            raise ConfigError(f"'{part.strip()[:30]}' is not a goal (write e.g. acc>=0.88 or units<=32, or one of "
+                              f"{', '.join(READY)})")
+        terms.append(Term(match[1], match[2], float(match[3])))
+    if not any(t.name in METRICS for t in terms):
+        raise ConfigError("a challenge needs a goal on acc, gap or loss")
+    return Challenge("custom", "a teacher's goal", tuple(terms))
+
+
+def _ready(name: str, idea: str, text: str) -> Challenge:
+    terms = tuple(Term(m[1], m[2], float(m[3])) for m in map(_TERM.fullmatch, text.split(";")))
+    return Challenge(name, idea, terms)
+
+
+READY: dict[str, Challenge] = {c.name: c for c in (
+    _ready("small", "hidden units: how few are enough?", "acc>=0.86;units<=32"),
+    _ready("quick", "epochs: how fast can it learn?", "acc>=0.87;epochs<=3"),
+    _ready("steady", "dropout against memorising", "gap<0.02;epochs>=30"),
+    _ready("raw", "normalisation: can raw pixels keep up?", "acc>=0.84;normalize=0"),
+    _ready("deep", "layers: does depth pay?", "acc>=0.885;extra>=2"),
+)}
+
+
+@dataclass(frozen=True)
+class LinkControls:
+    """What a teacher's link hides, locks, and asks for."""
+
+    hidden: frozenset[str]  # RunConfig field names
+    locked: frozenset[str]
+    challenge: Challenge | None
+
+    @property
+    def fixed(self) -> bool:
+        """True when the link fixed some settings."""
+        return bool(self.hidden or self.locked)
+
+
+def link_controls(params: Mapping[str, str]) -> tuple[LinkControls, list[str]]:
+    """Read ``hide``, ``lock`` and ``challenge`` from URL query parameters; bad values fall back with messages."""
+    problems: list[str] = []
+    sets = {}
+    for name in ("hide", "lock"):
+        wanted = [w.strip() for w in str(params.get(name, "")).split(",") if w.strip()]
+        bad = [w for w in wanted if w not in URL_FIELDS]
+        if bad:
+            problems.append(f"The link's {name}={','.join(bad)[:60]} names no setting (settings: "
+                            f"{', '.join(URL_FIELDS)}); ignored.")
+        sets[name] = frozenset(URL_FIELDS[w].name for w in wanted if w in URL_FIELDS)
+    challenge = None
+    if params.get("challenge"):
+        try:
+            challenge = parse_challenge(str(params["challenge"]))
+        except ConfigError as exc:
+            problems.append(f"The link's challenge is not usable ({exc}); no challenge set.")
+    return LinkControls(sets["hide"], sets["lock"] - sets["hide"], challenge), problems
+

@@ -1,0 +1,92 @@
+"""Comparing any stored runs: what differs between them, a row per run, and what the numbers say.
+
+Learning happens between runs ("I doubled the units: what changed?"). These functions take any runs, find
+the settings that differ, label each run by them, and word what the measurements show: which change helped
+test accuracy most, which run overfits, which was cheapest for its accuracy. Nothing is written in advance.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from ..config import FIELDS, RunConfig
+from .results import RunResult
+
+MAX_RUNS = 6  # runs one comparison shows
+NEAR_BEST = 0.005  # test accuracy within this of the best counts as "as good" when looking for the cheapest
+
+
+def differing_fields(configs: Sequence[RunConfig]) -> list[str]:
+    """Names of the RunConfig fields whose values are not the same in all ``configs`` (table order)."""
+    return [f.name for f in FIELDS if len({getattr(c, f.name) for c in configs}) > 1]
+
+
+def label(config: RunConfig, fields: Sequence[str]) -> str:
+    """'units 256, dropout 0.2': the run by the fields that differ ('epochs 10' when nothing differs)."""
+    shown = fields or ["epochs"]
+    names = {f.name: f.url for f in FIELDS}
+    return ", ".join(f"{names[name]} {_value(getattr(config, name))}" for name in shown)
+
+
+def _value(value: object) -> str:
+    if isinstance(value, bool):
+        return "on" if value else "off"
+    return f"{value:g}" if isinstance(value, float) else str(value)
+
+
+@dataclass(frozen=True)
+class CompareRow:
+    """One run in a comparison."""
+
+    key: str
+    label: str
+    differing: dict[str, object]  # field -> value, for the fields that differ between the runs
+    test_accuracy: float
+    test_loss: float
+    parameters: int
+    epochs_run: int
+    train_seconds: float
+    gap: float | None  # final training minus validation accuracy (None without validation)
+
+
+def rows(results: Sequence[RunResult]) -> list[CompareRow]:
+    """One row per run, labelled by the fields that differ."""
+    fields = differing_fields([r.config for r in results])
+    out = []
+    for r in results:
+        report = r.fit_report()
+        out.append(CompareRow(r.key, label(r.config, fields), {f: getattr(r.config, f) for f in fields},
+                              r.test_accuracy, r.test_loss, r.parameters, r.epochs_run, r.train_seconds,
+                              report.gap if report else None))
+    return out
+
+
+def findings(results: Sequence[RunResult]) -> list[str]:
+    """Sentences computed from the runs: the change that helped most, the run that overfits most, the cheapest."""
+    if len(results) < 2:
+        return ["Choose at least two runs to compare."]
+    table = rows(results)
+    first, out = table[0], []
+    best = max(table[1:], key=lambda r: r.test_accuracy)
+    change = 100 * (best.test_accuracy - first.test_accuracy)
+    if change > 0:
+        out.append(f"Compared with {first.label} ({first.test_accuracy:.2%}), the change that helped test accuracy "
+                   f"most is {best.label}: {change:+.2f} points ({best.test_accuracy:.2%}).")
+    else:
+        out.append(f"None of the other runs beats {first.label} ({first.test_accuracy:.2%}) on test accuracy; the "
+                   f"closest, {best.label}, is {change:+.2f} points.")
+    with_gap = [r for r in table if r.gap is not None]
+    if with_gap:
+        worst = max(with_gap, key=lambda r: r.gap)
+        if worst.gap > 0.03:
+            out.append(f"{worst.label} overfits most: its training accuracy ends {100 * worst.gap:.1f} points above "
+                       "its validation accuracy.")
+        else:
+            out.append(f"No run overfits much: the largest gap between training and validation accuracy is "
+                       f"{100 * worst.gap:.1f} points ({worst.label}).")
+    top = max(r.test_accuracy for r in table)
+    cheapest = min((r for r in table if r.test_accuracy >= top - NEAR_BEST), key=lambda r: r.train_seconds)
+    out.append(f"Cheapest for its accuracy: {cheapest.label}, {cheapest.test_accuracy:.2%} in "
+               f"{cheapest.train_seconds:.1f} s of training with {cheapest.parameters:,} parameters.")
+    return out

@@ -1,0 +1,88 @@
+"""Compare runs: any stored runs side by side, their curves overlaid, what differs, what the numbers say."""
+
+from __future__ import annotations
+
+import pandas as pd
+import streamlit as st
+
+from fmnist_core.config import FIELD
+from fmnist_core.runs import compare
+from fmnist_core.views import charts
+from pages.ui.navigation import ensure_app_navigation
+from pages.ui.runs import get_runner
+from pages.ui.take_home import get_the_code
+from pages.ui.text import plain
+
+ensure_app_navigation()
+
+st.title("Compare runs")
+st.markdown("Lay any of your runs over each other: what changed between them, and what did it do?")
+
+runs = get_runner().cache.list()  # newest first
+if len(runs) < 2:
+    st.info("Train at least two runs on the Train page (change one setting between them), then compare them here.")
+    st.page_link("pages/train.py", label="Go to the Train page", icon=":material/model_training:")
+    st.stop()
+by_key = {r.key: r for r in runs}
+
+# ---------------------------------------------------------------- which runs (from the link, this session, or newest)
+linked = [k for k in st.query_params.get("runs", "").split(",") if k]
+unknown = [k for k in linked if k not in by_key]
+if unknown:
+    st.warning(plain(f"{len(unknown)} run(s) in the link are not stored here ({', '.join(unknown)[:80]}); "
+                     "showing the others."))
+session = [r["key"] for r in reversed(st.session_state.get("runs", [])) if r["key"] in by_key]
+default = ([k for k in linked if k in by_key] or session or list(by_key))[: compare.MAX_RUNS]
+if len(default) < 2:
+    default = list(dict.fromkeys(default + list(by_key)))[:2]
+
+with st.expander("Filter the list"):
+    c1, c2 = st.columns(2)
+    field = c1.selectbox("Field", ["(any)", *FIELD], key="compare_filter_field",
+                         format_func=lambda f: f if f == "(any)" else FIELD[f].label)
+    values = sorted({getattr(r.config, field) for r in runs}) if field != "(any)" else []
+    value = c2.selectbox("Value", values, key="compare_filter_value", disabled=not values)
+options = [k for k in by_key if field == "(any)" or getattr(by_key[k].config, field) == value]
+options = list(dict.fromkeys(default + options))  # chosen runs stay available
+chosen = st.multiselect(
+    "Runs to compare", options, default=default, max_selections=compare.MAX_RUNS, key="compare_runs",
+    format_func=lambda k: f"{by_key[k].config.describe()} — test accuracy {by_key[k].test_accuracy:.1%}",
+    help=f"Any stored run; up to {compare.MAX_RUNS}. This session's runs are chosen at first, newest first.")
+st.query_params["runs"] = ",".join(chosen)
+if len(chosen) < 2:
+    st.info("Choose at least two runs.")
+    st.stop()
+results = [by_key[k] for k in chosen]
+rows = compare.rows(results)
+
+# ---------------------------------------------------------------- what the numbers say
+st.subheader("What the runs measured")
+for sentence in compare.findings(results):
+    st.markdown(f"- {sentence}")
+
+st.subheader("Learning curves")
+c1, c2, c3 = st.columns([2, 1, 1])
+metric = c1.radio("Metric", ["accuracy", "loss"], horizontal=True, key="compare_metric")
+splits = [s for s, on in (("validation", c2.toggle("Validation", True, key="compare_val")),
+                          ("training", c3.toggle("Training", False, key="compare_train"))) if on]
+st.plotly_chart(charts.overlay_figure({row.label: r.history for row, r in zip(rows, results, strict=True)},
+                                      metric, splits or ["validation"]), key="compare_chart",
+                alt=f"{metric} per epoch of each chosen run")
+best = max(rows, key=lambda r: r.test_accuracy)
+st.caption(f"Each run keeps its colour; solid lines are validation, dotted ones training. "
+           f"Best test accuracy: {best.label} ({best.test_accuracy:.2%}).")
+
+st.subheader("Side by side")
+table = pd.DataFrame([{"run": r.label, **r.differing, "test accuracy": round(r.test_accuracy, 4),
+                       "test loss": round(r.test_loss, 4), "parameters": r.parameters, "epochs trained": r.epochs_run,
+                       "train seconds": round(r.train_seconds, 1),
+                       "train-val gap (points)": None if r.gap is None else round(100 * r.gap, 1)} for r in rows])
+differing = list(rows[0].differing)
+st.dataframe(table.style.set_properties(subset=differing, **{"background-color": "#fff3bf", "font-weight": "bold"}),
+             hide_index=True)
+st.caption("Highlighted columns: the settings that differ between these runs. Click a column header to sort.")
+
+st.subheader("Get the code")
+picked = st.selectbox("Run", chosen, key="compare_code_run",
+                      format_func=lambda k: rows[chosen.index(k)].label)
+get_the_code(by_key[picked], key="compare_code")
