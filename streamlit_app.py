@@ -38,5 +38,7 @@ navigation = st.navigation({
 })
 st.sidebar.caption("Fashion-MNIST Lab: a dense network learns to recognise clothing. "
                    "Every number here comes from a real run.")
-navigation.run()
-warm_up_in_background()  # after the first paint: TensorFlow ready before the first Train click
+try:
+    navigation.run()
+finally:  # also when the page stopped early (st.stop): TensorFlow ready before the first Train click
+    warm_up_in_background()

@@ -14,7 +14,7 @@ def test_train_tiny_run_in_browser(synthetic_dir, tmp_path):
         page.get_by_text("has not been trained yet").wait_for(timeout=30_000)
         page.get_by_role("button", name="Train").click()
         page.get_by_text("shown images are classified correctly").wait_for(timeout=120_000)
-        page.get_by_text("Test accuracy").first.wait_for(timeout=30_000)
+        page.get_by_text("Test accuracy", exact=True).first.wait_for(timeout=30_000)
         page.wait_for_timeout(1000)  # let the charts finish drawing before the screenshot
         assert page.get_by_text("Trained just now").count() == 1
         assert page.locator(".js-plotly-plot").count() >= 3  # curves, grid, confusion matrix
@@ -63,7 +63,7 @@ def test_stop_button_cancels_and_says_so(synthetic_dir, tmp_path):
         page.get_by_text("epoch ").first.wait_for(timeout=60_000)  # the progress text is there
         page.get_by_role("button", name="Stop training").click()
         page.get_by_text("Training stopped after").wait_for(timeout=60_000)
-        assert page.get_by_text("Test accuracy").count() == 0  # nothing half-trained shown as finished
+        assert page.get_by_text("Test accuracy", exact=True).count() == 0  # nothing half-trained shown as finished
         assert page.locator('[data-testid="stException"]').count() == 0
     assert RunCache(tmp_path / "cache").get(RunConfig(epochs=100, batch_size=1, hidden_units=2048)) is None
 

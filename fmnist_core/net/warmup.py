@@ -10,10 +10,12 @@ from __future__ import annotations
 import logging
 import os
 import threading
+import time
 
 from ..config import RunConfig
 
 WARM_UP_ENV = "FMNIST_WARM_UP"
+DELAY_SECONDS = 1.5  # importing TensorFlow holds the GIL for long stretches: let the page reach the browser first
 log = logging.getLogger(__name__)
 _started = threading.Lock()
 _thread: threading.Thread | None = None
@@ -32,6 +34,7 @@ def warm_up_in_background() -> threading.Thread | None:
 
 
 def _warm_up() -> None:
+    time.sleep(DELAY_SECONDS)
     try:
         from .fast_fit import FastFitter
         from .model import KERAS_LOCK, build_model
