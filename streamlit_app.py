@@ -4,6 +4,7 @@ import streamlit as st
 
 from fmnist_core.net.warmup import warm_up_in_background
 from pages.ui.navigation import APP_NAVIGATION_MARK, accept_home_alias
+from pages.ui.runs import prefetch_experiments
 
 st.set_page_config(page_title="Fashion-MNIST Lab", page_icon=":material/checkroom:", layout="wide")
 
@@ -42,3 +43,4 @@ try:
     navigation.run()
 finally:  # also when the page stopped early (st.stop): TensorFlow ready before the first Train click
     warm_up_in_background()
+    prefetch_experiments()

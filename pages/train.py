@@ -19,7 +19,15 @@ from fmnist_core.runs.jobs import JobStatus
 from fmnist_core.views import charts
 from pages.ui.data import get_data, test_set_of
 from pages.ui.navigation import ensure_app_navigation
-from pages.ui.runs import cached_result, get_runner, provenance, report_unfinished, warn_if_unsaved, watch
+from pages.ui.runs import (
+    cached_result,
+    get_runner,
+    provenance,
+    report_unfinished,
+    submit,
+    warn_if_unsaved,
+    watch,
+)
 from pages.ui.take_home import get_the_code
 from pages.ui.text import plain
 from pages.ui.widgets import field_widget
@@ -71,7 +79,9 @@ if submitted:
         st.error(f"That configuration is not possible: {exc}.")
         st.stop()
     st.query_params.from_dict(config_to_query(config) | kept_link)
-    st.session_state["train_job"] = runner.submit(config).config.key
+    if submit(config) is None:
+        st.stop()
+    st.session_state["train_job"] = config.key
 
 st.caption(f"Configuration: {config.describe()} · {config.parameters:,} parameters · key `{config.key}`")
 
@@ -86,7 +96,7 @@ if job is not None and job.config == config:
     snap = job.snapshot()
     if not snap.finished:
         snap = watch(job)
-if snap is not None and snap.status in (JobStatus.CANCELLED, JobStatus.FAILED):
+if snap is not None and (snap.status in (JobStatus.CANCELLED, JobStatus.FAILED) or not snap.finished):
     report_unfinished(snap)
     st.stop()
 result = snap.result if snap is not None and snap.done else cached_result(config)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
+os.environ.setdefault("FMNIST_PREFETCH", "0")  # tests that want the background runs switch them on
 
 from pathlib import Path  # noqa: E402
 

@@ -10,7 +10,7 @@ import streamlit as st
 
 from fmnist_core.config import RunConfig
 from fmnist_core.runs.cache import CacheWarning, RunCache, default_cache_dir
-from fmnist_core.runs.jobs import JobRunner, JobSnapshot, JobStatus, TrainingJob
+from fmnist_core.runs.jobs import JobRunner, JobSnapshot, JobStatus, Refused, TrainingJob
 from fmnist_core.runs.results import RunResult, RunUnavailable
 from fmnist_core.views import charts
 from fmnist_core.views.progress import format_metrics
@@ -25,6 +25,44 @@ def _runner_for(cache_root: str) -> JobRunner:
 def get_runner() -> JobRunner:
     """The process-wide job runner for the current cache folder (shared by all sessions)."""
     return _runner_for(str(default_cache_dir()))
+
+
+PREFETCH_ENV = "FMNIST_PREFETCH"
+
+
+@st.cache_resource(show_spinner=False)
+def _prefetch(cache_root: str) -> int:
+    from fmnist_core.runs.experiments import EXPERIMENTS
+
+    configs = dict.fromkeys(c for e in EXPERIMENTS.values() for c in e.configs())
+    return len(_runner_for(cache_root).prefetch(sorted(configs, key=lambda c: -c.epochs)))  # longest first
+
+
+def prefetch_experiments() -> None:
+    """Once per process: queue every experiment page's default runs in the background, at the lowest priority
+    (a learner's run always goes first), so a newcomer's first visit to any experiment page is instant.
+    ``FMNIST_PREFETCH=0`` switches it off."""
+    import os
+
+    if os.environ.get(PREFETCH_ENV, "1") != "0":
+        _prefetch(str(default_cache_dir()))
+
+
+def session_id() -> str:
+    """This browser session's id (the queue's fairness and Stop are per session)."""
+    from streamlit.runtime.scriptrunner import get_script_run_ctx
+
+    ctx = get_script_run_ctx()
+    return ctx.session_id if ctx is not None else "local"
+
+
+def submit(config: RunConfig) -> TrainingJob | None:
+    """Queue ``config`` for this session; None after a sentence in the page when it is too big for a page."""
+    try:
+        return get_runner().submit(config, session_id(), limit=True)
+    except Refused as exc:
+        st.error(str(exc))
+        return None
 
 
 def cached_result(config: RunConfig) -> RunResult | None:
@@ -58,8 +96,15 @@ def shared_run(key: str) -> RunResult | None:
         return None
 
 
-def progress_text(snap: JobSnapshot) -> str:
-    """'epoch 3/10 · loss 0.41 · acc 0.85 · val acc 0.86' for a running job."""
+def progress_text(snap: JobSnapshot, job: TrainingJob | None = None) -> str:
+    """'waiting: 2 runs ahead of yours (about 15 s)' for a queued job, 'epoch 3/10 · loss 0.41 · acc 0.85 ·
+    val acc 0.86' for a running one."""
+    position = get_runner().position(job) if job is not None and snap.status is JobStatus.QUEUED else None
+    if position is not None:
+        if position.ahead == 0:
+            return "next in line…"
+        runs = "run is" if position.ahead == 1 else "runs are"
+        return f"waiting: {position.ahead} {runs} ahead of yours (about {position.seconds:.0f} s)"
     if not snap.epoch:
         return "preparing the data and compiling the model…"
     logs = dict(snap.logs)
@@ -71,15 +116,23 @@ def progress_text(snap: JobSnapshot) -> str:
 
 def watch(job: TrainingJob, label: str = "", stop_key: str = "stop") -> JobSnapshot:
     """Show a live progress bar, status text and growing curves until the job ends; a Stop button cancels it."""
-    holder = st.empty()
+    holder, me = st.empty(), session_id()
+    if not job.watched_by(me) and job.live:
+        get_runner().submit(job.config, me)  # watching again after a rerun
     with holder.container():
-        st.button("Stop training", key=stop_key, on_click=job.cancel, help="Cancel this run; nothing is saved.")
+        st.button("Stop training", key=stop_key, on_click=get_runner().leave, args=(job, me),
+                  help="Stop this run for you (it goes on while others watch it); nothing is saved.")
         bar = st.progress(0.0, text=f"{label}starting…")
         chart = st.empty()
     shown_epochs = -1
     while True:
         snap = job.snapshot()
-        bar.progress(snap.overall_fraction, text=label + progress_text(snap))
+        if not job.watched_by(me) and not snap.finished:  # this session pressed Stop
+            if snap.watchers == 0:  # nobody else watches: it is cancelled at its next chunk
+                job.wait(30)
+                snap = job.snapshot()
+            break
+        bar.progress(snap.overall_fraction, text=label + progress_text(snap, job))
         epochs = len(snap.history.get("loss", []))
         if epochs != shown_epochs and epochs:
             chart.plotly_chart(charts.training_curves(snap.history), key=f"{stop_key}-live-{epochs}",
@@ -94,7 +147,10 @@ def watch(job: TrainingJob, label: str = "", stop_key: str = "stop") -> JobSnaps
 
 def report_unfinished(snap: JobSnapshot) -> None:
     """Say in the page why a job did not produce a result."""
-    if snap.status is JobStatus.CANCELLED:
+    if not snap.finished and snap.watchers:
+        others = "1 other still watches" if snap.watchers == 1 else f"{snap.watchers} others still watch"
+        st.warning(f"Stopped for you; {others} this run, so it goes on. Press Train to watch it again.")
+    elif snap.status is JobStatus.CANCELLED:
         done = len(snap.history.get("loss", []))
         st.warning(f"Training stopped after {done} of {snap.config.epochs} epochs. Nothing was saved; "
                    "press Train to run it again.")
@@ -127,7 +183,6 @@ def run_configs(configs: list[RunConfig], labels: list[str], key: str) -> list[R
 
     The request is kept in session state, so a rerun in the middle (any widget) picks the sweep up again.
     """
-    runner = get_runner()
     st.session_state[f"{key}_pending"] = [c.key for c in configs]
     overall = st.progress(0.0, text=f"comparison: 0 of {len(configs)} runs ready")
     results: list[RunResult | None] = [None] * len(configs)
@@ -136,7 +191,12 @@ def run_configs(configs: list[RunConfig], labels: list[str], key: str) -> list[R
         config, label = configs[i], labels[i]
         result = cached_result(config)
         if result is None:
-            snap = watch(runner.submit(config), label=f"run {done}/{len(configs)}: {label} · ",
+            job = submit(config)
+            if job is None:
+                st.session_state.pop(f"{key}_pending", None)
+                overall.empty()
+                return None
+            snap = watch(job, label=f"run {done}/{len(configs)}: {label} · ",
                          stop_key=f"{key}_stop_{i}")
             if not snap.done:
                 report_unfinished(snap)
@@ -170,7 +230,7 @@ def choose_run(label: str) -> RunResult | None:
         job = runner.get(RunConfig().key)
         running = job is not None and not job.finished
         if st.button("Train the default model", type="primary") or running:
-            snap = watch(runner.submit(RunConfig()))
+            snap = watch(runner.submit(RunConfig(), session_id()))
             if not snap.done:
                 report_unfinished(snap)
                 return None
