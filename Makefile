@@ -7,7 +7,7 @@ PY := $(VENV)/bin/python
 PORT ?= 8501
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 APT_RUN := dataset-fashion-mnist python3-venv
-APT_TEST := $(APT_RUN) chromium chromium-driver
+APT_TEST := $(APT_RUN) chromium chromium-driver redis-server
 
 .PHONY: run test system system-test venv venv-dev experiments bench lint clean
 

@@ -67,6 +67,11 @@ def build_parser() -> argparse.ArgumentParser:
     p = sub.add_parser("experiments", help="train every experiment page's default runs into the cache")
     p.add_argument("--only", choices=sorted(EXPERIMENTS), help="just this experiment")
 
+    p = sub.add_parser("worker", help="train runs from the Redis + RQ queue (for servers shared by a class)")
+    p.add_argument("--url", default=os.environ.get("FMNIST_QUEUE_URL"),
+                   help="Redis URL, e.g. redis://host:6379/0 (default: $FMNIST_QUEUE_URL)")
+    p.add_argument("--burst", action="store_true", help="stop when the queues are empty")
+
     p = sub.add_parser("cache", help="list or clear the run cache")
     p.add_argument("action", choices=["list", "clear"], help="list entries, or delete them all")
     p.add_argument("--json", action="store_true", help="JSON output (list)")
@@ -93,6 +98,13 @@ def main(argv: Sequence[str] | None = None) -> int:
             return _predict(args)
         if args.command == "experiments":
             return _experiments(args)
+        if args.command == "worker":
+            if not args.url:
+                parser.error("worker needs --url or FMNIST_QUEUE_URL (e.g. redis://localhost:6379/0)")
+            from .runs.rq_jobs import run_worker
+
+            run_worker(args.url, burst=args.burst)
+            return 0
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130

@@ -19,6 +19,12 @@ from pages.ui.text import plain
 
 @st.cache_resource(show_spinner=False)
 def _runner_for(cache_root: str) -> JobRunner:
+    import os
+
+    from fmnist_core.runs.rq_jobs import QUEUE_URL_ENV, RQRunner
+
+    if os.environ.get(QUEUE_URL_ENV):  # workers on other machines, through Redis + RQ
+        return RQRunner(os.environ[QUEUE_URL_ENV], RunCache(cache_root))
     return JobRunner(RunCache(cache_root))
 
 
