@@ -8,13 +8,15 @@ PORT ?= 8501
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 APT_RUN := dataset-fashion-mnist python3-venv
 APT_TEST := $(APT_RUN) chromium chromium-driver redis-server
+# axe-core (npm, with the machine's Node.js) for the accessibility test, kept inside the virtual environment.
+AXE := $(VENV)/axe/node_modules/axe-core/axe.min.js
 
 .PHONY: run test system system-test venv venv-dev experiments bench lint clean
 
 run: system venv
 	$(PY) -m streamlit run streamlit_app.py --server.port $(PORT) --server.headless true
 
-test: system-test venv-dev
+test: system-test venv-dev $(AXE)
 	$(PY) -m ruff check .
 	$(PY) -m pytest -q
 
@@ -26,6 +28,9 @@ system:
 system-test:
 	@missing=$$(for p in $(APT_TEST); do dpkg -s $$p >/dev/null 2>&1 || echo $$p; done); \
 	if [ -n "$$missing" ]; then $(SUDO) apt-get update -qq && $(SUDO) apt-get install -y -qq $$missing; fi
+
+$(AXE):
+	npm install --silent --no-audit --no-fund --prefix $(VENV)/axe axe-core@4.14.1
 
 $(VENV)/.installed: requirements.txt
 	test -x $(PY) || python3 -m venv $(VENV)

@@ -79,7 +79,8 @@ def draw_section(key: str) -> None:
             st.session_state["canvas_round"] = st.session_state.get("canvas_round", 0) + 1
         st.caption("Draw one garment with a light pen on the black square, like the training images: "
                    "the network knows T-shirts, trousers, pullovers, dresses, coats, sandals, shirts, sneakers, "
-                   "bags and ankle boots.")
+                   "bags and ankle boots. Drawing needs a mouse, pen or finger; with a keyboard or a screen "
+                   "reader, use the **Upload a photo** tab (or the **Examples**) instead.")
     with left:
         try:
             pixels = canvas.draw_canvas(width, key=f"canvas-{st.session_state.get('canvas_round', 0)}")

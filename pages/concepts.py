@@ -98,6 +98,8 @@ with tabs[2]:
     before.update_layout(barmode="overlay", height=280, xaxis_title="unit output", yaxis_title="units",
                          margin={"t": 20})
     st.plotly_chart(before, key="relu_hist", alt="First-layer outputs before and after ReLU")
+    st.caption(f"Before ReLU the sums range from {result.pre_activations.min():.2f} to "
+               f"{result.pre_activations.max():.2f}; after it nothing is below 0 and {result.zeroed} units sit at 0.")
 
 with tabs[3]:
     st.markdown("The last layer gives ten raw **scores**. **Softmax** turns them into probabilities: "

@@ -60,6 +60,8 @@ if len(shown) == 0:
 else:
     st.plotly_chart(charts.image_grid(images[shown], [f"#{i} {CLASS_NAMES[labels[i]]}" for i in shown]),
                     key="browse", alt=f"{len(shown)} {split} images with their index and label")
+    st.caption(f"{len(shown)} of the {len(indices):,} {split} images of {class_choice}, from #{shown[0]} to "
+               f"#{shown[-1]}; each title is the image's number and its label.")
 
 st.subheader("How many of each?")
 st.plotly_chart(facts["figures"]["counts"], key="counts",

@@ -7,6 +7,7 @@ from fmnist_core.net.mistakes import MISTAKES, MistakeOutcome, run_mistake
 from fmnist_core.views import charts
 from pages.ui.data import get_data
 from pages.ui.navigation import ensure_app_navigation
+from pages.ui.text import plain
 
 ensure_app_navigation()
 
@@ -26,11 +27,11 @@ data = get_data()
 if data is not None:
     for name, mistake in MISTAKES.items():
         st.subheader(mistake.title)
-        st.code(mistake.code, language="python", wrap_lines=True)
+        st.code(mistake.code, language=None, wrap_lines=True)  # plain: the highlighter's colours fail contrast
         with st.spinner(f"Training “{mistake.title}” with Keras…"):
             result = outcome(name, data.source, data)
         if result.error:
-            st.error(f"Keras refused to train it:\n\n```\n{result.error}\n```")
+            st.error(f"Keras refused to train it: {plain(result.error)}")
         else:
             st.plotly_chart(charts.training_curves(result.history), key=f"mistake_{name}",
                             alt=f"Loss and accuracy per epoch of: {mistake.title}")

@@ -58,8 +58,9 @@ def running_app(env_extra: dict[str, str]) -> Iterator[str]:
 
 
 @contextlib.contextmanager
-def browser_page(width: int = 1400, height: int = 1000):
-    """A Playwright page in Debian's headless Chromium (skips the test when Chromium is missing)."""
+def browser_page(width: int = 1400, height: int = 1000, phone: bool = False):
+    """A Playwright page in Debian's headless Chromium (skips the test when Chromium is missing); ``phone``
+    emulates a 390x844 touch screen (device scale 3, mobile)."""
     if not shutil.which(CHROMIUM):
         pytest.skip("Debian chromium is not installed (make test installs it)")
     from playwright.sync_api import sync_playwright
@@ -67,6 +68,11 @@ def browser_page(width: int = 1400, height: int = 1000):
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
-            yield browser.new_page(viewport={"width": width, "height": height})
+            if phone:
+                context = browser.new_context(viewport={"width": 390, "height": 844}, device_scale_factor=3,
+                                              is_mobile=True, has_touch=True)
+                yield context.new_page()
+            else:
+                yield browser.new_page(viewport={"width": width, "height": height})
         finally:
             browser.close()

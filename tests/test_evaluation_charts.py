@@ -46,6 +46,8 @@ def test_prediction_label_in_tutorial_words():
     p = one_hot_probs([7], confidence=0.97)[0]
     assert describe_prediction(p, 5).label == "Sneaker 97% (Sandal)"
     assert not describe_prediction(p, 5).correct and describe_prediction(p, 7).correct
+    assert (describe_prediction(p, 5).mark, describe_prediction(p, 7).mark, describe_prediction(p).mark) == (
+        "✗", "✓", "")
     assert top_k(p, 2)[0] == ("Sneaker", pytest.approx(0.97))
 
 
@@ -69,6 +71,7 @@ def test_grid_has_an_image_and_bars_per_example_with_coloured_titles():
     titles = [a.text for a in fig.layout.annotations if a.text]
     assert sum(charts.BLUE in t for t in titles) == 3 and sum(charts.RED in t for t in titles) == 1
     assert "Ankle boot 90% (Dress)" in titles[-1]
+    assert sum("✓" in t for t in titles) == 3 and "✗" in titles[-1]  # a mark besides the colour
 
 
 def test_curves_have_train_and_validation():

@@ -102,6 +102,13 @@ class Prediction:
         return self.true is None or self.predicted == self.true
 
     @property
+    def mark(self) -> str:
+        """'✓' right, '✗' wrong, '' without a true class: what the blue/red colour says, for every reader."""
+        if self.true is None:
+            return ""
+        return "✓" if self.correct else "✗"
+
+    @property
     def label(self) -> str:
         """'Sneaker 97% (Sandal)' — predicted class, confidence, and the true class in brackets."""
         text = f"{CLASS_NAMES[self.predicted]} {100 * self.confidence:2.0f}%"

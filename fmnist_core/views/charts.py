@@ -126,7 +126,7 @@ def prediction_grid(
         if i < n:
             pred = describe_prediction(probabilities[i], int(labels[i]))
             color = BLUE if pred.correct else RED
-            titles += [f"<span style='color:{color}'>{pred.label}</span>", ""]
+            titles += [f"<span style='color:{color}'>{pred.mark} {pred.label}</span>", ""]  # mark: not colour alone
         else:
             titles += ["", ""]
     fig = make_subplots(rows=rows, cols=2 * pairs_per_row, subplot_titles=titles, horizontal_spacing=0.02,

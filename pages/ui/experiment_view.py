@@ -29,7 +29,7 @@ def render(name: str) -> None:
     st.markdown(f"### {experiment.question}\n{experiment.intro}")
     if experiment.code:
         with st.expander("The Keras code"):
-            st.code(experiment.code, language="python", wrap_lines=True)
+            st.code(experiment.code, language=None, wrap_lines=True)  # plain: the colours fail contrast
 
     linked, link_choices = from_link(experiment)
     with st.form(f"{name}_form"):
@@ -134,12 +134,19 @@ def show_results(experiment: Experiment, results: list[RunResult]) -> None:
     key = ("val_" if split == "validation" else "") + metric
     st.plotly_chart(charts.comparison_figure(sweep_labels(experiment, results), key), key=f"{experiment.name}_chart",
                     alt=f"{split} {metric} per epoch for each run")
-    if experiment.caption:
-        st.caption(experiment.caption)
+    finals = {experiment.label(r.config): r.history[key][-1] for r in results if r.history.get(key)}
+    if finals:
+        pick = max if metric == "accuracy" else min
+        best = pick(finals, key=finals.get)
+        st.caption(f"After the last epoch, the best {split} {metric} is {best}'s ({finals[best]:.4f}). "
+                   + experiment.caption)
     rows = table(experiment, results)
     st.plotly_chart(charts.sweep_bars([r.run for r in rows], [r.test_accuracy for r in rows],
                                       [r.train_seconds for r in rows], [r.parameters for r in rows]),
                     key=f"{experiment.name}_bars", alt="Test accuracy of each run")
+    top = max(rows, key=lambda r: r.test_accuracy)
+    st.caption(f"Bars: test accuracy of each run (with its training time); the highest is {top.run} "
+               f"({top.test_accuracy:.2%}).")
     st.dataframe([asdict(r) for r in rows], hide_index=True, column_config={
         "run": "run", "train_accuracy": "train accuracy", "validation_accuracy": "validation accuracy",
         "test_accuracy": "test accuracy", "epochs_run": "epochs run", "best_val_epoch": "lowest val loss at epoch",

@@ -32,4 +32,4 @@ def get_the_code(result: RunResult, key: str) -> None:
     cols[4].download_button("Summary (.json)", export.summary_json(result), f"{name}.json", "application/json",
                             key=f"{key}_json", icon=":material/data_object:")
     with st.expander("Read the script here"):
-        st.code(export.keras_script(result.config), language="python", wrap_lines=True)
+        st.code(export.keras_script(result.config), language=None, wrap_lines=True)  # plain: contrast
