@@ -73,13 +73,17 @@ st.caption(f"Each run keeps its colour; solid lines are validation, dotted ones 
            f"Best test accuracy: {best.label} ({best.test_accuracy:.2%}).")
 
 st.subheader("Side by side")
-table = pd.DataFrame([{"run": r.label, **r.differing, "test accuracy": round(r.test_accuracy, 4),
+table = pd.DataFrame([{"run": r.label, **{FIELD[f].url: v for f, v in r.differing.items()},
+                       "test accuracy": round(r.test_accuracy, 4),
                        "test loss": round(r.test_loss, 4), "parameters": r.parameters, "epochs trained": r.epochs_run,
                        "train seconds": round(r.train_seconds, 1),
                        "train-val gap (points)": None if r.gap is None else round(100 * r.gap, 1)} for r in rows])
-differing = list(rows[0].differing)
-st.dataframe(table.style.set_properties(subset=differing, **{"background-color": "#fff3bf", "font-weight": "bold"}),
-             hide_index=True)
+differing = [FIELD[f].url for f in rows[0].differing]
+formats = {"test accuracy": "{:.2%}", "test loss": "{:.4f}", "train seconds": "{:.1f}",
+           "train-val gap (points)": "{:.1f}"} | {name: "{:g}" for name in differing
+                                                 if table[name].dtype.kind == "f"}
+st.dataframe(table.style.format(formats, na_rep="—").set_properties(
+    subset=differing, **{"background-color": "#fff3bf", "font-weight": "bold"}), hide_index=True)
 st.caption("Highlighted columns: the settings that differ between these runs. Click a column header to sort.")
 
 st.subheader("Get the code")

@@ -23,6 +23,21 @@ def open_app(query: dict[str, str] | None = None, timeout: float = 120) -> AppTe
     return at.run()
 
 
+def open_page(path: str, query: dict[str, str] | None = None, timeout: float = 180) -> AppTest:
+    """The app under AppTest switched to the page script ``path``, with these URL query parameters."""
+    at = AppTest.from_file(APP, default_timeout=timeout)
+    for name, value in (query or {}).items():
+        at.query_params[name] = value
+    at.run()
+    at.switch_page(path)
+    return at.run()
+
+
+def findings(at: AppTest) -> str:
+    """The page's bullet sentences (an experiment's or a comparison's findings), joined."""
+    return " ".join(m.value for m in at.markdown if m.value.startswith("- "))
+
+
 def texts(elements) -> list[str]:
     """The values of AppTest elements (markdown, warnings, ...)."""
     return [e.value for e in elements]

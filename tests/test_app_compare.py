@@ -3,12 +3,11 @@
 from __future__ import annotations
 
 import pytest
-from streamlit.testing.v1 import AppTest
 
 from fmnist_core.config import RunConfig
 from fmnist_core.runs.cache import RunCache
 
-from .support import APP, open_app, texts
+from .support import findings, open_app, open_page, texts
 
 SMALL = RunConfig(epochs=2, hidden_units=16)
 BIGGER = RunConfig(epochs=2, hidden_units=32)
@@ -20,13 +19,6 @@ def two_runs(synthetic_env):
     return [cache.get_or_train(SMALL), cache.get_or_train(BIGGER)]
 
 
-def open_page(path: str, query: dict[str, str] | None = None) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=120)
-    for name, value in (query or {}).items():
-        at.query_params[name] = value
-    at.run()
-    at.switch_page(path)
-    return at.run()
 
 
 def test_compare_page_overlays_chosen_runs_and_words_the_difference(two_runs):
@@ -38,7 +30,7 @@ def test_compare_page_overlays_chosen_runs_and_words_the_difference(two_runs):
     assert any(b.startswith("- Cheapest for its accuracy: units") for b in bullets)
     chart = at.get("plotly_chart")[0].proto.spec
     assert chart.count('"name":"units 16 (validation)"') == 1 and chart.count('"name":"units 32 (validation)"') == 1
-    assert list(at.dataframe[0].value.columns[:2]) == ["run", "hidden_units"]
+    assert list(at.dataframe[0].value.columns[:2]) == ["run", "units"]  # the differing setting, highlighted
     assert sorted(at.query_params["runs"].split(",")) == sorted(r.key for r in two_runs)
 
 
@@ -114,8 +106,7 @@ def test_dropout_page_compares_the_gap(synthetic_env):
     at.form_submit_button[0].click()
     at.run()
     assert not at.exception and not at.error
-    bullets = " ".join(m.value for m in at.markdown if m.value.startswith("- "))
-    assert "Training accuracy minus validation accuracy" in bullets and "dropout 0.5" in bullets
+    assert "Training accuracy minus validation accuracy" in findings(at) and "dropout 0.5" in findings(at)
 
 
 def test_concepts_and_classify_keep_their_run_and_image_in_the_link(two_runs):

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from .support import APP, texts
+from .support import findings, open_page, texts
 
 PAGES = {
     "epochs": ("pages/epochs.py", "1, 2"),
@@ -15,11 +15,6 @@ PAGES = {
 }
 
 
-def open_page(path: str) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=180)
-    at.run()
-    at.switch_page(path)
-    return at.run()
 
 
 def shrink(at: AppTest, name: str, values: str | None) -> None:
@@ -78,8 +73,7 @@ def test_early_stopping_page(synthetic_env):
     at.form_submit_button[0].click()
     at.run()
     assert not at.exception and not at.error
-    bullets = " ".join(m.value for m in at.markdown if m.value.startswith("- "))
-    assert "stopped after epoch" in bullets or "never fired" in bullets
+    assert "stopped after epoch" in findings(at) or "never fired" in findings(at)
     assert len(at.get("plotly_chart")) == 2
 
 

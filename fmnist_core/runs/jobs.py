@@ -27,7 +27,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from enum import Enum
 
-from ..config import RunConfig
+from ..config import FIELDS, RunConfig
 from ..data.sources import Dataset, load_fashion_mnist
 from .cache import RunCache
 from .results import RunResult
@@ -284,14 +284,7 @@ class JobRunner:
 
     def check(self, config: RunConfig) -> None:
         """Raise Refused when ``config`` is estimated above the ceiling for runs started from a page or link."""
-        seconds = self.costs.estimate(config)
-        if seconds > self.max_seconds and self.cache.get(config) is None:
-            raise Refused(
-                f"This run would take about {_duration(seconds)} to train here, more than the "
-                f"{_duration(self.max_seconds)} allowed for runs started from a page or a link (so that everyone "
-                "gets a turn). Make it smaller "
-                "(fewer epochs or units, a bigger batch), or train it from the command line: "
-                f"python -m fmnist_core train {_flags(config)}")
+        check_cost(config, self.costs, self.max_seconds, self.cache)
 
     def submit(self, config: RunConfig, session: str = "local", limit: bool = False) -> TrainingJob:
         """Queue ``config`` for ``session`` (or join the live job for it) and return the job.
@@ -403,6 +396,18 @@ class JobRunner:
             del self._jobs[key]
 
 
+def check_cost(config: RunConfig, costs: CostModel, max_seconds: float, cache: RunCache) -> None:
+    """Raise Refused, with the reason and the command line to use instead, when ``config`` is estimated above
+    ``max_seconds`` of training here (a run already in the cache is never refused)."""
+    seconds = costs.estimate(config)
+    if seconds > max_seconds and cache.get(config) is None:
+        raise Refused(
+            f"This run would take about {_duration(seconds)} to train here, more than the {_duration(max_seconds)} "
+            "allowed for runs started from a page or a link (so that everyone gets a turn). Make it smaller "
+            "(fewer epochs or units, a bigger batch), or train it from the command line: "
+            f"python -m fmnist_core train {_flags(config)}")
+
+
 def _duration(seconds: float) -> str:
     if seconds < 90:
         return f"{seconds:.0f} s"
@@ -414,8 +419,7 @@ def _duration(seconds: float) -> str:
 
 
 def _flags(config: RunConfig) -> str:
-    from ..config import FIELDS
-
+    """The command-line flags of the settings that differ from the defaults."""
     parts = []
     for spec in FIELDS:
         value = getattr(config, spec.name)

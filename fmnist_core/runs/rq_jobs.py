@@ -25,7 +25,7 @@ from typing import Any
 
 from ..config import RunConfig
 from .cache import RunCache
-from .jobs import CostModel, JobSnapshot, JobStatus, Position, Refused, _duration, _flags
+from .jobs import CostModel, JobSnapshot, JobStatus, Position, check_cost
 from .results import RunResult
 from .training import TrainingListener
 
@@ -221,13 +221,8 @@ class RQRunner:
         self.queues = {name: Queue(name, connection=self.redis) for name in QUEUES}
 
     def check(self, config: RunConfig) -> None:
-        seconds = self.costs.estimate(config)
-        if seconds > self.max_seconds and self.cache.get(config) is None:
-            raise Refused(
-                f"This run would take about {_duration(seconds)} to train here, more than the "
-                f"{_duration(self.max_seconds)} allowed for runs started from a page or a link (so that everyone "
-                f"gets a turn). Make it smaller, or train it from the command line: python -m fmnist_core train "
-                f"{_flags(config)}")
+        """Raise Refused when ``config`` is too big for a page or a link (see ``jobs.check_cost``)."""
+        check_cost(config, self.costs, self.max_seconds, self.cache)
 
     def submit(self, config: RunConfig, session: str = "local", limit: bool = False,
                background: bool = False) -> RQJob:
