@@ -48,14 +48,32 @@ def test_the_same_config_is_one_job_and_stop_only_leaves_it(tmp_path):
     assert runner.queued() == []
 
 
-def test_runs_above_the_ceiling_are_refused_with_a_reason(tmp_path):
-    runner = idle_runner(tmp_path, max_seconds=60)
+def test_runs_above_the_ceiling_are_refused_with_a_reason(tmp_path, real_size_data):
+    runner = idle_runner(tmp_path, max_seconds=60, data_loader=lambda: real_size_data)
     huge = RunConfig(epochs=100, hidden_units=4096, extra_layers=5, batch_size=1)
     with pytest.raises(Refused, match="command line: python -m fmnist_core train --epochs 100 --hidden-units 4096"):
         runner.submit(huge, "ann", limit=True)
     assert runner.queued() == []
     assert runner.submit(huge, "cli").live  # without the limit (the command line) it is accepted
     assert runner.costs.estimate(huge) > 86400 and runner.costs.estimate(RunConfig()) < 30
+
+
+@pytest.fixture
+def real_size_data():
+    """A data set with Fashion-MNIST's 60,000 training images (all zeros: only its size matters here)."""
+    import numpy as np
+
+    from fmnist_core.data.sources import Dataset
+
+    zeros = np.zeros((60_000, 28, 28), np.uint8)
+    return Dataset(zeros, np.zeros(60_000, np.uint8), zeros[:10], np.zeros(10, np.uint8), "sizes only")
+
+
+def test_estimates_follow_the_data_in_use(tmp_path, synthetic_data):
+    runner = idle_runner(tmp_path, max_seconds=120, data_loader=lambda: synthetic_data)
+    long_on_tiny_data = RunConfig(epochs=100, hidden_units=2048, batch_size=1)
+    runner.check(long_on_tiny_data)  # 320 training images: about a minute, allowed
+    assert runner.costs.train_images == len(synthetic_data.x_train)
 
 
 def test_cost_model_learns_from_finished_runs():

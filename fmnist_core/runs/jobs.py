@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from enum import Enum
 
 from ..config import FIELDS, RunConfig
-from ..data.sources import Dataset, load_fashion_mnist
+from ..data.sources import DataError, Dataset, load_fashion_mnist
 from .cache import RunCache
 from .results import RunResult
 from .training import TrainingCancelled, TrainingListener
@@ -70,10 +70,11 @@ class CostModel:
     per_unit: float = 7.3e-11
     per_step: float = 3e-5
     overhead: float = 1.5
+    train_images: int = TRAIN_IMAGES  # the size of the training set in use (before the validation split)
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
     def estimate(self, config: RunConfig) -> float:
-        images = TRAIN_IMAGES - int(TRAIN_IMAGES * config.validation_split)
+        images = self.train_images - int(self.train_images * config.validation_split)
         steps = -(-images // config.batch_size)
         penalty = (1 + 32 / config.batch_size) / 2
         return self.overhead + config.epochs * (config.parameters * images * self.per_unit * penalty
@@ -284,6 +285,10 @@ class JobRunner:
 
     def check(self, config: RunConfig) -> None:
         """Raise Refused when ``config`` is estimated above the ceiling for runs started from a page or link."""
+        try:
+            self.costs.train_images = len(self.data_loader().x_train)  # estimates for the data really used
+        except DataError:
+            pass
         check_cost(config, self.costs, self.max_seconds, self.cache)
 
     def submit(self, config: RunConfig, session: str = "local", limit: bool = False) -> TrainingJob:
