@@ -117,3 +117,16 @@ def test_experiment_pages_are_ready_before_anyone_asks(synthetic_env, monkeypatc
     at.switch_page("pages/layers.py").run()
     assert not at.exception and not any("not trained yet" in t for t in texts(at.info))
     assert [m.value for m in at.markdown if m.value.startswith("- Best test accuracy")]
+
+
+def test_two_workers_train_at_once_and_each_run_stays_reproducible(tmp_path, synthetic_data):
+    runner = JobRunner(RunCache(tmp_path / "both"), data_loader=lambda: synthetic_data, workers=2)
+    configs = [TINY.with_(epochs=30, batch_size=4, dropout=0.2, seed=s) for s in (1, 2)]
+    jobs = [runner.submit(c, f"learner-{i}") for i, c in enumerate(configs)]
+    overlap = False
+    while not all(j.finished for j in jobs):
+        overlap |= all(j.snapshot().status is JobStatus.RUNNING and j.snapshot().epoch >= 1 for j in jobs)
+        jobs[0].wait(0.02)
+    assert overlap and all(j.snapshot().done for j in jobs)
+    alone = RunCache(tmp_path / "alone").get_or_train(configs[0], synthetic_data)
+    assert alone.history == jobs[0].snapshot().result.history

@@ -258,6 +258,12 @@ class TrainingJob(TrainingListener):
         self._finished.set()
 
 
+def default_workers() -> int:
+    """Runs trained at once by default: one per core, at most 4. Measured on this project's 2-core machine:
+    two runs at once finish the pair 1.6x sooner, each run 1.2x slower (tests/bench_parallel.py)."""
+    return max(1, min(os.cpu_count() or 1, 4))
+
+
 def _env_float(name: str, default: float) -> float:
     try:
         return float(os.environ.get(name, default))
@@ -272,7 +278,7 @@ class JobRunner:
     cache: RunCache
     data_loader: Callable[[], Dataset] = load_fashion_mnist
     keep_finished: int = 32  # finished jobs remembered (each holds a result); older ones are forgotten
-    workers: int = field(default_factory=lambda: max(0, int(_env_float(WORKERS_ENV, 1))))
+    workers: int = field(default_factory=lambda: max(0, int(_env_float(WORKERS_ENV, default_workers()))))
     max_seconds: float = field(default_factory=lambda: _env_float(MAX_SECONDS_ENV, DEFAULT_MAX_SECONDS))
     costs: CostModel = field(default_factory=CostModel)
     _jobs: dict[str, TrainingJob] = field(default_factory=dict)

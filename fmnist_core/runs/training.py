@@ -74,42 +74,44 @@ def train(config: RunConfig, data: Dataset | None = None, listener: TrainingList
     snapshots = dict(resume.snapshots) if resume else {}
     epoch_seconds = list(resume.epoch_seconds) if resume else []
 
-    with KERAS_LOCK:  # seeds are process-wide: runs in one process take turns to stay reproducible
+    with KERAS_LOCK:  # seeds are process-wide: only seeding and building take turns (the start weights are
+        # drawn here; dropout has its own seeded generator and the shuffle its own (seed, epoch) one), so
+        # several runs can train at once in one process and each stays reproducible
         keras.utils.set_random_seed(config.seed)
         model = build_model(config)
         fitter = FastFitter(model, normalize=config.normalize)
         if resume:
             fitter.load_state(resume.state)
-        listener.on_run_start(config, steps)
-        clock = [time.perf_counter()]
+    listener.on_run_start(config, steps)
+    clock = [time.perf_counter()]
 
-        def epoch_done(epoch: int) -> None:
-            now = time.perf_counter()
-            epoch_seconds.append(round(now - clock[0], 4))
-            clock[0] = now
-            if keeps_snapshot(config, epoch):
-                snapshots[epoch] = DenseNetwork.from_model(model, config)
+    def epoch_done(epoch: int) -> None:
+        now = time.perf_counter()
+        epoch_seconds.append(round(now - clock[0], 4))
+        clock[0] = now
+        if keeps_snapshot(config, epoch):
+            snapshots[epoch] = DenseNetwork.from_model(model, config)
 
-        callbacks: list[keras.callbacks.Callback] = [ListenerBridge(listener, steps, TrainingCancelled)]
-        if config.target_accuracy:
-            callbacks.append(StopAtAccuracy(config.target_accuracy))
-        if config.patience:
-            callbacks.append(
-                keras.callbacks.EarlyStopping(monitor="val_loss", patience=config.patience, restore_best_weights=True)
-            )
-        callbacks.append(EpochEnd(epoch_done))
-        fit_history = fitter.fit(
-            np.asarray(data.x_train, np.uint8),
-            data.y_train,
-            epochs=config.epochs,
-            batch_size=config.batch_size,
-            validation_split=config.validation_split,
-            seed=config.seed,
-            callbacks=callbacks,
-            initial_epoch=done,
+    callbacks: list[keras.callbacks.Callback] = [ListenerBridge(listener, steps, TrainingCancelled)]
+    if config.target_accuracy:
+        callbacks.append(StopAtAccuracy(config.target_accuracy))
+    if config.patience:
+        callbacks.append(
+            keras.callbacks.EarlyStopping(monitor="val_loss", patience=config.patience, restore_best_weights=True)
         )
-        state = fitter.state() if resumable(config) else None
-        network = DenseNetwork.from_model(model, config)  # after EarlyStopping restored the best weights
+    callbacks.append(EpochEnd(epoch_done))
+    fit_history = fitter.fit(
+        np.asarray(data.x_train, np.uint8),
+        data.y_train,
+        epochs=config.epochs,
+        batch_size=config.batch_size,
+        validation_split=config.validation_split,
+        seed=config.seed,
+        callbacks=callbacks,
+        initial_epoch=done,
+    )
+    state = fitter.state() if resumable(config) else None
+    network = DenseNetwork.from_model(model, config)  # after EarlyStopping restored the best weights
 
     history = {k: (resume.history[k] if resume else []) + fit_history.get(k, []) for k in HISTORY_KEYS
                if (resume and k in resume.history) or k in fit_history}
