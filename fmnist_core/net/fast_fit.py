@@ -22,6 +22,32 @@ from .forward import cross_entropy
 PREDICT_BATCH = 1000
 
 
+def _philox_dropout() -> None:
+    """Make Keras's Dropout draw its masks with Philox.
+
+    Keras's TensorFlow backend asks ``stateless_dropout`` for ``rng_alg="auto_select"``, which XLA on CPU
+    compiles to a random generator that made a dropout epoch about 4x slower than one without dropout (1.53 s
+    against 0.40 s). Naming Philox costs almost nothing. The layer, its seed and its meaning stay the same;
+    only the (seeded, deterministic) stream of masks differs, so the run cache's format changed with it.
+    """
+    from keras.src.backend.tensorflow import random as tf_random
+
+    def dropout(inputs, rate, noise_shape=None, seed=None):
+        if rate == 1.0:
+            return tf.zeros_like(inputs)
+        if rate == 0.0:
+            return inputs
+        seed = tf_random._cast_seed(tf_random.draw_seed(seed))
+        noise_shape = tf_random._get_concrete_noise_shape(inputs, noise_shape)
+        return tf.nn.experimental.stateless_dropout(inputs, rate=rate, seed=seed, rng_alg="philox",
+                                                    noise_shape=noise_shape)
+
+    tf_random.dropout = dropout
+
+
+_philox_dropout()
+
+
 def split_point(n_images: int, validation_split: float) -> int:
     """How many images are trained on; the rest, at the end, validate (as ``model.fit`` splits)."""
     return n_images - int(n_images * validation_split)

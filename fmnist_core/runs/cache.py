@@ -45,7 +45,7 @@ from .results import HISTORY_KEYS, RunResult, RunUnavailable
 from .training import Resume, TrainingListener, evaluated, train
 
 CACHE_DIR_ENV = "FMNIST_CACHE_DIR"
-FORMAT_VERSION = 3  # 3: NumPy weights, snapshots and state; epochs shuffled by (seed, epoch). Older: retrained
+FORMAT_VERSION = 4  # 3: NumPy weights, snapshots, state, (seed, epoch) shuffles; 4: Philox dropout. Older: retrained
 _WEIGHTS, _RUN_FILE, _PROBS_FILE = "weights.npz", "run.json", "test_probabilities.npy"
 _SNAPSHOTS, _STATE = "snapshots.npz", "state.npz"
 _OUR_FILES = {_WEIGHTS, _RUN_FILE, _PROBS_FILE, _SNAPSHOTS, _STATE}
