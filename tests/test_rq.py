@@ -137,3 +137,17 @@ def test_a_worker_killed_mid_run_is_reported_and_leaves_no_entry(setup):
     retry = a.submit(QUICK.with_(seed=9), "ann")  # the queue works again with a new worker
     until(lambda: retry.snapshot().finished, 300)
     assert retry.snapshot().done
+
+
+def test_the_train_page_trains_through_rq(setup, redis_url, monkeypatch):
+    from .support import open_app, texts
+
+    _, _, cache, env = setup
+    for name in ("FMNIST_DATA_DIR", "FMNIST_CACHE_DIR"):
+        monkeypatch.setenv(name, env[name])
+    monkeypatch.setenv("FMNIST_QUEUE_URL", redis_url)
+    at = open_app({"epochs": "2", "units": "8", "seed": "11"})
+    at.form_submit_button[0].click()
+    at.run(timeout=300)
+    assert not at.exception and any(t.startswith("Trained just now") for t in texts(at.success))
+    assert (cache / "runs" / RunConfig(epochs=2, hidden_units=8, seed=11).key).is_dir()

@@ -153,6 +153,8 @@ class RQJob:
         meta = job.meta if job is not None else {}
         if status is JobStatus.DONE and self._result is None:
             self._result = self.runner.cache.load(self.key)
+            if self._result is not None:
+                self._result.from_cache = False  # trained for this job by a worker, just now
             if self._result is None:
                 status, error = JobStatus.FAILED, "the finished run is not in the shared run cache"
         return JobSnapshot(

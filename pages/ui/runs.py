@@ -121,7 +121,8 @@ def progress_text(snap: JobSnapshot, job: TrainingJob | None = None) -> str:
 
 
 def watch(job: TrainingJob, label: str = "", stop_key: str = "stop") -> JobSnapshot:
-    """Show a live progress bar, status text and growing curves until the job ends; a Stop button cancels it."""
+    """Show the queue position or a live progress bar, status text and growing curves until the job ends; Stop
+    leaves the run (it is cancelled when nobody else watches it)."""
     holder, me = st.empty(), session_id()
     if not job.watched_by(me) and job.live:
         get_runner().submit(job.config, me)  # watching again after a rerun
