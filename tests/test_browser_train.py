@@ -15,9 +15,10 @@ def test_train_tiny_run_in_browser(synthetic_dir, tmp_path):
         page.get_by_role("button", name="Train").click()
         page.get_by_text("shown images are classified correctly").wait_for(timeout=120_000)
         page.get_by_text("Test accuracy", exact=True).first.wait_for(timeout=30_000)
+        page.locator(".js-plotly-plot").nth(2).wait_for(timeout=30_000)  # curves, grid, confusion matrix drawn
         page.wait_for_timeout(1000)  # let the charts finish drawing before the screenshot
         assert page.get_by_text("Trained just now").count() == 1
-        assert page.locator(".js-plotly-plot").count() >= 3  # curves, grid, confusion matrix
+        assert page.locator(".js-plotly-plot").count() >= 3
         assert page.locator('[data-testid="stException"]').count() == 0
         ARTIFACTS.mkdir(exist_ok=True)
         page.screenshot(path=str(ARTIFACTS / "train-page.png"))
