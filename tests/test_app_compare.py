@@ -7,7 +7,7 @@ import pytest
 from fmnist_core.config import RunConfig
 from fmnist_core.runs.cache import RunCache
 
-from .support import findings, open_app, open_page, texts
+from .support import open_app, open_page, texts
 
 SMALL = RunConfig(epochs=2, hidden_units=16)
 BIGGER = RunConfig(epochs=2, hidden_units=32)
@@ -95,18 +95,6 @@ def test_experiment_page_keeps_its_choices_in_the_link(synthetic_env):
     assert at.query_params["values"] == "8,16" and at.query_params["seed"] == "4"
     bad = open_page("pages/units.py", {"values": "8,lots"})
     assert any("values=8,lots" in t.replace("\\", "") for t in texts(bad.warning))
-
-
-def test_dropout_page_compares_the_gap(synthetic_env):
-    at = open_page("pages/dropout.py")
-    assert not at.exception
-    at.text_input(key="dropout_values").set_value("0, 0.5")
-    at.slider(key="dropout_epochs").set_value(3)
-    at.select_slider(key="dropout_units").set_value(16)
-    at.form_submit_button[0].click()
-    at.run()
-    assert not at.exception and not at.error
-    assert "Training accuracy minus validation accuracy" in findings(at) and "dropout 0.5" in findings(at)
 
 
 def test_concepts_and_classify_keep_their_run_and_image_in_the_link(two_runs):

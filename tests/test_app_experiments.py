@@ -7,14 +7,13 @@ from streamlit.testing.v1 import AppTest
 
 from .support import findings, open_page, texts
 
-PAGES = {
-    "epochs": ("pages/epochs.py", "1, 2"),
-    "units": ("pages/units.py", "8, 16"),
-    "layers": ("pages/layers.py", "0, 1"),
-    "normalisation": ("pages/normalisation.py", None),
+PAGES = {  # page script, values compared, a finding only that page words
+    "epochs": ("pages/epochs.py", "1, 2", "validation loss was lowest after epoch"),
+    "units": ("pages/units.py", "8, 16", "Going up in size"),
+    "layers": ("pages/layers.py", "0, 1", "Stacking layers"),
+    "normalisation": ("pages/normalisation.py", None, "points for normalising"),
+    "dropout": ("pages/dropout.py", "0, 0.5", "Training accuracy minus validation accuracy"),
 }
-
-
 
 
 def shrink(at: AppTest, name: str, values: str | None) -> None:
@@ -28,7 +27,7 @@ def shrink(at: AppTest, name: str, values: str | None) -> None:
 
 @pytest.mark.parametrize("name", list(PAGES))
 def test_experiment_page_runs_and_concludes(synthetic_env, name, monkeypatch):
-    path, values = PAGES[name]
+    path, values, finding = PAGES[name]
     at = open_page(path)
     assert not at.exception
     assert any("not trained yet" in t for t in texts(at.info))
@@ -37,7 +36,7 @@ def test_experiment_page_runs_and_concludes(synthetic_env, name, monkeypatch):
     at.run()
     assert not at.exception and not at.error
     conclusion = [m.value for m in at.markdown if m.value.startswith("- ")]
-    assert conclusion and conclusion[0].startswith("- Best test accuracy:")
+    assert conclusion and conclusion[0].startswith("- Best test accuracy:") and finding in findings(at)
     assert len(at.get("plotly_chart")) == 2 and len(at.dataframe) == 1
     # the runs are cached now: asking again in a new session shows them without training
     from fmnist_core.runs import cache as cache_module
