@@ -2,7 +2,9 @@
 
 import streamlit as st
 
+from fmnist_core.i18n import _
 from fmnist_core.net.warmup import warm_up_in_background
+from pages.ui.lang import choose_language, keep_language_in_link
 from pages.ui.navigation import APP_NAVIGATION_MARK, accept_home_alias
 from pages.ui.runs import prefetch_experiments
 
@@ -17,30 +19,32 @@ def page(path: str, title: str, url: str, icon: str, default: bool = False) -> s
 st.session_state[APP_NAVIGATION_MARK] = True  # see pages.ui.navigation.ensure_app_navigation
 
 accept_home_alias("train")  # the Train page is home: /train?… links open it too
+choose_language()  # before the menu: its titles are in the reader's language too
 navigation = st.navigation({
-    "Learn": [
-        page("train.py", "Train", "train", "model_training", default=True),
-        page("data.py", "The data", "data", "photo_library"),
-        page("concepts.py", "Inside the network", "concepts", "neurology"),
-        page("compare.py", "Compare runs", "compare", "compare_arrows"),
+    _("Learn"): [
+        page("train.py", _("Train"), "train", "model_training", default=True),
+        page("data.py", _("The data"), "data", "photo_library"),
+        page("concepts.py", _("Inside the network"), "concepts", "neurology"),
+        page("compare.py", _("Compare runs"), "compare", "compare_arrows"),
     ],
-    "Experiments": [
-        page("epochs.py", "More epochs?", "epochs", "timer"),
-        page("units.py", "More units?", "units", "grid_view"),
-        page("layers.py", "More layers?", "layers", "layers"),
-        page("normalisation.py", "Normalise or not?", "normalisation", "tune"),
-        page("dropout.py", "Does dropout help?", "dropout", "blur_on"),
-        page("early_stopping.py", "Stop early?", "early_stopping", "front_hand"),
-        page("mistakes.py", "Common mistakes", "mistakes", "report"),
+    _("Experiments"): [
+        page("epochs.py", _("More epochs?"), "epochs", "timer"),
+        page("units.py", _("More units?"), "units", "grid_view"),
+        page("layers.py", _("More layers?"), "layers", "layers"),
+        page("normalisation.py", _("Normalise or not?"), "normalisation", "tune"),
+        page("dropout.py", _("Does dropout help?"), "dropout", "blur_on"),
+        page("early_stopping.py", _("Stop early?"), "early_stopping", "front_hand"),
+        page("mistakes.py", _("Common mistakes"), "mistakes", "report"),
     ],
-    "Try it": [
-        page("classify.py", "Classify your garment", "classify", "draw"),
+    _("Try it"): [
+        page("classify.py", _("Classify your garment"), "classify", "draw"),
     ],
 })
-st.sidebar.caption("Fashion-MNIST Lab: a dense network learns to recognise clothing. "
-                   "Every number here comes from a real run.")
+st.sidebar.caption(_("Fashion-MNIST Lab: a dense network learns to recognise clothing. Every number here comes "
+                     "from a real run."))
 try:
     navigation.run()
 finally:  # also when the page stopped early (st.stop): TensorFlow ready before the first Train click
+    keep_language_in_link()
     warm_up_in_background()
     prefetch_experiments()

@@ -17,6 +17,8 @@ from typing import Any
 
 import numpy as np
 
+from .i18n import N_, _, ngettext
+
 
 class ConfigError(ValueError):
     """A run configuration value is out of range; the message names the field."""
@@ -32,14 +34,30 @@ class Field:
     high: float
     default: Any
     url: str
-    label: str  # widget label
-    help: str
+    label_text: str  # widget label (English; ``label`` is it in the reader's language)
+    help_text: str
     lessons: Any = None  # the value the lesson notes use, where they use one
     high_open: bool = False  # the range excludes ``high``
     low_open: bool = False  # the range excludes ``low``
     step: float | None = None  # widget step for floats
     choices: tuple[Any, ...] = ()  # a widget offers these (plus the current value) instead of a slider
     short: str = ""  # how describe() writes a non-default value, e.g. "batch {}"
+    word: str = ""  # the setting's name in a run's label, e.g. "units" in "units 256" (English, translated)
+
+    @property
+    def name_in_label(self) -> str:
+        """The setting's short name in the reader's language ('units' in 'units 256')."""
+        return _(self.word) if self.word else self.url
+
+    @property
+    def label(self) -> str:
+        """The widget label in the reader's language."""
+        return _(self.label_text)
+
+    @property
+    def help(self) -> str:
+        """The help text in the reader's language."""
+        return _(self.help_text)
 
     @property
     def flag(self) -> str:
@@ -50,11 +68,11 @@ class Field:
     def range_text(self) -> str:
         """'1-100', '0 to below 1', 'above 0 up to 1' — the range in words."""
         if self.type is bool:
-            return "true or false"
+            return _("true or false")
         low, high = f"{self.low:g}", f"{self.high:g}"
         if self.low_open:
-            return f"above {low} up to {high}"
-        return f"{low} to below {high}" if self.high_open else f"{low}-{high}"
+            return _("above {low} up to {high}").format(low=low, high=high)
+        return _("{low} to below {high}").format(low=low, high=high) if self.high_open else f"{low}-{high}"
 
     @property
     def widget_low(self) -> float:
@@ -70,23 +88,28 @@ class Field:
         """The value, normalised (ints as int, floats as float, -0.0 as 0.0); raises ConfigError if out of range."""
         if self.type is bool:
             if not isinstance(value, (bool, np.bool_)):
-                raise ConfigError(f"{self.name} must be true or false, got {value!r}")
+                raise ConfigError(_("{name} must be true or false, got {value}").format(name=self.name,
+                                                                                         value=repr(value)))
             return bool(value)
         if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
-            raise ConfigError(f"{self.name} must be a number ({self.range_text}), got {value!r}")
+            raise ConfigError(self._wrong(_("{name} must be a number ({range}), got {value}"), repr(value)))
         if not math.isfinite(value):
-            raise ConfigError(f"{self.name} must be a number ({self.range_text}), got {value!r}")
+            raise ConfigError(self._wrong(_("{name} must be a number ({range}), got {value}"), repr(value)))
         if self.type is int:
             if value != int(value):
-                raise ConfigError(f"{self.name} must be a whole number ({self.range_text}), got {value!r}")
+                raise ConfigError(self._wrong(_("{name} must be a whole number ({range}), got {value}"),
+                                              repr(value)))
             value = int(value)
         else:
             value = float(value) + 0.0  # + 0.0 turns -0.0 into 0.0, so both give one key
         too_low = value <= self.low if self.low_open else value < self.low
         too_high = value >= self.high if self.high_open else value > self.high
         if too_low or too_high:
-            raise ConfigError(f"{self.name} must be {self.range_text}, got {value:g}")
+            raise ConfigError(self._wrong(_("{name} must be {range}, got {value}"), f"{value:g}"))
         return value
+
+    def _wrong(self, sentence: str, value: str) -> str:
+        return sentence.format(name=self.name, range=self.range_text, value=value)
 
     def parse(self, text: str) -> Any:
         """A value from its text (URL or form), checked; raises ConfigError."""
@@ -94,13 +117,14 @@ class Field:
         if self.type is bool:
             truth = {"1": True, "true": True, "yes": True, "0": False, "false": False, "no": False}
             if text.lower() not in truth:
-                raise ConfigError(f"{self.name} must be true or false")
+                raise ConfigError(_("{name} must be true or false").format(name=self.name))
             return truth[text.lower()]
         try:
             number = float(text) if self.type is float else int(text)
         except ValueError:
-            kind = "a whole number" if self.type is int else "a number"
-            raise ConfigError(f"{self.name} must be {kind} ({self.range_text})") from None
+            sentence = _("{name} must be a whole number ({range})") if self.type is int else \
+                _("{name} must be a number ({range})")
+            raise ConfigError(sentence.format(name=self.name, range=self.range_text)) from None
         return self.check(number)
 
     def format(self, value: Any) -> str:
@@ -111,40 +135,46 @@ class Field:
 
 
 FIELDS: tuple[Field, ...] = (
-    Field("epochs", int, 1, 100, 10, "epochs", "Epochs",
-          "One epoch is one pass over all training images. More epochs: the network sees each image more often; "
-          "training accuracy keeps rising, validation accuracy stops improving at some point.", lessons=5),
-    Field("hidden_units", int, 1, 4096, 128, "units", "Hidden units per layer",
-          "Neurons in each hidden Dense layer. Every one of them looks at all 784 pixels (the 28x28 image "
-          "flattened into one long vector) and adds up what it sees.", lessons=128,
-          choices=(8, 16, 32, 64, 128, 256, 512, 1024, 2048)),
-    Field("extra_layers", int, 0, 5, 0, "extra", "Extra hidden layers",
-          "Hidden Dense(relu) layers after the first one. ReLU (max(0, x)) lets stacked layers model "
-          "non-linear patterns.", lessons=0),
-    Field("normalize", bool, 0, 1, True, "normalize", "Normalise pixels to 0-1",
-          "Divide pixel values by 255 so inputs lie in 0-1 instead of 0-255. Smaller, similar-sized inputs make "
-          "training steadier.", lessons=True),
-    Field("dropout", float, 0.0, 1.0, 0.0, "dropout", "Dropout",
-          "During training, randomly silence this share of hidden units at each step, so the network cannot rely "
-          "on any single one (0 = no dropout; the lessons try 0.2).", lessons=0.2, high_open=True, step=0.05,
-          short="dropout {:g}"),
-    Field("batch_size", int, 1, 65536, 32, "batch", "Batch size",
-          "Images per weight update. Smaller batches: more, noisier updates per epoch.", lessons=32,
-          choices=(16, 32, 64, 128, 256, 512), short="batch {}"),
-    Field("validation_split", float, 0.0, 1.0, 0.2, "val", "Validation split",
-          "Share of the 60,000 training images held back to check the network on images it does not train on "
-          "(the lessons use 0.2).", lessons=0.2, high_open=True, step=0.05, short="val {:g}"),
-    Field("learning_rate", float, 0.0, 1.0, 0.001, "lr", "Learning rate",
-          "How big a step adam takes on each update (Keras's default is 0.001).", lessons=0.001, low_open=True,
-          step=0.0001, short="lr {:g}"),
-    Field("seed", int, 0, 2**31 - 1, 0, "seed", "Seed",
-          "Fixes the random start weights and shuffling: the same seed gives the same run.", short="seed {}"),
-    Field("target_accuracy", float, 0.0, 1.0, 0.0, "target", "Stop when training accuracy reaches",
-          "Stop training once an epoch's training accuracy reaches this (0 = off).", step=0.01,
-          short="stop at train acc {:g}"),
-    Field("patience", int, 0, 100, 0, "patience", "Stop after epochs without a better validation loss",
-          "Stop when validation loss has not improved for this many epochs and keep the best epoch's weights "
-          "(0 = off).", short="patience {}"),
+    Field("epochs", int, 1, 100, 10, "epochs", N_("Epochs"),
+          N_("One epoch is one pass over all training images. More epochs: the network sees each image more "
+             "often; training accuracy keeps rising, validation accuracy stops improving at some point."),
+          lessons=5, word=N_("epochs")),
+    Field("hidden_units", int, 1, 4096, 128, "units", N_("Hidden units per layer"),
+          N_("Neurons in each hidden Dense layer. Every one of them looks at all 784 pixels (the 28x28 image "
+             "flattened into one long vector) and adds up what it sees."),
+          lessons=128, choices=(8, 16, 32, 64, 128, 256, 512, 1024, 2048), word=N_("units")),
+    Field("extra_layers", int, 0, 5, 0, "extra", N_("Extra hidden layers"),
+          N_("Hidden Dense(relu) layers after the first one. ReLU (max(0, x)) lets stacked layers model "
+             "non-linear patterns."),
+          lessons=0, word=N_("extra layers")),
+    Field("normalize", bool, 0, 1, True, "normalize", N_("Normalise pixels to 0-1"),
+          N_("Divide pixel values by 255 so inputs lie in 0-1 instead of 0-255. Smaller, similar-sized inputs "
+             "make training steadier."),
+          lessons=True, word=N_("normalize")),
+    Field("dropout", float, 0.0, 1.0, 0.0, "dropout", N_("Dropout"),
+          N_("During training, randomly silence this share of hidden units at each step, so the network cannot "
+             "rely on any single one (0 = no dropout; the lessons try 0.2)."),
+          lessons=0.2, high_open=True, step=0.05, short=N_("dropout {:g}"), word=N_("dropout")),
+    Field("batch_size", int, 1, 65536, 32, "batch", N_("Batch size"),
+          N_("Images per weight update. Smaller batches: more, noisier updates per epoch."),
+          lessons=32, choices=(16, 32, 64, 128, 256, 512), short=N_("batch {}"), word=N_("batch")),
+    Field("validation_split", float, 0.0, 1.0, 0.2, "val", N_("Validation split"),
+          N_("Share of the 60,000 training images held back to check the network on images it does not train "
+             "on (the lessons use 0.2)."),
+          lessons=0.2, high_open=True, step=0.05, short=N_("val {:g}"), word=N_("val split")),
+    Field("learning_rate", float, 0.0, 1.0, 0.001, "lr", N_("Learning rate"),
+          N_("How big a step adam takes on each update (Keras's default is 0.001)."),
+          lessons=0.001, low_open=True, step=0.0001, short=N_("lr {:g}"), word=N_("lr")),
+    Field("seed", int, 0, 2**31 - 1, 0, "seed", N_("Seed"),
+          N_("Fixes the random start weights and shuffling: the same seed gives the same run."),
+          short=N_("seed {}"), word=N_("seed")),
+    Field("target_accuracy", float, 0.0, 1.0, 0.0, "target", N_("Stop when training accuracy reaches"),
+          N_("Stop training once an epoch's training accuracy reaches this (0 = off)."),
+          step=0.01, short=N_("stop at train acc {:g}"), word=N_("target")),
+    Field("patience", int, 0, 100, 0, "patience", N_("Stop after epochs without a better validation loss"),
+          N_("Stop when validation loss has not improved for this many epochs and keep the best epoch's "
+             "weights (0 = off)."),
+          short=N_("patience {}"), word=N_("patience")),
 )
 FIELD = {f.name: f for f in FIELDS}
 
@@ -173,7 +203,7 @@ class RunConfig:
         for spec in FIELDS:
             object.__setattr__(self, spec.name, spec.check(getattr(self, spec.name)))
         if self.patience and not self.validation_split:
-            raise ConfigError("patience needs a validation split above 0 (it watches validation loss)")
+            raise ConfigError(_("patience needs a validation split above 0 (it watches validation loss)"))
 
     @property
     def key(self) -> str:
@@ -199,11 +229,11 @@ class RunConfig:
     def from_dict(cls, values: Mapping[str, Any]) -> RunConfig:
         """Build from a dict, rejecting unknown fields with a clear error."""
         if not isinstance(values, Mapping):
-            raise ConfigError("a configuration must be a mapping of field names to values")
+            raise ConfigError(_("a configuration must be a mapping of field names to values"))
         known = {f.name for f in fields(cls)}
         unknown = sorted(set(values) - known)
         if unknown:
-            raise ConfigError(f"unknown config field(s): {', '.join(map(str, unknown))}")
+            raise ConfigError(_("unknown config field(s): {names}").format(names=", ".join(map(str, unknown))))
         return cls(**values)
 
     def with_(self, **changes: Any) -> RunConfig:
@@ -213,11 +243,12 @@ class RunConfig:
     def describe(self) -> str:
         """Short human summary, e.g. '128 units x 1 layer, 10 epochs, normalised, dropout 0.2'."""
         parts = [
-            f"{self.hidden_units} units x {self.hidden_layers} layer{'s' if self.hidden_layers > 1 else ''}",
-            f"{self.epochs} epoch{'s' if self.epochs > 1 else ''}",
-            "normalised" if self.normalize else "raw 0-255",
+            ngettext("{units} units x {layers} layer", "{units} units x {layers} layers", self.hidden_layers)
+            .format(units=self.hidden_units, layers=self.hidden_layers),
+            ngettext("{n} epoch", "{n} epochs", self.epochs).format(n=self.epochs),
+            _("normalised") if self.normalize else _("raw 0-255"),
         ]
-        parts += [spec.short.format(getattr(self, spec.name)) for spec in FIELDS
+        parts += [_(spec.short).format(getattr(self, spec.name)) for spec in FIELDS
                   if spec.short and getattr(self, spec.name) != spec.default]
         return ", ".join(parts)
 
@@ -228,7 +259,7 @@ class RunConfig:
 def parameter_count(config: RunConfig) -> int:
     """Trainable parameters of the network ``config`` describes."""
     units, total, inputs = config.hidden_units, 0, 28 * 28
-    for _ in range(config.hidden_layers):
+    for _layer in range(config.hidden_layers):
         total += inputs * units + units
         inputs = units
     return total + inputs * 10 + 10
@@ -264,8 +295,9 @@ def config_from_query(params: Mapping[str, str], base: RunConfig | None = None) 
         try:
             config = config.with_(**{spec.name: spec.parse(raw)})
         except ConfigError as exc:
-            problems.append(f"The link's {spec.url}={raw[:40]} is not usable ({exc}); using the default "
-                            f"{spec.format(getattr(config, spec.name))} instead.")
+            problems.append(_("The link's {name}={value} is not usable ({reason}); using the default {default} "
+                              "instead.").format(name=spec.url, value=raw[:40], reason=exc,
+                                                 default=spec.format(getattr(config, spec.name))))
     return config, problems
 
 

@@ -9,9 +9,11 @@ import streamlit as st
 from PIL import Image
 
 from fmnist_core.data.intake import LOW_CONFIDENCE, ImageError, prepare_image
+from fmnist_core.i18n import _, percent
 from fmnist_core.runs.evaluation import top_k
 from fmnist_core.views import charts
 from pages.ui import canvas
+from pages.ui.lang import use_session_language
 from pages.ui.navigation import ensure_app_navigation
 from pages.ui.runs import choose_run, shared_run
 from pages.ui.text import plain
@@ -43,70 +45,73 @@ def show_prediction(source: bytes | Image.Image, key: str, name: str, where: str
     original.thumbnail((280, 280))
     steps[0].image(original.convert("RGB") if original.mode not in ("RGB", "L") else original,
                    caption=f"1. {plain(name)}")
-    steps[1].image(prepared.grey, caption="2. grey, inverted to light on dark" if prepared.inverted
-                   else "2. grey (already light on dark)")
-    steps[2].image(prepared.cropped, caption="3. cropped to the garment")
+    steps[1].image(prepared.grey, caption="2. " + (_("grey, inverted to light on dark") if prepared.inverted
+                                                   else _("grey (already light on dark)")))
+    steps[2].image(prepared.cropped, caption="3. " + _("cropped to the garment"))
     steps[3].image(Image.fromarray(prepared.final).resize((140, 140), Image.Resampling.NEAREST),
-                   caption="4. the 28x28 image the network sees")
+                   caption="4. " + _("the 28x28 image the network sees"))
     best = top_k(probabilities, 3)
-    st.markdown("**The network says:** " + ", ".join(f"{label} {p:.0%}" for label, p in best) + ".")
+    st.markdown(_("**The network says:** {answers}.").format(
+        answers=", ".join(f"{label} {percent(p, 0)}" for label, p in best)))
     if best[0][1] < LOW_CONFIDENCE:
-        st.warning(f"The network is unsure (its best guess has only {best[0][1]:.0%}). The picture may not look "
-                   "like the catalogue photos it learned from.")
+        st.warning(_("The network is unsure (its best guess has only {confidence}). The picture may not look like "
+                     "the catalogue photos it learned from.").format(confidence=percent(best[0][1], 0)))
     st.plotly_chart(charts.prediction_bars(probabilities), key=f"bars-{where}",
-                    alt="Probability of each of the ten classes")
+                    alt=_("Probability of each of the ten classes"))
 
 
-st.title("Classify your own garment")
-st.markdown("Draw a garment or upload a photo of one. The app turns it into what the network was trained on — "
-            "a 28x28 grey image of a light garment, centred on black — and shows you each step.")
+st.title(_("Classify your own garment"))
+st.markdown(_("Draw a garment or upload a photo of one. The app turns it into what the network was trained on — a "
+              "28x28 grey image of a light garment, centred on black — and shows you each step."))
 
-chosen = choose_run("Model")
+chosen = choose_run(_("Model"))
 if chosen is None:
     st.stop()
 chosen = chosen.key
 
-draw_tab, upload_tab, examples_tab = st.tabs(["Draw", "Upload a photo", "Examples"])
+draw_tab, upload_tab, examples_tab = st.tabs([_("Draw"), _("Upload a photo"), _("Examples")])
 
 
 @st.fragment
 def draw_section(key: str) -> None:
     """The canvas and its prediction; a stroke reruns only this part of the page."""
+    use_session_language()  # a stroke reruns this fragment without the app script
     left, right = st.columns([1, 1])
     with right:
-        width = st.slider("Pen width", 4, 48, 20, key="pen_width")
-        if st.button("Clear the canvas", key="clear_canvas"):
+        width = st.slider(_("Pen width"), 4, 48, 20, key="pen_width")
+        if st.button(_("Clear the canvas"), key="clear_canvas"):
             st.session_state["canvas_round"] = st.session_state.get("canvas_round", 0) + 1
-        st.caption("Draw one garment with a light pen on the black square, like the training images: "
-                   "the network knows T-shirts, trousers, pullovers, dresses, coats, sandals, shirts, sneakers, "
-                   "bags and ankle boots. Drawing needs a mouse, pen or finger; with a keyboard or a screen "
-                   "reader, use the **Upload a photo** tab (or the **Examples**) instead.")
+        st.caption(_("Draw one garment with a light pen on the black square, like the training images: the network "
+                     "knows T-shirts, trousers, pullovers, dresses, coats, sandals, shirts, sneakers, bags and ankle "
+                     "boots. Drawing needs a mouse, pen or finger; with a keyboard or a screen reader, use the "
+                     "**Upload a photo** tab (or the **Examples**) instead."))
     with left:
         try:
             pixels = canvas.draw_canvas(width, key=f"canvas-{st.session_state.get('canvas_round', 0)}")
         except Exception as exc:  # noqa: BLE001 - a broken component must not take the page down
-            st.error(f"The drawing canvas could not be shown ({type(exc).__name__}); upload a picture instead.")
+            st.error(_("The drawing canvas could not be shown ({reason}); upload a picture instead.").format(
+                reason=type(exc).__name__))
             return
     if pixels is None or np.ptp(np.asarray(pixels)[..., :3]) == 0:
-        st.info("The canvas is empty: draw a garment to see what the network thinks.")
+        st.info(_("The canvas is empty: draw a garment to see what the network thinks."))
         return
-    show_prediction(Image.fromarray(np.asarray(pixels, dtype=np.uint8)), key, "your drawing", "draw")
+    show_prediction(Image.fromarray(np.asarray(pixels, dtype=np.uint8)), key, _("your drawing"), "draw")
 
 
 with draw_tab:
     draw_section(chosen)
 
 with upload_tab:
-    upload = st.file_uploader("A photo or picture of one garment", type=UPLOAD_TYPES, key="upload",
-                              help="PNG, JPEG, WebP, BMP or GIF, up to 10 MB. Phone photos are turned upright.")
+    upload = st.file_uploader(_("A photo or picture of one garment"), type=UPLOAD_TYPES, key="upload",
+                              help=_("PNG, JPEG, WebP, BMP or GIF, up to 10 MB. Phone photos are turned upright."))
     if upload is not None:
         show_prediction(upload.getvalue(), chosen, upload.name, "upload")
 
 with examples_tab:
     if not EXAMPLES:
-        st.info("No example pictures found in assets/examples.")
+        st.info(_("No example pictures found in assets/examples."))
     else:
         names = [p.name for p in EXAMPLES]
-        picked = st.radio("Example", names, horizontal=True, key="example",
+        picked = st.radio(_("Example"), names, horizontal=True, key="example",
                           format_func=lambda n: n.rsplit(".", 1)[0].replace("-", " "))
         show_prediction(EXAMPLES[names.index(picked)].read_bytes(), chosen, picked, "example")

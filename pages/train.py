@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import streamlit as st
 
-from fmnist_core.config import FIELD, ConfigError, config_from_query, config_to_query
+from fmnist_core.config import FIELD, ConfigError, RunConfig, config_from_query, config_to_query
 from fmnist_core.data.sources import CLASS_NAMES
+from fmnist_core.i18n import _, class_name, in_sentence, number, percent, signed
 from fmnist_core.runs.challenges import READY, link_controls
 from fmnist_core.runs.evaluation import (
     class_reports,
@@ -34,12 +35,12 @@ from pages.ui.widgets import field_widget
 
 ensure_app_navigation()
 
-st.title("Train the network")
-st.markdown(
-    "Each 28x28 image is **flattened** into 784 numbers, passed through **Dense** layers with **ReLU**, and "
-    "the last layer's **softmax** turns ten scores into ten probabilities, one per kind of clothing. "
-    "Pick the settings, press **Train**, and watch it learn."
-)
+st.title(_("Train the network"))
+st.markdown(_(
+    "Each 28x28 image is **flattened** into 784 numbers, passed through **Dense** layers with **ReLU**, and the "
+    "last layer's **softmax** turns ten scores into ten probabilities, one per kind of clothing. Pick the settings, "
+    "press **Train**, and watch it learn."
+))
 
 runner = get_runner()
 query = st.query_params.to_dict()
@@ -50,12 +51,12 @@ for problem in problems + link_problems:
 LINK_KEYS = ("hide", "lock", "challenge")
 kept_link = {k: v for k, v in query.items() if k in LINK_KEYS}  # a teacher's link survives every run
 if link.fixed:
-    fixed = ", ".join(FIELD[f].label.lower() for f in sorted(link.locked | link.hidden))
-    st.info(f"Some settings were fixed by the link: {fixed}.")
+    fixed = ", ".join(in_sentence(FIELD[f].label) for f in sorted(link.locked | link.hidden))
+    st.info(_("Some settings were fixed by the link: {settings}.").format(settings=fixed))
 if link.challenge:
-    st.markdown(f"**Challenge** ({link.challenge.idea}): {link.challenge.goal}")
+    st.markdown(_("**Challenge** ({idea}): {goal}").format(idea=link.challenge.idea, goal=link.challenge.goal))
 else:
-    with st.expander("Challenges to try"):
+    with st.expander(_("Challenges to try")):
         for challenge in READY.values():
             st.page_link("pages/train.py", label=f"{challenge.goal} ({challenge.idea})",
                          query_params={"challenge": challenge.name}, icon=":material/flag:")
@@ -70,20 +71,21 @@ with st.form("train_form"):
             if name not in link.hidden:
                 chosen[name] = field_widget(column, name, getattr(config, name), key=FIELD[name].url,
                                             disabled=name in link.locked)
-    submitted = st.form_submit_button("Train", type="primary")
+    submitted = st.form_submit_button(_("Train"), type="primary")
 
 if submitted:
     try:
         config = config.with_(**chosen)
     except ConfigError as exc:
-        st.error(f"That configuration is not possible: {exc}.")
+        st.error(plain(_("That configuration is not possible: {reason}.").format(reason=exc)))
         st.stop()
     st.query_params.from_dict(config_to_query(config) | kept_link)
     if submit(config) is None:
         st.stop()
     st.session_state["train_job"] = config.key
 
-st.caption(f"Configuration: {config.describe()} · {config.parameters:,} parameters · key `{config.key}`")
+st.caption(_("Configuration: {run} · {parameters} parameters · key {key}").format(
+    run=config.describe(), parameters=number(config.parameters), key=f"`{config.key}`"))
 
 data = get_data()
 if data is None:
@@ -101,14 +103,14 @@ if snap is not None and (snap.status in (JobStatus.CANCELLED, JobStatus.FAILED) 
     st.stop()
 result = snap.result if snap is not None and snap.done else cached_result(config)
 if result is None:
-    st.info("This configuration has not been trained yet. Press **Train** to train it.")
+    st.info(_("This configuration has not been trained yet. Press **Train** to train it."))
     st.stop()
 
 # ---------------------------------------------------------------- session history
 runs = st.session_state.setdefault("runs", [])
 if not runs or runs[-1]["key"] != result.key:
     runs[:] = [r for r in runs if r["key"] != result.key]
-    runs.append({"key": result.key, "configuration": result.config.describe(),
+    runs.append({"key": result.key, "configuration": result.config.to_dict(),
                  "test accuracy": round(result.test_accuracy, 4), "test loss": round(result.test_loss, 4),
                  "train seconds": round(result.train_seconds, 1), "from cache": result.from_cache})
 previous = runs[-2] if len(runs) > 1 else None
@@ -119,110 +121,122 @@ st.success(provenance(result))
 warn_if_unsaved(result)
 cols = st.columns(4)
 accuracy_change = None if previous is None else 100 * (result.test_accuracy - previous["test accuracy"])
-cols[0].metric("Test accuracy", f"{result.test_accuracy:.2%}",
-               delta=None if previous is None else f"{accuracy_change:+.2f} pts",
-               help=f"Share of the {len(data.y_test):,} test images (never seen in training) classified correctly.")
-cols[1].metric("Test loss", f"{result.test_loss:.3f}",
-               delta=None if previous is None else f"{result.test_loss - previous['test loss']:+.3f}",
-               delta_color="inverse", help="Mean cross-entropy on the test set: lower is better.")
-cols[2].metric("Epochs trained", f"{result.epochs_run}")
-cols[3].metric("Parameters", f"{result.parameters:,}")
+cols[0].metric(_("Test accuracy"), percent(result.test_accuracy),
+               delta=None if previous is None else _("{change} pts").format(change=signed(accuracy_change)),
+               help=_("Share of the {n} test images (never seen in training) classified correctly.").format(
+                   n=number(len(data.y_test))))
+cols[1].metric(_("Test loss"), number(result.test_loss, 3),
+               delta=None if previous is None else signed(result.test_loss - previous["test loss"], 3),
+               delta_color="inverse", help=_("Mean cross-entropy on the test set: lower is better."))
+cols[2].metric(_("Epochs trained"), f"{result.epochs_run}")
+cols[3].metric(_("Parameters"), number(result.parameters))
 if result.stopped_early_at:
-    st.info(f"Training stopped early after epoch {result.stopped_early_at}.")
+    st.info(_("Training stopped early after epoch {epoch}.").format(epoch=result.stopped_early_at))
 if link.challenge:
     attempts = st.session_state.setdefault("challenge_attempts", {})
     attempts.setdefault(link.challenge.goal, {})[result.key] = link.challenge.met(result)
-    checks = "; ".join(f"{term.words()}: {'✓ yes' if ok else '✗ not yet'}"
+    checks = "; ".join(f"{term.words()}: {_('✓ yes') if ok else _('✗ not yet')}"
                        for term, ok in link.challenge.check(result))
     if link.challenge.met(result):
-        st.success(f"**Done!** This run meets the challenge — {checks}.")
+        st.success(_("**Done!** This run meets the challenge — {checks}.").format(checks=checks))
     else:
-        st.warning(f"Not yet: {checks}. Change a setting and train again.")
+        st.warning(_("Not yet: {checks}. Change a setting and train again.").format(checks=checks))
     tried = attempts[link.challenge.goal]
-    st.caption(f"Attempts at this challenge in this session: {len(tried)}, of which {sum(tried.values())} met it.")
+    st.caption(_("Attempts at this challenge in this session: {tried}, of which {met} met it.").format(
+        tried=len(tried), met=sum(tried.values())))
 
-st.subheader("Learning curves")
+st.subheader(_("Learning curves"))
 behind = previous_run.history if previous_run is not None else None
 st.plotly_chart(charts.training_curves(result.history, behind=behind), key="curves",
-                alt="Training and validation loss and accuracy per epoch")
+                alt=_("Training and validation loss and accuracy per epoch"))
 if behind is not None:
-    st.caption(f"The faded grey lines are the validation curves of your previous run "
-               f"({previous_run.config.describe()}).")
-st.page_link("pages/compare.py", label="Compare with your earlier runs", icon=":material/compare_arrows:",
+    st.caption(_("The faded grey lines are the validation curves of your previous run ({run}).").format(
+        run=previous_run.config.describe()))
+st.page_link("pages/compare.py", label=_("Compare with your earlier runs"), icon=":material/compare_arrows:",
              query_params={"runs": ",".join(r["key"] for r in reversed(runs[-6:]))})
 report = result.fit_report()
 if report is not None:
-    st.caption(f"Validation loss was lowest after epoch {report.best_epoch} of {report.epochs_run}. Final training "
-               f"accuracy is {100 * report.gap:+.1f} points above validation accuracy"
-               + (" — the network is starting to memorise its training images." if report.memorising else "."))
+    sentence = (_("Validation loss was lowest after epoch {best} of {epochs}. Final training accuracy is {gap} "
+                  "points above validation accuracy — the network is starting to memorise its training images.")
+                if report.memorising else
+                _("Validation loss was lowest after epoch {best} of {epochs}. Final training accuracy is {gap} "
+                  "points above validation accuracy."))
+    st.caption(sentence.format(best=report.best_epoch, epochs=report.epochs_run, gap=signed(100 * report.gap, 1)))
 
 test_set = test_set_of(data, result)
 if test_set is None:
     st.stop()
 images, labels, probabilities = test_set
 
-st.subheader("Predictions on test images")
-st.markdown("Blue label: right. Red label: wrong. The bars are the ten probabilities: the true class is "
-            "**blue**, a wrong prediction **red**, the rest grey.")
+st.subheader(_("Predictions on test images"))
+st.markdown(_("Blue label with ✓: right. Red label with ✗: wrong. The bars are the ten probabilities: the true class "
+              "is **blue**, a wrong prediction **red**, the rest grey."))
 c1, c2, c3, c4 = st.columns([1, 1.4, 1.2, 0.8])
-n = c1.slider("Images", 3, 30, 15, step=3, key="grid_n")
-mode = c2.radio("Show", ["random", "mistakes", "class"], horizontal=True, key="grid_mode",
-                format_func={"random": "random", "mistakes": "only mistakes", "class": "one class"}.get)
-class_index = c3.selectbox("Class", range(10), format_func=lambda i: CLASS_NAMES[i], key="grid_class",
+n = c1.slider(_("Images"), 3, 30, 15, step=3, key="grid_n")
+mode = c2.radio(_("Show"), ["random", "mistakes", "class"], horizontal=True, key="grid_mode",
+                format_func={"random": _("random"), "mistakes": _("only mistakes"), "class": _("one class")}.get)
+names = [class_name(name) for name in CLASS_NAMES]
+class_index = c3.selectbox(_("Class"), range(10), format_func=names.__getitem__, key="grid_class",
                            disabled=mode != "class")
-sample = c4.number_input("Sample", 0, 10_000, 0, key="grid_sample", help="Another number, other images.")
+sample = c4.number_input(_("Sample"), 0, 10_000, 0, key="grid_sample", help=_("Another number, other images."))
 indices = select_examples(labels, probabilities, n, mode, class_index, seed=int(sample))
 if len(indices) == 0:
-    st.info("No test images match (no mistakes of that kind).")
+    st.info(_("No test images match (no mistakes of that kind)."))
 else:
     st.plotly_chart(charts.prediction_grid(images[indices], probabilities[indices], labels[indices], indices),
-                    key="grid", alt=f"{len(indices)} test images with their predicted probabilities")
+                    key="grid", alt=_("{n} test images with their predicted probabilities").format(n=len(indices)))
     right = correct_count(probabilities[indices], labels[indices])
-    st.caption(f"{right} of {len(indices)} shown images are classified correctly.")
+    st.caption(_("{right} of {n} shown images are classified correctly.").format(right=right, n=len(indices)))
 
-st.subheader("Where it goes wrong")
+st.subheader(_("Where it goes wrong"))
 matrix = confusion_matrix(labels, probabilities.argmax(axis=1))
-tab_matrix, tab_classes = st.tabs(["Confusion matrix", "Per-class accuracy"])
+tab_matrix, tab_classes = st.tabs([_("Confusion matrix"), _("Per-class accuracy")])
 with tab_matrix:
     event = st.plotly_chart(charts.confusion_figure(matrix), key="confusion", on_select="rerun",
                             selection_mode="points",
-                            alt="Confusion matrix: counts of test images by true and predicted class")
+                            alt=_("Confusion matrix: counts of test images by true and predicted class"))
     worst = most_confused(matrix)
     if worst:
-        st.caption("Most frequent confusions: " + "; ".join(
-            f"{CLASS_NAMES[t]} taken for {CLASS_NAMES[p]} {c} times" for t, p, c in worst) + ".")
+        st.caption(_("Most frequent confusions: {pairs}.").format(pairs="; ".join(
+            _("{true} taken for {predicted} {n} times").format(true=names[t], predicted=names[p], n=c)
+            for t, p, c in worst)))
     points = (event or {}).get("selection", {}).get("points", []) if event else []
     click = (points[0].get("y"), points[0].get("x")) if points else None
-    if click and set(click) <= set(CLASS_NAMES) and click != st.session_state.get("drill_click"):
+    if click and set(click) <= set(names) and click != st.session_state.get("drill_click"):
         st.session_state["drill_click"] = click  # a new click chooses the pair below (once: the boxes stay free)
-        st.session_state["drill_true"], st.session_state["drill_predicted"] = map(CLASS_NAMES.index, click)
+        st.session_state["drill_true"], st.session_state["drill_predicted"] = map(names.index, click)
     elif "drill_true" not in st.session_state and worst:
         st.session_state["drill_true"], st.session_state["drill_predicted"] = worst[0][0], worst[0][1]
-    st.markdown("**Look at the images of one cell** (click a cell above, or choose the pair here):")
+    st.markdown(_("**Look at the images of one cell** (click a cell above, or choose the pair here):"))
     d1, d2 = st.columns(2)
-    true_class = d1.selectbox("True class", range(10), format_func=lambda i: CLASS_NAMES[i], key="drill_true")
-    predicted_class = d2.selectbox("Predicted class", range(10), format_func=lambda i: CLASS_NAMES[i],
+    true_class = d1.selectbox(_("True class"), range(10), format_func=names.__getitem__, key="drill_true")
+    predicted_class = d2.selectbox(_("Predicted class"), range(10), format_func=names.__getitem__,
                                    key="drill_predicted")
     cell = confused_indices(labels, probabilities, true_class, predicted_class)
-    what = (f"{CLASS_NAMES[true_class]} recognised correctly" if true_class == predicted_class
-            else f"{CLASS_NAMES[true_class]} taken for {CLASS_NAMES[predicted_class]}")
-    st.markdown(f"**{len(cell):,} test images**: {what}" + (f"; the first {min(15, len(cell))} are shown."
-                                                              if len(cell) else "."))
+    what = (_("{true} recognised correctly").format(true=names[true_class]) if true_class == predicted_class
+            else _("{true} taken for {predicted}").format(true=names[true_class], predicted=names[predicted_class]))
+    count = _("**{n} test images**: {what}").format(n=number(len(cell)), what=what)
+    st.markdown(count + (_("; the first {n} are shown.").format(n=min(15, len(cell))) if len(cell) else "."))
     if len(cell):
         shown = cell[:15]
         st.plotly_chart(charts.prediction_grid(images[shown], probabilities[shown], labels[shown], shown),
-                        key="drill_grid", alt=f"{len(shown)} test images: {what}")
+                        key="drill_grid", alt=_("{n} test images: {what}").format(n=len(shown), what=what))
 with tab_classes:
     reports = class_reports(matrix)
-    st.dataframe({"class": [r.name for r in reports], "accuracy": [round(r.accuracy, 4) for r in reports],
-                  "test images": [r.images for r in reports],
-                  "most common wrong answer": [r.top_mistake or "—" for r in reports]}, hide_index=True)
+    st.dataframe({_("class"): [r.name for r in reports], _("accuracy"): [round(r.accuracy, 4) for r in reports],
+                  _("test images"): [r.images for r in reports],
+                  _("most common wrong answer"): [r.top_mistake or "—" for r in reports]}, hide_index=True)
     hardest = min(reports, key=lambda r: r.accuracy)
-    st.caption(f"The hardest class is {hardest.name} ({hardest.accuracy:.1%} right)"
-               + (f", most often taken for {hardest.top_mistake}." if hardest.top_mistake else "."))
+    right = percent(hardest.accuracy, 1)
+    st.caption(_("The hardest class is {name} ({right} right), most often taken for {other}.").format(
+        name=hardest.name, right=right, other=hardest.top_mistake) if hardest.top_mistake else
+        _("The hardest class is {name} ({right} right).").format(name=hardest.name, right=right))
 
-st.subheader("Get the code")
+st.subheader(_("Get the code"))
 get_the_code(result, key="train_code")
 
-st.subheader("This session's runs")
-st.dataframe([{k: v for k, v in r.items() if k != "key"} for r in reversed(runs)], hide_index=True)
+st.subheader(_("This session's runs"))
+st.dataframe([{_("configuration"): RunConfig.from_dict(r["configuration"]).describe(),
+               _("test accuracy"): r["test accuracy"], _("test loss"): r["test loss"],
+               _("train seconds"): r["train seconds"], _("from cache"): r["from cache"]} for r in reversed(runs)],
+             hide_index=True)

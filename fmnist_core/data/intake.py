@@ -23,6 +23,8 @@ from dataclasses import dataclass, field
 import numpy as np
 from PIL import Image, ImageFilter, ImageOps, UnidentifiedImageError
 
+from ..i18n import _, number
+
 MAX_BYTES = 10 * 1024 * 1024
 MAX_PIXELS = 40_000_000  # JPEG: decoded at a reduced scale (``draft``), so even this many costs little memory
 MAX_DECODED_PIXELS = 16_000_000  # other formats are decoded at full size first: at most 64 MB as RGBA
@@ -62,21 +64,22 @@ def open_image(source: bytes | Image.Image) -> tuple[Image.Image, list[str]]:
     """
     if not isinstance(source, Image.Image):
         if not source:
-            raise ImageError("The file is empty.")
+            raise ImageError(_("The file is empty."))
         if len(source) > MAX_BYTES:
-            raise ImageError(f"The file is {len(source) / 2**20:.1f} MB; the limit is {MAX_BYTES // 2**20} MB.")
+            raise ImageError(_("The file is {size} MB; the limit is {limit} MB.").format(
+                size=number(len(source) / 2**20, 1), limit=MAX_BYTES // 2**20))
     try:
         return _open(source)
     except ImageError:
         raise
     except Image.DecompressionBombError:
-        raise ImageError("The image has too many pixels to be safe to open.") from None
+        raise ImageError(_("The image has too many pixels to be safe to open.")) from None
     except UnidentifiedImageError:
-        raise ImageError("This file is not an image we can read (PNG, JPEG, WebP, BMP or GIF).") from None
+        raise ImageError(_("This file is not an image we can read (PNG, JPEG, WebP, BMP or GIF).")) from None
     except MemoryError:
-        raise ImageError("The image needs too much memory to open.") from None
+        raise ImageError(_("The image needs too much memory to open.")) from None
     except Exception:  # noqa: BLE001 - whatever a decoder raises on damaged bytes, it is one sentence here
-        raise ImageError("The image file is truncated or damaged.") from None
+        raise ImageError(_("The image file is truncated or damaged.")) from None
 
 
 def _open(source: bytes | Image.Image) -> tuple[Image.Image, list[str]]:
@@ -89,20 +92,21 @@ def _open(source: bytes | Image.Image) -> tuple[Image.Image, list[str]]:
             try:
                 image = Image.open(io.BytesIO(source))
             except Image.DecompressionBombWarning:
-                raise ImageError("The image has too many pixels to be safe to open.") from None
+                raise ImageError(_("The image has too many pixels to be safe to open.")) from None
         if image.format not in FORMATS:
-            raise ImageError(f"{image.format} images are not supported; use PNG, JPEG, WebP, BMP or GIF.")
+            raise ImageError(_("{format} images are not supported; use PNG, JPEG, WebP, BMP or GIF.").format(
+                format=image.format))
     width, height = image.size
     if width < 1 or height < 1:
-        raise ImageError("The image has no pixels.")
+        raise ImageError(_("The image has no pixels."))
     limit = PIXEL_LIMITS.get(image.format, MAX_DECODED_PIXELS)
     if width * height > limit:
-        raise ImageError(f"The image is {width * height / 1e6:.0f} megapixels; the limit for "
-                         f"{image.format} is {limit // 1_000_000} megapixels.")
+        raise ImageError(_("The image is {size} megapixels; the limit for {format} is {limit} megapixels.").format(
+            size=number(width * height / 1e6), format=image.format, limit=limit // 1_000_000))
     frames = getattr(image, "n_frames", 1)
     if frames > 1:
         image.seek(0)
-        notes.append(f"This is an animated image with {frames} frames; only the first frame is used.")
+        notes.append(_("This is an animated image with {n} frames; only the first frame is used.").format(n=frames))
     if image.format in ("JPEG", "MPO"):  # decode at 1/2, 1/4 or 1/8 scale: big photos never exist at full size
         k = math.sqrt(width * height / WORK_PIXELS)
         if k > 1:
@@ -265,16 +269,17 @@ def prepare_image(source: bytes | Image.Image) -> PreparedImage:
     try:
         grey = to_grey(image)
     except (OSError, ValueError, MemoryError) as exc:
-        raise ImageError(f"The image could not be converted to grey ({type(exc).__name__}).") from None
+        raise ImageError(_("The image could not be converted to grey ({reason}).").format(
+            reason=type(exc).__name__)) from None
     grey, inverted = light_on_dark(grey)
     smooth = smoothed(grey)
     background = measure_background(smooth)
     box = bounding_box(garment_mask(smooth, background))
     if box is None:
-        raise ImageError("No garment found: the picture is blank or has too little contrast.")
+        raise ImageError(_("No garment found: the picture is blank or has too little contrast."))
     left, top, right, bottom = box
     crop = stretch(grey[top:bottom, left:right], smooth[top:bottom, left:right], background)
     if crop.max() == 0:
-        raise ImageError("No garment found: the picture is blank or has too little contrast.")
+        raise ImageError(_("No garment found: the picture is blank or has too little contrast."))
     return PreparedImage(final=fit_to_28(crop), original=image, grey=grey, cropped=crop, inverted=inverted,
                          box=box, notes=notes)

@@ -20,6 +20,8 @@ from pathlib import Path
 
 import numpy as np
 
+from ..i18n import N_, _, number
+
 CLASS_NAMES: tuple[str, ...] = (
     "T-shirt/top",
     "Trouser",
@@ -45,10 +47,10 @@ _IMAGE_MAGIC = 2051  # IDX: unsigned byte, 3 dimensions
 _LABEL_MAGIC = 2049  # IDX: unsigned byte, 1 dimension
 _TFDS_DOWNLOAD_HOST = ("storage.googleapis.com", 443)
 
-NO_DATA_MESSAGE = (
-    "No Fashion-MNIST data found. Install it offline with "
-    "`sudo apt-get install dataset-fashion-mnist`, or set FMNIST_DATA_DIR to a folder holding the four "
-    "IDX .gz files, or connect to the internet so tensorflow-datasets can download it."
+NO_DATA_MESSAGE = N_(
+    "No Fashion-MNIST data found. Install it offline with `sudo apt-get install dataset-fashion-mnist`, or set "
+    "`FMNIST_DATA_DIR` to a folder holding the four IDX .gz files, or connect to the internet so "
+    "tensorflow-datasets can download it."
 )
 
 
@@ -68,7 +70,8 @@ class Dataset:
 
     def describe(self) -> str:
         """One line: sizes and source."""
-        return f"{len(self.x_train):,} train and {len(self.x_test):,} test images from {self.source}"
+        return _("{train} training and {test} test images, from {source}").format(
+            train=number(len(self.x_train)), test=number(len(self.x_test)), source=f"`{self.source}`")
 
 
 # --------------------------------------------------------------------------- IDX files
@@ -80,32 +83,36 @@ def read_idx(path: Path, expected_magic: int) -> np.ndarray:
     try:
         raw = path.read_bytes()
     except FileNotFoundError:
-        raise DataError(f"{path}: file is missing") from None
+        raise DataError(_("{path}: file is missing").format(path=path)) from None
     except OSError as exc:
-        raise DataError(f"{path}: cannot be read ({exc.strerror or exc})") from None
+        raise DataError(_("{path}: cannot be read ({reason})").format(path=path, reason=exc.strerror or exc)) from None
     if raw[:2] == b"\x1f\x8b":
         try:
             raw = gzip.decompress(raw)
         except (OSError, EOFError, zlib.error) as exc:  # BadGzipFile is an OSError; bit flips raise zlib.error
-            raise DataError(f"{path}: cannot be decompressed ({exc}); the file is truncated or corrupt") from None
+            raise DataError(_("{path}: cannot be decompressed ({reason}); the file is truncated or corrupt").format(
+                path=path, reason=exc)) from None
     if len(raw) < 4:
-        raise DataError(f"{path}: only {len(raw)} bytes, too short to be an IDX file")
+        raise DataError(_("{path}: only {n} bytes, too short to be an IDX file").format(path=path, n=len(raw)))
     magic = int.from_bytes(raw[:4], "big")
     if magic != expected_magic:
         kind = "image" if expected_magic == _IMAGE_MAGIC else "label"
-        raise DataError(f"{path}: wrong magic number {magic} (an IDX {kind} file has {expected_magic})")
+        raise DataError(_("{path}: wrong magic number {magic} (an IDX {kind} file has {expected})").format(
+            path=path, magic=magic, kind=kind, expected=expected_magic))
     ndim = raw[3]
     header = 4 + 4 * ndim
     if len(raw) < header:
-        raise DataError(f"{path}: header is truncated")
+        raise DataError(_("{path}: header is truncated").format(path=path))
     dims = tuple(int.from_bytes(raw[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim))
     if ndim == 3 and dims[1:] != (28, 28):
-        raise DataError(f"{path}: images are {dims[1]}x{dims[2]}, expected 28x28")
+        raise DataError(_("{path}: images are {width}x{height}, expected 28x28").format(path=path, width=dims[1],
+                                                                                   height=dims[2]))
     expected = int(np.prod(dims))
     actual = len(raw) - header
     if actual != expected:
-        what = "truncated" if actual < expected else "longer than its header says"
-        raise DataError(f"{path}: {what}: header promises {expected:,} bytes of data, found {actual:,}")
+        what = _("truncated") if actual < expected else _("longer than its header says")
+        raise DataError(_("{path}: {what}: header promises {expected} bytes of data, found {actual}").format(
+            path=path, what=what, expected=number(expected), actual=number(actual)))
     return np.frombuffer(raw, dtype=np.uint8, offset=header).reshape(dims)
 
 
@@ -126,12 +133,12 @@ def load_idx_folder(folder: Path, source: str | None = None) -> Dataset:
     for split in ("train", "test"):
         n_images, n_labels = len(arrays[f"{split}_images"]), len(arrays[f"{split}_labels"])
         if n_images != n_labels:
-            raise DataError(
-                f"{folder}: {split} images and labels disagree: {n_images:,} images but {n_labels:,} labels"
-            )
+            raise DataError(_("{folder}: {split} images and labels disagree: {images} images but {labels} labels")
+                            .format(folder=folder, split=split, images=number(n_images), labels=number(n_labels)))
         labels = arrays[f"{split}_labels"]
         if labels.size and labels.max() >= len(CLASS_NAMES):
-            raise DataError(f"{folder}: {split} labels contain {labels.max()}, but classes are 0-9")
+            raise DataError(_("{folder}: {split} labels contain {label}, but classes are 0-9").format(
+                folder=folder, split=split, label=labels.max()))
     return Dataset(
         x_train=arrays["train_images"],
         y_train=arrays["train_labels"],
@@ -209,7 +216,7 @@ def _load_uncached(env_dir: str | None) -> Dataset:
     if env_dir:
         folder = Path(env_dir)
         if not folder.is_dir():
-            raise DataError(f"FMNIST_DATA_DIR={env_dir} is not a folder")
+            raise DataError(_("FMNIST_DATA_DIR={folder} is not a folder").format(folder=env_dir))
         return load_idx_folder(folder, source=f"FMNIST_DATA_DIR ({folder})")
     if tfds_prepared():
         return load_tfds(download=False)
@@ -220,7 +227,7 @@ def _load_uncached(env_dir: str | None) -> Dataset:
             return load_tfds(download=True)
         except ImportError:
             pass
-    raise DataError(NO_DATA_MESSAGE)
+    raise DataError(_(NO_DATA_MESSAGE))
 
 
 _memory: dict[str, Dataset] = {}

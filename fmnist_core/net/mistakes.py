@@ -13,6 +13,7 @@ import numpy as np
 
 from ..config import RunConfig, model_inputs
 from ..data.sources import Dataset
+from ..i18n import N_
 from .model import KERAS_LOCK
 
 
@@ -21,7 +22,7 @@ class Mistake:
     """One wrong way to build or compile the network."""
 
     name: str
-    title: str
+    title: str  # title and explanation: English, translated where shown
     code: str
     explanation: str
     build: Callable[[], object]
@@ -81,25 +82,25 @@ def _no_softmax():
 MISTAKES: dict[str, Mistake] = {
     m.name: m
     for m in (
-        Mistake("correct", "The correct network (for comparison)",
+        Mistake("correct", N_("The correct network (for comparison)"),
                 "Flatten(), Dense(128, 'relu'), Dense(10, 'softmax')\nloss='sparse_categorical_crossentropy'",
-                "Flatten turns each 28x28 image into 784 numbers; softmax turns ten scores into probabilities; "
-                "the sparse loss takes the integer labels 0-9 as they are.", _correct),
-        Mistake("no_flatten", "Flatten layer missing",
+                N_("Flatten turns each 28x28 image into 784 numbers; softmax turns ten scores into probabilities; "
+                "the sparse loss takes the integer labels 0-9 as they are."), _correct),
+        Mistake("no_flatten", N_("Flatten layer missing"),
                 "Dense(128, 'relu'), Dense(10, 'softmax')   # no Flatten()",
-                "Without Flatten, Dense works on each of the 28 image rows separately, so the network gives 28 "
-                "predictions per image instead of one.", _no_flatten),
-        Mistake("five_outputs", "Output layer with 5 units",
+                N_("Without Flatten, Dense works on each of the 28 image rows separately, so the network gives 28 "
+                "predictions per image instead of one."), _no_flatten),
+        Mistake("five_outputs", N_("Output layer with 5 units"),
                 "Flatten(), Dense(128, 'relu'), Dense(5, 'softmax')",
-                "There are ten classes but only five outputs: labels 5-9 have no output to go to.", _five_outputs),
-        Mistake("categorical_loss", "categorical_crossentropy with integer labels",
+                N_("There are ten classes but only five outputs: labels 5-9 have no output to go to."), _five_outputs),
+        Mistake("categorical_loss", N_("categorical_crossentropy with integer labels"),
                 "loss='categorical_crossentropy'   # labels are integers 0-9",
-                "categorical_crossentropy expects one-hot labels (ten numbers per image); the labels here are "
-                "single integers, which is what sparse_categorical_crossentropy is for.", _categorical_loss),
-        Mistake("no_softmax", "Softmax dropped from the last layer",
+                N_("categorical_crossentropy expects one-hot labels (ten numbers per image); the labels here are "
+                "single integers, which is what sparse_categorical_crossentropy is for."), _categorical_loss),
+        Mistake("no_softmax", N_("Softmax dropped from the last layer"),
                 "Flatten(), Dense(128, 'relu'), Dense(10)   # no softmax, loss still expects probabilities",
-                "Without softmax the ten outputs are raw scores (any sign, any size), but the loss treats them "
-                "as probabilities, so its feedback to the network is wrong.", _no_softmax),
+                N_("Without softmax the ten outputs are raw scores (any sign, any size), but the loss treats them "
+                "as probabilities, so its feedback to the network is wrong."), _no_softmax),
     )
 }
 

@@ -39,6 +39,7 @@ import numpy as np
 
 from ..config import ConfigError, RunConfig
 from ..data.sources import DataError, Dataset, load_fashion_mnist
+from ..i18n import _
 from ..net.forward import DenseNetwork
 from . import lineage
 from .results import HISTORY_KEYS, RunResult, RunUnavailable
@@ -193,13 +194,14 @@ class RunCache:
                 return read(arrays)
         except OSError as exc:
             if exc.errno in (errno.EMFILE, errno.ENFILE, errno.EACCES, errno.ENOMEM):
-                raise RunUnavailable(f"The stored run cannot be read right now ({exc.strerror}).") from None
+                raise RunUnavailable(_("The stored run cannot be read right now ({reason}).").format(
+                    reason=exc.strerror)) from None
             reason: BaseException = exc
         except Exception as exc:  # noqa: BLE001 - a weights file that fails to load for any reason is damaged
             reason = exc
         self._discard(folder, reason)
-        raise RunUnavailable("The stored model of this run was damaged and has been discarded; "
-                             "train it again or choose another run.")
+        raise RunUnavailable(_("The stored model of this run was damaged and has been discarded; train it again or "
+                               "choose another run."))
 
     def _files(self, key: str) -> dict[str, Any]:
         return json.loads((self.runs_dir / key / _RUN_FILE).read_bytes())["files"]

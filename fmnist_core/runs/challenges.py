@@ -16,14 +16,17 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from ..config import FIELDS, ConfigError
+from ..i18n import N_, _, in_sentence, number
 from .results import RunResult
 
 URL_FIELDS = {f.url: f for f in FIELDS}
 _OPS: dict[str, Callable[[float, float], bool]] = {"<=": operator.le, ">=": operator.ge, "<": operator.lt,
                                                    ">": operator.gt, "=": operator.eq}
-_WORDS = {"<=": "at most", ">=": "at least", "<": "below", ">": "above", "=": "exactly"}
+_WORDS = {"<=": N_("{what} at most {value}"), ">=": N_("{what} at least {value}"), "<": N_("{what} below {value}"),
+          ">": N_("{what} above {value}"), "=": N_("{what} exactly {value}")}
 _TERM = re.compile(r"\s*([a-z_]+)\s*(<=|>=|<|>|=)\s*([0-9.]+)\s*")
-METRICS = {"acc": "test accuracy", "gap": "the gap between training and validation accuracy", "loss": "test loss"}
+METRICS = {"acc": N_("test accuracy"), "gap": N_("the gap between training and validation accuracy"),
+           "loss": N_("test loss")}
 
 
 @dataclass(frozen=True)
@@ -36,15 +39,17 @@ class Term:
 
     def words(self) -> str:
         """'test accuracy at least 88%', 'units at most 32'."""
-        if self.name in ("acc", "gap"):
-            number = f"{100 * self.value:g}%" if self.name == "acc" else f"{100 * self.value:g} points"
-            return f"{METRICS[self.name]} {_WORDS[self.op]} {number}"
-        if self.name == "loss":
-            return f"{METRICS['loss']} {_WORDS[self.op]} {self.value:g}"
-        spec = URL_FIELDS[self.name]
-        if spec.type is bool:
-            return f"{spec.label.lower()} {'on' if self.value else 'off'}"
-        return f"{spec.label.lower()} {_WORDS[self.op]} {self.value:g}"
+        value = _shortest(100 * self.value if self.name in ("acc", "gap") else self.value)
+        if self.name == "acc":
+            value = _("{value}%").format(value=value)
+        elif self.name == "gap":
+            value = _("{value} points").format(value=value)
+        if self.name in METRICS:
+            return _(_WORDS[self.op]).format(what=_(METRICS[self.name]), value=value)
+        what = in_sentence(URL_FIELDS[self.name].label)
+        if URL_FIELDS[self.name].type is bool:
+            return (_("{what} on") if self.value else _("{what} off")).format(what=what)
+        return _(_WORDS[self.op]).format(what=what, value=value)
 
     def measure(self, result: RunResult) -> float | None:
         """The run's number for this term (None when it has none, e.g. no validation for the gap)."""
@@ -67,16 +72,23 @@ class Challenge:
     """A goal for a run: every term must hold."""
 
     name: str
-    idea: str  # the lesson idea it practises
+    idea_text: str  # the lesson idea it practises (English; ``idea`` is it in the reader's language)
     terms: tuple[Term, ...]
+
+    @property
+    def idea(self) -> str:
+        """The lesson idea, in the reader's language."""
+        return _(self.idea_text)
 
     @property
     def goal(self) -> str:
         """'Reach test accuracy at least 86% with hidden units per layer at most 32.'"""
-        goals = [t.words() for t in self.terms if t.name in METRICS]
-        rules = [t.words() for t in self.terms if t.name not in METRICS]
-        text = "Reach " + " and ".join(goals) if goals else "Train a run"
-        return text + (" with " + " and ".join(rules) if rules else "") + "."
+        joined = _(" and ")
+        goals = joined.join(t.words() for t in self.terms if t.name in METRICS)
+        rules = joined.join(t.words() for t in self.terms if t.name not in METRICS)
+        if rules:
+            return _("Reach {goals} with {rules}.").format(goals=goals, rules=rules)
+        return _("Reach {goals}.").format(goals=goals)
 
     def check(self, result: RunResult) -> list[tuple[Term, bool]]:
         """Each term and whether the run meets it."""
@@ -84,6 +96,11 @@ class Challenge:
 
     def met(self, result: RunResult) -> bool:
         return all(ok for _, ok in self.check(result))
+
+
+def _shortest(value: float) -> str:
+    """86 -> '86', 88.5 -> '88.5' (the language's decimal sign)."""
+    return number(value) if float(value).is_integer() else number(value, len(f"{value:g}".partition(".")[2]))
 
 
 def parse_challenge(text: str) -> Challenge:
@@ -95,12 +112,12 @@ def parse_challenge(text: str) -> Challenge:
     for part in filter(str.strip, re.split(r"[;,]", text)):
         match = _TERM.fullmatch(part.lower())
         if match is None or (match[1] not in METRICS and match[1] not in URL_FIELDS):
-            raise ConfigError(f"'{part.strip()[:30]}' is not a goal (write e.g. acc>=0.88 or units<=32, or one of "
-                              f"{', '.join(READY)})")
+            raise ConfigError(_("'{text}' is not a goal (write e.g. acc>=0.88 or units<=32, or one of {names})")
+                              .format(text=part.strip()[:30], names=", ".join(READY)))
         terms.append(Term(match[1], match[2], float(match[3])))
     if not any(t.name in METRICS for t in terms):
-        raise ConfigError("a challenge needs a goal on acc, gap or loss")
-    return Challenge("custom", "a teacher's goal", tuple(terms))
+        raise ConfigError(_("a challenge needs a goal on acc, gap or loss"))
+    return Challenge("custom", N_("a teacher's goal"), tuple(terms))
 
 
 def _ready(name: str, idea: str, text: str) -> Challenge:
@@ -109,11 +126,11 @@ def _ready(name: str, idea: str, text: str) -> Challenge:
 
 
 READY: dict[str, Challenge] = {c.name: c for c in (
-    _ready("small", "hidden units: how few are enough?", "acc>=0.86;units<=32"),
-    _ready("quick", "epochs: how fast can it learn?", "acc>=0.87;epochs<=3"),
-    _ready("steady", "dropout against memorising", "gap<0.02;epochs>=30"),
-    _ready("raw", "normalisation: can raw pixels keep up?", "acc>=0.84;normalize=0"),
-    _ready("deep", "layers: does depth pay?", "acc>=0.885;extra>=2"),
+    _ready("small", N_("hidden units: how few are enough?"), "acc>=0.86;units<=32"),
+    _ready("quick", N_("epochs: how fast can it learn?"), "acc>=0.87;epochs<=3"),
+    _ready("steady", N_("dropout against memorising"), "gap<0.02;epochs>=30"),
+    _ready("raw", N_("normalisation: can raw pixels keep up?"), "acc>=0.84;normalize=0"),
+    _ready("deep", N_("layers: does depth pay?"), "acc>=0.885;extra>=2"),
 )}
 
 
@@ -139,14 +156,14 @@ def link_controls(params: Mapping[str, str]) -> tuple[LinkControls, list[str]]:
         wanted = [w.strip() for w in str(params.get(name, "")).split(",") if w.strip()]
         bad = [w for w in wanted if w not in URL_FIELDS]
         if bad:
-            problems.append(f"The link's {name}={','.join(bad)[:60]} names no setting (settings: "
-                            f"{', '.join(URL_FIELDS)}); ignored.")
+            problems.append(_("The link's {name}={value} names no setting (settings: {settings}); ignored.")
+                            .format(name=name, value=",".join(bad)[:60], settings=", ".join(URL_FIELDS)))
         sets[name] = frozenset(URL_FIELDS[w].name for w in wanted if w in URL_FIELDS)
     challenge = None
     if params.get("challenge"):
         try:
             challenge = parse_challenge(str(params["challenge"]))
         except ConfigError as exc:
-            problems.append(f"The link's challenge is not usable ({exc}); no challenge set.")
+            problems.append(_("The link's challenge is not usable ({reason}); no challenge set.").format(reason=exc))
     return LinkControls(sets["hide"], sets["lock"] - sets["hide"], challenge), problems
 

@@ -11,6 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from ..config import FIELDS, RunConfig
+from ..i18n import _, number, percent, signed
 from .results import RunResult
 
 MAX_RUNS = 6  # runs one comparison shows
@@ -25,13 +26,13 @@ def differing_fields(configs: Sequence[RunConfig]) -> list[str]:
 def label(config: RunConfig, fields: Sequence[str]) -> str:
     """'units 256, dropout 0.2': the run by the fields that differ ('epochs 10' when nothing differs)."""
     shown = fields or ["epochs"]
-    names = {f.name: f.url for f in FIELDS}
+    names = {f.name: f.name_in_label for f in FIELDS}
     return ", ".join(f"{names[name]} {_value(getattr(config, name))}" for name in shown)
 
 
 def _value(value: object) -> str:
     if isinstance(value, bool):
-        return "on" if value else "off"
+        return _("on") if value else _("off")
     return f"{value:g}" if isinstance(value, float) else str(value)
 
 
@@ -65,28 +66,33 @@ def rows(results: Sequence[RunResult]) -> list[CompareRow]:
 def findings(results: Sequence[RunResult]) -> list[str]:
     """Sentences computed from the runs: the change that helped most, the run that overfits most, the cheapest."""
     if len(results) < 2:
-        return ["Choose at least two runs to compare."]
+        return [_("Choose at least two runs to compare.")]
     table = rows(results)
     first, out = table[0], []
     best = max(table[1:], key=lambda r: r.test_accuracy)
     change = 100 * (best.test_accuracy - first.test_accuracy)
     if change > 0:
-        out.append(f"Compared with {first.label} ({first.test_accuracy:.2%}), the change that helped test accuracy "
-                   f"most is {best.label}: {change:+.2f} points ({best.test_accuracy:.2%}).")
+        out.append(_("Compared with {first} ({first_accuracy}), the change that helped test accuracy most is "
+                     "{best}: {change} points ({best_accuracy}).").format(
+            first=first.label, first_accuracy=percent(first.test_accuracy), best=best.label, change=signed(change),
+            best_accuracy=percent(best.test_accuracy)))
     else:
-        out.append(f"None of the other runs beats {first.label} ({first.test_accuracy:.2%}) on test accuracy; the "
-                   f"closest, {best.label}, is {change:+.2f} points.")
+        out.append(_("None of the other runs beats {first} ({first_accuracy}) on test accuracy; the closest, {best}, "
+                     "is {change} points.").format(first=first.label, first_accuracy=percent(first.test_accuracy),
+                                                   best=best.label, change=signed(change)))
     with_gap = [r for r in table if r.gap is not None]
     if with_gap:
         worst = max(with_gap, key=lambda r: r.gap)
         if worst.gap > 0.03:
-            out.append(f"{worst.label} overfits most: its training accuracy ends {100 * worst.gap:.1f} points above "
-                       "its validation accuracy.")
+            out.append(_("{run} overfits most: its training accuracy ends {gap} points above its validation "
+                         "accuracy.").format(run=worst.label, gap=number(100 * worst.gap, 1)))
         else:
-            out.append(f"No run overfits much: the largest gap between training and validation accuracy is "
-                       f"{100 * worst.gap:.1f} points ({worst.label}).")
+            out.append(_("No run overfits much: the largest gap between training and validation accuracy is {gap} "
+                         "points ({run}).").format(gap=number(100 * worst.gap, 1), run=worst.label))
     top = max(r.test_accuracy for r in table)
     cheapest = min((r for r in table if r.test_accuracy >= top - NEAR_BEST), key=lambda r: r.train_seconds)
-    out.append(f"Cheapest for its accuracy: {cheapest.label}, {cheapest.test_accuracy:.2%} in "
-               f"{cheapest.train_seconds:.1f} s of training with {cheapest.parameters:,} parameters.")
+    out.append(_("Cheapest for its accuracy: {run}, {accuracy} in {seconds} s of training with {parameters} "
+                 "parameters.").format(run=cheapest.label, accuracy=percent(cheapest.test_accuracy),
+                                       seconds=number(cheapest.train_seconds, 1),
+                                       parameters=number(cheapest.parameters)))
     return out

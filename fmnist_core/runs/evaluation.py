@@ -7,6 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..data.sources import CLASS_NAMES
+from ..i18n import class_name, percent
 
 
 def confusion_matrix(y_true: np.ndarray, y_pred: np.ndarray, n_classes: int = 10) -> np.ndarray:
@@ -37,7 +38,7 @@ def confused_indices(labels: np.ndarray, probabilities: np.ndarray, true: int, p
 class ClassReport:
     """One true class: its accuracy, how many test images it has, and its most common wrong answer."""
 
-    name: str
+    name: str  # in the reader's language
     accuracy: float
     images: int
     top_mistake: str | None  # e.g. "Shirt (112)"
@@ -50,8 +51,8 @@ def class_reports(matrix: np.ndarray) -> list[ClassReport]:
         wrong = row.copy()
         wrong[true] = 0
         worst = int(wrong.argmax())
-        reports.append(ClassReport(CLASS_NAMES[true], float(accuracy[true]), int(row.sum()),
-                                   f"{CLASS_NAMES[worst]} ({int(wrong[worst])})" if wrong[worst] else None))
+        reports.append(ClassReport(class_name(CLASS_NAMES[true]), float(accuracy[true]), int(row.sum()),
+                                   f"{class_name(CLASS_NAMES[worst])} ({int(wrong[worst])})" if wrong[worst] else None))
     return reports
 
 
@@ -111,8 +112,8 @@ class Prediction:
     @property
     def label(self) -> str:
         """'Sneaker 97% (Sandal)' — predicted class, confidence, and the true class in brackets."""
-        text = f"{CLASS_NAMES[self.predicted]} {100 * self.confidence:2.0f}%"
-        return text if self.true is None else f"{text} ({CLASS_NAMES[self.true]})"
+        text = f"{class_name(CLASS_NAMES[self.predicted])} {percent(self.confidence, 0)}"
+        return text if self.true is None else f"{text} ({class_name(CLASS_NAMES[self.true])})"
 
 
 def describe_prediction(probabilities: np.ndarray, true: int | None = None) -> Prediction:
@@ -122,6 +123,6 @@ def describe_prediction(probabilities: np.ndarray, true: int | None = None) -> P
 
 
 def top_k(probabilities: np.ndarray, k: int = 3) -> list[tuple[str, float]]:
-    """The k most likely classes as (name, probability), most likely first."""
+    """The k most likely classes as (name in the reader's language, probability), most likely first."""
     order = np.argsort(probabilities)[::-1][:k]
-    return [(CLASS_NAMES[i], float(probabilities[i])) for i in order]
+    return [(class_name(CLASS_NAMES[i]), float(probabilities[i])) for i in order]

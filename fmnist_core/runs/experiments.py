@@ -14,6 +14,7 @@ from typing import Any
 
 from ..config import FIELD, ConfigError, RunConfig
 from ..data.sources import Dataset
+from ..i18n import N_, _, ngettext, number, percent, signed
 from .cache import RunCache
 from .results import RunResult
 from .training import TrainingListener
@@ -39,7 +40,7 @@ class Experiment:
     """
 
     name: str
-    title: str
+    title: str  # title, question, intro and caption: English, translated where shown
     question: str
     intro: str
     controls: tuple[Control, ...]
@@ -64,18 +65,20 @@ class Experiment:
     def conclude(self, results: Sequence[RunResult]) -> list[str]:
         """Sentences drawn from the measured runs: the best run, the gap to the baseline, time, the specifics."""
         if not results:
-            return ["No runs yet."]
+            return [_("No runs yet.")]
         label = {id(r): self.label(r.config) for r in results}
         best = max(results, key=lambda r: r.test_accuracy)
         baseline = next((r for r in results if self.baseline(r.config)), results[0])
-        out = [f"Best test accuracy: {label[id(best)]} with {best.test_accuracy:.2%}."]
+        out = [_("Best test accuracy: {run} with {accuracy}.").format(run=label[id(best)],
+                                                                      accuracy=percent(best.test_accuracy))]
         if best is not baseline:
             gain = 100 * (best.test_accuracy - baseline.test_accuracy)
             ratio = best.train_seconds / max(baseline.train_seconds, 1e-9)
-            out.append(f"That is {gain:+.2f} points over {label[id(baseline)]} ({baseline.test_accuracy:.2%}), "
-                       f"for {ratio:.1f}x its training time.")
+            out.append(_("That is {gain} points over {baseline} ({accuracy}), for {ratio}x its training time.")
+                       .format(gain=signed(gain), baseline=label[id(baseline)],
+                               accuracy=percent(baseline.test_accuracy), ratio=number(ratio, 1)))
         else:
-            out.append(f"The baseline, {label[id(baseline)]}, is the best of these runs.")
+            out.append(_("The baseline, {run}, is the best of these runs.").format(run=label[id(baseline)]))
         return out + self.findings(results, label)
 
 
@@ -87,11 +90,12 @@ def parse_values(field_name: str, text: str) -> tuple[Any, ...]:
             try:
                 values.append(spec.parse(part))
             except ConfigError as exc:
-                raise ConfigError(f"'{part.strip()[:20]}' is not usable: {exc}") from None
+                raise ConfigError(_("'{value}' is not usable: {reason}").format(value=part.strip()[:20],
+                                                                                reason=exc)) from None
     if not values:
-        raise ConfigError("enter at least one value")
+        raise ConfigError(_("enter at least one value"))
     if len(values) > MAX_VALUES:
-        raise ConfigError(f"compare at most {MAX_VALUES} values at a time")
+        raise ConfigError(_("compare at most {n} values at a time").format(n=MAX_VALUES))
     return tuple(dict.fromkeys(values))
 
 
@@ -108,16 +112,12 @@ def sweep(name: str, title: str, question: str, intro: str, field_name: str, val
     )
 
 
-def _plural(value: Any, unit: str) -> str:
-    return f"{value} {unit}{'s' if value != 1 else ''}"
-
-
 def _early_stopping_label(config: RunConfig) -> str:
     if config.patience:
-        return f"patience {config.patience}"
+        return _("patience {}").format(config.patience)
     if config.target_accuracy:
-        return f"stop at train acc {config.target_accuracy:g}"
-    return f"no early stop ({config.epochs} epochs)"
+        return _("stop at train acc {:g}").format(config.target_accuracy)
+    return _("no early stop ({n} epochs)").format(n=config.epochs)
 
 
 def _early_stopping_configs(base: RunConfig, chosen: Mapping[str, Any]) -> list[RunConfig]:
@@ -188,14 +188,15 @@ def _conclude_epochs(results: Sequence[RunResult], label: dict[int, str]) -> lis
     if report is None:
         return []
     h, best_epoch = longest.history, report.best_epoch
-    out = [f"In the {longest.epochs_run}-epoch run, validation loss was lowest after epoch {best_epoch} "
-           f"({h['val_loss'][best_epoch - 1]:.3f}) and ended at {h['val_loss'][-1]:.3f}."]
+    out = [_("In the {epochs}-epoch run, validation loss was lowest after epoch {best} ({lowest}) and ended at "
+             "{last}.").format(epochs=longest.epochs_run, best=best_epoch,
+                               lowest=number(h["val_loss"][best_epoch - 1], 3), last=number(h["val_loss"][-1], 3))]
     if best_epoch < longest.epochs_run and h["val_loss"][-1] > h["val_loss"][best_epoch - 1]:
-        out.append(f"After that, training accuracy still rose from {h['accuracy'][best_epoch - 1]:.2%} to "
-                   f"{h['accuracy'][-1]:.2%} while validation loss rose: the network began to memorise its "
-                   "training images (overfitting).")
+        out.append(_("After that, training accuracy still rose from {before} to {after} while validation loss "
+                     "rose: the network began to memorise its training images (overfitting).")
+                   .format(before=percent(h["accuracy"][best_epoch - 1]), after=percent(h["accuracy"][-1])))
     else:
-        out.append("Validation loss was still falling at the end: more epochs may still help.")
+        out.append(_("Validation loss was still falling at the end: more epochs may still help."))
     return out
 
 
@@ -206,11 +207,12 @@ def _conclude_units(results: Sequence[RunResult], label: dict[int, str]) -> list
         steps.append((label[id(b)], 100 * (b.test_accuracy - a.test_accuracy), b.parameters / a.parameters))
     if not steps:
         return []
-    text = "; ".join(f"{name}: {gain:+.2f} points for {factor:.1f}x the parameters" for name, gain, factor in steps)
+    text = "; ".join(_("{run}: {gain} points for {factor}x the parameters").format(
+        run=name, gain=signed(gain), factor=number(factor, 1)) for name, gain, factor in steps)
     first_gain, last_gain = steps[0][1], steps[-1][1]
-    verdict = ("each step up buys less accuracy than the one before: diminishing returns."
-               if last_gain < first_gain else "the larger steps still pay off here.")
-    return [f"Going up in size — {text}.", f"So {verdict}"]
+    verdict = (_("So each step up buys less accuracy than the one before: diminishing returns.")
+               if last_gain < first_gain else _("So the larger steps still pay off here."))
+    return [_("Going up in size — {steps}.").format(steps=text), verdict]
 
 
 def _conclude_layers(results: Sequence[RunResult], label: dict[int, str]) -> list[str]:
@@ -220,9 +222,14 @@ def _conclude_layers(results: Sequence[RunResult], label: dict[int, str]) -> lis
         return []
     best_deep = max(deeper, key=lambda r: r.test_accuracy)
     diff = 100 * (best_deep.test_accuracy - one.test_accuracy)
-    word = "helps" if diff > 0.3 else "hurts" if diff < -0.3 else "makes little difference"
-    return [f"Stacking layers {word} here: the best deeper network ({label[id(best_deep)]}) is {diff:+.2f} points "
-            f"from one hidden layer, with {best_deep.parameters / one.parameters:.2f}x the parameters."]
+    sentence = (_("Stacking layers helps here: the best deeper network ({run}) is {diff} points from one hidden "
+                  "layer, with {factor}x the parameters.") if diff > 0.3 else
+                _("Stacking layers hurts here: the best deeper network ({run}) is {diff} points from one hidden "
+                  "layer, with {factor}x the parameters.") if diff < -0.3 else
+                _("Stacking layers makes little difference here: the best deeper network ({run}) is {diff} points "
+                  "from one hidden layer, with {factor}x the parameters."))
+    return [sentence.format(run=label[id(best_deep)], diff=signed(diff),
+                            factor=number(best_deep.parameters / one.parameters, 2))]
 
 
 def _conclude_normalisation(results: Sequence[RunResult], label: dict[int, str]) -> list[str]:
@@ -232,10 +239,13 @@ def _conclude_normalisation(results: Sequence[RunResult], label: dict[int, str])
         return []
     diff = 100 * (norm.test_accuracy - raw.test_accuracy)
     first = (norm.history["loss"][0], raw.history["loss"][0])
-    return [f"Normalised inputs reach {norm.test_accuracy:.2%} test accuracy, raw 0-255 inputs "
-            f"{raw.test_accuracy:.2%} ({diff:+.2f} points for normalising).",
-            f"After the first epoch the training loss is {first[0]:.3f} normalised vs {first[1]:.3f} raw"
-            + (": large raw inputs make the first updates much rougher." if first[1] > first[0] else ".")]
+    after = (_("After the first epoch the training loss is {normalised} normalised vs {raw} raw: large raw inputs "
+               "make the first updates much rougher.") if first[1] > first[0] else
+             _("After the first epoch the training loss is {normalised} normalised vs {raw} raw."))
+    return [_("Normalised inputs reach {normalised} test accuracy, raw 0-255 inputs {raw} ({diff} points for "
+              "normalising).").format(normalised=percent(norm.test_accuracy), raw=percent(raw.test_accuracy),
+                                      diff=signed(diff)),
+            after.format(normalised=number(first[0], 3), raw=number(first[1], 3))]
 
 
 def _conclude_early_stopping(results: Sequence[RunResult], label: dict[int, str]) -> list[str]:
@@ -243,15 +253,18 @@ def _conclude_early_stopping(results: Sequence[RunResult], label: dict[int, str]
     full = max(results, key=lambda r: r.epochs_run)
     for r in results:
         if r.stopped_early_at:
-            out.append(f"{label[id(r)]}: stopped after epoch {r.stopped_early_at} of {r.config.epochs}, "
-                       f"test accuracy {r.test_accuracy:.2%} (the full {full.epochs_run}-epoch run: "
-                       f"{full.test_accuracy:.2%}) in {r.train_seconds / max(full.train_seconds, 1e-9):.0%} of "
-                       "its time.")
+            out.append(_("{run}: stopped after epoch {epoch} of {epochs}, test accuracy {accuracy} (the full "
+                         "{full_epochs}-epoch run: {full_accuracy}) in {share} of its time.").format(
+                run=label[id(r)], epoch=r.stopped_early_at, epochs=r.config.epochs,
+                accuracy=percent(r.test_accuracy), full_epochs=full.epochs_run,
+                full_accuracy=percent(full.test_accuracy),
+                share=percent(r.train_seconds / max(full.train_seconds, 1e-9), 0)))
             report = r.fit_report()
             if r.config.patience and report:
-                out.append(f"It kept the weights of epoch {report.best_epoch}, the lowest validation loss.")
+                out.append(_("It kept the weights of epoch {epoch}, the lowest validation loss.")
+                           .format(epoch=report.best_epoch))
     if not out:
-        out.append("No run stopped early: the stopping rule never fired within these epochs.")
+        out.append(_("No run stopped early: the stopping rule never fired within these epochs."))
     return out
 
 
@@ -260,47 +273,52 @@ def _conclude_dropout(results: Sequence[RunResult], label: dict[int, str]) -> li
     reports = [(r, rep) for r, rep in reports if rep is not None]
     if len(reports) < 2:
         return []
-    gaps = "; ".join(f"{label[id(r)]}: {100 * rep.gap:+.1f} points" for r, rep in reports)
+    gaps = "; ".join(_("{run}: {gap} points").format(run=label[id(r)], gap=signed(100 * rep.gap, 1))
+                     for r, rep in reports)
     (none, first), (most, last) = reports[0], reports[-1]
-    if last.gap < first.gap - 0.005:
-        verdict = (f"More dropout shrank the gap between training and validation accuracy by "
-                   f"{100 * (first.gap - last.gap):.1f} points: it held back memorising")
-    else:
-        verdict = "Dropout did not shrink the gap between training and validation accuracy here"
     change = 100 * (most.test_accuracy - none.test_accuracy)
-    return [f"Training accuracy minus validation accuracy after the last epoch — {gaps}.",
-            f"{verdict}; test accuracy changed by {change:+.2f} points from {label[id(none)]} to {label[id(most)]}."]
+    if last.gap < first.gap - 0.005:
+        verdict = _("More dropout shrank the gap between training and validation accuracy by {shrink} points: it "
+                    "held back memorising; test accuracy changed by {change} points from {first} to {last}.")
+    else:
+        verdict = _("Dropout did not shrink the gap between training and validation accuracy here; test accuracy "
+                    "changed by {change} points from {first} to {last}.")
+    return [_("Training accuracy minus validation accuracy after the last epoch — {gaps}.").format(gaps=gaps),
+            verdict.format(shrink=number(100 * (first.gap - last.gap), 1), change=signed(change),
+                           first=label[id(none)], last=label[id(most)])]
 
 
 EXPERIMENTS: dict[str, Experiment] = {e.name: e for e in (
-    sweep("epochs", "Epochs", "What happens if I train longer?",
-          "Each run trains the same network for a different number of epochs.",
-          "epochs", (1, 5, 10, 30), 10, lambda v: _plural(v, "epoch"), _conclude_epochs,
-          caption="Runs with the same seed start identically, so a shorter run's line lies under the first "
-                  "epochs of a longer one (drawn wider underneath)."),
-    sweep("units", "Hidden units", "Do more hidden units make a better network?",
-          "Each run gives the hidden layer a different number of units. More units mean more parameters and "
-          "more time; see how much accuracy each step buys.",
-          "hidden_units", (10, 32, 128, 512, 1024), 128, lambda v: _plural(v, "unit"), _conclude_units),
-    sweep("layers", "Layers", "Do more hidden layers help?",
-          "Each run stacks a different number of hidden Dense(relu) layers of the same size.",
-          "extra_layers", (0, 1, 2, 3), 0, lambda v: _plural(1 + v, "hidden layer"), _conclude_layers),
-    sweep("normalisation", "Normalisation", "Does dividing the pixels by 255 matter?",
-          "Two runs: pixels divided by 255 (0-1) and raw pixels (0-255); everything else is the same.",
-          "normalize", (True, False), True, lambda v: "normalised /255" if v else "raw 0-255",
+    sweep("epochs", N_("Epochs"), N_("What happens if I train longer?"),
+          N_("Each run trains the same network for a different number of epochs."),
+          "epochs", (1, 5, 10, 30), 10, lambda n: ngettext("{n} epoch", "{n} epochs", n).format(n=n), _conclude_epochs,
+          caption=N_("Runs with the same seed start identically, so a shorter run's line lies under the first "
+                     "epochs of a longer one (drawn wider underneath).")),
+    sweep("units", N_("Hidden units"), N_("Do more hidden units make a better network?"),
+          N_("Each run gives the hidden layer a different number of units. More units mean more parameters and "
+             "more time; see how much accuracy each step buys."),
+          "hidden_units", (10, 32, 128, 512, 1024), 128,
+          lambda n: ngettext("{n} unit", "{n} units", n).format(n=n), _conclude_units),
+    sweep("layers", N_("Layers"), N_("Do more hidden layers help?"),
+          N_("Each run stacks a different number of hidden Dense(relu) layers of the same size."),
+          "extra_layers", (0, 1, 2, 3), 0,
+          lambda v: ngettext("{n} hidden layer", "{n} hidden layers", 1 + v).format(n=1 + v), _conclude_layers),
+    sweep("normalisation", N_("Normalisation"), N_("Does dividing the pixels by 255 matter?"),
+          N_("Two runs: pixels divided by 255 (0-1) and raw pixels (0-255); everything else is the same."),
+          "normalize", (True, False), True, lambda v: _("normalised /255") if v else _("raw 0-255"),
           _conclude_normalisation, metric="loss"),
-    sweep("dropout", "Dropout", "Does dropout help?",
-          "The lessons add `Dropout(0.2)` to reduce overfitting. Each run trains the same network for 30 epochs, "
-          "long enough to start memorising its training images, with a different dropout rate; compare the gap "
-          "between training and validation accuracy.",
-          "dropout", (0.0, 0.2, 0.5), 0.0, lambda v: f"dropout {v:g}", _conclude_dropout,
+    sweep("dropout", N_("Dropout"), N_("Does dropout help?"),
+          N_("The lessons add `Dropout(0.2)` to reduce overfitting. Each run trains the same network for 30 epochs, "
+             "long enough to start memorising its training images, with a different dropout rate; compare the gap "
+             "between training and validation accuracy."),
+          "dropout", (0.0, 0.2, 0.5), 0.0, lambda v: _("dropout {:g}").format(v), _conclude_dropout,
           base=RunConfig(epochs=30)),
     Experiment(
-        "early_stopping", "Early stopping", "Can training stop by itself at the right time?",
-        "Three runs with the same settings: one trains for every epoch; one stops when **training accuracy** "
-        "reaches a target you pick (a Keras callback that sets `model.stop_training`); one stops when "
-        "**validation loss** has not improved for a few epochs (Keras `EarlyStopping` with "
-        "`restore_best_weights=True`, so the saved model is the one from its best epoch).",
+        "early_stopping", N_("Early stopping"), N_("Can training stop by itself at the right time?"),
+        N_("Three runs with the same settings: one trains for every epoch; one stops when **training accuracy** "
+           "reaches a target you pick (a Keras callback that sets `model.stop_training`); one stops when "
+           "**validation loss** has not improved for a few epochs (Keras `EarlyStopping` with "
+           "`restore_best_weights=True`, so the saved model is the one from its best epoch)."),
         (Control("target_accuracy"), Control("patience")), {"target_accuracy": 0.9, "patience": 3},
         _early_stopping_configs, _early_stopping_label, _conclude_early_stopping, RunConfig(epochs=30),
         metric="loss", baseline=lambda config: not config.target_accuracy and not config.patience,

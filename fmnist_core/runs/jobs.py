@@ -29,6 +29,7 @@ from enum import Enum
 
 from ..config import FIELDS, RunConfig
 from ..data.sources import DataError, Dataset, load_fashion_mnist
+from ..i18n import _, number
 from .cache import RunCache
 from .results import RunResult
 from .training import TrainingCancelled, TrainingListener
@@ -412,21 +413,22 @@ def check_cost(config: RunConfig, costs: CostModel, max_seconds: float, cache: R
     ``max_seconds`` of training here (a run already in the cache is never refused)."""
     seconds = costs.estimate(config)
     if seconds > max_seconds and cache.get(config) is None:
-        raise Refused(
-            f"This run would take about {_duration(seconds)} to train here, more than the {_duration(max_seconds)} "
-            "allowed for runs started from a page or a link (so that everyone gets a turn). Make it smaller "
-            "(fewer epochs or units, a bigger batch), or train it from the command line: "
-            f"python -m fmnist_core train {_flags(config)}")
+        raise Refused(_(
+            "This run would take about {time} to train here, more than the {allowed} allowed for runs started "
+            "from a page or a link (so that everyone gets a turn). Make it smaller (fewer epochs or units, a "
+            "bigger batch), or train it from the command line: {command}").format(
+            time=_duration(seconds), allowed=_duration(max_seconds),
+            command=f"python -m fmnist_core train {_flags(config)}"))
 
 
 def _duration(seconds: float) -> str:
     if seconds < 90:
-        return f"{seconds:.0f} s"
+        return _("{n} s").format(n=number(seconds))
     if seconds < 5400:
-        return f"{seconds / 60:.0f} minutes"
+        return _("{n} minutes").format(n=number(seconds / 60))
     if seconds < 2 * 86400:
-        return f"{seconds / 3600:.0f} hours"
-    return f"{seconds / 86400:.0f} days"
+        return _("{n} hours").format(n=number(seconds / 3600))
+    return _("{n} days").format(n=number(seconds / 86400))
 
 
 def _flags(config: RunConfig) -> str:

@@ -10,6 +10,7 @@ from typing import Any
 import numpy as np
 
 from ..config import RunConfig
+from ..i18n import _
 from ..net.forward import DenseNetwork
 
 HISTORY_KEYS = ("loss", "accuracy", "val_loss", "val_accuracy")
@@ -49,7 +50,7 @@ class RunResult:
     from_cache: bool = False
     stopped_early_at: int | None = None
     epoch_seconds: list[float] = field(default_factory=list)  # wall time of each epoch (the first compiles)
-    origin: str | None = None  # "continued from the 10-epoch run", "taken from the 30-epoch run"
+    origin: str | None = None  # "continued from the 10-epoch run", "taken from the 30-epoch run" (``origin_text``)
     saved: bool = True  # False when the run could not be stored (it is shown, but not kept)
     snapshots: dict[int, DenseNetwork] = field(default_factory=dict, repr=False)  # fresh runs: kept weights
     state: list[np.ndarray] | None = field(default=None, repr=False)  # fresh runs: training state to continue
@@ -58,6 +59,17 @@ class RunResult:
     _network: DenseNetwork | None = field(default=None, repr=False)
     _network_loader: Callable[[], DenseNetwork] | None = field(default=None, repr=False)
     _load_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def origin_text(self) -> str | None:
+        """Where a run sharing this run's beginning came from, in the reader's language (None: trained alone)."""
+        if not self.origin:
+            return None
+        how, _sep, rest = self.origin.partition(" from the ")
+        epochs = rest.removesuffix("-epoch run")
+        if not epochs.isdigit():
+            return self.origin
+        sentence = _("taken from the {n}-epoch run") if how == "taken" else _("continued from the {n}-epoch run")
+        return sentence.format(n=epochs)
 
     @property
     def key(self) -> str:

@@ -13,26 +13,35 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from ..data.sources import CLASS_NAMES
+from ..i18n import N_, _, class_name
 from ..runs.evaluation import describe_prediction
 
 BLUE, RED, GREY = "#1a56db", "#d62728", "#777777"  # true class / wrong prediction / other classes
 PALETTE = ("#1a56db", "#e8590c", "#2b8a3e", "#ae3ec9", "#c92a2a", "#0b7285", "#5c940d", "#862e9c")
 _BINARY = [[0.0, "white"], [1.0, "black"]]  # matplotlib's "binary": 0 white, 255 black
-METRIC_TITLES = {"loss": "Loss (cross-entropy)", "accuracy": "Accuracy"}
+METRIC_TITLES = {"loss": N_("Loss (cross-entropy)"), "accuracy": N_("Accuracy")}
+SPLITS = {"training": N_("training"), "validation": N_("validation")}
+METRICS = {"loss": N_("loss"), "accuracy": N_("accuracy")}
+
+
+def _names() -> list[str]:
+    """The ten classes in the reader's language (English beside each)."""
+    return [class_name(n) for n in CLASS_NAMES]
 
 
 def training_curves(history: Mapping[str, Sequence[float]], title: str | None = None,
                     behind: Mapping[str, Sequence[float]] | None = None) -> go.Figure:
     """Loss and accuracy per epoch, training (solid) vs validation (dashed), side by side; ``behind``, another
     run's history (the previous one), draws its validation curves faded underneath."""
-    fig = make_subplots(rows=1, cols=2, subplot_titles=(METRIC_TITLES["loss"], METRIC_TITLES["accuracy"]))
+    fig = make_subplots(rows=1, cols=2, subplot_titles=(_(METRIC_TITLES["loss"]), _(METRIC_TITLES["accuracy"])))
     for col, metric in enumerate(("loss", "accuracy"), start=1):
         previous = list((behind or {}).get("val_" + metric, []))
         if previous:
             fig.add_trace(go.Scatter(
-                x=list(range(1, len(previous) + 1)), y=previous, mode="lines", name="previous run (validation)",
+                x=list(range(1, len(previous) + 1)), y=previous, mode="lines", name=_("previous run (validation)"),
                 line={"color": "#b0b0b0", "width": 4}, opacity=0.6, legendgroup="previous", showlegend=col == 1,
-                hovertemplate=f"previous run, validation {metric}<br>epoch %{{x}}: %{{y:.4f}}<extra></extra>",
+                hovertemplate=_("previous run, validation {metric}").format(metric=_(METRICS[metric]))
+                + "<br>" + _("epoch") + " %{x}: %{y:.4f}<extra></extra>",
             ), row=1, col=col)
         for split, prefix, dash, color in (("training", "", "solid", BLUE), ("validation", "val_", "dash", PALETTE[1])):
             values = list(history.get(prefix + metric, []))
@@ -40,13 +49,14 @@ def training_curves(history: Mapping[str, Sequence[float]], title: str | None = 
                 continue
             fig.add_trace(
                 go.Scatter(
-                    x=list(range(1, len(values) + 1)), y=values, mode="lines+markers", name=split,
+                    x=list(range(1, len(values) + 1)), y=values, mode="lines+markers", name=_(SPLITS[split]),
                     line={"dash": dash, "color": color}, legendgroup=split, showlegend=col == 1,
-                    hovertemplate=f"{split} {metric}<br>epoch %{{x}}: %{{y:.4f}}<extra></extra>",
+                    hovertemplate=f"{_(SPLITS[split])} {_(METRICS[metric])}<br>{_('epoch')} %{{x}}: %{{y:.4f}}"
+                                  "<extra></extra>",
                 ),
                 row=1, col=col,
             )
-        fig.update_xaxes(title_text="epoch", row=1, col=col, dtick=_epoch_tick(history))
+        fig.update_xaxes(title_text=_("epoch"), row=1, col=col, dtick=_epoch_tick(history))
     fig.update_layout(title=title, height=340, margin={"t": 60, "b": 40}, hovermode="x unified",
                       legend={"orientation": "h", "y": -0.25})
     return fig
@@ -64,11 +74,12 @@ def comparison_figure(
         fig.add_trace(go.Scatter(
             x=list(range(1, len(values) + 1)), y=values, mode="lines+markers", name=label,
             line={"color": PALETTE[i % len(PALETTE)], "width": max(1.5, 6 - 1.5 * i)}, marker={"size": size},
-            hovertemplate=f"{label}<br>epoch %{{x}}: %{{y:.4f}}<extra></extra>",
+            hovertemplate=f"{label}<br>{_('epoch')} %{{x}}: %{{y:.4f}}<extra></extra>",
         ))
-    split = "validation" if metric.startswith("val_") else "training"
-    base = metric.removeprefix("val_")
-    fig.update_layout(title=title or f"{split} {base} per epoch", xaxis_title="epoch", yaxis_title=f"{split} {base}",
+    split = _(SPLITS["validation" if metric.startswith("val_") else "training"])
+    base = _(METRICS[metric.removeprefix("val_")])
+    fig.update_layout(title=title or _("{split} {metric} per epoch").format(split=split, metric=base),
+                      xaxis_title=_("epoch"), yaxis_title=f"{split} {base}",
                       height=380, hovermode="x unified", margin={"t": 60})
     return fig
 
@@ -82,11 +93,12 @@ def overlay_figure(runs: Mapping[str, Mapping[str, Sequence[float]]], metric: st
         for split in splits:
             values = list(history.get(("val_" if split == "validation" else "") + metric, []))
             fig.add_trace(go.Scatter(
-                x=list(range(1, len(values) + 1)), y=values, mode="lines+markers", name=f"{label} ({split})",
+                x=list(range(1, len(values) + 1)), y=values, mode="lines+markers",
+                name=f"{label} ({_(SPLITS[split])})",
                 line={"color": PALETTE[i % len(PALETTE)], "dash": "solid" if split == "validation" else "dot"},
-                hovertemplate=f"{label}, {split}<br>epoch %{{x}}: %{{y:.4f}}<extra></extra>",
+                hovertemplate=f"{label}, {_(SPLITS[split])}<br>{_('epoch')} %{{x}}: %{{y:.4f}}<extra></extra>",
             ))
-    fig.update_layout(xaxis_title="epoch", yaxis_title=METRIC_TITLES[metric], height=420, hovermode="x unified",
+    fig.update_layout(xaxis_title=_("epoch"), yaxis_title=_(METRIC_TITLES[metric]), height=420, hovermode="x unified",
                       margin={"t": 30}, legend={"orientation": "h", "y": -0.25})
     return fig
 
@@ -98,10 +110,10 @@ def prediction_bars(probabilities: np.ndarray, true: int | None = None, height: 
     """
     colors = _bar_colors(probabilities, true)
     fig = go.Figure(go.Bar(
-        x=list(CLASS_NAMES), y=[float(p) for p in probabilities], marker_color=colors,
+        x=_names(), y=[float(p) for p in probabilities], marker_color=colors,
         hovertemplate="%{x}: %{y:.1%}<extra></extra>",
     ))
-    fig.update_layout(yaxis={"range": [0, 1], "tickformat": ".0%", "title": "probability"}, height=height,
+    fig.update_layout(yaxis={"range": [0, 1], "tickformat": ".0%", "title": _("probability")}, height=height,
                       margin={"t": 20, "b": 20, "l": 40, "r": 10})
     return fig
 
@@ -133,12 +145,14 @@ def prediction_grid(
                         vertical_spacing=0.12 / max(1, rows / 3), column_widths=[1, 1.3] * pairs_per_row)
     for i in range(n):
         row, col = i // pairs_per_row + 1, 2 * (i % pairs_per_row) + 1
-        name = f"test image #{indices[i]}" if indices is not None else f"image {i + 1}"
+        name = (_("test image #{n}").format(n=indices[i]) if indices is not None
+                else _("image {n}").format(n=i + 1))
         fig.add_trace(go.Heatmap(z=images[i], colorscale=_BINARY, zmin=0, zmax=255, showscale=False,
-                                 hovertemplate=name + "<br>pixel (%{y}, %{x}) = %{z}<extra></extra>"), row=row,
+                                 hovertemplate=name + "<br>" + _("pixel") + " (%{y}, %{x}) = %{z}<extra></extra>"),
+                      row=row,
                       col=col)
         fig.update_yaxes(autorange="reversed", scaleanchor=f"x{_axis(row, col, pairs_per_row)}", row=row, col=col)
-        fig.add_trace(go.Bar(x=list(CLASS_NAMES), y=[float(p) for p in probabilities[i]],
+        fig.add_trace(go.Bar(x=_names(), y=[float(p) for p in probabilities[i]],
                              marker_color=_bar_colors(probabilities[i], int(labels[i])),
                              hovertemplate="%{x}: %{y:.1%}<extra></extra>"), row=row, col=col + 1)
         fig.update_yaxes(range=[0, 1], row=row, col=col + 1)
@@ -157,7 +171,7 @@ def _axis(row: int, col: int, pairs_per_row: int) -> str:
 def image_figure(image: np.ndarray, title: str | None = None, height: int = 260) -> go.Figure:
     """A 28x28 (or any) uint8 image as the tutorial draws it (binary colormap), pixel values on hover."""
     fig = go.Figure(go.Heatmap(z=image, colorscale=_BINARY, zmin=0, zmax=255, showscale=False,
-                               hovertemplate="pixel (%{y}, %{x}) = %{z}<extra></extra>"))
+                               hovertemplate=_("pixel") + " (%{y}, %{x}) = %{z}<extra></extra>"))
     fig.update_yaxes(autorange="reversed", scaleanchor="x", showticklabels=False)
     fig.update_xaxes(showticklabels=False)
     fig.update_layout(title=title, height=height, margin={"t": 30 if title else 5, "b": 5, "l": 5, "r": 5})
@@ -166,7 +180,7 @@ def image_figure(image: np.ndarray, title: str | None = None, height: int = 260)
 
 def confusion_figure(matrix: np.ndarray) -> go.Figure:
     """Counts with class names on both axes: rows true, columns predicted."""
-    names = list(CLASS_NAMES)
+    names = _names()
     fig = go.Figure(go.Heatmap(
         z=matrix, x=names, y=names, colorscale="Blues", texttemplate="%{z}", showscale=False, hoverinfo="skip",
     ))
@@ -175,10 +189,11 @@ def confusion_figure(matrix: np.ndarray) -> go.Figure:
     fig.add_trace(go.Scatter(
         x=[names[p] for _, p in cells], y=[names[t] for t, _ in cells], mode="markers", showlegend=False,
         marker={"symbol": "square", "size": 36, "opacity": 0}, customdata=[int(matrix[t, p]) for t, p in cells],
-        hovertemplate="true %{y}<br>predicted %{x}<br>%{customdata} images<extra></extra>",
+        hovertemplate=_("true") + " %{y}<br>" + _("predicted") + " %{x}<br>%{customdata} " + _("images")
+        + "<extra></extra>",
         selected={"marker": {"opacity": 0}}, unselected={"marker": {"opacity": 0}},
     ))
-    fig.update_layout(xaxis_title="predicted class", yaxis_title="true class", height=480,
+    fig.update_layout(xaxis_title=_("predicted class"), yaxis_title=_("true class"), height=480,
                       yaxis={"autorange": "reversed"}, margin={"t": 20}, clickmode="event+select")
     return fig
 
@@ -195,11 +210,11 @@ def sweep_bars(labels: Sequence[str], accuracies: Sequence[float], seconds: Sequ
         x=list(labels), y=list(accuracies), marker_color=BLUE,
         text=[f"{a:.2%}<br>{s:.0f} s" for a, s in zip(accuracies, seconds, strict=True)], textposition="outside",
         customdata=np.column_stack([seconds, parameters]),
-        hovertemplate="%{x}<br>test accuracy %{y:.2%}<br>%{customdata[0]:.1f} s to train"
-                      "<br>%{customdata[1]:,} parameters<extra></extra>",
+        hovertemplate="%{x}<br>" + _("test accuracy") + " %{y:.2%}<br>%{customdata[0]:.1f} s<br>%{customdata[1]:,} "
+                      + _("parameters") + "<extra></extra>",
     ))
     low = max(0.0, min(accuracies) - 0.05) if len(accuracies) else 0.0
-    fig.update_layout(yaxis={"range": [low, 1.0], "tickformat": ".0%", "title": "test accuracy"}, height=320,
+    fig.update_layout(yaxis={"range": [low, 1.0], "tickformat": ".0%", "title": _("test accuracy")}, height=320,
                       margin={"t": 20})
     return fig
 
@@ -216,7 +231,7 @@ def image_grid(images: np.ndarray, titles: Sequence[str], columns: int = 5, zmax
         fig.add_trace(go.Heatmap(
             z=images[i], colorscale=colorscale or _BINARY, showscale=False,
             zmin=None if zmid is not None else 0, zmax=None if zmid is not None else zmax, zmid=zmid,
-            hovertemplate=f"{titles[i]}<br>pixel (%{{y}}, %{{x}}) = %{{z:.3g}}<extra></extra>",
+            hovertemplate=f"{titles[i]}<br>{_('pixel')} (%{{y}}, %{{x}}) = %{{z:.3g}}<extra></extra>",
         ), row=row, col=col)
         fig.update_yaxes(autorange="reversed", scaleanchor=f"x{'' if i == 0 else i + 1}", row=row, col=col)
     fig.update_xaxes(showticklabels=False)
@@ -229,12 +244,12 @@ def image_grid(images: np.ndarray, titles: Sequence[str], columns: int = 5, zmax
 def class_count_figure(train_counts: np.ndarray, test_counts: np.ndarray) -> go.Figure:
     """Images per class in the training and test splits, side by side."""
     fig = go.Figure([
-        go.Bar(x=list(CLASS_NAMES), y=train_counts.tolist(), name="training", marker_color=BLUE,
-               hovertemplate="training · %{x}: %{y:,}<extra></extra>"),
-        go.Bar(x=list(CLASS_NAMES), y=test_counts.tolist(), name="test", marker_color=PALETTE[1],
-               hovertemplate="test · %{x}: %{y:,}<extra></extra>"),
+        go.Bar(x=_names(), y=train_counts.tolist(), name=_("training"), marker_color=BLUE,
+               hovertemplate=_("training") + " · %{x}: %{y:,}<extra></extra>"),
+        go.Bar(x=_names(), y=test_counts.tolist(), name=_("test"), marker_color=PALETTE[1],
+               hovertemplate=_("test") + " · %{x}: %{y:,}<extra></extra>"),
     ])
-    fig.update_layout(barmode="group", height=320, yaxis_title="images", margin={"t": 20})
+    fig.update_layout(barmode="group", height=320, yaxis_title=_("images"), margin={"t": 20})
     return fig
 
 
@@ -242,8 +257,8 @@ def histogram_figure(counts: np.ndarray, edges: np.ndarray, title: str, color: s
     """Bars of a histogram (log scale: the many black pixels would hide the rest)."""
     centers = (edges[:-1] + edges[1:]) / 2
     fig = go.Figure(go.Bar(x=centers, y=counts, width=np.diff(edges), marker_color=color,
-                           hovertemplate="%{x:.3g}: %{y:,} pixels<extra></extra>"))
-    fig.update_layout(title=title, yaxis_type="log", yaxis_title="pixels (log scale)", xaxis_title="pixel value",
+                           hovertemplate="%{x:.3g}: %{y:,}<extra></extra>"))
+    fig.update_layout(title=title, yaxis_type="log", yaxis_title=_("pixels (log scale)"), xaxis_title=_("pixel value"),
                       height=300, margin={"t": 50})
     return fig
 
@@ -251,12 +266,12 @@ def histogram_figure(counts: np.ndarray, edges: np.ndarray, title: str, color: s
 def vector_strip(vector: np.ndarray, title: str, highlight: tuple[int, int] | None = None) -> go.Figure:
     """A long vector as one row of coloured cells (e.g. the 784 inputs after flattening), a span marked."""
     fig = go.Figure(go.Heatmap(z=[vector], colorscale=_BINARY, showscale=False,
-                               hovertemplate="position %{x}: %{z:.3g}<extra></extra>"))
+                               hovertemplate=_("position") + " %{x}: %{z:.3g}<extra></extra>"))
     if highlight is not None:
         fig.add_vrect(x0=highlight[0] - 0.5, x1=highlight[1] + 0.5, line_color=RED, line_width=2,
                       fillcolor=RED, opacity=0.15)
     fig.update_yaxes(showticklabels=False)
-    fig.update_layout(title=title, height=130, xaxis_title="position in the vector", margin={"t": 40, "b": 40})
+    fig.update_layout(title=title, height=130, xaxis_title=_("position in the vector"), margin={"t": 40, "b": 40})
     return fig
 
 

@@ -6,16 +6,18 @@ import sys
 from typing import TextIO
 
 from ..config import RunConfig
+from ..i18n import N_, _, number
 from ..runs.training import TrainingListener
+
+_SHORT_NAMES = {"loss": N_("loss"), "accuracy": N_("acc"), "val_loss": N_("val loss"), "val_accuracy": N_("val acc")}
 
 
 def format_metrics(epoch: int, epochs: int, metrics: dict[str, float]) -> str:
     """'epoch 3/10 · loss 0.41 · acc 0.85 · val acc 0.86', for whatever metrics are present."""
-    parts = [f"epoch {epoch}/{epochs}"]
-    names = {"loss": "loss", "accuracy": "acc", "val_loss": "val loss", "val_accuracy": "val acc"}
-    for key, label in names.items():
+    parts = [_("epoch {epoch}/{epochs}").format(epoch=epoch, epochs=epochs)]
+    for key, label in _SHORT_NAMES.items():
         if key in metrics:
-            parts.append(f"{label} {metrics[key]:.2f}" if "acc" in key else f"{label} {metrics[key]:.3f}")
+            parts.append(f"{_(label)} {number(metrics[key], 2 if 'acc' in key else 3)}")
     return " · ".join(parts)
 
 

@@ -8,6 +8,7 @@ from typing import Any
 import streamlit as st
 
 from fmnist_core.config import FIELD, ConfigError, RunConfig, config_from_query
+from fmnist_core.i18n import _, in_sentence, number, percent
 from fmnist_core.runs.experiments import EXPERIMENTS, Experiment, parse_values, sweep_labels, table
 from fmnist_core.runs.results import RunResult
 from fmnist_core.views import charts
@@ -19,16 +20,17 @@ from pages.ui.widgets import field_widget
 
 SHARED = ("epochs", "hidden_units", "extra_layers", "seed")  # settings every run of a comparison shares
 METRICS = ("accuracy", "loss")
+SPLITS = ("validation", "training")
 
 
 def render(name: str) -> None:
     """Draw the page of experiment ``name``."""
     ensure_app_navigation()
     experiment = EXPERIMENTS[name]
-    st.title(f"Experiment: {experiment.title.lower()}")
-    st.markdown(f"### {experiment.question}\n{experiment.intro}")
+    st.title(_("Experiment: {title}").format(title=in_sentence(_(experiment.title))))
+    st.markdown(f"### {_(experiment.question)}\n{_(experiment.intro)}")
     if experiment.code:
-        with st.expander("The Keras code"):
+        with st.expander(_("The Keras code")):
             st.code(experiment.code, language=None, wrap_lines=True)  # plain: the colours fail contrast
 
     linked, link_choices = from_link(experiment)
@@ -38,21 +40,22 @@ def render(name: str) -> None:
             spec = FIELD[control.field]
             default = link_choices.get(control.field, experiment.choices[control.field])
             if control.many and spec.type is bool:
-                st.markdown(f"Runs compared: {', '.join(experiment.label(c) for c in experiment.configs())}.")
+                st.markdown(_("Runs compared: {runs}.").format(
+                    runs=", ".join(experiment.label(c) for c in experiment.configs())))
             elif control.many:
                 texts[control.field] = st.text_input(
-                    f"Values of {spec.label.lower()} to compare (comma-separated)",
+                    _("Values of {setting} to compare (comma-separated)").format(setting=in_sentence(spec.label)),
                     ", ".join(spec.format(v) for v in default), key=f"{name}_values", help=spec.help)
             else:
                 chosen[control.field] = field_widget(st, control.field, default, key=f"{name}_{spec.url}")
         base = shared_settings(experiment, name, linked)
-        submitted = st.form_submit_button("Run the comparison", type="primary")
+        submitted = st.form_submit_button(_("Run the comparison"), type="primary")
 
     try:
         chosen |= {field: parse_values(field, text) for field, text in texts.items()}
         configs = experiment.configs(base, chosen)
     except ConfigError as exc:
-        st.error(plain(f"Those values cannot be compared: {exc}."))
+        st.error(plain(_("Those values cannot be compared: {reason}.").format(reason=exc)))
         return
     if submitted:
         to_link(experiment, base, chosen)
@@ -69,8 +72,9 @@ def render(name: str) -> None:
         results = [r for r in cached if r is not None]
         missing = [label for label, r in zip(labels, cached, strict=True) if r is None]
         if missing:
-            st.info(f"{len(results)} of {len(configs)} runs are ready; not trained yet: {', '.join(missing)}. "
-                    "Press **Run the comparison** to train them (each once; later visits are instant).")
+            st.info(_("{ready} of {total} runs are ready; not trained yet: {missing}. Press **Run the comparison** "
+                      "to train them (each once; later visits are instant).").format(
+                ready=len(results), total=len(configs), missing=", ".join(missing)))
         if not results:
             return
     show_results(experiment, results)
@@ -103,8 +107,9 @@ def from_link(experiment: Experiment) -> tuple[RunConfig, dict[str, Any]]:
         try:
             choices[control.field] = parse_values(control.field, raw) if control.many else spec.parse(raw)
         except ConfigError as exc:
-            problems.append(f"The link's {'values' if control.many else spec.url}={raw[:40]} is not usable ({exc}); "
-                            "using the page's default instead.")
+            problems.append(_("The link's {name}={value} is not usable ({reason}); using the page's default "
+                              "instead.").format(name="values" if control.many else spec.url, value=raw[:40],
+                                                 reason=exc))
     for problem in problems:
         st.warning(plain(problem))
     return config, choices
@@ -124,30 +129,32 @@ def to_link(experiment: Experiment, base: RunConfig, chosen: dict[str, Any]) -> 
 
 def show_results(experiment: Experiment, results: list[RunResult]) -> None:
     """Findings, chart, bars and table for finished runs."""
-    st.subheader("What the runs measured")
+    st.subheader(_("What the runs measured"))
     for sentence in experiment.conclude(results):
         st.markdown(f"- {sentence}")
     c1, c2 = st.columns(2)
-    metric = c1.radio("Metric", METRICS, index=METRICS.index(experiment.metric), horizontal=True,
-                      key=f"{experiment.name}_metric")
-    split = c2.radio("Data", ["validation", "training"], horizontal=True, key=f"{experiment.name}_split")
+    metric = c1.radio(_("Metric"), METRICS, index=METRICS.index(experiment.metric), horizontal=True,
+                      key=f"{experiment.name}_metric", format_func=lambda m: _(charts.METRICS[m]))
+    split = c2.radio(_("Data"), SPLITS, horizontal=True, key=f"{experiment.name}_split",
+                     format_func=lambda s: _(charts.SPLITS[s]))
     key = ("val_" if split == "validation" else "") + metric
+    what = _("{split} {metric}").format(split=_(charts.SPLITS[split]), metric=_(charts.METRICS[metric]))
     st.plotly_chart(charts.comparison_figure(sweep_labels(experiment, results), key), key=f"{experiment.name}_chart",
-                    alt=f"{split} {metric} per epoch for each run")
+                    alt=_("{what} per epoch for each run").format(what=what))
     finals = {experiment.label(r.config): r.history[key][-1] for r in results if r.history.get(key)}
     if finals:
         pick = max if metric == "accuracy" else min
         best = pick(finals, key=finals.get)
-        st.caption(f"After the last epoch, the best {split} {metric} is {best}'s ({finals[best]:.4f}). "
-                   + experiment.caption)
+        st.caption(_("After the last epoch, the best {what} is {run}'s ({value}).").format(
+            what=what, run=best, value=number(finals[best], 4)) + " " + _(experiment.caption))
     rows = table(experiment, results)
     st.plotly_chart(charts.sweep_bars([r.run for r in rows], [r.test_accuracy for r in rows],
                                       [r.train_seconds for r in rows], [r.parameters for r in rows]),
-                    key=f"{experiment.name}_bars", alt="Test accuracy of each run")
+                    key=f"{experiment.name}_bars", alt=_("Test accuracy of each run"))
     top = max(rows, key=lambda r: r.test_accuracy)
-    st.caption(f"Bars: test accuracy of each run (with its training time); the highest is {top.run} "
-               f"({top.test_accuracy:.2%}).")
+    st.caption(_("Bars: test accuracy of each run (with its training time); the highest is {run} ({accuracy}).")
+               .format(run=top.run, accuracy=percent(top.test_accuracy)))
     st.dataframe([asdict(r) for r in rows], hide_index=True, column_config={
-        "run": "run", "train_accuracy": "train accuracy", "validation_accuracy": "validation accuracy",
-        "test_accuracy": "test accuracy", "epochs_run": "epochs run", "best_val_epoch": "lowest val loss at epoch",
-        "train_seconds": "train seconds"})
+        "run": _("run"), "train_accuracy": _("train accuracy"), "validation_accuracy": _("validation accuracy"),
+        "test_accuracy": _("test accuracy"), "parameters": _("parameters"), "epochs_run": _("epochs run"),
+        "best_val_epoch": _("lowest val loss at epoch"), "train_seconds": _("train seconds")})

@@ -9,6 +9,7 @@ from datetime import datetime
 import streamlit as st
 
 from fmnist_core.config import RunConfig
+from fmnist_core.i18n import _, date_time, ngettext, number, percent
 from fmnist_core.runs.cache import CacheWarning, RunCache, default_cache_dir
 from fmnist_core.runs.jobs import JobRunner, JobSnapshot, JobStatus, Refused, TrainingJob
 from fmnist_core.runs.results import RunResult, RunUnavailable
@@ -77,8 +78,8 @@ def cached_result(config: RunConfig) -> RunResult | None:
         warnings.simplefilter("always", CacheWarning)
         result = get_runner().cache.get(config)
     if any(issubclass(w.category, CacheWarning) for w in caught):
-        st.warning(f"The stored run of “{config.describe()}” was damaged and has been discarded; "
-                   "it will be trained again when asked for.")
+        st.warning(_("The stored run of “{run}” was damaged and has been discarded; it will be trained again when "
+                     "asked for.").format(run=config.describe()))
     return result
 
 
@@ -93,8 +94,8 @@ def shared_run(key: str) -> RunResult | None:
     run = _shared_run(str(default_cache_dir()), key)
     try:
         if run is None:
-            raise RunUnavailable("That run is no longer in the cache; choose another one.")
-        _ = run.network  # load the weights now, once for every session
+            raise RunUnavailable(_("That run is no longer in the cache; choose another one."))
+        run.network  # noqa: B018 - load the weights now, once for every session
         return run
     except RunUnavailable as exc:
         _shared_run.clear()
@@ -108,11 +109,12 @@ def progress_text(snap: JobSnapshot, job: TrainingJob | None = None) -> str:
     position = get_runner().position(job) if job is not None and snap.status is JobStatus.QUEUED else None
     if position is not None:
         if position.ahead == 0:
-            return "next in line…"
-        runs = "run is" if position.ahead == 1 else "runs are"
-        return f"waiting: {position.ahead} {runs} ahead of yours (about {position.seconds:.0f} s)"
+            return _("next in line…")
+        return ngettext("waiting: {n} run is ahead of yours (about {seconds} s)",
+                        "waiting: {n} runs are ahead of yours (about {seconds} s)", position.ahead).format(
+            n=position.ahead, seconds=number(position.seconds))
     if not snap.epoch:
-        return "preparing the data and compiling the model…"
+        return _("preparing the data and compiling the model…")
     logs = dict(snap.logs)
     for key in ("val_loss", "val_accuracy"):
         if key not in logs and snap.history.get(key):
@@ -127,9 +129,9 @@ def watch(job: TrainingJob, label: str = "", stop_key: str = "stop") -> JobSnaps
     if not job.watched_by(me) and job.live:
         get_runner().submit(job.config, me)  # watching again after a rerun
     with holder.container():
-        st.button("Stop training", key=stop_key, on_click=get_runner().leave, args=(job, me),
-                  help="Stop this run for you (it goes on while others watch it); nothing is saved.")
-        bar = st.progress(0.0, text=f"{label}starting…")
+        st.button(_("Stop training"), key=stop_key, on_click=get_runner().leave, args=(job, me),
+                  help=_("Stop this run for you (it goes on while others watch it); nothing is saved."))
+        bar = st.progress(0.0, text=label + _("starting…"))
         chart = st.empty()
     shown_epochs = -1
     while True:
@@ -143,7 +145,7 @@ def watch(job: TrainingJob, label: str = "", stop_key: str = "stop") -> JobSnaps
         epochs = len(snap.history.get("loss", []))
         if epochs != shown_epochs and epochs:
             chart.plotly_chart(charts.training_curves(snap.history), key=f"{stop_key}-live-{epochs}",
-                               alt="Loss and accuracy per epoch so far")
+                               alt=_("Loss and accuracy per epoch so far"))
             shown_epochs = epochs
         if snap.finished:
             break
@@ -155,34 +157,40 @@ def watch(job: TrainingJob, label: str = "", stop_key: str = "stop") -> JobSnaps
 def report_unfinished(snap: JobSnapshot) -> None:
     """Say in the page why a job did not produce a result."""
     if not snap.finished and snap.watchers:
-        others = "1 other still watches" if snap.watchers == 1 else f"{snap.watchers} others still watch"
-        st.warning(f"Stopped for you; {others} this run, so it goes on. Press Train to watch it again.")
+        st.warning(ngettext("Stopped for you; {n} other still watches this run, so it goes on. Press Train to "
+                            "watch it again.",
+                            "Stopped for you; {n} others still watch this run, so it goes on. Press Train to "
+                            "watch it again.", snap.watchers).format(n=snap.watchers))
     elif snap.status is JobStatus.CANCELLED:
         done = len(snap.history.get("loss", []))
-        st.warning(f"Training stopped after {done} of {snap.config.epochs} epochs. Nothing was saved; "
-                   "press Train to run it again.")
+        st.warning(_("Training stopped after {done} of {epochs} epochs. Nothing was saved; press Train to run it "
+                     "again.").format(done=done, epochs=snap.config.epochs))
     elif snap.status is JobStatus.FAILED:
-        st.error(f"Training failed: {snap.error}. The app is still running; try another configuration.")
+        st.error(_("Training failed: {reason}. The app is still running; try another configuration.")
+                 .format(reason=plain(snap.error)))
 
 
 def provenance(result: RunResult) -> str:
     """'From the cache: trained 25 Nov 2026 07:52 UTC in 4.6 s', 'Trained just now in 4.6 s', or where a run
     sharing its beginning came from ('Trained just now, continued from the 10-epoch run ...')."""
+    seconds = number(result.train_seconds, 1)
     if result.origin and not result.from_cache:
         if result.origin.startswith("taken"):
-            return f"Ready at once: {result.origin} (its first epochs are this run; no training needed)."
-        return f"Trained just now, {result.origin}: {result.train_seconds:.1f} s of training in all."
+            return _("Ready at once: {origin} (its first epochs are this run; no training needed).").format(
+                origin=result.origin_text())
+        return _("Trained just now, {origin}: {seconds} s of training in all.").format(origin=result.origin_text(),
+                                                                                      seconds=seconds)
     if result.from_cache:
-        when = datetime.fromisoformat(result.trained_at).strftime("%d %b %Y %H:%M UTC")
-        return f"From the cache: trained {when} in {result.train_seconds:.1f} s."
-    return f"Trained just now in {result.train_seconds:.1f} s."
+        when = date_time(datetime.fromisoformat(result.trained_at))
+        return _("From the cache: trained {when} UTC in {seconds} s.").format(when=when, seconds=seconds)
+    return _("Trained just now in {seconds} s.").format(seconds=seconds)
 
 
 def warn_if_unsaved(result: RunResult) -> None:
     """A run that could not be stored is shown, with a warning that it will not be kept."""
     if not result.saved:
-        st.warning("This run could not be saved in the run cache (the disk may be full or read-only), so it "
-                   "will not be kept: it is shown now and gone after a restart. The server log says why.")
+        st.warning(_("This run could not be saved in the run cache (the disk may be full or read-only), so it will "
+                     "not be kept: it is shown now and gone after a restart. The server log says why."))
 
 
 def run_configs(configs: list[RunConfig], labels: list[str], key: str) -> list[RunResult] | None:
@@ -191,7 +199,7 @@ def run_configs(configs: list[RunConfig], labels: list[str], key: str) -> list[R
     The request is kept in session state, so a rerun in the middle (any widget) picks the sweep up again.
     """
     st.session_state[f"{key}_pending"] = [c.key for c in configs]
-    overall = st.progress(0.0, text=f"comparison: 0 of {len(configs)} runs ready")
+    overall = st.progress(0.0, text=_("comparison: {done} of {total} runs ready").format(done=0, total=len(configs)))
     results: list[RunResult | None] = [None] * len(configs)
     order = sorted(range(len(configs)), key=lambda i: -configs[i].epochs)  # longest first: it answers shorter runs
     for done, i in enumerate(order, start=1):
@@ -203,7 +211,8 @@ def run_configs(configs: list[RunConfig], labels: list[str], key: str) -> list[R
                 st.session_state.pop(f"{key}_pending", None)
                 overall.empty()
                 return None
-            snap = watch(job, label=f"run {done}/{len(configs)}: {label} · ",
+            snap = watch(job, label=_("run {done}/{total}: {label}").format(done=done, total=len(configs),
+                                                                              label=label) + " · ",
                          stop_key=f"{key}_stop_{i}")
             if not snap.done:
                 report_unfinished(snap)
@@ -212,7 +221,8 @@ def run_configs(configs: list[RunConfig], labels: list[str], key: str) -> list[R
                 return None
             result = snap.result
         results[i] = result
-        overall.progress(done / len(configs), text=f"comparison: {done} of {len(configs)} runs ready")
+        overall.progress(done / len(configs),
+                         text=_("comparison: {done} of {total} runs ready").format(done=done, total=len(configs)))
     st.session_state.pop(f"{key}_pending", None)
     overall.empty()
     return results
@@ -221,6 +231,12 @@ def run_configs(configs: list[RunConfig], labels: list[str], key: str) -> list[R
 def sweep_pending(key: str) -> bool:
     """True if this session asked for a sweep that has not finished (e.g. a rerun interrupted it)."""
     return bool(st.session_state.get(f"{key}_pending"))
+
+
+def run_choice(result: RunResult) -> str:
+    """How a stored run is offered in a select box: '128 units x 1 layer, 10 epochs — test accuracy 88.1%'."""
+    return _("{run} — test accuracy {accuracy}").format(run=result.config.describe(),
+                                                       accuracy=percent(result.test_accuracy, 1))
 
 
 def choose_run(label: str) -> RunResult | None:
@@ -233,10 +249,11 @@ def choose_run(label: str) -> RunResult | None:
     runner = get_runner()
     runs = runner.cache.list()
     if not runs:
-        st.info("No trained model yet. Train the default network once (about ten seconds); it is kept for next time.")
+        st.info(_("No trained model yet. Train the default network once (about ten seconds); it is kept for next "
+                  "time."))
         job = runner.get(RunConfig().key)
         running = job is not None and not job.finished
-        if st.button("Train the default model", type="primary") or running:
+        if st.button(_("Train the default model"), type="primary") or running:
             snap = watch(runner.submit(RunConfig(), session_id()))
             if not snap.done:
                 report_unfinished(snap)
@@ -248,15 +265,16 @@ def choose_run(label: str) -> RunResult | None:
     default_key = max(runs, key=lambda r: r.test_accuracy).key
     linked = st.query_params.get("run")
     if linked and linked not in by_key:
-        st.warning(plain(f"The link's run={linked[:40]} is not stored here; showing the most accurate run instead."))
+        st.warning(plain(_("The link's run={value} is not stored here; showing the most accurate run instead.")
+                         .format(value=linked[:40])))
     elif linked:
         default_key = linked
     keys = list(by_key)
     chosen = st.selectbox(
         label, keys, index=keys.index(default_key),
-        format_func=lambda k: f"{by_key[k].config.describe()} — test accuracy {by_key[k].test_accuracy:.1%}"
-                              + (" (the Train page's current run)" if k == train_page_key else ""),
-        help="Any trained run from the cache; the most accurate one is chosen at first.",
+        format_func=lambda k: run_choice(by_key[k]) + (_(" (the Train page's current run)")
+                                                       if k == train_page_key else ""),
+        help=_("Any trained run from the cache; the most accurate one is chosen at first."),
     )
     st.query_params["run"] = chosen
     return by_key[chosen]

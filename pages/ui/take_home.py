@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import streamlit as st
 
+from fmnist_core.i18n import _
 from fmnist_core.runs import export
 from fmnist_core.runs.results import RunResult
 
@@ -16,20 +17,20 @@ def _model_file(result: RunResult) -> bytes:
 
 def get_the_code(result: RunResult, key: str) -> None:
     """Download buttons for ``result``: .py, .ipynb, .keras, history .csv, summary .json."""
-    st.markdown("Rebuild this run in plain Keras on your own machine (no Fashion-MNIST Lab needed): the script "
-                "and the notebook build the same network, train it with `model.fit`, evaluate it on the test set "
-                "and draw the blue/red predictions.")
+    st.markdown(_("Rebuild this run in plain Keras on your own machine (no Fashion-MNIST Lab needed): the script "
+                  "and the notebook build the same network, train it with `model.fit`, evaluate it on the test set "
+                  "and draw the blue/red predictions."))
     name = f"fmnist-{result.key}"
     cols = st.columns(5)
-    cols[0].download_button("Keras script (.py)", export.keras_script(result.config), f"{name}.py", "text/x-python",
+    cols[0].download_button(_("Keras script (.py)"), export.keras_script(result.config), f"{name}.py", "text/x-python",
                             key=f"{key}_py", icon=":material/code:")
-    cols[1].download_button("Notebook (.ipynb)", lambda: export.notebook(result.config), f"{name}.ipynb",
+    cols[1].download_button(_("Notebook (.ipynb)"), lambda: export.notebook(result.config), f"{name}.ipynb",
                             "application/x-ipynb+json", key=f"{key}_ipynb", icon=":material/book:")
-    cols[2].download_button("Trained model (.keras)", lambda: _model_file(result), f"{name}.keras",
+    cols[2].download_button(_("Trained model (.keras)"), lambda: _model_file(result), f"{name}.keras",
                             "application/octet-stream", key=f"{key}_keras", icon=":material/neurology:")
-    cols[3].download_button("History (.csv)", export.history_csv(result), f"{name}-history.csv", "text/csv",
+    cols[3].download_button(_("History (.csv)"), export.history_csv(result), f"{name}-history.csv", "text/csv",
                             key=f"{key}_csv", icon=":material/table:")
-    cols[4].download_button("Summary (.json)", export.summary_json(result), f"{name}.json", "application/json",
+    cols[4].download_button(_("Summary (.json)"), export.summary_json(result), f"{name}.json", "application/json",
                             key=f"{key}_json", icon=":material/data_object:")
-    with st.expander("Read the script here"):
+    with st.expander(_("Read the script here")):
         st.code(export.keras_script(result.config), language=None, wrap_lines=True)  # plain: contrast

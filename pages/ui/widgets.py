@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from fmnist_core.config import FIELD
+from fmnist_core.i18n import _
 
 
 def field_widget(container: Any, name: str, value: Any, key: str, label: str | None = None,
@@ -17,7 +18,8 @@ def field_widget(container: Any, name: str, value: Any, key: str, label: str | N
     spec = FIELD[name]
     label = label or spec.label
     if disabled:
-        container.text_input(label + " (fixed by the link)", spec.format(value), disabled=True, key=key,
+        container.text_input(_("{label} (fixed by the link)").format(label=label), spec.format(value), disabled=True,
+                             key=key,
                              help=spec.help)
         return value
     if spec.type is bool:

@@ -1,0 +1,148 @@
+"""Languages: every sentence a person reads, in English, Korean or German (gettext catalogs kept with Babel).
+
+Sentences are written in English in the code and wrapped in ``_()`` (``ngettext`` where a count decides the
+form); ``N_()`` marks a sentence defined at import time (a table entry), translated with ``_()`` where it is
+shown. Placeholders are named (``{accuracy}``), so a translation may order them its own way.
+
+The language belongs to the running code, not the process: pages call ``set_language`` at the start of each
+script run, and a ContextVar keeps every thread (every visitor's run) in its own language. Code that never
+sets one (the CLI, workers, tests) speaks English.
+
+Catalogs: ``fmnist_core/locale/<code>/LC_MESSAGES/messages.po``, updated with ``pybabel extract/update`` and
+compiled to ``.mo`` by ``pybabel compile`` (``make locales``); when a ``.mo`` is missing or older than its
+``.po``, the ``.po`` is compiled in memory instead, so a fresh checkout is never left in English. Numbers,
+percentages and dates are written by Babel in the language's own way (87.82% / 87,82 %).
+"""
+
+from __future__ import annotations
+
+import gettext
+import io
+from contextvars import ContextVar
+from datetime import datetime
+from functools import cache
+from pathlib import Path
+
+LANGUAGES = {"en": "English", "ko": "한국어", "de": "Deutsch"}  # each in its own words
+DEFAULT = "en"
+LOCALE_DIR = Path(__file__).parent / "locale"
+DOMAIN = "messages"
+
+_current: ContextVar[str] = ContextVar("fmnist_language", default=DEFAULT)
+
+
+def set_language(code: str) -> str:
+    """Speak ``code`` ('en', 'ko', 'de') in this thread from now on; an unknown code means English."""
+    code = code if code in LANGUAGES else DEFAULT
+    _current.set(code)
+    return code
+
+
+def language() -> str:
+    """The language code this thread speaks."""
+    return _current.get()
+
+
+def language_of(tag: str | None) -> str | None:
+    """The app's language for a browser locale such as 'ko-KR' or 'de_AT' (None when the app has none)."""
+    if not tag:
+        return None
+    code = str(tag).replace("_", "-").split("-")[0].lower()
+    return code if code in LANGUAGES else None
+
+
+@cache
+def catalog(code: str) -> gettext.NullTranslations:
+    """The compiled catalog of ``code`` (from its .mo, or its .po compiled in memory when the .mo is stale)."""
+    folder = LOCALE_DIR / code / "LC_MESSAGES"
+    po, mo = folder / f"{DOMAIN}.po", folder / f"{DOMAIN}.mo"
+    if code == DEFAULT or not po.exists():
+        return gettext.NullTranslations()
+    if mo.exists() and mo.stat().st_mtime >= po.stat().st_mtime:
+        with mo.open("rb") as handle:
+            return gettext.GNUTranslations(handle)
+    from babel.messages.mofile import write_mo
+    from babel.messages.pofile import read_po
+
+    with po.open("rb") as handle:
+        messages = read_po(handle, locale=code)
+    buffer = io.BytesIO()
+    write_mo(buffer, messages)
+    buffer.seek(0)
+    return gettext.GNUTranslations(buffer)
+
+
+def _(message: str) -> str:
+    """``message`` in this thread's language (English when the catalog has no translation)."""
+    return catalog(language()).gettext(message) if message else message
+
+
+def ngettext(singular: str, plural: str, n: int) -> str:
+    """The form of a sentence for the count ``n``, in this thread's language."""
+    return catalog(language()).ngettext(singular, plural, n)
+
+
+def N_(message: str) -> str:
+    """Mark ``message`` for translation without translating it now (it is translated where it is shown)."""
+    return message
+
+
+def in_sentence(label: str) -> str:
+    """A widget label inside a sentence: lower case in English ('Hidden units'), as is in German (nouns keep
+    their capital) and Korean."""
+    return label.lower() if language() == "en" else label
+
+
+# --------------------------------------------------------------------------- numbers, dates, class names
+
+
+def _locale() -> str:
+    return {"en": "en_GB", "ko": "ko_KR", "de": "de_DE"}[language()]
+
+
+def percent(value: float, digits: int = 2) -> str:
+    """0.8782 -> '87.82%' (English, Korean), '87,82 %' (German)."""
+    from babel import Locale
+    from babel.numbers import format_percent
+
+    pattern = _percent_pattern(Locale.parse(_locale()).percent_formats[None].pattern, digits)
+    return format_percent(value, format=pattern, locale=_locale())
+
+
+def _percent_pattern(pattern: str, digits: int) -> str:
+    """The language's percent pattern with exactly ``digits`` decimals ('#,##0%' -> '#,##0.00%')."""
+    head, sep, tail = pattern.partition("%")
+    integer = head.rstrip(" \u00a0")
+    spacing = head[len(integer):]
+    integer = integer.split(".")[0]
+    return integer + ("." + "0" * digits if digits else "") + spacing + sep + tail
+
+
+def number(value: float, digits: int = 0) -> str:
+    """1234.5 -> '1,234.50' / '1.234,50', with exactly ``digits`` decimals (grouped thousands)."""
+    from babel.numbers import format_decimal
+
+    return format_decimal(value, format="#,##0" + ("." + "0" * digits if digits else ""), locale=_locale())
+
+
+def signed(value: float, digits: int = 2) -> str:
+    """+0.51 / −0.51 with the language's decimal sign (always a sign, like f'{x:+.2f}')."""
+    return ("+" if value >= 0 else "-") + number(abs(value), digits)
+
+
+def date_time(moment: datetime) -> str:
+    """A moment written the language's way, e.g. '25 Nov 2026, 07:52' / '2026. 11. 25. 오전 7:52'."""
+    from babel.dates import format_datetime
+
+    return format_datetime(moment, "medium", locale=_locale())
+
+
+def class_name(english: str) -> str:
+    """A class in this language, its English data-set label beside it: 'Coat', '코트 (Coat)', 'Mantel (Coat)'."""
+    translated = _(english)
+    return english if translated.casefold() == english.casefold() else f"{translated} ({english})"
+
+
+# The data set's ten labels, for the catalogs (fmnist_core.data.sources.CLASS_NAMES holds them in order).
+_CLASS_NAMES = (N_("T-shirt/top"), N_("Trouser"), N_("Pullover"), N_("Dress"), N_("Coat"), N_("Sandal"),
+                N_("Shirt"), N_("Sneaker"), N_("Bag"), N_("Ankle boot"))

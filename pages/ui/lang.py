@@ -1,0 +1,57 @@
+"""The language picker: ``?lang=ko|de|en`` in the URL, else this session's choice, else the browser's language."""
+
+from __future__ import annotations
+
+import streamlit as st
+
+from fmnist_core.i18n import DEFAULT, LANGUAGES, _, language, language_of, set_language
+from pages.ui.text import plain
+
+KEY = "ui_language"
+
+
+def browser_language() -> str:
+    """The app's language for the browser's preferred language (Streamlit reports it), else English."""
+    try:
+        return language_of(st.context.locale) or DEFAULT
+    except Exception:  # noqa: BLE001 - no browser context (tests, bare mode): English
+        return DEFAULT
+
+
+def choose_language() -> str:
+    """Set this script run's language and draw the picker in the sidebar; returns the code.
+
+    A link's ``?lang=`` wins over the picker whenever it changes (a copied link opens in its language); the
+    picker's choice is written back to the URL by ``keep_language_in_link``.
+    """
+    linked = st.query_params.get("lang")
+    if linked is not None and linked not in LANGUAGES:
+        set_language(st.session_state.get(KEY, browser_language()))
+        st.sidebar.warning(plain(_("The link's lang={value} is not a language of this app ({codes}); using {name}.")
+                                 .format(value=linked[:20], codes=", ".join(LANGUAGES),
+                                         name=LANGUAGES[language()])))
+        linked = None
+    if linked and linked != st.session_state.get(f"{KEY}_linked"):
+        st.session_state[KEY] = linked  # a new link's language replaces the picker's value
+    st.session_state[f"{KEY}_linked"] = linked
+    if KEY not in st.session_state:
+        st.session_state[KEY] = browser_language()
+    code = set_language(st.session_state[KEY])
+    st.sidebar.selectbox("Language · 언어 · Sprache", list(LANGUAGES), key=KEY, format_func=LANGUAGES.get)
+    return code
+
+
+def keep_language_in_link() -> None:
+    """Put a language other than English in the URL, so a copied link opens in it (pages rewrite their query)."""
+    code = st.session_state.get(KEY, DEFAULT)
+    if code != DEFAULT and st.query_params.get("lang") != code:
+        st.query_params["lang"] = code
+        st.session_state[f"{KEY}_linked"] = code
+    elif code == DEFAULT and "lang" in st.query_params:
+        del st.query_params["lang"]
+        st.session_state[f"{KEY}_linked"] = None
+
+
+def use_session_language() -> None:
+    """Speak this session's language in a fragment's rerun (it runs without the app script)."""
+    set_language(st.session_state.get(KEY, DEFAULT))
