@@ -7,16 +7,16 @@ PY := $(VENV)/bin/python
 PORT ?= 8501
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 APT_RUN := dataset-fashion-mnist python3-venv
-APT_TEST := $(APT_RUN) chromium chromium-driver redis-server
+APT_TEST := $(APT_RUN) chromium chromium-driver redis-server fonts-nanum  # a Korean font: readable screenshots
 # axe-core (npm, with the machine's Node.js) for the accessibility test, kept inside the virtual environment.
 AXE := $(VENV)/axe/node_modules/axe-core/axe.min.js
 
-.PHONY: run test system system-test venv venv-dev experiments bench lint clean
+.PHONY: run test system system-test venv venv-dev experiments bench lint clean messages locales
 
-run: system venv
+run: system venv locales
 	$(PY) -m streamlit run streamlit_app.py --server.port $(PORT) --server.headless true
 
-test: system-test venv-dev $(AXE)
+test: system-test venv-dev locales $(AXE)
 	$(PY) -m ruff check .
 	$(PY) -m pytest -q
 
@@ -56,3 +56,15 @@ lint: venv-dev
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache test-artifacts
+
+# Languages (fmnist_core/locale): after changing sentences in the code, `make messages` extracts them and merges
+# them into each language's .po (new ones untranslated: tests/test_i18n.py names them until they are translated);
+# `make locales` compiles the .po files to .mo (the app also compiles a stale or missing one in memory).
+LOCALE := fmnist_core/locale
+messages: venv
+	$(VENV)/bin/pybabel extract -F babel.cfg --no-location --sort-output -k N_ --project "Fashion-MNIST Lab" \
+		-o $(LOCALE)/messages.pot .
+	$(VENV)/bin/pybabel update -i $(LOCALE)/messages.pot -d $(LOCALE) -D messages --no-wrap --ignore-obsolete
+
+locales: venv
+	$(VENV)/bin/pybabel compile -d $(LOCALE) -D messages --statistics

@@ -4,7 +4,7 @@ import streamlit as st
 
 from fmnist_core.i18n import _
 from fmnist_core.net.warmup import warm_up_in_background
-from pages.ui.lang import choose_language, keep_language_in_link
+from pages.ui.lang import choose_language
 from pages.ui.navigation import APP_NAVIGATION_MARK, accept_home_alias
 from pages.ui.runs import prefetch_experiments
 
@@ -45,6 +45,5 @@ st.sidebar.caption(_("Fashion-MNIST Lab: a dense network learns to recognise clo
 try:
     navigation.run()
 finally:  # also when the page stopped early (st.stop): TensorFlow ready before the first Train click
-    keep_language_in_link()
     warm_up_in_background()
     prefetch_experiments()

@@ -9,7 +9,8 @@ import streamlit as st
 from PIL import Image
 
 from fmnist_core.data.intake import LOW_CONFIDENCE, ImageError, prepare_image
-from fmnist_core.i18n import _, percent
+from fmnist_core.data.sources import CLASS_NAMES
+from fmnist_core.i18n import _, class_name, percent
 from fmnist_core.runs.evaluation import top_k
 from fmnist_core.views import charts
 from pages.ui import canvas
@@ -22,6 +23,16 @@ ensure_app_navigation()
 
 EXAMPLES = sorted((Path(__file__).resolve().parents[1] / "assets" / "examples").glob("*.*"))
 UPLOAD_TYPES = ["png", "jpg", "jpeg", "webp", "bmp", "gif"]
+
+
+def example_label(filename: str) -> str:
+    """'drawing-ankle-boot.png' -> 'drawing: Ankle boot' in the reader's language (the file name when unknown)."""
+    kind, _sep, garment = filename.rsplit(".", 1)[0].partition("-")
+    kinds = {"drawing": _("drawing"), "photo": _("photo"), "sketch": _("sketch")}
+    classes = {name.lower().split("/")[0].replace(" ", "-"): name for name in CLASS_NAMES}
+    if kind not in kinds or garment not in classes:
+        return filename
+    return _("{kind}: {garment}").format(kind=kinds[kind], garment=class_name(classes[garment]))
 
 
 def show_prediction(source: bytes | Image.Image, key: str, name: str, where: str) -> None:
@@ -112,6 +123,5 @@ with examples_tab:
         st.info(_("No example pictures found in assets/examples."))
     else:
         names = [p.name for p in EXAMPLES]
-        picked = st.radio(_("Example"), names, horizontal=True, key="example",
-                          format_func=lambda n: n.rsplit(".", 1)[0].replace("-", " "))
-        show_prediction(EXAMPLES[names.index(picked)].read_bytes(), chosen, picked, "example")
+        picked = st.radio(_("Example"), names, horizontal=True, key="example", format_func=example_label)
+        show_prediction(EXAMPLES[names.index(picked)].read_bytes(), chosen, example_label(picked), "example")

@@ -19,6 +19,7 @@ from fmnist_core.runs.evaluation import (
 from fmnist_core.runs.jobs import JobStatus
 from fmnist_core.views import charts
 from pages.ui.data import get_data, test_set_of
+from pages.ui.lang import with_language
 from pages.ui.navigation import ensure_app_navigation
 from pages.ui.runs import (
     cached_result,
@@ -79,7 +80,7 @@ if submitted:
     except ConfigError as exc:
         st.error(plain(_("That configuration is not possible: {reason}.").format(reason=exc)))
         st.stop()
-    st.query_params.from_dict(config_to_query(config) | kept_link)
+    st.query_params.from_dict(with_language(config_to_query(config) | kept_link))
     if submit(config) is None:
         st.stop()
     st.session_state["train_job"] = config.key

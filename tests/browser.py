@@ -58,9 +58,9 @@ def running_app(env_extra: dict[str, str]) -> Iterator[str]:
 
 
 @contextlib.contextmanager
-def browser_page(width: int = 1400, height: int = 1000, phone: bool = False):
+def browser_page(width: int = 1400, height: int = 1000, phone: bool = False, locale: str = "en-GB"):
     """A Playwright page in Debian's headless Chromium (skips the test when Chromium is missing); ``phone``
-    emulates a 390x844 touch screen (device scale 3, mobile)."""
+    emulates a 390x844 touch screen (device scale 3, mobile); ``locale`` is the browser's language."""
     if not shutil.which(CHROMIUM):
         pytest.skip("Debian chromium is not installed (make test installs it)")
     from playwright.sync_api import sync_playwright
@@ -70,9 +70,9 @@ def browser_page(width: int = 1400, height: int = 1000, phone: bool = False):
         try:
             if phone:
                 context = browser.new_context(viewport={"width": 390, "height": 844}, device_scale_factor=3,
-                                              is_mobile=True, has_touch=True)
+                                              is_mobile=True, has_touch=True, locale=locale)
                 yield context.new_page()
             else:
-                yield browser.new_page(viewport={"width": width, "height": height})
+                yield browser.new_page(viewport={"width": width, "height": height}, locale=locale)
         finally:
             browser.close()

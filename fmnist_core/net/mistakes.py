@@ -93,7 +93,7 @@ MISTAKES: dict[str, Mistake] = {
         Mistake("five_outputs", N_("Output layer with 5 units"),
                 "Flatten(), Dense(128, 'relu'), Dense(5, 'softmax')",
                 N_("There are ten classes but only five outputs: labels 5-9 have no output to go to."), _five_outputs),
-        Mistake("categorical_loss", N_("categorical_crossentropy with integer labels"),
+        Mistake("categorical_loss", N_("`categorical_crossentropy` with integer labels"),
                 "loss='categorical_crossentropy'   # labels are integers 0-9",
                 N_("categorical_crossentropy expects one-hot labels (ten numbers per image); the labels here are "
                 "single integers, which is what sparse_categorical_crossentropy is for."), _categorical_loss),

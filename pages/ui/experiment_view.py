@@ -13,6 +13,7 @@ from fmnist_core.runs.experiments import EXPERIMENTS, Experiment, parse_values, 
 from fmnist_core.runs.results import RunResult
 from fmnist_core.views import charts
 from pages.ui.data import get_data
+from pages.ui.lang import with_language
 from pages.ui.navigation import ensure_app_navigation
 from pages.ui.runs import cached_result, run_configs, sweep_pending
 from pages.ui.text import plain
@@ -124,7 +125,7 @@ def to_link(experiment: Experiment, base: RunConfig, chosen: dict[str, Any]) -> 
             continue
         link["values" if control.many else spec.url] = (",".join(spec.format(v) for v in value) if control.many
                                                          else spec.format(value))
-    st.query_params.from_dict(link)
+    st.query_params.from_dict(with_language(link))
 
 
 def show_results(experiment: Experiment, results: list[RunResult]) -> None:

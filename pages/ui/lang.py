@@ -7,7 +7,8 @@ import streamlit as st
 from fmnist_core.i18n import DEFAULT, LANGUAGES, _, language, language_of, set_language
 from pages.ui.text import plain
 
-KEY = "ui_language"
+KEY = "ui_language"  # the session's language (plain state: it survives page changes, unlike widget state)
+PICKER = "ui_language_picker"
 
 
 def browser_language() -> str:
@@ -22,7 +23,7 @@ def choose_language() -> str:
     """Set this script run's language and draw the picker in the sidebar; returns the code.
 
     A link's ``?lang=`` wins over the picker whenever it changes (a copied link opens in its language); the
-    picker's choice is written back to the URL by ``keep_language_in_link``.
+    picker's choice is written back to the URL.
     """
     linked = st.query_params.get("lang")
     if linked is not None and linked not in LANGUAGES:
@@ -37,12 +38,22 @@ def choose_language() -> str:
     if KEY not in st.session_state:
         st.session_state[KEY] = browser_language()
     code = set_language(st.session_state[KEY])
-    st.sidebar.selectbox("Language · 언어 · Sprache", list(LANGUAGES), key=KEY, format_func=LANGUAGES.get)
+    st.session_state[PICKER] = code  # the picker shows the session's language, whichever page drew it last
+    st.sidebar.selectbox("Language · 언어 · Sprache", list(LANGUAGES), key=PICKER, format_func=LANGUAGES.get,
+                         on_change=_picked)
+    keep_language_in_link()
+    # The page's <html lang> follows, so screen readers pronounce it in its language (``code`` is one of ours).
+    st.sidebar.html(f"<script>document.documentElement.lang = '{code}';</script>", unsafe_allow_javascript=True)
     return code
 
 
+def _picked() -> None:
+    st.session_state[KEY] = st.session_state[PICKER]
+
+
 def keep_language_in_link() -> None:
-    """Put a language other than English in the URL, so a copied link opens in it (pages rewrite their query)."""
+    """Put a language other than English in the URL, so a copied link opens in it (``with_language`` keeps it
+    when a page rewrites its query)."""
     code = st.session_state.get(KEY, DEFAULT)
     if code != DEFAULT and st.query_params.get("lang") != code:
         st.query_params["lang"] = code
@@ -50,6 +61,12 @@ def keep_language_in_link() -> None:
     elif code == DEFAULT and "lang" in st.query_params:
         del st.query_params["lang"]
         st.session_state[f"{KEY}_linked"] = None
+
+
+def with_language(params: dict[str, str]) -> dict[str, str]:
+    """A page's new URL query, with the session's language kept in it."""
+    code = st.session_state.get(KEY, DEFAULT)
+    return params | ({"lang": code} if code != DEFAULT else {})
 
 
 def use_session_language() -> None:

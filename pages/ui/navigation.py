@@ -17,6 +17,9 @@ def ensure_app_navigation() -> None:
     """
     from streamlit.runtime.pages_manager import PagesManager
 
+    from pages.ui.lang import use_session_language
+
+    use_session_language()  # a page run on its own (a test's switch_page) still speaks the session's language
     if st.session_state.get(APP_NAVIGATION_MARK) or not PagesManager.uses_pages_directory:
         return
     import runpy

@@ -1,0 +1,44 @@
+"""Languages in a real browser: the browser's language by default, the sidebar picker, the language in the link."""
+
+from __future__ import annotations
+
+import pytest
+
+from .browser import ARTIFACTS, browser_page, running_app
+
+pytestmark = pytest.mark.browser
+
+
+def heading(page) -> str:
+    page.locator("h1").first.wait_for(timeout=60_000)
+    page.wait_for_timeout(800)
+    return page.locator("h1").first.inner_text().strip()
+
+
+def test_a_korean_browser_opens_the_app_in_korean(synthetic_dir, tmp_path):
+    env = {"FMNIST_DATA_DIR": str(synthetic_dir), "FMNIST_CACHE_DIR": str(tmp_path / "cache")}
+    with running_app(env) as url, browser_page(locale="ko-KR") as page:
+        page.goto(url)
+        assert heading(page) == "신경망 훈련하기"
+        assert page.evaluate("document.documentElement.lang") == "ko"  # screen readers pronounce it as Korean
+        page.screenshot(path=str(ARTIFACTS / "train-ko.png"), full_page=True)
+
+
+def test_the_picker_and_the_link_choose_the_language(synthetic_dir, tmp_path):
+    env = {"FMNIST_DATA_DIR": str(synthetic_dir), "FMNIST_CACHE_DIR": str(tmp_path / "cache")}
+    with running_app(env) as url, browser_page(locale="en-US") as page:
+        page.goto(url)
+        assert heading(page) == "Train the network" and page.evaluate("document.documentElement.lang") == "en"
+        page.goto(f"{url}/data?lang=de")
+        assert heading(page) == "Die Daten: Fashion-MNIST"
+        assert page.evaluate("document.documentElement.lang") == "de"
+        page.get_by_label("Language · 언어 · Sprache").click()  # the sidebar picker, named in all three
+        page.get_by_role("option", name="한국어").click()
+        page.wait_for_function("document.querySelector('h1').innerText.trim() === '데이터: Fashion-MNIST'",
+                               timeout=30_000)
+        page.wait_for_function("location.search.includes('lang=ko')", timeout=10_000)
+        page.get_by_role("link", name="신경망 들여다보기").click()  # another page, by the Korean menu
+        page.wait_for_function("document.querySelector('h1').innerText.trim() === '신경망 들여다보기'",
+                               timeout=60_000)
+        page.goto(f"{url}/compare?lang=ko")  # a copied link opens in its language in a new session
+        assert heading(page) == "실행 비교"
