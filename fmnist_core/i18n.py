@@ -24,6 +24,7 @@ from functools import cache
 from pathlib import Path
 
 LANGUAGES = {"en": "English", "ko": "한국어", "de": "Deutsch"}  # each in its own words
+BABEL_LOCALES = {"en": "en_GB", "ko": "ko_KR", "de": "de_DE"}  # how Babel writes numbers and dates for each
 DEFAULT = "en"
 LOCALE_DIR = Path(__file__).parent / "locale"
 DOMAIN = "messages"
@@ -97,7 +98,7 @@ def in_sentence(label: str) -> str:
 
 
 def _locale() -> str:
-    return {"en": "en_GB", "ko": "ko_KR", "de": "de_DE"}[language()]
+    return BABEL_LOCALES[language()]
 
 
 def percent(value: float, digits: int = 2) -> str:

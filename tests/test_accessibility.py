@@ -58,13 +58,14 @@ def trained_app(tmp_path_factory):
         yield url
 
 
-def test_axe_finds_nothing_the_app_causes_on_any_page(trained_app):
+@pytest.mark.parametrize("lang", ["en", "ko"])  # Korean: longer words, another script, <html lang="ko">
+def test_axe_finds_nothing_the_app_causes_on_any_page(trained_app, lang):
     if not AXE.exists():
         pytest.skip("axe-core is not installed (make test installs it with npm)")
     report = {}
     with browser_page() as page:
         for path in PAGES:
-            page.goto(f"{trained_app}/{path}?epochs=2&units=16")
+            page.goto(f"{trained_app}/{path}?epochs=2&units=16&lang={lang}")
             page.locator("h1").first.wait_for(timeout=60_000)
             page.wait_for_timeout(2500)  # charts and images finish drawing
             problems = outside_allow_list(axe_violations(page), page)

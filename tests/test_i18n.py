@@ -1,4 +1,4 @@
-"""Languages: complete catalogs, numbers the language's way, every page in every language, no English on a Korean page."""
+"""Languages: complete catalogs, numbers the language's way, every page in each language, no English on Korean pages."""
 
 from __future__ import annotations
 
@@ -289,7 +289,8 @@ def test_the_language_comes_from_the_link_and_the_picker(synthetic_env):
     """(The URL half of the picker — the choice written into the link — is in tests/test_browser_i18n.py: AppTest
     reruns only the page after its first run, not the app script that writes it.)"""
     at = open_app({"lang": "de"})
-    assert at.title[0].value == "Das Netz trainieren" and at.sidebar.caption[0].value.startswith("Fashion-MNIST Lab: Ein")
+    assert at.title[0].value == "Das Netz trainieren"
+    assert at.sidebar.caption[0].value.startswith("Fashion-MNIST Lab: Ein")
     at.sidebar.selectbox(key="ui_language_picker").set_value("ko").run()
     assert at.title[0].value == "신경망 훈련하기"
     at.switch_page("pages/data.py")
