@@ -34,11 +34,11 @@ def test_the_picker_and_the_link_choose_the_language(synthetic_dir, tmp_path):
         assert page.evaluate("document.documentElement.lang") == "de"
         page.get_by_label("Language · 언어 · Sprache").click()  # the sidebar picker, named in all three
         page.get_by_role("option", name="한국어").click()
-        page.wait_for_function("document.querySelector('h1').innerText.trim() === '데이터: Fashion-MNIST'",
+        page.wait_for_function("document.querySelector('h1')?.innerText.trim() === '데이터: Fashion-MNIST'",
                                timeout=30_000)
         page.wait_for_function("location.search.includes('lang=ko')", timeout=10_000)
         page.get_by_role("link", name="신경망 들여다보기").click()  # another page, by the Korean menu
-        page.wait_for_function("document.querySelector('h1').innerText.trim() === '신경망 들여다보기'",
+        page.wait_for_function("document.querySelector('h1')?.innerText.trim() === '신경망 들여다보기'",
                                timeout=60_000)
         page.goto(f"{url}/compare?lang=ko")  # a copied link opens in its language in a new session
         assert heading(page) == "실행 비교"
