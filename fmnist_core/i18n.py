@@ -131,6 +131,14 @@ def signed(value: float, digits: int = 2) -> str:
     return ("+" if value >= 0 else "-") + number(abs(value), digits)
 
 
+def separators() -> str:
+    """The decimal sign, then the thousands sign ('.,' in English and Korean, ',.' in German): Plotly's
+    ``layout.separators``."""
+    from babel.numbers import get_decimal_symbol, get_group_symbol
+
+    return get_decimal_symbol(_locale()) + get_group_symbol(_locale())
+
+
 def date_time(moment: datetime) -> str:
     """A moment written the language's way, e.g. '25 Nov 2026, 07:52' / '2026. 11. 25. 오전 7:52'."""
     from babel.dates import format_datetime

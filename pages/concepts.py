@@ -93,7 +93,7 @@ with tabs[2]:
     fig.add_trace(go.Scatter(x=[x], y=[relu(np.array(x))], mode="markers", marker={"size": 14, "color": charts.RED},
                              name=f"relu({x:.1f}) = {max(0.0, x):.1f}"))
     fig.update_layout(height=280, xaxis_title="x", yaxis_title="relu(x)", margin={"t": 20})
-    st.plotly_chart(fig, key="relu", alt=_("The ReLU function with a marked point"))
+    st.plotly_chart(charts.localised(fig), key="relu", alt=_("The ReLU function with a marked point"))
     units = result.pre_activations.size
     st.markdown(_("For image #{n}, **{zeroed} of {units}** first-layer units have a negative sum and ReLU sets them "
                   "to 0; {passed} pass their value on.").format(n=index, zeroed=result.zeroed, units=units,
@@ -105,7 +105,7 @@ with tabs[2]:
                                   opacity=0.7))
     before.update_layout(barmode="overlay", height=280, xaxis_title=_("unit output"), yaxis_title=_("units"),
                          margin={"t": 20})
-    st.plotly_chart(before, key="relu_hist", alt=_("First-layer outputs before and after ReLU"))
+    st.plotly_chart(charts.localised(before), key="relu_hist", alt=_("First-layer outputs before and after ReLU"))
     st.caption(_("Before ReLU the sums range from {low} to {high}; after it nothing is below 0 and {zeroed} units "
                  "sit at 0.").format(low=number(result.pre_activations.min(), 2),
                                      high=number(result.pre_activations.max(), 2), zeroed=result.zeroed))

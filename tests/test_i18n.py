@@ -309,3 +309,16 @@ def test_a_teachers_link_keeps_its_language_after_a_run(synthetic_env):
     at.form_submit_button[0].click().run()
     assert not at.exception and param(at, "lang") == "de" and param(at, "units") == "16"
     assert at.success and at.success[0].value.startswith("Soeben")
+
+
+def test_charts_write_numbers_and_words_in_the_language():
+    from fmnist_core.views import charts
+
+    history = {"loss": [0.6, 0.4], "accuracy": [0.8, 0.85], "val_loss": [0.5, 0.45], "val_accuracy": [0.82, 0.84]}
+    i18n.set_language("de")
+    curves = charts.training_curves(history)
+    assert curves.layout.separators == ",." and curves.layout.xaxis.title.text == "Epoche"
+    bars = charts.sweep_bars(["a"], [0.8782], [12.0], [101770])
+    assert bars.data[0].text[0] == "87,82\xa0%<br>12 s"
+    i18n.set_language("ko")
+    assert charts.confusion_figure(__import__("numpy").eye(10, dtype=int)).layout.xaxis.title.text == "예측 클래스"

@@ -13,7 +13,7 @@ import plotly.graph_objects as go
 from plotly.subplots import make_subplots
 
 from ..data.sources import CLASS_NAMES
-from ..i18n import N_, _, class_name
+from ..i18n import N_, _, class_name, number, percent, separators
 from ..runs.evaluation import describe_prediction
 
 BLUE, RED, GREY = "#1a56db", "#d62728", "#777777"  # true class / wrong prediction / other classes
@@ -22,6 +22,11 @@ _BINARY = [[0.0, "white"], [1.0, "black"]]  # matplotlib's "binary": 0 white, 25
 METRIC_TITLES = {"loss": N_("Loss (cross-entropy)"), "accuracy": N_("Accuracy")}
 SPLITS = {"training": N_("training"), "validation": N_("validation")}
 METRICS = {"loss": N_("loss"), "accuracy": N_("accuracy")}
+
+
+def localised(fig: go.Figure) -> go.Figure:
+    """``fig`` with the reader's decimal and thousands signs in its axes, labels and hover texts."""
+    return fig.update_layout(separators=separators())
 
 
 def _names() -> list[str]:
@@ -59,7 +64,7 @@ def training_curves(history: Mapping[str, Sequence[float]], title: str | None = 
         fig.update_xaxes(title_text=_("epoch"), row=1, col=col, dtick=_epoch_tick(history))
     fig.update_layout(title=title, height=340, margin={"t": 60, "b": 40}, hovermode="x unified",
                       legend={"orientation": "h", "y": -0.25})
-    return fig
+    return localised(fig)
 
 
 def comparison_figure(
@@ -81,7 +86,7 @@ def comparison_figure(
     fig.update_layout(title=title or _("{split} {metric} per epoch").format(split=split, metric=base),
                       xaxis_title=_("epoch"), yaxis_title=f"{split} {base}",
                       height=380, hovermode="x unified", margin={"t": 60})
-    return fig
+    return localised(fig)
 
 
 def overlay_figure(runs: Mapping[str, Mapping[str, Sequence[float]]], metric: str = "accuracy",
@@ -100,7 +105,7 @@ def overlay_figure(runs: Mapping[str, Mapping[str, Sequence[float]]], metric: st
             ))
     fig.update_layout(xaxis_title=_("epoch"), yaxis_title=_(METRIC_TITLES[metric]), height=420, hovermode="x unified",
                       margin={"t": 30}, legend={"orientation": "h", "y": -0.25})
-    return fig
+    return localised(fig)
 
 
 def prediction_bars(probabilities: np.ndarray, true: int | None = None, height: int = 260) -> go.Figure:
@@ -115,7 +120,7 @@ def prediction_bars(probabilities: np.ndarray, true: int | None = None, height: 
     ))
     fig.update_layout(yaxis={"range": [0, 1], "tickformat": ".0%", "title": _("probability")}, height=height,
                       margin={"t": 20, "b": 20, "l": 40, "r": 10})
-    return fig
+    return localised(fig)
 
 
 def _bar_colors(probabilities: np.ndarray, true: int | None) -> list[str]:
@@ -160,7 +165,7 @@ def prediction_grid(
     fig.update_yaxes(showticklabels=False)
     fig.update_annotations(font_size=12)
     fig.update_layout(height=max(220, 190 * rows), showlegend=False, margin={"t": 30, "b": 10, "l": 10, "r": 10})
-    return fig
+    return localised(fig)
 
 
 def _axis(row: int, col: int, pairs_per_row: int) -> str:
@@ -175,7 +180,7 @@ def image_figure(image: np.ndarray, title: str | None = None, height: int = 260)
     fig.update_yaxes(autorange="reversed", scaleanchor="x", showticklabels=False)
     fig.update_xaxes(showticklabels=False)
     fig.update_layout(title=title, height=height, margin={"t": 30 if title else 5, "b": 5, "l": 5, "r": 5})
-    return fig
+    return localised(fig)
 
 
 def confusion_figure(matrix: np.ndarray) -> go.Figure:
@@ -195,7 +200,7 @@ def confusion_figure(matrix: np.ndarray) -> go.Figure:
     ))
     fig.update_layout(xaxis_title=_("predicted class"), yaxis_title=_("true class"), height=480,
                       yaxis={"autorange": "reversed"}, margin={"t": 20}, clickmode="event+select")
-    return fig
+    return localised(fig)
 
 
 def _epoch_tick(history: Mapping[str, Sequence[float]]) -> int | None:
@@ -208,7 +213,8 @@ def sweep_bars(labels: Sequence[str], accuracies: Sequence[float], seconds: Sequ
     """Test accuracy per run (bars) with training time and parameter count on hover and as text."""
     fig = go.Figure(go.Bar(
         x=list(labels), y=list(accuracies), marker_color=BLUE,
-        text=[f"{a:.2%}<br>{s:.0f} s" for a, s in zip(accuracies, seconds, strict=True)], textposition="outside",
+        text=[f"{percent(a)}<br>{number(s)} s" for a, s in zip(accuracies, seconds, strict=True)],
+        textposition="outside",
         customdata=np.column_stack([seconds, parameters]),
         hovertemplate="%{x}<br>" + _("test accuracy") + " %{y:.2%}<br>%{customdata[0]:.1f} s<br>%{customdata[1]:,} "
                       + _("parameters") + "<extra></extra>",
@@ -216,7 +222,7 @@ def sweep_bars(labels: Sequence[str], accuracies: Sequence[float], seconds: Sequ
     low = max(0.0, min(accuracies) - 0.05) if len(accuracies) else 0.0
     fig.update_layout(yaxis={"range": [low, 1.0], "tickformat": ".0%", "title": _("test accuracy")}, height=320,
                       margin={"t": 20})
-    return fig
+    return localised(fig)
 
 
 def image_grid(images: np.ndarray, titles: Sequence[str], columns: int = 5, zmax: float = 255,
@@ -238,7 +244,7 @@ def image_grid(images: np.ndarray, titles: Sequence[str], columns: int = 5, zmax
     fig.update_yaxes(showticklabels=False)
     fig.update_annotations(font_size=12)
     fig.update_layout(height=height_per_row * rows + 40, margin={"t": 30, "b": 5, "l": 5, "r": 5})
-    return fig
+    return localised(fig)
 
 
 def class_count_figure(train_counts: np.ndarray, test_counts: np.ndarray) -> go.Figure:
@@ -250,7 +256,7 @@ def class_count_figure(train_counts: np.ndarray, test_counts: np.ndarray) -> go.
                hovertemplate=_("test") + " · %{x}: %{y:,}<extra></extra>"),
     ])
     fig.update_layout(barmode="group", height=320, yaxis_title=_("images"), margin={"t": 20})
-    return fig
+    return localised(fig)
 
 
 def histogram_figure(counts: np.ndarray, edges: np.ndarray, title: str, color: str = BLUE) -> go.Figure:
@@ -260,7 +266,7 @@ def histogram_figure(counts: np.ndarray, edges: np.ndarray, title: str, color: s
                            hovertemplate="%{x:.3g}: %{y:,}<extra></extra>"))
     fig.update_layout(title=title, yaxis_type="log", yaxis_title=_("pixels (log scale)"), xaxis_title=_("pixel value"),
                       height=300, margin={"t": 50})
-    return fig
+    return localised(fig)
 
 
 def vector_strip(vector: np.ndarray, title: str, highlight: tuple[int, int] | None = None) -> go.Figure:
@@ -272,7 +278,7 @@ def vector_strip(vector: np.ndarray, title: str, highlight: tuple[int, int] | No
                       fillcolor=RED, opacity=0.15)
     fig.update_yaxes(showticklabels=False)
     fig.update_layout(title=title, height=130, xaxis_title=_("position in the vector"), margin={"t": 40, "b": 40})
-    return fig
+    return localised(fig)
 
 
 def bars(labels: Sequence[str], values: Sequence[float], title: str, color: str = BLUE,
@@ -281,4 +287,4 @@ def bars(labels: Sequence[str], values: Sequence[float], title: str, color: str 
     fig = go.Figure(go.Bar(x=list(labels), y=list(values), marker_color=color, texttemplate=f"%{{y:{text_format}}}",
                            textposition="outside", hovertemplate=f"%{{x}}: %{{y:{text_format}}}<extra></extra>"))
     fig.update_layout(title=title, height=300, margin={"t": 50}, yaxis={"range": list(y_range)} if y_range else {})
-    return fig
+    return localised(fig)
