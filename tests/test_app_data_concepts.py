@@ -5,6 +5,7 @@ from __future__ import annotations
 from streamlit.testing.v1 import AppTest
 
 from fmnist_core.config import RunConfig
+from fmnist_core.data.sources import CLASS_NAMES
 from fmnist_core.runs.cache import RunCache
 
 from .support import APP, make_synthetic, texts
@@ -27,9 +28,10 @@ def test_data_page_renders_counts_means_and_histograms(synthetic_env):
     assert ranges["Range of raw values"].replace(" ", "") == f"{sample.min()}–{sample.max()}"
     assert ranges["Range after normalising"].replace(" ", "") == "0–1"
     assert any("40 per class" in c.value for c in at.caption)  # 400 synthetic training images, 10 classes
-    at.selectbox(key="data_class").set_value("Coat").run()
+    at.selectbox(key="data_class").set_value(CLASS_NAMES.index("Coat")).run()
+    assert any("of the 40 training images of Coat" in c.value for c in at.caption)
     at.number_input(key="data_start").set_value(1000).run()
-    assert any("No more images" in t for t in texts(at.info))
+    assert "No more images: this selection has 40." in texts(at.info)
 
 
 def test_concepts_page_without_a_model_offers_training(synthetic_env):
