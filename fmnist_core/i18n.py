@@ -103,27 +103,26 @@ def _locale() -> str:
 
 def percent(value: float, digits: int = 2) -> str:
     """0.8782 -> '87.82%' (English, Korean), '87,82 %' (German)."""
-    from babel import Locale
-    from babel.numbers import format_percent
-
-    pattern = _percent_pattern(Locale.parse(_locale()).percent_formats[None].pattern, digits)
-    return format_percent(value, format=pattern, locale=_locale())
-
-
-def _percent_pattern(pattern: str, digits: int) -> str:
-    """The language's percent pattern with exactly ``digits`` decimals ('#,##0%' -> '#,##0.00%')."""
-    head, sep, tail = pattern.partition("%")
-    integer = head.rstrip(" \u00a0")
-    spacing = head[len(integer):]
-    integer = integer.split(".")[0]
-    return integer + ("." + "0" * digits if digits else "") + spacing + sep + tail
+    return _pattern(_locale(), "percent", digits).apply(value, _locale())
 
 
 def number(value: float, digits: int = 0) -> str:
     """1234.5 -> '1,234.50' / '1.234,50', with exactly ``digits`` decimals (grouped thousands)."""
-    from babel.numbers import format_decimal
+    return _pattern(_locale(), "decimal", digits).apply(value, _locale())
 
-    return format_decimal(value, format="#,##0" + ("." + "0" * digits if digits else ""), locale=_locale())
+
+@cache
+def _pattern(locale: str, kind: str, digits: int):  # -> babel.numbers.NumberPattern, parsed once
+    """The language's decimal or percent pattern with exactly ``digits`` decimals ('#,##0%' -> '#,##0.00%')."""
+    from babel import Locale
+    from babel.numbers import parse_pattern
+
+    decimals = "." + "0" * digits if digits else ""
+    if kind == "decimal":
+        return parse_pattern("#,##0" + decimals)
+    head, sign, tail = Locale.parse(locale).percent_formats[None].pattern.partition("%")
+    integer = head.rstrip(" \u00a0")
+    return parse_pattern(integer.split(".")[0] + decimals + head[len(integer):] + sign + tail)
 
 
 def signed(value: float, digits: int = 2) -> str:
