@@ -42,3 +42,19 @@ def test_the_picker_and_the_link_choose_the_language(synthetic_dir, tmp_path):
                                timeout=60_000)
         page.goto(f"{url}/compare?lang=ko")  # a copied link opens in its language in a new session
         assert heading(page) == "실행 비교"
+
+
+def test_training_speaks_german_from_the_progress_bar_to_the_result(synthetic_dir, tmp_path):
+    """The live progress (written while the run trains) and everything after it, in German."""
+    env = {"FMNIST_DATA_DIR": str(synthetic_dir), "FMNIST_CACHE_DIR": str(tmp_path / "cache")}
+    with running_app(env) as url, browser_page(height=2600, locale="de-DE") as page:
+        page.goto(f"{url}/?epochs=30&units=16")
+        page.get_by_text("wurde noch nicht trainiert").wait_for(timeout=30_000)
+        page.get_by_role("button", name="Trainieren").click()
+        progress = page.locator('[data-testid="stProgress"]').first
+        progress.get_by_text("Epoche").wait_for(timeout=60_000)  # e.g. 'Epoche 3/30 · Verlust 1,234 · Gen. 0,45'
+        assert "Epoche" in progress.inner_text() and "epoch" not in progress.inner_text()
+        page.get_by_text("gezeigten Bildern sind richtig erkannt").wait_for(timeout=180_000)
+        page.get_by_text("Soeben in").first.wait_for(timeout=30_000)  # 'Soeben in 4,2 s trainiert.'
+        page.get_by_text("Testgenauigkeit", exact=True).first.wait_for(timeout=30_000)
+        assert page.locator('[data-testid="stException"]').count() == 0
