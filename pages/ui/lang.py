@@ -9,6 +9,7 @@ from pages.ui.text import plain
 
 KEY = "ui_language"  # the session's language (plain state: it survives page changes, unlike widget state)
 PICKER = "ui_language_picker"
+LINKED = "ui_language_linked"  # the last ?lang= this session saw (a new one wins over the picker)
 
 
 def browser_language() -> str:
@@ -32,9 +33,9 @@ def choose_language() -> str:
                                  .format(value=linked[:20], codes=", ".join(LANGUAGES),
                                          name=LANGUAGES[language()])))
         linked = None
-    if linked and linked != st.session_state.get(f"{KEY}_linked"):
+    if linked and linked != st.session_state.get(LINKED):
         st.session_state[KEY] = linked  # a new link's language replaces the picker's value
-    st.session_state[f"{KEY}_linked"] = linked
+    st.session_state[LINKED] = linked
     if KEY not in st.session_state:
         st.session_state[KEY] = browser_language()
     code = set_language(st.session_state[KEY])
@@ -57,10 +58,10 @@ def keep_language_in_link() -> None:
     code = st.session_state.get(KEY, DEFAULT)
     if code != DEFAULT and st.query_params.get("lang") != code:
         st.query_params["lang"] = code
-        st.session_state[f"{KEY}_linked"] = code
+        st.session_state[LINKED] = code
     elif code == DEFAULT and "lang" in st.query_params:
         del st.query_params["lang"]
-        st.session_state[f"{KEY}_linked"] = None
+        st.session_state[LINKED] = None
 
 
 def with_language(params: dict[str, str]) -> dict[str, str]:
