@@ -1,5 +1,7 @@
 import json
+import os
 import threading
+import time
 
 import pytest
 
@@ -126,3 +128,45 @@ def test_two_processes_train_once(synthetic_dir, tmp_path):
     results = [json.loads(p.communicate(timeout=300)[0]) for p in procs]
     assert sorted(r["from_cache"] for r in results) == [False, True]
     assert results[0]["history"] == results[1]["history"]
+
+
+def _settle(folder, seconds_ago: float = 3600) -> None:
+    """Make an entry's files look written a while ago (a check of them is then remembered)."""
+    then = time.time() - seconds_ago
+    for path in folder.iterdir():
+        os.utime(path, (then, then))
+
+
+def test_a_settled_entry_is_hashed_once_and_checked_again_when_it_changes(tmp_path, synthetic_data, monkeypatch):
+    cache = RunCache(tmp_path)
+    cache.get_or_train(TINY, synthetic_data)
+    folder = cache.entry_dir(TINY)
+    _settle(folder)
+    hashed = []
+    real_sha256 = cache_module.sha256
+    monkeypatch.setattr(cache_module, "sha256", lambda path: hashed.append(path.name) or real_sha256(path))
+    first, again = cache.load(TINY.key), cache.load(TINY.key)
+    assert first.test_accuracy == again.test_accuracy and hashed == ["test_probabilities.npy"]  # once, not twice
+    probs = folder / "test_probabilities.npy"
+    damaged = bytearray(probs.read_bytes())
+    damaged[-1] ^= 0xFF  # same size, other content: rewritten in place (same inode), now
+    probs.write_bytes(bytes(damaged))
+    with pytest.warns(CacheWarning, match="checksum"):
+        assert cache.load(TINY.key) is None
+
+
+def test_a_fresh_entry_is_checked_on_every_read(tmp_path, synthetic_data):
+    """Within a file-time tick of being written, a same-size change in place keeps the stamp: no shortcut then."""
+    cache = RunCache(tmp_path)
+    cache.get_or_train(TINY, synthetic_data)
+    folder = cache.entry_dir(TINY)
+    _settle(folder, seconds_ago=0)
+    assert cache.load(TINY.key) is not None
+    probs = folder / "test_probabilities.npy"
+    stamp = probs.stat()
+    damaged = bytearray(probs.read_bytes())
+    damaged[-1] ^= 0xFF
+    probs.write_bytes(bytes(damaged))
+    os.utime(probs, ns=(stamp.st_atime_ns, stamp.st_mtime_ns))  # the worst case: the same time stamp as before
+    with pytest.warns(CacheWarning, match="checksum"):
+        assert cache.load(TINY.key) is None
