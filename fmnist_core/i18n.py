@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import gettext
 import io
+import logging
 from contextvars import ContextVar
 from datetime import datetime
 from functools import cache
@@ -28,6 +29,7 @@ BABEL_LOCALES = {"en": "en_GB", "ko": "ko_KR", "de": "de_DE"}  # how Babel write
 DEFAULT = "en"
 LOCALE_DIR = Path(__file__).parent / "locale"
 DOMAIN = "messages"
+log = logging.getLogger(__name__)
 
 _current: ContextVar[str] = ContextVar("fmnist_language", default=DEFAULT)
 
@@ -54,23 +56,31 @@ def language_of(tag: str | None) -> str | None:
 
 @cache
 def catalog(code: str) -> gettext.NullTranslations:
-    """The compiled catalog of ``code`` (from its .mo, or its .po compiled in memory when the .mo is stale)."""
+    """The compiled catalog of ``code``: its .mo, else its .po compiled in memory (a missing, stale or damaged
+    .mo), else English with a line in the log (a damaged .po must not take every page down)."""
     folder = LOCALE_DIR / code / "LC_MESSAGES"
     po, mo = folder / f"{DOMAIN}.po", folder / f"{DOMAIN}.mo"
-    if code == DEFAULT or not po.exists():
+    if code == DEFAULT:
         return gettext.NullTranslations()
-    if mo.exists() and mo.stat().st_mtime >= po.stat().st_mtime:
-        with mo.open("rb") as handle:
-            return gettext.GNUTranslations(handle)
-    from babel.messages.mofile import write_mo
-    from babel.messages.pofile import read_po
+    try:
+        if mo.exists() and mo.stat().st_mtime >= po.stat().st_mtime:
+            with mo.open("rb") as handle:
+                return gettext.GNUTranslations(handle)
+    except (OSError, ValueError, UnicodeDecodeError) as exc:
+        log.warning("catalog %s is damaged (%s); compiling %s instead", mo, exc, po.name)
+    try:
+        from babel.messages.mofile import write_mo
+        from babel.messages.pofile import read_po
 
-    with po.open("rb") as handle:
-        messages = read_po(handle, locale=code)
-    buffer = io.BytesIO()
-    write_mo(buffer, messages)
-    buffer.seek(0)
-    return gettext.GNUTranslations(buffer)
+        with po.open("rb") as handle:
+            messages = read_po(handle, locale=code, abort_invalid=True)
+        buffer = io.BytesIO()
+        write_mo(buffer, messages)
+        buffer.seek(0)
+        return gettext.GNUTranslations(buffer)
+    except Exception as exc:  # noqa: BLE001 - whatever a broken .po raises, the page speaks English instead
+        log.warning("catalog %s cannot be read (%s); %s pages are shown in English", po, exc, code)
+        return gettext.NullTranslations()
 
 
 def _(message: str) -> str:

@@ -109,6 +109,27 @@ def test_a_stale_compiled_catalog_is_not_used(tmp_path, monkeypatch):
         i18n.catalog.cache_clear()
 
 
+@pytest.mark.parametrize("damage", ["mo", "po", "both"])
+def test_a_damaged_catalog_on_disk_is_not_a_traceback(tmp_path, monkeypatch, caplog, damage):
+    """A damaged .mo falls back to its .po; a damaged .po (and no usable .mo) to English, said in the log."""
+    folder = tmp_path / "de" / "LC_MESSAGES"
+    folder.mkdir(parents=True)
+    po = (i18n.LOCALE_DIR / "de" / "LC_MESSAGES" / "messages.po").read_bytes()
+    (folder / "messages.po").write_bytes(b'msgid "x\n\x00' + po[: len(po) // 3] if damage != "mo" else po)
+    (folder / "messages.mo").write_bytes(b"not a catalog")  # newer than the .po
+    if damage == "po":
+        (folder / "messages.mo").unlink()
+    monkeypatch.setattr(i18n, "LOCALE_DIR", tmp_path)
+    i18n.catalog.cache_clear()
+    try:
+        i18n.set_language("de")
+        said = i18n._("Train the network")
+    finally:
+        i18n.catalog.cache_clear()
+    assert said == ("Das Netz trainieren" if damage == "mo" else "Train the network")
+    assert "damaged" in caplog.text or "cannot be read" in caplog.text
+
+
 # --------------------------------------------------------------------------- words, numbers, dates
 
 
