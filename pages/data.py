@@ -15,26 +15,29 @@ from pages.ui.navigation import ensure_app_navigation
 ensure_app_navigation()
 
 
-@st.cache_resource(show_spinner=False, max_entries=12)
-def summaries(source: str, lang: str, _x_train: np.ndarray, _y_train: np.ndarray, _y_test: np.ndarray) -> dict:
-    """Counts, class means, pixel histograms and their (read-only) figures, once per data source and language."""
+@st.cache_resource(show_spinner=False, max_entries=4)
+def summaries(source: str, _x_train: np.ndarray, _y_train: np.ndarray, _y_test: np.ndarray) -> dict:
+    """Counts, class means and pixel histograms (read-only), computed once per data source, in any language."""
     sample = _x_train[:: max(1, len(_x_train) // 10_000)]  # 10,000 images are plenty for a histogram
-    facts = {
+    return {
         "train_counts": class_counts(_y_train),
         "test_counts": class_counts(_y_test),
         "means": mean_images(_x_train, _y_train),
         "raw": pixel_histogram(sample, normalize=False),
         "normalised": pixel_histogram(sample, normalize=True),
     }
-    raw, norm = facts["raw"], facts["normalised"]
-    facts["figures"] = {
-        "counts": charts.class_count_figure(facts["train_counts"], facts["test_counts"]),
-        "means": charts.image_grid(facts["means"], [class_name(n) for n in CLASS_NAMES],
-                                   zmax=facts["means"].max() or 1),
+
+
+@st.cache_resource(show_spinner=False, max_entries=12)
+def figures(source: str, lang: str, _facts: dict) -> dict:
+    """The figures of ``summaries``, once per data source and language (their words are in it)."""
+    raw, norm, means = _facts["raw"], _facts["normalised"], _facts["means"]
+    return {
+        "counts": charts.class_count_figure(_facts["train_counts"], _facts["test_counts"]),
+        "means": charts.image_grid(means, [class_name(n) for n in CLASS_NAMES], zmax=means.max() or 1),
         "raw": charts.histogram_figure(raw.counts, raw.edges, _("raw pixels")),
         "normalised": charts.histogram_figure(norm.counts, norm.edges, _("after dividing by 255"), charts.PALETTE[1]),
     }
-    return facts
 
 
 st.title(_("The data: Fashion-MNIST"))
@@ -45,7 +48,8 @@ st.markdown(data.describe() + ". " + _(
     "Each image is 28x28 grey pixels (0 = black, 255 = white) of one of ten kinds of clothing. The network learns "
     "from the training images and is graded on the test images, which it never sees while training."))
 with st.spinner(_("Summarising the data set…")):
-    facts = summaries(data.source, language(), data.x_train, data.y_train, data.y_test)
+    facts = summaries(data.source, data.x_train, data.y_train, data.y_test)
+    facts = facts | {"figures": figures(data.source, language(), facts)}
 
 st.subheader(_("Browse the images"))
 c1, c2, c3, c4 = st.columns([1, 2, 1, 1])
