@@ -343,3 +343,19 @@ def test_charts_write_numbers_and_words_in_the_language():
     assert bars.data[0].text[0] == "87,82\xa0%<br>12 s"
     i18n.set_language("ko")
     assert charts.confusion_figure(__import__("numpy").eye(10, dtype=int)).layout.xaxis.title.text == "예측 클래스"
+
+
+def test_where_a_run_came_from_is_stored_in_english_and_shown_in_the_language(two_runs):
+    from dataclasses import replace
+
+    from fmnist_core.runs.results import origin_words
+
+    taken = replace(two_runs[0], origin=origin_words("taken", 30), from_cache=False)
+    continued = replace(two_runs[0], origin=origin_words("continued", 10))
+    assert taken.origin == "taken from the 30-epoch run" and taken.read_off_longer_run
+    assert not continued.read_off_longer_run
+    i18n.set_language("ko")
+    assert taken.origin_text() == "30 에포크 실행에서 가져옴"
+    i18n.set_language("de")
+    assert continued.origin_text() == "fortgesetzt vom Lauf mit 10 Epochen"
+    assert replace(continued, origin="an older wording").origin_text() == "an older wording"  # shown as stored

@@ -43,7 +43,7 @@ from ..data.sources import DataError, Dataset, load_fashion_mnist
 from ..i18n import _
 from ..net.forward import DenseNetwork
 from . import lineage
-from .results import HISTORY_KEYS, RunResult, RunUnavailable
+from .results import HISTORY_KEYS, RunResult, RunUnavailable, origin_words
 from .training import Resume, TrainingListener, evaluated, train
 
 CACHE_DIR_ENV = "FMNIST_CACHE_DIR"
@@ -305,7 +305,7 @@ class RunCache:
         n = outcome.epochs_run
         result = evaluated(config, network, data, {k: v[:n] for k, v in run.history.items()},
                            run.epoch_seconds[:n], outcome.stopped_early_at,
-                           origin=f"taken from the {run.epochs_run}-epoch run")
+                           origin=origin_words("taken", run.epochs_run))
         self._store(result)
         return result
 
@@ -323,7 +323,7 @@ class RunCache:
                 e: DenseNetwork.from_arrays(z, run.config, prefix=f"e{e}_") for e in run.kept_epochs})
         except (RunUnavailable, OSError, ValueError, KeyError):
             return None
-        return Resume(run.history, run.epoch_seconds, state, snapshots, f"the {run.epochs_run}-epoch run")
+        return Resume(run.history, run.epoch_seconds, state, snapshots, run.epochs_run)
 
     def list(self) -> list[RunResult]:
         """All readable entries, newest first (damaged ones are discarded, folders not ours are left alone)."""

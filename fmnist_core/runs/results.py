@@ -10,11 +10,29 @@ from typing import Any
 import numpy as np
 
 from ..config import RunConfig
-from ..i18n import _
+from ..i18n import N_, _
 from ..net.forward import DenseNetwork
 
 HISTORY_KEYS = ("loss", "accuracy", "val_loss", "val_accuracy")
 MEMORISING_GAP = 0.03  # training accuracy this far above validation accuracy: the network starts to memorise
+
+
+# Where a run that shares its beginning with a stored run came from. Stored in English (run.json), worded in the
+# reader's language by RunResult.origin_text: this table is the one place the words are written.
+ORIGINS = {"taken": N_("taken from the {n}-epoch run"), "continued": N_("continued from the {n}-epoch run")}
+
+
+def origin_words(how: str, epochs: int) -> str:
+    """The stored words for a run's origin: origin_words("taken", 30) -> 'taken from the 30-epoch run'."""
+    return ORIGINS[how].format(n=epochs)
+
+
+def _origin_epochs(words: str | None, how: str) -> str | None:
+    head, _sep, tail = ORIGINS[how].partition("{n}")
+    if not words or not words.startswith(head) or not words.endswith(tail):
+        return None
+    epochs = words[len(head) : len(words) - len(tail)]
+    return epochs if epochs.isdigit() else None
 
 
 class RunUnavailable(RuntimeError):
@@ -60,16 +78,18 @@ class RunResult:
     _network_loader: Callable[[], DenseNetwork] | None = field(default=None, repr=False)
     _load_lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
 
+    @property
+    def read_off_longer_run(self) -> bool:
+        """True when this run was read off a longer stored run (no training at all)."""
+        return _origin_epochs(self.origin, "taken") is not None
+
     def origin_text(self) -> str | None:
         """Where a run sharing this run's beginning came from, in the reader's language (None: trained alone)."""
-        if not self.origin:
-            return None
-        how, _sep, rest = self.origin.partition(" from the ")
-        epochs = rest.removesuffix("-epoch run")
-        if not epochs.isdigit():
-            return self.origin
-        sentence = _("taken from the {n}-epoch run") if how == "taken" else _("continued from the {n}-epoch run")
-        return sentence.format(n=epochs)
+        for how, words in ORIGINS.items():
+            epochs = _origin_epochs(self.origin, how)
+            if epochs is not None:
+                return _(words).format(n=epochs)
+        return self.origin
 
     @property
     def key(self) -> str:

@@ -12,7 +12,7 @@ from ..config import RunConfig
 from ..data.sources import Dataset, load_fashion_mnist
 from ..net.forward import DenseNetwork, cross_entropy
 from .lineage import keeps_snapshot, resumable
-from .results import HISTORY_KEYS, RunResult
+from .results import HISTORY_KEYS, RunResult, origin_words
 
 
 class TrainingCancelled(Exception):
@@ -50,7 +50,7 @@ class Resume:
     epoch_seconds: list[float]
     state: list[np.ndarray]
     snapshots: dict[int, DenseNetwork]
-    label: str  # e.g. "the 10-epoch run"
+    epochs: int  # epochs the stored run trained (where this one goes on from)
 
 
 def train(config: RunConfig, data: Dataset | None = None, listener: TrainingListener | None = None,
@@ -118,7 +118,7 @@ def train(config: RunConfig, data: Dataset | None = None, listener: TrainingList
     epochs_run = len(history.get("loss", []))
     return evaluated(config, network, data, history, epoch_seconds,
                      stopped_early_at=epochs_run if epochs_run < config.epochs else None,
-                     origin=f"continued from {resume.label}" if resume else None,
+                     origin=origin_words("continued", resume.epochs) if resume else None,
                      snapshots=snapshots, state=state)
 
 

@@ -175,7 +175,7 @@ def provenance(result: RunResult) -> str:
     sharing its beginning came from ('Trained just now, continued from the 10-epoch run ...')."""
     seconds = number(result.train_seconds, 1)
     if result.origin and not result.from_cache:
-        if result.origin.startswith("taken"):
+        if result.read_off_longer_run:
             return _("Ready at once: {origin} (its first epochs are this run; no training needed).").format(
                 origin=result.origin_text())
         return _("Trained just now, {origin}: {seconds} s of training in all.").format(origin=result.origin_text(),
