@@ -65,7 +65,7 @@ for sentence in compare.findings(results):
 
 st.subheader(_("Learning curves"))
 c1, c2, c3 = st.columns([2, 1, 1])
-metric = c1.radio(_("Metric"), ["accuracy", "loss"], horizontal=True, key="compare_metric",
+metric = c1.radio(_("Metric"), list(charts.METRICS), horizontal=True, key="compare_metric",
                   format_func=lambda m: _(charts.METRICS[m]))
 splits = [s for s, on in (("validation", c2.toggle(_("Validation"), True, key="compare_val")),
                           ("training", c3.toggle(_("Training"), False, key="compare_train"))) if on]

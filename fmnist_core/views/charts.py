@@ -20,8 +20,8 @@ BLUE, RED, GREY = "#1a56db", "#d62728", "#777777"  # true class / wrong predicti
 PALETTE = ("#1a56db", "#e8590c", "#2b8a3e", "#ae3ec9", "#c92a2a", "#0b7285", "#5c940d", "#862e9c")
 _BINARY = [[0.0, "white"], [1.0, "black"]]  # matplotlib's "binary": 0 white, 255 black
 METRIC_TITLES = {"loss": N_("Loss (cross-entropy)"), "accuracy": N_("Accuracy")}
-SPLITS = {"training": N_("training"), "validation": N_("validation")}
-METRICS = {"loss": N_("loss"), "accuracy": N_("accuracy")}
+SPLITS = {"validation": N_("validation"), "training": N_("training")}  # the order pages offer them in
+METRICS = {"accuracy": N_("accuracy"), "loss": N_("loss")}
 
 
 def localised(fig: go.Figure) -> go.Figure:

@@ -20,8 +20,6 @@ from pages.ui.text import plain
 from pages.ui.widgets import field_widget
 
 SHARED = ("epochs", "hidden_units", "extra_layers", "seed")  # settings every run of a comparison shares
-METRICS = ("accuracy", "loss")
-SPLITS = ("validation", "training")
 
 
 def render(name: str) -> None:
@@ -134,9 +132,10 @@ def show_results(experiment: Experiment, results: list[RunResult]) -> None:
     for sentence in experiment.conclude(results):
         st.markdown(f"- {sentence}")
     c1, c2 = st.columns(2)
-    metric = c1.radio(_("Metric"), METRICS, index=METRICS.index(experiment.metric), horizontal=True,
+    metric = c1.radio(_("Metric"), list(charts.METRICS), index=list(charts.METRICS).index(experiment.metric),
+                      horizontal=True,
                       key=f"{experiment.name}_metric", format_func=lambda m: _(charts.METRICS[m]))
-    split = c2.radio(_("Data"), SPLITS, horizontal=True, key=f"{experiment.name}_split",
+    split = c2.radio(_("Data"), list(charts.SPLITS), horizontal=True, key=f"{experiment.name}_split",
                      format_func=lambda s: _(charts.SPLITS[s]))
     key = ("val_" if split == "validation" else "") + metric
     what = _("{split} {metric}").format(split=_(charts.SPLITS[split]), metric=_(charts.METRICS[metric]))
