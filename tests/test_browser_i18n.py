@@ -58,3 +58,27 @@ def test_training_speaks_german_from_the_progress_bar_to_the_result(synthetic_di
         page.get_by_text("Soeben in").first.wait_for(timeout=30_000)  # 'Soeben in 4,2 s trainiert.'
         page.get_by_text("Testgenauigkeit", exact=True).first.wait_for(timeout=30_000)
         assert page.locator('[data-testid="stException"]').count() == 0
+
+
+def test_two_visitors_at_once_each_keep_their_language(synthetic_dir, tmp_path):
+    """A Korean and a German browser on one server, their pages running at the same time."""
+    from playwright.sync_api import sync_playwright
+
+    from .browser import CHROMIUM, CHROMIUM_ARGS
+
+    env = {"FMNIST_DATA_DIR": str(synthetic_dir), "FMNIST_CACHE_DIR": str(tmp_path / "cache")}
+    with running_app(env) as url, sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        try:
+            korean, german = (browser.new_context(locale=tag).new_page() for tag in ("ko-KR", "de-DE"))
+            for page in (korean, german):
+                page.goto(f"{url}/data", wait_until="commit")  # both scripts start before either is done
+            assert heading(korean) == "데이터: Fashion-MNIST" and heading(german) == "Die Daten: Fashion-MNIST"
+            # each in the app's menu, in its language (a page run alone would have neither)
+            assert korean.get_by_role("link", name="실행 비교").count() == 1
+            assert german.get_by_role("link", name="Läufe vergleichen").count() == 1
+            for page in (korean, german):
+                page.goto(f"{url}/compare", wait_until="commit")
+            assert heading(korean) == "실행 비교" and heading(german) == "Läufe vergleichen"
+        finally:
+            browser.close()

@@ -14,13 +14,17 @@ def ensure_app_navigation() -> None:
     mode: a deep link then runs the page alone, without the app's menu. If the app script has not run yet in
     this session, switch that mode off and run the app script right here: its ``st.navigation`` opens this
     page by its name, in the menu, in this same script run (no rerun round trip, no "Page not found").
+
+    Whether the app script ran is asked of this session (the mark it sets), never of Streamlit's process-wide
+    mode: when two visitors arrive at once, the first one switches that mode off while the second one's page is
+    already running alone, and that page must still be put in the menu.
     """
     from streamlit.runtime.pages_manager import PagesManager
 
     from pages.ui.lang import use_session_language
 
     use_session_language()  # a page run on its own (a test's switch_page) still speaks the session's language
-    if st.session_state.get(APP_NAVIGATION_MARK) or not PagesManager.uses_pages_directory:
+    if st.session_state.get(APP_NAVIGATION_MARK):
         return
     import runpy
     from pathlib import Path
