@@ -3,10 +3,9 @@
 import streamlit as st
 
 from fmnist_core.i18n import _
-from fmnist_core.net.warmup import warm_up_in_background
 from pages.ui.lang import choose_language
 from pages.ui.navigation import APP_NAVIGATION_MARK, accept_home_alias
-from pages.ui.runs import prefetch_experiments
+from pages.ui.runs import prefetch_experiments, warm_up_workers
 
 st.set_page_config(page_title="Fashion-MNIST Lab", page_icon=":material/checkroom:", layout="wide")
 
@@ -44,6 +43,6 @@ st.sidebar.caption(_("Fashion-MNIST Lab: a dense network learns to recognise clo
                      "from a real run."))
 try:
     navigation.run()
-finally:  # also when the page stopped early (st.stop): TensorFlow ready before the first Train click
-    warm_up_in_background()
+finally:  # also when the page stopped early (st.stop): worker processes ready before the first Train click
+    warm_up_workers()
     prefetch_experiments()

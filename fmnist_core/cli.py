@@ -101,7 +101,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         if args.command == "worker":
             if not args.url:
                 parser.error("worker needs --url or FMNIST_QUEUE_URL (e.g. redis://localhost:6379/0)")
-            from .runs.rq_jobs import run_worker
+            from .queue.rq import run_worker
 
             run_worker(args.url, burst=args.burst)
             return 0
@@ -127,13 +127,32 @@ def _config_or_exit(args: argparse.Namespace) -> RunConfig:
         args.subparser.error(str(exc))
 
 
+def fetch_or_train(config: RunConfig, cache):
+    """The run of ``config``: from the cache, or trained by a worker of the queue the environment names (one
+    local worker process, or RQ's), with a progress bar; raises RuntimeError with the reason when it fails."""
+    from .queue import follow, open_runner
+    from .views.progress import TextProgress
+
+    cached = cache.get(config)
+    if cached is not None:
+        return cached
+    runner = open_runner(cache, workers=1)
+    snap = follow(runner.submit(config, "command line"), TextProgress())
+    if not snap.done:
+        raise RuntimeError(snap.error or snap.status.value)
+    return snap.result
+
+
 def _train(args: argparse.Namespace) -> int:
     config = _config_or_exit(args)
     from .runs.cache import RunCache
-    from .views.progress import TextProgress
 
     cache = RunCache()
-    result = cache.get_or_train(config, listener=TextProgress())
+    try:
+        result = fetch_or_train(config, cache)
+    except RuntimeError as exc:
+        print(f"error: training failed: {exc}", file=sys.stderr)
+        return 1
     where = "from cache" if result.from_cache else f"trained in {result.train_seconds:.1f} s"
     print(f"{config.describe()}: test accuracy {result.test_accuracy:.4f} ({where}; key {result.key})",
           file=sys.stderr)
@@ -185,7 +204,6 @@ def _predict(args: argparse.Namespace) -> int:
     from .data.intake import MAX_BYTES, ImageError, prepare_image
     from .data.sources import CLASS_NAMES
     from .runs.cache import RunCache
-    from .views.progress import TextProgress
 
     outcomes: dict[int, dict] = {}  # by position, so a file named twice gets two rows
     prepared: list[tuple[int, np.ndarray]] = []
@@ -203,9 +221,9 @@ def _predict(args: argparse.Namespace) -> int:
             outcomes[i] = {"file": name, "error": f"The file cannot be read ({exc.strerror or exc})."}
     if prepared:
         try:
-            result = RunCache().get_or_train(config, listener=TextProgress())
+            result = fetch_or_train(config, RunCache())
             probabilities = result.predict(np.stack([final for _, final in prepared]))
-        except (DataError, RunUnavailable) as exc:
+        except (DataError, RunUnavailable, RuntimeError) as exc:
             probabilities, failure = None, str(exc)
         for j, (i, _) in enumerate(prepared):
             if probabilities is None:

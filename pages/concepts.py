@@ -7,8 +7,8 @@ import plotly.graph_objects as go
 import streamlit as st
 
 from fmnist_core.data.sources import CLASS_NAMES
+from fmnist_core.forward import categorical_cross_entropy, cross_entropy, flatten, one_hot, relu, softmax
 from fmnist_core.i18n import _, class_name, number, percent
-from fmnist_core.net.forward import categorical_cross_entropy, cross_entropy, flatten, one_hot, relu, softmax
 from fmnist_core.views import charts
 from pages.ui.data import get_data
 from pages.ui.navigation import ensure_app_navigation

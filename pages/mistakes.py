@@ -2,12 +2,13 @@
 
 import streamlit as st
 
-from fmnist_core.data.sources import Dataset
 from fmnist_core.i18n import _, percent
-from fmnist_core.net.mistakes import MISTAKES, MistakeOutcome, run_mistake
+from fmnist_core.lessons.mistakes import MISTAKES, MistakeOutcome
+from fmnist_core.queue import WorkerLost
 from fmnist_core.views import charts
 from pages.ui.data import get_data
 from pages.ui.navigation import ensure_app_navigation
+from pages.ui.runs import get_runner
 
 ensure_app_navigation()
 
@@ -18,9 +19,9 @@ st.markdown(_("Four small slips that every learner makes once. Each is built and
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
-def outcome(name: str, source: str, _data: Dataset) -> MistakeOutcome:
-    """One mistake's outcome, computed once per data source."""
-    return run_mistake(name, _data)
+def outcome(name: str, source: str) -> MistakeOutcome:
+    """One mistake's outcome, trained by a worker process once per data source."""
+    return get_runner().mistake(name)
 
 
 data = get_data()
@@ -29,8 +30,12 @@ if data is not None:
         title = _(mistake.title)
         st.subheader(title)
         st.code(mistake.code, language=None, wrap_lines=True)  # plain: the highlighter's colours fail contrast
-        with st.spinner(_("Training “{title}” with Keras…").format(title=title)):
-            result = outcome(name, data.source, data)
+        try:
+            with st.spinner(_("Training “{title}” with Keras…").format(title=title)):
+                result = outcome(name, data.source)
+        except WorkerLost as exc:
+            st.error(_(str(exc)))
+            continue
         if result.error:
             st.error(_("Keras refused to train it. Its own message:"))
             st.code(result.error, language=None, wrap_lines=True)

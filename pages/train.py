@@ -7,6 +7,7 @@ import streamlit as st
 from fmnist_core.config import FIELD, ConfigError, RunConfig, config_from_query, config_to_query
 from fmnist_core.data.sources import CLASS_NAMES
 from fmnist_core.i18n import _, class_name, in_sentence, number, percent, signed
+from fmnist_core.queue import JobStatus
 from fmnist_core.runs.challenges import READY, link_controls
 from fmnist_core.runs.evaluation import (
     class_reports,
@@ -16,7 +17,6 @@ from fmnist_core.runs.evaluation import (
     most_confused,
     select_examples,
 )
-from fmnist_core.runs.jobs import JobStatus
 from fmnist_core.views import charts
 from pages.ui.data import get_data, test_set_of
 from pages.ui.lang import with_language

@@ -6,7 +6,7 @@ import pytest
 
 from fmnist_core.config import RunConfig, model_inputs
 from fmnist_core.data.statistics import class_counts, mean_images, pixel_histogram
-from fmnist_core.net.forward import (
+from fmnist_core.forward import (
     DenseNetwork,
     categorical_cross_entropy,
     cross_entropy,

@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from fmnist_core.config import RunConfig, model_inputs
-from fmnist_core.net.forward import DenseNetwork
+from fmnist_core.forward import DenseNetwork
 from fmnist_core.net.model import build_model
 from fmnist_core.runs import cache as cache_module
 from fmnist_core.runs.cache import RunCache

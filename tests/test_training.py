@@ -2,7 +2,7 @@ import numpy as np
 import pytest
 
 from fmnist_core.config import RunConfig
-from fmnist_core.net.forward import cross_entropy
+from fmnist_core.forward import cross_entropy
 from fmnist_core.runs.training import TrainingCancelled, TrainingListener, train
 
 from .support import TINY

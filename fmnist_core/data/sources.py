@@ -234,9 +234,12 @@ _memory: dict[str, Dataset] = {}
 _memory_lock = threading.Lock()
 
 
-def load_fashion_mnist() -> Dataset:
-    """Load Fashion-MNIST from the first available source; later calls in this process are free."""
-    env_dir = os.environ.get(DATA_DIR_ENV) or None
+def load_fashion_mnist(data_dir: str | None = None) -> Dataset:
+    """Load Fashion-MNIST from the first available source; later calls in this process are free.
+
+    ``data_dir`` stands for ``$FMNIST_DATA_DIR`` when given ("" means unset): a worker process loads what the
+    app server that asked for the run would load."""
+    env_dir = (os.environ.get(DATA_DIR_ENV) if data_dir is None else data_dir) or None
     memo_key = env_dir or ""
     with _memory_lock:
         if memo_key not in _memory:

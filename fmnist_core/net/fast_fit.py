@@ -17,7 +17,7 @@ import numpy as np
 import tensorflow as tf
 
 from ..config import scale_pixels
-from .forward import cross_entropy
+from ..forward import cross_entropy
 
 PREDICT_BATCH = 1000
 

@@ -7,35 +7,13 @@ a slice of the data. The outcome is whatever Keras really does: an error message
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 
 import numpy as np
 
 from ..config import RunConfig, model_inputs
 from ..data.sources import Dataset
-from ..i18n import N_
+from ..lessons.mistakes import MISTAKES, Mistake, MistakeOutcome
 from .model import KERAS_LOCK
-
-
-@dataclass(frozen=True)
-class Mistake:
-    """One wrong way to build or compile the network."""
-
-    name: str
-    title: str  # title and explanation: English, translated where shown
-    code: str
-    explanation: str
-    build: Callable[[], object]
-
-
-@dataclass
-class MistakeOutcome:
-    """What happened: the error Keras raised, or the training history and test accuracy."""
-
-    name: str
-    error: str | None
-    history: dict[str, list[float]]
-    test_accuracy: float | None
 
 
 def _model(*layers, loss: str = "sparse_categorical_crossentropy"):
@@ -79,29 +57,9 @@ def _no_softmax():
     return _model(keras.layers.Flatten(), keras.layers.Dense(128, activation="relu"), keras.layers.Dense(10))
 
 
-MISTAKES: dict[str, Mistake] = {
-    m.name: m
-    for m in (
-        Mistake("correct", N_("The correct network (for comparison)"),
-                "Flatten(), Dense(128, 'relu'), Dense(10, 'softmax')\nloss='sparse_categorical_crossentropy'",
-                N_("Flatten turns each 28x28 image into 784 numbers; softmax turns ten scores into probabilities; "
-                "the sparse loss takes the integer labels 0-9 as they are."), _correct),
-        Mistake("no_flatten", N_("Flatten layer missing"),
-                "Dense(128, 'relu'), Dense(10, 'softmax')   # no Flatten()",
-                N_("Without Flatten, Dense works on each of the 28 image rows separately, so the network gives 28 "
-                "predictions per image instead of one."), _no_flatten),
-        Mistake("five_outputs", N_("Output layer with 5 units"),
-                "Flatten(), Dense(128, 'relu'), Dense(5, 'softmax')",
-                N_("There are ten classes but only five outputs: labels 5-9 have no output to go to."), _five_outputs),
-        Mistake("categorical_loss", N_("`categorical_crossentropy` with integer labels"),
-                "loss='categorical_crossentropy'   # labels are integers 0-9",
-                N_("categorical_crossentropy expects one-hot labels (ten numbers per image); the labels here are "
-                "single integers, which is what sparse_categorical_crossentropy is for."), _categorical_loss),
-        Mistake("no_softmax", N_("Softmax dropped from the last layer"),
-                "Flatten(), Dense(128, 'relu'), Dense(10)   # no softmax, loss still expects probabilities",
-                N_("Without softmax the ten outputs are raw scores (any sign, any size), but the loss treats them "
-                "as probabilities, so its feedback to the network is wrong."), _no_softmax),
-    )
+BUILDERS: dict[str, Callable[[], object]] = {
+    "correct": _correct, "no_flatten": _no_flatten, "five_outputs": _five_outputs,
+    "categorical_loss": _categorical_loss, "no_softmax": _no_softmax,
 }
 
 
@@ -122,7 +80,7 @@ def run_mistake(name: str, data: Dataset, epochs: int = 3, n_train: int = 6000, 
 def _fit_mistake(mistake: Mistake, x, y, x_test, y_test, epochs: int) -> MistakeOutcome:
     name = mistake.name
     try:
-        model = mistake.build()
+        model = BUILDERS[name]()
         fit = model.fit(x, y, epochs=epochs, batch_size=32, validation_split=0.2, verbose=0)
         probabilities = np.asarray(model.predict(x_test, batch_size=1000, verbose=0))
         one_answer_each = probabilities.shape == (len(y_test), 10)

@@ -7,7 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from ..config import RunConfig
-from .forward import DenseNetwork
+from ..forward import DenseNetwork
 
 if TYPE_CHECKING:
     import keras

@@ -40,8 +40,8 @@ import numpy as np
 
 from ..config import ConfigError, RunConfig
 from ..data.sources import DataError, Dataset, load_fashion_mnist
+from ..forward import DenseNetwork
 from ..i18n import _
-from ..net.forward import DenseNetwork
 from . import lineage
 from .results import HISTORY_KEYS, RunResult, RunUnavailable, origin_words
 from .training import Resume, TrainingListener, evaluated, train

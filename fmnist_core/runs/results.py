@@ -10,8 +10,8 @@ from typing import Any
 import numpy as np
 
 from ..config import RunConfig
+from ..forward import DenseNetwork
 from ..i18n import N_, _
-from ..net.forward import DenseNetwork
 
 HISTORY_KEYS = ("loss", "accuracy", "val_loss", "val_accuracy")
 MEMORISING_GAP = 0.03  # training accuracy this far above validation accuracy: the network starts to memorise
@@ -114,6 +114,15 @@ class RunResult:
             if self._network is None and self._network_loader is not None:
                 self._network = self._network_loader()
         return self._network
+
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickled (to cross from a worker process) with its network loaded and without its lock."""
+        state = dict(self.__dict__, _network=self.network, _network_loader=None)
+        del state["_load_lock"]
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state, _load_lock=threading.Lock())
 
     def predict(self, images: np.ndarray) -> np.ndarray:
         """Class probabilities (N, 10) for uint8 images (N, 28, 28) or one (28, 28)."""

@@ -10,7 +10,7 @@ import numpy as np
 
 from ..config import RunConfig
 from ..data.sources import Dataset, load_fashion_mnist
-from ..net.forward import DenseNetwork, cross_entropy
+from ..forward import DenseNetwork, cross_entropy
 from .lineage import keeps_snapshot, resumable
 from .results import HISTORY_KEYS, RunResult, origin_words
 

@@ -10,8 +10,8 @@ import streamlit as st
 
 from fmnist_core.config import RunConfig
 from fmnist_core.i18n import _, date_time, ngettext, number, percent
+from fmnist_core.queue import Job, JobSnapshot, JobStatus, Refused, Runner, open_runner, start_workers
 from fmnist_core.runs.cache import CacheWarning, RunCache, default_cache_dir
-from fmnist_core.runs.jobs import JobRunner, JobSnapshot, JobStatus, Refused, TrainingJob
 from fmnist_core.runs.results import RunResult, RunUnavailable
 from fmnist_core.views import charts
 from fmnist_core.views.progress import format_metrics
@@ -19,19 +19,29 @@ from pages.ui.text import plain
 
 
 @st.cache_resource(show_spinner=False)
-def _runner_for(cache_root: str) -> JobRunner:
+def _runner_for(cache_root: str, queue_url: str) -> Runner:
+    return open_runner(RunCache(cache_root))
+
+
+def get_runner() -> Runner:
+    """The process-wide runner for the current cache folder and queue (shared by all sessions)."""
     import os
 
-    from fmnist_core.runs.rq_jobs import QUEUE_URL_ENV, RQRunner
+    from fmnist_core.queue import QUEUE_URL_ENV
 
-    if os.environ.get(QUEUE_URL_ENV):  # workers on other machines, through Redis + RQ
-        return RQRunner(os.environ[QUEUE_URL_ENV], RunCache(cache_root))
-    return JobRunner(RunCache(cache_root))
+    return _runner_for(str(default_cache_dir()), os.environ.get(QUEUE_URL_ENV, ""))
 
 
-def get_runner() -> JobRunner:
-    """The process-wide job runner for the current cache folder (shared by all sessions)."""
-    return _runner_for(str(default_cache_dir()))
+WARM_UP_ENV = "FMNIST_WARM_UP"
+
+
+def warm_up_workers() -> None:
+    """After the first paint: start the worker processes, so TensorFlow is ready before the first Train click
+    (``FMNIST_WARM_UP=0``: only when first needed)."""
+    import os
+
+    if os.environ.get(WARM_UP_ENV, "1") != "0":
+        start_workers(get_runner())
 
 
 PREFETCH_ENV = "FMNIST_PREFETCH"
@@ -42,7 +52,7 @@ def _prefetch(cache_root: str) -> int:
     from fmnist_core.runs.experiments import EXPERIMENTS
 
     configs = dict.fromkeys(c for e in EXPERIMENTS.values() for c in e.configs())
-    return len(_runner_for(cache_root).prefetch(sorted(configs, key=lambda c: -c.epochs)))  # longest first
+    return len(get_runner().prefetch(sorted(configs, key=lambda c: -c.epochs)))  # longest first
 
 
 def prefetch_experiments() -> None:
@@ -63,7 +73,7 @@ def session_id() -> str:
     return ctx.session_id if ctx is not None else "local"
 
 
-def submit(config: RunConfig) -> TrainingJob | None:
+def submit(config: RunConfig) -> Job | None:
     """Queue ``config`` for this session; None after a sentence in the page when it is too big for a page."""
     try:
         return get_runner().submit(config, session_id(), limit=True)
@@ -103,7 +113,7 @@ def shared_run(key: str) -> RunResult | None:
         return None
 
 
-def progress_text(snap: JobSnapshot, job: TrainingJob | None = None) -> str:
+def progress_text(snap: JobSnapshot, job: Job | None = None) -> str:
     """'waiting: 2 runs ahead of yours (about 15 s)' for a queued job, 'epoch 3/10 · loss 0.41 · acc 0.85 ·
     val acc 0.86' for a running one."""
     position = get_runner().position(job) if job is not None and snap.status is JobStatus.QUEUED else None
@@ -122,7 +132,7 @@ def progress_text(snap: JobSnapshot, job: TrainingJob | None = None) -> str:
     return format_metrics(snap.epoch, snap.config.epochs, logs)
 
 
-def watch(job: TrainingJob, label: str = "", stop_key: str = "stop") -> JobSnapshot:
+def watch(job: Job, label: str = "", stop_key: str = "stop") -> JobSnapshot:
     """Show the queue position or a live progress bar, status text and growing curves until the job ends; Stop
     leaves the run (it is cancelled when nobody else watches it)."""
     holder, me = st.empty(), session_id()
@@ -167,7 +177,7 @@ def report_unfinished(snap: JobSnapshot) -> None:
                      "again.").format(done=done, epochs=snap.config.epochs))
     elif snap.status is JobStatus.FAILED:
         st.error(_("Training failed: {reason}. The app is still running; try another configuration.")
-                 .format(reason=plain(snap.error)))
+                 .format(reason=plain(_(snap.error or ""))))
 
 
 def provenance(result: RunResult) -> str:

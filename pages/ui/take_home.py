@@ -10,9 +10,10 @@ from fmnist_core.runs.results import RunResult
 
 
 def _model_file(result: RunResult) -> bytes:
-    from fmnist_core.net.model import keras_file  # TensorFlow: only when the model is really downloaded
+    """The .keras file, written by a worker process (the web process never imports TensorFlow)."""
+    from pages.ui.runs import get_runner
 
-    return keras_file(result.network)
+    return get_runner().keras_file(result.key)
 
 
 def get_the_code(result: RunResult, key: str) -> None:

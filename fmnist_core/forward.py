@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..config import RunConfig, model_inputs
+from .config import RunConfig, model_inputs
 
 
 def relu(x: np.ndarray) -> np.ndarray:

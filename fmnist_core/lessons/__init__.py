@@ -1,0 +1,1 @@
+"""What the numbers mean: the lessons' text (today the Common mistakes; experiments and challenges to follow)."""

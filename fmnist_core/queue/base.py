@@ -1,0 +1,124 @@
+"""What pages and the command line see of the queue: a ``Runner`` that takes configs, ``Job`` s to watch."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from enum import Enum
+from typing import Any, Protocol
+
+from ..config import RunConfig
+from ..data.sources import DataError, load_fashion_mnist
+from ..runs.cache import RunCache
+from ..runs.results import RunResult
+from .rules import CostModel, check_cost
+
+
+class JobStatus(Enum):
+    """Where a job stands."""
+
+    QUEUED = "queued"
+    RUNNING = "running"
+    DONE = "done"
+    CANCELLED = "cancelled"
+    FAILED = "failed"
+
+    @property
+    def finished(self) -> bool:
+        """True for done, cancelled and failed."""
+        return self in (JobStatus.DONE, JobStatus.CANCELLED, JobStatus.FAILED)
+
+
+@dataclass
+class JobSnapshot:
+    """A consistent copy of a job's progress at one moment."""
+
+    key: str
+    config: RunConfig
+    status: JobStatus
+    epoch: int
+    fraction: float
+    logs: dict[str, float]
+    history: dict[str, list[float]]
+    error: str | None
+    result: RunResult | None
+    watchers: int = 0
+
+    @property
+    def finished(self) -> bool:
+        """True once the job is done, cancelled or failed."""
+        return self.status.finished
+
+    @property
+    def done(self) -> bool:
+        """True when the job finished with a result."""
+        return self.status is JobStatus.DONE and self.result is not None
+
+    @property
+    def overall_fraction(self) -> float:
+        """Share of the whole run done, 0-1."""
+        if self.status is JobStatus.DONE:
+            return 1.0
+        return min(1.0, max(0.0, (self.epoch - 1 + self.fraction) / self.config.epochs)) if self.epoch else 0.0
+
+
+@dataclass(frozen=True)
+class Position:
+    """Where a queued run stands: runs ahead of it (running ones included) and about how long until it starts."""
+
+    ahead: int
+    seconds: float
+
+
+class WorkerLost(RuntimeError):
+    """A worker process ended while it had work; the message is one sentence for the person."""
+
+
+class Job(Protocol):
+    """One configuration being trained for the sessions that watch it."""
+
+    config: RunConfig
+
+    @property
+    def key(self) -> str: ...
+    @property
+    def background(self) -> bool: ...
+    @property
+    def finished(self) -> bool: ...
+    @property
+    def live(self) -> bool: ...
+    def snapshot(self) -> JobSnapshot: ...
+    def watched_by(self, session: str) -> bool: ...
+    def wait(self, timeout: float | None = None) -> bool: ...
+
+
+class Runner(Protocol):
+    """The queue: the same rules (``rules``) whatever carries the work to the workers."""
+
+    cache: RunCache
+    costs: CostModel
+    max_seconds: float
+
+    def check(self, config: RunConfig) -> None: ...
+    def submit(self, config: RunConfig, session: str = "local", limit: bool = False) -> Job: ...
+    def prefetch(self, configs: Iterable[RunConfig]) -> list[Job]: ...
+    def leave(self, job: Job, session: str) -> int: ...
+    def get(self, key: str) -> Job | None: ...
+    def queued(self) -> list[Job]: ...
+    def position(self, job: Job) -> Position | None: ...
+    def call(self, task: str, *args: Any, timeout: float = 600) -> Any: ...
+
+
+def check(runner: Runner, config: RunConfig) -> None:
+    """The ceiling for page and link runs, estimated on the data in use (both transports)."""
+    try:
+        runner.costs.train_images = len(load_fashion_mnist().x_train)
+    except DataError:
+        pass
+    check_cost(config, runner.costs, runner.max_seconds, cached=runner.cache.get(config) is not None)
+
+
+def learn(costs: CostModel, result: RunResult, train_images: int | None) -> None:
+    """Correct the cost model with a run a worker really trained (not read from the cache or off a longer run)."""
+    if not result.from_cache and not result.read_off_longer_run:
+        costs.observe(result.config, result.train_seconds, result.epochs_run, train_images)

@@ -1,0 +1,549 @@
+"""The embedded transport: a few local worker processes, started by the app, that do the TensorFlow work.
+
+The web process keeps the queue (``rules``) and the jobs; each worker process (``python -m
+fmnist_core.queue.local FD``) imports TensorFlow once, warms it up, then trains one run at a time and answers
+short tasks (a Common mistake, a ``.keras`` file) in threads beside it. The two talk over a socket pair:
+tasks, cancel and give-way one way; progress, epochs and outcomes the other. Results live in the run cache on
+disk; only a run that could not be stored crosses the socket.
+
+A worker that dies is reported to the watchers of its run and replaced. A worker exits as soon as its socket
+closes, so none outlives the server, however the server ends (Ctrl-C, SIGTERM, a crash, SIGKILL).
+"""
+
+from __future__ import annotations
+
+import atexit
+import itertools
+import logging
+import os
+import signal
+import socket
+import subprocess
+import sys
+import threading
+from collections.abc import Iterable
+from multiprocessing.connection import Connection
+from pathlib import Path
+from typing import Any
+
+from ..config import RunConfig
+from ..data.sources import DATA_DIR_ENV
+from ..i18n import N_
+from ..runs.cache import RunCache
+from ..runs.results import RunResult
+from .base import JobSnapshot, JobStatus, Position, WorkerLost, check, learn
+from .rules import CostModel, Tier, local_workers, max_run_seconds, tier, wait_seconds
+from .work import HOLD_ENV
+
+log = logging.getLogger(__name__)
+ROOT = Path(__file__).resolve().parents[2]  # the folder holding fmnist_core, for the workers' import path
+WORKER_LOST = N_("the worker training this run stopped unexpectedly; press Train to try again")
+KEEP_FINISHED = 32  # finished jobs remembered (each holds a result); older ones are forgotten
+
+
+class LocalJob:
+    """One config being trained in a worker process, as the web process sees it. Thread-safe."""
+
+    def __init__(self, pool: WorkerPool, cache: RunCache, config: RunConfig, session: str | None,
+                 background: bool, rank: Tier, seq: int, data_dir: str, hold_dir: str) -> None:
+        self.pool, self.cache, self.config = pool, cache, config
+        self.background, self.rank, self.seq = background, rank, seq
+        self.data_dir, self.hold_dir = data_dir, hold_dir
+        self._watchers = {session} if session is not None else set()
+        self._lock = threading.Lock()
+        self._finished = threading.Event()
+        self._cancelled = False  # asked to stop (it ends once its worker confirms)
+        self.giving_way = False
+        self._status, self._epoch, self._fraction = JobStatus.QUEUED, 0, 0.0
+        self._logs: dict[str, float] = {}
+        self._history: dict[str, list[float]] = {}
+        self._error: str | None = None
+        self._result: RunResult | None = None
+
+    @property
+    def key(self) -> str:
+        return self.config.key
+
+    @property
+    def live(self) -> bool:
+        """True while the job is neither finished nor asked to stop."""
+        return not self._finished.is_set() and not self._cancelled
+
+    @property
+    def finished(self) -> bool:
+        return self._finished.is_set()
+
+    @property
+    def status(self) -> JobStatus:
+        with self._lock:
+            return self._status
+
+    def watched_by(self, session: str) -> bool:
+        with self._lock:
+            return session in self._watchers
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Block until finished (or timeout); True if finished."""
+        return self._finished.wait(timeout)
+
+    def snapshot(self) -> JobSnapshot:
+        with self._lock:
+            return JobSnapshot(
+                key=self.key, config=self.config, status=self._status, epoch=self._epoch, fraction=self._fraction,
+                logs=dict(self._logs), history={k: list(v) for k, v in self._history.items()}, error=self._error,
+                result=self._result, watchers=len(self._watchers))
+
+    # the pool's side (under the pool's lock)
+    def _update(self, **values: Any) -> None:
+        with self._lock:
+            for name, value in values.items():
+                setattr(self, f"_{name}", value)
+
+    def _add_epoch(self, epoch: int, metrics: dict[str, float]) -> None:
+        with self._lock:
+            self._epoch, self._fraction, self._logs = epoch, 1.0, dict(metrics)
+            for name, value in metrics.items():
+                self._history.setdefault(name, []).append(value)
+
+    def _finish(self, status: JobStatus, result: RunResult | None = None, error: str | None = None) -> None:
+        with self._lock:
+            if self._finished.is_set():
+                return
+            self._status, self._result, self._error = status, result, error
+        self._finished.set()
+
+
+class _Worker:
+    """One worker process and the thread that reads what it says."""
+
+    def __init__(self, pool: WorkerPool) -> None:
+        ours, theirs = socket.socketpair()
+        env = os.environ | {"PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
+        env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+        self.proc = subprocess.Popen([sys.executable, "-m", "fmnist_core.queue.local", str(theirs.fileno())],
+                                     pass_fds=[theirs.fileno()], env=env, stdin=subprocess.DEVNULL)
+        theirs.close()
+        self.conn = Connection(ours.detach())
+        self.pool, self.job, self.alive = pool, None, True
+        self.job_id: int | None = None
+        self.calls: dict[int, list] = {}  # call id -> [event, ok, value]
+        self._send_lock = threading.Lock()
+        threading.Thread(target=self._read, name=f"worker-{self.proc.pid}", daemon=True).start()
+
+    @property
+    def pid(self) -> int:
+        return self.proc.pid
+
+    def send(self, *message: Any) -> None:
+        try:
+            with self._send_lock:
+                self.conn.send(message)
+        except OSError:  # it died: the reader thread reports it
+            pass
+
+    def _read(self) -> None:
+        while True:
+            try:
+                message = self.conn.recv()
+            except (EOFError, OSError):
+                break
+            self.pool._on_message(self, message)
+        self.proc.wait()
+        self.pool._on_lost(self)
+
+    def stop(self) -> None:
+        try:
+            self.conn.close()
+        except OSError:
+            pass
+        if self.proc.poll() is None:
+            self.proc.terminate()
+
+
+class WorkerPool:
+    """The queue of one machine and its worker processes. Share one per process (``shared_pool``)."""
+
+    def __init__(self, workers: int | None = None) -> None:
+        self.size = local_workers() if workers is None else workers
+        self.costs = CostModel()
+        self._cond = threading.Condition()
+        self._jobs: dict[tuple[str, str], LocalJob] = {}
+        self._workers: list[_Worker] = []
+        self._seq = itertools.count()
+        self._ids = itertools.count(1)
+        self._closed = False
+        self._dispatcher: threading.Thread | None = None
+
+    # ------------------------------------------------------------------ workers
+
+    def start(self) -> None:
+        """Start the worker processes (they import and warm up TensorFlow) and the dispatcher; idempotent."""
+        with self._cond:
+            if self._closed or self._dispatcher is not None:
+                return
+            self._workers = [_Worker(self) for _ in range(self.size)]
+            self._dispatcher = threading.Thread(target=self._dispatch, name="queue-dispatcher", daemon=True)
+            self._dispatcher.start()
+
+    def pids(self) -> list[int]:
+        """The process ids of the live workers."""
+        with self._cond:
+            return [w.pid for w in self._workers if w.alive]
+
+    def close(self) -> None:
+        """Stop every worker; jobs still live end as failed."""
+        with self._cond:
+            self._closed = True
+            workers, self._workers = self._workers, []
+            self._cond.notify_all()
+        for worker in workers:
+            worker.stop()
+        for worker in workers:
+            try:
+                worker.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                worker.proc.kill()
+
+    # ------------------------------------------------------------------ asking
+
+    def submit(self, cache: RunCache, config: RunConfig, session: str) -> LocalJob:
+        """Queue ``config`` for ``session``, or join (and take over, if it is a background run) its live job."""
+        self.start()
+        with self._cond:
+            job = self._jobs.get((str(cache.root), config.key))
+            if job is not None and job.live:
+                with job._lock:
+                    job._watchers.add(session)
+                if job.background:  # promoted: a learner wants it now
+                    job.background, job.rank, job.seq = False, self._rank(session, but=job), next(self._seq)
+                    self._give_way_if_needed()
+            else:
+                job = self._new_job(cache, config, session)
+            self._cond.notify_all()
+            return job
+
+    def prefetch(self, cache: RunCache, configs: Iterable[RunConfig]) -> list[LocalJob]:
+        """Queue background runs; those cached or already live are skipped."""
+        self.start()
+        jobs = []
+        with self._cond:
+            for config in configs:
+                known = self._jobs.get((str(cache.root), config.key))
+                if (known is not None and known.live) or cache.load(config.key) is not None:
+                    continue
+                jobs.append(self._new_job(cache, config, None))
+            self._cond.notify_all()
+        return jobs
+
+    def leave(self, job: LocalJob, session: str) -> int:
+        """``session`` stops watching ``job``; it is cancelled when nobody is left. Returns the watchers left."""
+        with self._cond:
+            with job._lock:
+                job._watchers.discard(session)
+                left = len(job._watchers)
+            if left == 0 and not job.background:
+                self._cancel(job)
+            self._cond.notify_all()
+            return left
+
+    def get(self, cache: RunCache, key: str) -> LocalJob | None:
+        with self._cond:
+            return self._jobs.get((str(cache.root), key))
+
+    def queued(self, cache: RunCache | None = None) -> list[LocalJob]:
+        """Jobs waiting to start, in the order they will start (all of them, or those of one cache)."""
+        with self._cond:
+            return [j for j in self._queue() if cache is None or j.cache.root == cache.root]
+
+    def position(self, job: LocalJob) -> Position | None:
+        with self._cond:
+            queue = self._queue()
+            if job not in queue:
+                return None
+            ahead = queue[: queue.index(job)]
+            running = [w.job for w in self._workers if w.job is not None]
+            seconds = wait_seconds(self.costs, [(j.config, j.snapshot().overall_fraction) for j in running],
+                                   [j.config for j in ahead], self.size)
+            return Position(len(ahead) + len(running), seconds)
+
+    def call(self, task: str, *args: Any, timeout: float = 600) -> Any:
+        """Run a short task (``work.TASKS``) in the least busy worker, beside its training; its return value."""
+        self.start()
+        with self._cond:
+            workers = [w for w in self._workers if w.alive]
+            if not workers:
+                raise WorkerLost(N_("No worker process is running to do this."))
+            worker = min(workers, key=lambda w: len(w.calls))
+            call_id, pending = next(self._ids), [threading.Event(), False, None]
+            worker.calls[call_id] = pending
+        worker.send("call", call_id, task, args)
+        if not pending[0].wait(timeout):
+            with self._cond:
+                worker.calls.pop(call_id, None)
+            raise WorkerLost(N_("A worker process took too long to answer."))
+        if not pending[1]:
+            raise pending[2] if isinstance(pending[2], Exception) else WorkerLost(str(pending[2]))
+        return pending[2]
+
+    # ------------------------------------------------------------------ the queue (under self._cond)
+
+    def _new_job(self, cache: RunCache, config: RunConfig, session: str | None) -> LocalJob:
+        background = session is None
+        job = LocalJob(self, cache, config, session, background,
+                       Tier.BACKGROUND if background else self._rank(session), next(self._seq),
+                       data_dir=os.environ.get(DATA_DIR_ENV, ""), hold_dir=os.environ.get(HOLD_ENV, ""))
+        self._remember(job)
+        self._give_way_if_needed()
+        return job
+
+    def _rank(self, session: str, but: LocalJob | None = None) -> Tier:
+        live = sum(1 for j in self._jobs.values() if j.live and not j.background and j is not but
+                   and j.watched_by(session))
+        return tier(live)
+
+    def _queue(self) -> list[LocalJob]:
+        running = {id(w.job) for w in self._workers if w.job is not None}
+        waiting = [j for j in self._jobs.values() if j.live and j.status is JobStatus.QUEUED and id(j) not in running]
+        return sorted(waiting, key=lambda j: (Tier.BACKGROUND if j.background else j.rank, j.seq))
+
+    def _give_way_if_needed(self) -> None:
+        """A learner's run waits and every worker is busy: one background run gives way (between chunks)."""
+        queue = self._queue()
+        busy = [w for w in self._workers if w.alive and w.job is not None]
+        if not queue or queue[0].background or len(busy) < len([w for w in self._workers if w.alive]):
+            return
+        for worker in busy:
+            if worker.job.background and not worker.job.giving_way:
+                worker.job.giving_way = True
+                worker.send("give_way", worker.job_id)
+                return
+
+    def _cancel(self, job: LocalJob) -> None:
+        job._cancelled = True
+        worker = next((w for w in self._workers if w.job is job), None)
+        if worker is None:
+            job._finish(JobStatus.CANCELLED)
+        else:
+            worker.send("cancel", worker.job_id)
+
+    def _dispatch(self) -> None:
+        with self._cond:
+            while not self._closed:
+                idle = [w for w in self._workers if w.alive and w.job is None]
+                queue = self._queue()
+                if idle and queue:
+                    worker, job = idle[0], queue[0]
+                    worker.job, worker.job_id, job.giving_way = job, next(self._ids), False
+                    job._update(status=JobStatus.RUNNING, epoch=0, fraction=0.0, history={}, logs={})
+                    worker.send("train", worker.job_id, job.config.to_dict(), str(job.cache.root), job.data_dir,
+                                job.hold_dir)
+                    continue
+                self._give_way_if_needed()
+                self._cond.wait()
+
+    def _remember(self, job: LocalJob) -> None:
+        self._jobs.pop((str(job.cache.root), job.key), None)
+        self._jobs[(str(job.cache.root), job.key)] = job
+        finished = [k for k, j in self._jobs.items() if j.finished]
+        for k in finished[: max(0, len(finished) - KEEP_FINISHED)]:
+            del self._jobs[k]
+
+    # ------------------------------------------------------------------ what the workers say (reader threads)
+
+    def _on_message(self, worker: _Worker, message: tuple) -> None:
+        kind, ident, *rest = message
+        if kind == "called":
+            with self._cond:
+                pending = worker.calls.pop(ident, None)
+            if pending is not None:
+                pending[1], pending[2] = rest
+                pending[0].set()
+            return
+        with self._cond:
+            job = worker.job if worker.job_id == ident else None
+        if job is None:
+            return
+        if kind == "start":
+            job._update(epoch=1, fraction=0.0)
+        elif kind == "progress":
+            epoch, fraction, logs = rest
+            job._update(epoch=epoch, fraction=fraction, logs=dict(logs))
+        elif kind == "epoch":
+            job._add_epoch(*rest)
+        else:
+            self._end(worker, job, kind, rest)
+
+    def _end(self, worker: _Worker, job: LocalJob, kind: str, rest: list) -> None:
+        if kind == "done":
+            unsaved, from_cache, train_images = rest
+            result = unsaved if unsaved is not None else job.cache.load(job.key)
+            if result is None:
+                job._finish(JobStatus.FAILED, error=N_("the finished run is not in the run cache"))
+            else:
+                result.from_cache = from_cache
+                learn(self.costs, result, train_images)
+                job._finish(JobStatus.DONE, result=result)
+        elif kind == "yielded" and not job._cancelled:
+            job._update(status=JobStatus.QUEUED, epoch=0, fraction=0.0, history={}, logs={})
+        elif kind in ("cancelled", "yielded"):
+            job._finish(JobStatus.CANCELLED)
+        else:
+            job._finish(JobStatus.FAILED, error=rest[0])
+        with self._cond:
+            worker.job, worker.job_id = None, None
+            self._cond.notify_all()
+
+    def _on_lost(self, worker: _Worker) -> None:
+        with self._cond:
+            worker.alive = False
+            job, calls = worker.job, dict(worker.calls)
+            worker.job, worker.calls = None, {}
+            if worker in self._workers and not self._closed:
+                log.warning("worker process %s ended (exit status %s); starting another", worker.pid,
+                            worker.proc.returncode)
+                self._workers[self._workers.index(worker)] = _Worker(self)
+            self._cond.notify_all()
+        if job is not None:
+            job._finish(JobStatus.FAILED, error=WORKER_LOST)
+        for pending in calls.values():
+            pending[1], pending[2] = False, WorkerLost(WORKER_LOST)
+            pending[0].set()
+
+
+class LocalRunner:
+    """The ``Runner`` over local worker processes, for one run cache."""
+
+    def __init__(self, cache: RunCache, pool: WorkerPool | None = None, max_seconds: float | None = None) -> None:
+        self.cache = cache
+        self.pool = pool or shared_pool()
+        self.max_seconds = max_run_seconds() if max_seconds is None else max_seconds
+
+    @property
+    def costs(self) -> CostModel:
+        return self.pool.costs
+
+    @property
+    def workers(self) -> int:
+        return self.pool.size
+
+    def check(self, config: RunConfig) -> None:
+        check(self, config)
+
+    def submit(self, config: RunConfig, session: str = "local", limit: bool = False) -> LocalJob:
+        if limit:
+            self.check(config)
+        return self.pool.submit(self.cache, config, session)
+
+    def prefetch(self, configs: Iterable[RunConfig]) -> list[LocalJob]:
+        return self.pool.prefetch(self.cache, configs)
+
+    def leave(self, job: LocalJob, session: str) -> int:
+        return self.pool.leave(job, session)
+
+    def get(self, key: str) -> LocalJob | None:
+        return self.pool.get(self.cache, key)
+
+    def queued(self) -> list[LocalJob]:
+        return self.pool.queued(self.cache)
+
+    def position(self, job: LocalJob) -> Position | None:
+        return self.pool.position(job)
+
+    def mistake(self, name: str) -> Any:
+        """One Common mistake trained through Keras in a worker (a ``MistakeOutcome``)."""
+        return self.pool.call("mistake", name, os.environ.get(DATA_DIR_ENV, ""))
+
+    def keras_file(self, key: str) -> bytes:
+        """The ``.keras`` file of a stored run, written by a worker."""
+        return self.pool.call("keras_file", str(self.cache.root), key)
+
+
+_shared: WorkerPool | None = None
+_shared_lock = threading.Lock()
+
+
+def shared_pool() -> WorkerPool:
+    """This process's pool of worker processes (``FMNIST_WORKERS`` of them), closed when the process exits."""
+    global _shared
+    with _shared_lock:
+        if _shared is None:
+            _shared = WorkerPool()
+            atexit.register(_shared.close)
+        return _shared
+
+
+# --------------------------------------------------------------------------- inside a worker process
+
+
+def serve(fd: int) -> None:
+    """A worker process's life: warm up, then train what the socket ``fd`` asks until it closes."""
+    import queue
+
+    from ..runs.training import TrainingCancelled
+    from .work import TASKS, train_run, warm_up
+
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the server's to handle; we end with its socket
+    conn, send_lock = Connection(fd), threading.Lock()
+    tasks: queue.Queue = queue.Queue()
+    flags: dict[int, tuple[threading.Event, threading.Event]] = {}
+
+    def send(*message: Any) -> None:
+        with send_lock:
+            conn.send(message)
+
+    def call(call_id: int, name: str, args: tuple) -> None:
+        try:
+            send("called", call_id, True, TASKS[name](*args))
+        except Exception as exc:  # noqa: BLE001 - the asker gets the error, the worker goes on
+            send("called", call_id, False, exc if _picklable(exc) else RuntimeError(str(exc)))
+
+    def read() -> None:
+        try:
+            while True:
+                kind, ident, *rest = conn.recv()
+                if kind == "train":
+                    flags[ident] = (threading.Event(), threading.Event())
+                    tasks.put((ident, *rest))
+                elif kind in ("cancel", "give_way") and ident in flags:
+                    flags[ident][0 if kind == "cancel" else 1].set()
+                elif kind == "call":
+                    threading.Thread(target=call, args=(ident, *rest), daemon=True).start()
+        except (EOFError, OSError):
+            os._exit(0)  # the server is gone: so are we, mid-run or not
+
+    threading.Thread(target=read, daemon=True).start()
+    try:
+        warm_up()
+    except Exception:  # noqa: BLE001 - a failed warm-up only means the first run waits
+        log.exception("TensorFlow warm-up failed")
+    while True:
+        ident, config, cache_root, data_dir, hold_dir = tasks.get()
+        cancel, give_way = flags[ident]
+
+        def report(kind: str, _ident: int = ident, **values: Any) -> None:
+            send(kind, _ident, *values.values())
+
+        try:
+            result, train_images = train_run(RunConfig.from_dict(config), cache_root, report,
+                                             lambda c=cancel, g=give_way: c.is_set() or g.is_set(), data_dir, hold_dir)
+        except TrainingCancelled:
+            send("yielded" if give_way.is_set() and not cancel.is_set() else "cancelled", ident)
+        except Exception as exc:  # noqa: BLE001 - reported to the watchers, the worker goes on
+            send("failed", ident, str(exc) or type(exc).__name__)
+        else:
+            send("done", ident, None if result.saved else result, result.from_cache, train_images)
+        flags.pop(ident, None)
+
+
+def _picklable(value: Any) -> bool:
+    import pickle
+
+    try:
+        pickle.dumps(value)
+    except Exception:  # noqa: BLE001 - anything that cannot cross the socket
+        return False
+    return True
+
+
+if __name__ == "__main__":
+    serve(int(sys.argv[1]))

@@ -1,0 +1,151 @@
+"""The classroom queue's rules, written once and followed by both transports (local worker processes, RQ).
+
+- **Tiers.** A session's only live run is a *first* run; its second and later live runs (queued or running)
+  are *more* runs; prefetched experiment runs are *background*. Workers take first, then more, then background;
+  first come, first served within a tier. So a learner's later runs wait behind other learners' first runs.
+- **Promotion.** A learner asking for a configuration that waits as a background run takes it over: it moves
+  to that learner's tier, and their Stop can cancel it.
+- **Ceiling.** A run started from a page or a link is refused when its estimated training time here is above
+  ``FMNIST_MAX_RUN_SECONDS`` (default 180); the command line has no ceiling.
+- **Costs.** Estimates follow the size of the data in use and learn from the speed of finished runs.
+- **Stop means "I stop watching".** A run is cancelled when its last watcher leaves.
+- **Waits.** What is left of the running runs plus the runs ahead, shared by the workers.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from enum import IntEnum
+
+from ..config import FIELDS, RunConfig
+from ..i18n import _, number
+
+MAX_SECONDS_ENV, WORKERS_ENV = "FMNIST_MAX_RUN_SECONDS", "FMNIST_WORKERS"
+DEFAULT_MAX_SECONDS = 180.0
+TRAIN_IMAGES = 60_000
+
+
+class Tier(IntEnum):
+    """Which queue a waiting run is in; lower goes first."""
+
+    FIRST = 0
+    MORE = 1
+    BACKGROUND = 2
+
+
+def tier(session_live_runs: int, background: bool = False) -> Tier:
+    """The tier of a new run for a session that already has ``session_live_runs`` live runs (queued or running)."""
+    if background:
+        return Tier.BACKGROUND
+    return Tier.FIRST if session_live_runs == 0 else Tier.MORE
+
+
+class Refused(ValueError):
+    """A run is too big to start from a page or a link; the message says why and what to do instead."""
+
+
+def _env_float(name: str, default: float) -> float:
+    try:
+        value = float(os.environ.get(name, default))
+    except ValueError:
+        return default
+    return value if value == value and value >= 0 else default  # NaN or negative: the default
+
+
+def max_run_seconds() -> float:
+    """The ceiling for runs started from a page or a link: ``FMNIST_MAX_RUN_SECONDS``, default 180."""
+    return _env_float(MAX_SECONDS_ENV, DEFAULT_MAX_SECONDS)
+
+
+def local_workers() -> int:
+    """Worker processes of the embedded queue: ``FMNIST_WORKERS``, else one per core, at most 4. Measured on this
+    project's 2-core machine: two runs at once finish the pair 1.6x sooner, each run 1.2x slower."""
+    default = max(1, min(os.cpu_count() or 1, 4))
+    return max(0, min(16, int(_env_float(WORKERS_ENV, default))))
+
+
+@dataclass
+class CostModel:
+    """Estimated training seconds of a config on this machine, corrected by the speed of finished runs.
+
+    seconds = overhead + epochs x (parameters x training images x per_unit x small-batch penalty + steps x
+    per_step). The priors were measured here: the default network (101,770 parameters, 48,000 images, 1,500
+    steps of 32) trains an epoch in about 0.4 s, and building plus compiling costs about 1.5 s. Tiny batches
+    turn matrix products into slow matrix-vector products: the penalty (1 + 32/batch) / 2 is 1 at batch 32.
+    """
+
+    per_unit: float = 7.3e-11
+    per_step: float = 3e-5
+    overhead: float = 1.5
+    train_images: int = TRAIN_IMAGES  # the size of the training set in use (before the validation split)
+    _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    def estimate(self, config: RunConfig) -> float:
+        """Seconds to build and train ``config`` from scratch here."""
+        return self.overhead + self._epochs_cost(config, config.epochs)
+
+    def _epochs_cost(self, config: RunConfig, epochs: int) -> float:
+        images = self.train_images - int(self.train_images * config.validation_split)
+        steps = -(-images // config.batch_size)
+        penalty = (1 + 32 / config.batch_size) / 2
+        return epochs * (config.parameters * images * self.per_unit * penalty + steps * self.per_step)
+
+    def observe(self, config: RunConfig, train_seconds: float, epochs: int, train_images: int | None = None) -> None:
+        """Learn from a finished run: ``epochs`` trained in ``train_seconds`` (the run's own epoch times) on a
+        training set of ``train_images``. Scales the per-unit and per-step costs a third of the way (in log
+        terms) towards what was measured."""
+        if epochs <= 0 or train_seconds <= 0:
+            return
+        with self._lock:
+            if train_images:
+                self.train_images = train_images
+            predicted = self._epochs_cost(config, epochs)
+            factor = min(4.0, max(0.25, train_seconds / max(predicted, 1e-9)))
+            self.per_unit *= factor**0.3
+            self.per_step *= factor**0.3
+
+
+def wait_seconds(costs: CostModel, running: Iterable[tuple[RunConfig, float]], ahead: Iterable[RunConfig],
+                 workers: int) -> float:
+    """About how long until a queued run starts: what is left of the running runs ((config, share done) pairs)
+    plus the runs ahead of it, shared by ``workers``."""
+    left = sum(max(0.0, costs.estimate(config) * (1 - done)) for config, done in running)
+    return (left + sum(costs.estimate(config) for config in ahead)) / max(1, workers)
+
+
+def check_cost(config: RunConfig, costs: CostModel, max_seconds: float, cached: bool) -> None:
+    """Raise Refused, with the reason and the command line to use instead, when ``config`` is estimated above
+    ``max_seconds`` of training here (a run already in the cache is never refused)."""
+    seconds = costs.estimate(config)
+    if seconds > max_seconds and not cached:
+        raise Refused(_(
+            "This run would take about {time} to train here, more than the {allowed} allowed for runs started "
+            "from a page or a link (so that everyone gets a turn). Make it smaller (fewer epochs or units, a "
+            "bigger batch), or train it from the command line: {command}").format(
+            time=duration(seconds), allowed=duration(max_seconds),
+            command=f"python -m fmnist_core train {command_flags(config)}"))
+
+
+def duration(seconds: float) -> str:
+    """'45 s', '3 minutes', '2 hours', '4 days', in the reader's language."""
+    if seconds < 90:
+        return _("{n} s").format(n=number(seconds))
+    if seconds < 5400:
+        return _("{n} minutes").format(n=number(seconds / 60))
+    if seconds < 2 * 86400:
+        return _("{n} hours").format(n=number(seconds / 3600))
+    return _("{n} days").format(n=number(seconds / 86400))
+
+
+def command_flags(config: RunConfig) -> str:
+    """The command-line flags of the settings that differ from the defaults."""
+    parts = []
+    for spec in FIELDS:
+        value = getattr(config, spec.name)
+        if value != spec.default:
+            parts.append(f"{spec.flag}" if spec.type is bool and value else
+                         f"--no-{spec.flag[2:]}" if spec.type is bool else f"{spec.flag} {spec.format(value)}")
+    return " ".join(parts)

@@ -1,0 +1,102 @@
+"""What a worker process does, whichever transport brought the work: train a run into the run cache, run a
+Common mistake through Keras, write a ``.keras`` file, warm TensorFlow up. Only worker processes import this
+module's Keras parts (through ``net``); the web process never calls these functions itself.
+
+``FMNIST_HOLD_DIR`` (tests and demonstrations): a run whose config key names a file in that folder waits,
+as running, before it trains, until the file is removed; Stop works while it waits. It lets a test hold a
+worker busy for exactly as long as it needs, whatever the speed of the machine.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from ..config import RunConfig
+from ..data.sources import load_fashion_mnist
+from ..runs.cache import RunCache
+from ..runs.results import RunResult
+from ..runs.training import TrainingCancelled, TrainingListener
+
+HOLD_ENV = "FMNIST_HOLD_DIR"
+Report = Callable[..., None]  # report(kind, **values): "start", "progress", "epoch"
+
+
+class ReportingListener(TrainingListener):
+    """Forwards training progress to ``report`` (progress at most every ``every`` seconds, every epoch end)."""
+
+    def __init__(self, report: Report, should_stop: Callable[[], bool], every: float = 0.2) -> None:
+        self.report, self._stop, self.every, self._last = report, should_stop, every, 0.0
+
+    def on_run_start(self, config: RunConfig, steps_per_epoch: int) -> None:
+        self.report("start")
+
+    def on_progress(self, epoch: int, fraction: float, logs: dict[str, float]) -> None:
+        now = time.monotonic()
+        if now - self._last >= self.every:
+            self._last = now
+            self.report("progress", epoch=epoch, fraction=fraction, logs=logs)
+
+    def on_epoch_end(self, epoch: int, metrics: dict[str, float]) -> None:
+        self.report("epoch", epoch=epoch, metrics=metrics)
+
+    def should_stop(self) -> bool:
+        return self._stop()
+
+
+def _hold(key: str, hold_dir: str | None, should_stop: Callable[[], bool]) -> None:
+    folder = hold_dir if hold_dir is not None else os.environ.get(HOLD_ENV)
+    if not folder:
+        return
+    marker = Path(folder) / key
+    while marker.exists():
+        if should_stop():
+            raise TrainingCancelled("training was stopped")
+        time.sleep(0.05)
+
+
+def train_run(config: RunConfig, cache_root: str, report: Report, should_stop: Callable[[], bool],
+              data_dir: str | None = None, hold_dir: str | None = None) -> tuple[RunResult, int]:
+    """Fetch or train ``config`` into the run cache at ``cache_root``; (the result, training images in the data).
+
+    Raises TrainingCancelled when ``should_stop`` says so; any other error is the run's failure."""
+    _hold(config.key, hold_dir, should_stop)
+    data = load_fashion_mnist(data_dir)
+    result = RunCache(cache_root).get_or_train(config, data, ReportingListener(report, should_stop))
+    return result, len(data.x_train)
+
+
+# --------------------------------------------------------------------------- short tasks (``Runner.call``)
+
+
+def mistake(name: str, data_dir: str | None = None) -> Any:
+    """One Common mistake built and trained through Keras (a ``MistakeOutcome``)."""
+    from ..net.mistakes import run_mistake
+
+    return run_mistake(name, load_fashion_mnist(data_dir))
+
+
+def keras_file(cache_root: str, key: str) -> bytes:
+    """The ``.keras`` file of the stored run ``key`` (RunUnavailable when it is gone or damaged)."""
+    from ..net.model import keras_file as to_keras
+    from ..runs.results import RunUnavailable
+
+    run = RunCache(cache_root).load(key)
+    if run is None:
+        raise RunUnavailable("That run is no longer in the cache; choose another one.")
+    return to_keras(run.network)
+
+
+def warm_up() -> None:
+    """Import TensorFlow and build and compile the default model once, so the first run starts at once."""
+    from ..net.fast_fit import FastFitter
+    from ..net.model import KERAS_LOCK, build_model
+
+    with KERAS_LOCK:
+        FastFitter(build_model(RunConfig()), normalize=True)
+
+
+TASKS: dict[str, Callable[..., Any]] = {"mistake": mistake, "keras_file": keras_file, "warm_up": warm_up}
