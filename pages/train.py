@@ -19,7 +19,7 @@ from fmnist_core.runs.evaluation import (
 )
 from fmnist_core.views import charts
 from pages.ui.data import get_data, test_set_of
-from pages.ui.lang import with_language
+from pages.ui.lang import fragment, with_language
 from pages.ui.navigation import ensure_app_navigation
 from pages.ui.runs import (
     cached_result,
@@ -169,69 +169,83 @@ if test_set is None:
     st.stop()
 images, labels, probabilities = test_set
 
-st.subheader(_("Predictions on test images"))
-st.markdown(_("Blue label with ✓: right. Red label with ✗: wrong. The bars are the ten probabilities: the true class "
-              "is **blue**, a wrong prediction **red**, the rest grey."))
-c1, c2, c3, c4 = st.columns([1, 1.4, 1.2, 0.8])
-n = c1.slider(_("Images"), 3, 30, 15, step=3, key="grid_n")
-mode = c2.radio(_("Show"), ["random", "mistakes", "class"], horizontal=True, key="grid_mode",
-                format_func={"random": _("random"), "mistakes": _("only mistakes"), "class": _("one class")}.get)
-names = [class_name(name) for name in CLASS_NAMES]
-class_index = c3.selectbox(_("Class"), range(10), format_func=names.__getitem__, key="grid_class",
-                           disabled=mode != "class")
-sample = c4.number_input(_("Sample"), 0, 10_000, 0, key="grid_sample", help=_("Another number, other images."))
-indices = select_examples(labels, probabilities, n, mode, class_index, seed=int(sample))
-if len(indices) == 0:
-    st.info(_("No test images match (no mistakes of that kind)."))
-else:
-    st.plotly_chart(charts.prediction_grid(images[indices], probabilities[indices], labels[indices], indices),
-                    key="grid", alt=_("{n} test images with their predicted probabilities").format(n=len(indices)))
-    right = correct_count(probabilities[indices], labels[indices])
-    st.caption(_("{right} of {n} shown images are classified correctly.").format(right=right, n=len(indices)))
+@fragment
+def predictions(images, labels, probabilities) -> None:
+    """The tutorial's blue/red grid; its controls rerun only this section."""
+    st.subheader(_("Predictions on test images"))
+    st.markdown(_("Blue label with ✓: right. Red label with ✗: wrong. The bars are the ten probabilities: the true "
+                  "class is **blue**, a wrong prediction **red**, the rest grey."))
+    c1, c2, c3, c4 = st.columns([1, 1.4, 1.2, 0.8])
+    n = c1.slider(_("Images"), 3, 30, 15, step=3, key="grid_n")
+    mode = c2.radio(_("Show"), ["random", "mistakes", "class"], horizontal=True, key="grid_mode",
+                    format_func={"random": _("random"), "mistakes": _("only mistakes"), "class": _("one class")}.get)
+    names = [class_name(name) for name in CLASS_NAMES]
+    class_index = c3.selectbox(_("Class"), range(10), format_func=names.__getitem__, key="grid_class",
+                               disabled=mode != "class")
+    sample = c4.number_input(_("Sample"), 0, 10_000, 0, key="grid_sample", help=_("Another number, other images."))
+    indices = select_examples(labels, probabilities, n, mode, class_index, seed=int(sample))
+    if len(indices) == 0:
+        st.info(_("No test images match (no mistakes of that kind)."))
+    else:
+        st.plotly_chart(charts.prediction_grid(images[indices], probabilities[indices], labels[indices], indices),
+                        key="grid", alt=_("{n} test images with their predicted probabilities").format(n=len(indices)))
+        right = correct_count(probabilities[indices], labels[indices])
+        st.caption(_("{right} of {n} shown images are classified correctly.").format(right=right, n=len(indices)))
 
-st.subheader(_("Where it goes wrong"))
-matrix = confusion_matrix(labels, probabilities.argmax(axis=1))
-tab_matrix, tab_classes = st.tabs([_("Confusion matrix"), _("Per-class accuracy")])
-with tab_matrix:
-    event = st.plotly_chart(charts.confusion_figure(matrix), key="confusion", on_select="rerun",
-                            selection_mode="points",
-                            alt=_("Confusion matrix: counts of test images by true and predicted class"))
-    worst = most_confused(matrix)
-    if worst:
-        st.caption(_("Most frequent confusions: {pairs}.").format(pairs="; ".join(
-            _("{true} taken for {predicted} {n} times").format(true=names[t], predicted=names[p], n=c)
-            for t, p, c in worst)))
-    points = (event or {}).get("selection", {}).get("points", []) if event else []
-    click = (points[0].get("y"), points[0].get("x")) if points else None
-    if click and set(click) <= set(names) and click != st.session_state.get("drill_click"):
-        st.session_state["drill_click"] = click  # a new click chooses the pair below (once: the boxes stay free)
-        st.session_state["drill_true"], st.session_state["drill_predicted"] = map(names.index, click)
-    elif "drill_true" not in st.session_state and worst:
-        st.session_state["drill_true"], st.session_state["drill_predicted"] = worst[0][0], worst[0][1]
-    st.markdown(_("**Look at the images of one cell** (click a cell above, or choose the pair here):"))
-    d1, d2 = st.columns(2)
-    true_class = d1.selectbox(_("True class"), range(10), format_func=names.__getitem__, key="drill_true")
-    predicted_class = d2.selectbox(_("Predicted class"), range(10), format_func=names.__getitem__,
-                                   key="drill_predicted")
-    cell = confused_indices(labels, probabilities, true_class, predicted_class)
-    what = (_("{true} recognised correctly").format(true=names[true_class]) if true_class == predicted_class
-            else _("{true} taken for {predicted}").format(true=names[true_class], predicted=names[predicted_class]))
-    count = _("**{n} test images**: {what}").format(n=number(len(cell)), what=what)
-    st.markdown(count + (_("; the first {n} are shown.").format(n=min(15, len(cell))) if len(cell) else "."))
-    if len(cell):
-        shown = cell[:15]
-        st.plotly_chart(charts.prediction_grid(images[shown], probabilities[shown], labels[shown], shown),
-                        key="drill_grid", alt=_("{n} test images: {what}").format(n=len(shown), what=what))
-with tab_classes:
-    reports = class_reports(matrix)
-    st.dataframe({_("class"): [r.name for r in reports], _("accuracy"): [round(r.accuracy, 4) for r in reports],
-                  _("test images"): [r.images for r in reports],
-                  _("most common wrong answer"): [r.top_mistake or "—" for r in reports]}, hide_index=True)
-    hardest = min(reports, key=lambda r: r.accuracy)
-    right = percent(hardest.accuracy, 1)
-    st.caption(_("The hardest class is {name} ({right} right), most often taken for {other}.").format(
-        name=hardest.name, right=right, other=hardest.top_mistake) if hardest.top_mistake else
-        _("The hardest class is {name} ({right} right).").format(name=hardest.name, right=right))
+
+
+@fragment
+def where_it_goes_wrong(images, labels, probabilities) -> None:
+    """The confusion matrix with its drill-down, and per-class accuracy; a click reruns only this section."""
+    st.subheader(_("Where it goes wrong"))
+    names = [class_name(name) for name in CLASS_NAMES]
+    matrix = confusion_matrix(labels, probabilities.argmax(axis=1))
+    tab_matrix, tab_classes = st.tabs([_("Confusion matrix"), _("Per-class accuracy")])
+    with tab_matrix:
+        event = st.plotly_chart(charts.confusion_figure(matrix), key="confusion", on_select="rerun",
+                                selection_mode="points",
+                                alt=_("Confusion matrix: counts of test images by true and predicted class"))
+        worst = most_confused(matrix)
+        if worst:
+            st.caption(_("Most frequent confusions: {pairs}.").format(pairs="; ".join(
+                _("{true} taken for {predicted} {n} times").format(true=names[t], predicted=names[p], n=c)
+                for t, p, c in worst)))
+        points = (event or {}).get("selection", {}).get("points", []) if event else []
+        click = (points[0].get("y"), points[0].get("x")) if points else None
+        if click and set(click) <= set(names) and click != st.session_state.get("drill_click"):
+            st.session_state["drill_click"] = click  # a new click chooses the pair below (once: the boxes stay free)
+            st.session_state["drill_true"], st.session_state["drill_predicted"] = map(names.index, click)
+        elif "drill_true" not in st.session_state and worst:
+            st.session_state["drill_true"], st.session_state["drill_predicted"] = worst[0][0], worst[0][1]
+        st.markdown(_("**Look at the images of one cell** (click a cell above, or choose the pair here):"))
+        d1, d2 = st.columns(2)
+        true_class = d1.selectbox(_("True class"), range(10), format_func=names.__getitem__, key="drill_true")
+        predicted_class = d2.selectbox(_("Predicted class"), range(10), format_func=names.__getitem__,
+                                       key="drill_predicted")
+        cell = confused_indices(labels, probabilities, true_class, predicted_class)
+        what = (_("{true} recognised correctly").format(true=names[true_class]) if true_class == predicted_class
+                else _("{true} taken for {predicted}").format(true=names[true_class], predicted=names[predicted_class]))
+        count = _("**{n} test images**: {what}").format(n=number(len(cell)), what=what)
+        st.markdown(count + (_("; the first {n} are shown.").format(n=min(15, len(cell))) if len(cell) else "."))
+        if len(cell):
+            shown = cell[:15]
+            st.plotly_chart(charts.prediction_grid(images[shown], probabilities[shown], labels[shown], shown),
+                            key="drill_grid", alt=_("{n} test images: {what}").format(n=len(shown), what=what))
+    with tab_classes:
+        reports = class_reports(matrix)
+        st.dataframe({_("class"): [r.name for r in reports], _("accuracy"): [round(r.accuracy, 4) for r in reports],
+                      _("test images"): [r.images for r in reports],
+                      _("most common wrong answer"): [r.top_mistake or "—" for r in reports]}, hide_index=True)
+        hardest = min(reports, key=lambda r: r.accuracy)
+        right = percent(hardest.accuracy, 1)
+        st.caption(_("The hardest class is {name} ({right} right), most often taken for {other}.").format(
+            name=hardest.name, right=right, other=hardest.top_mistake) if hardest.top_mistake else
+            _("The hardest class is {name} ({right} right).").format(name=hardest.name, right=right))
+
+
+
+predictions(images, labels, probabilities)
+where_it_goes_wrong(images, labels, probabilities)
 
 st.subheader(_("Get the code"))
 get_the_code(result, key="train_code")

@@ -3,7 +3,7 @@
     .venv/bin/python tests/bench_classroom.py
 
 Twenty simulated learners each submit two or three different small configurations through the same
-JobRunner the app uses (one per process, as on the server), a few seconds apart, and watch their runs as
+runner the app uses (its local worker processes), a few seconds apart, and watch their runs as
 the page does (polling the position every 0.2 s). One of them pastes a link to a huge run. Meanwhile a 21st
 learner opens the Data page of a real Streamlit server on the same machine. Prints: every run finished or was
 refused (with the reason), wait times p50/p95 (submitted to started), whether each learner's reported
@@ -26,14 +26,15 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from fmnist_core.config import RunConfig  # noqa: E402
+from fmnist_core.queue import JobStatus, Refused, Runner  # noqa: E402
+from fmnist_core.queue.local import LocalRunner  # noqa: E402
 from fmnist_core.runs.cache import RunCache  # noqa: E402
-from fmnist_core.runs.jobs import JobRunner, JobStatus, Refused  # noqa: E402
 from tests.browser import browser_page, running_app  # noqa: E402
 
 LEARNERS = 20
 
 
-def learner(runner: JobRunner, name: str, rng: random.Random, out: dict) -> None:
+def learner(runner: Runner, name: str, rng: random.Random, out: dict) -> None:
     configs = [RunConfig(epochs=rng.choice([1, 2, 3]), hidden_units=rng.choice([16, 32, 64, 128]),
                          seed=rng.randrange(1000)) for _ in range(rng.choice([2, 3]))]
     if name == "learner-7":
@@ -72,7 +73,7 @@ def page_loads(url: str, stop: threading.Event, out: list[float]) -> None:
 
 def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
-        runner = JobRunner(RunCache(Path(tmp) / "cache"))
+        runner = LocalRunner(RunCache(Path(tmp) / "cache"))
         out = {"refused": [], "waits": [], "outcomes": [], "monotone": []}
         loads: list[float] = []
         stop = threading.Event()

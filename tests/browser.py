@@ -30,6 +30,13 @@ def free_port() -> int:
 @contextlib.contextmanager
 def running_app(env_extra: dict[str, str]) -> Iterator[str]:
     """Run `streamlit run streamlit_app.py` until the block ends; yields its base URL."""
+    with running_server(env_extra) as (url, _proc):
+        yield url
+
+
+@contextlib.contextmanager
+def running_server(env_extra: dict[str, str]) -> Iterator[tuple[str, subprocess.Popen]]:
+    """Run `streamlit run streamlit_app.py` until the block ends; yields its base URL and its process."""
     port = free_port()
     env = os.environ | {"TF_CPP_MIN_LOG_LEVEL": "3"} | env_extra
     ARTIFACTS.mkdir(exist_ok=True)
@@ -50,7 +57,7 @@ def running_app(env_extra: dict[str, str]) -> Iterator[str]:
                 if time.monotonic() > deadline or proc.poll() is not None:
                     raise RuntimeError(f"streamlit did not start; see {log.name}") from None
                 time.sleep(0.3)
-        yield url
+        yield url, proc
     finally:
         proc.terminate()
         proc.wait(10)

@@ -57,11 +57,16 @@ def test_stop_button_cancels_and_says_so(synthetic_dir, tmp_path):
     from fmnist_core.config import RunConfig
     from fmnist_core.runs.cache import RunCache
 
-    env = {"FMNIST_DATA_DIR": str(synthetic_dir), "FMNIST_CACHE_DIR": str(tmp_path / "cache")}
+    held = RunConfig(epochs=100, batch_size=1, hidden_units=2048)
+    holds = tmp_path / "holds"
+    holds.mkdir()
+    (holds / held.key).touch()  # the worker holds this run (as running) until it is stopped: no race with its speed
+    env = {"FMNIST_DATA_DIR": str(synthetic_dir), "FMNIST_CACHE_DIR": str(tmp_path / "cache"),
+           "FMNIST_HOLD_DIR": str(holds)}
     with running_app(env) as url, browser_page() as page:
-        page.goto(f"{url}/?epochs=100&batch=1&units=2048")  # long enough (about a minute) to stop it
+        page.goto(f"{url}/?epochs=100&batch=1&units=2048")
         page.get_by_role("button", name="Train").click()
-        page.get_by_text("epoch ").first.wait_for(timeout=60_000)  # the progress text is there
+        page.get_by_text("preparing the data").first.wait_for(timeout=60_000)  # the progress text is there
         page.get_by_role("button", name="Stop training").click()
         page.get_by_text("Training stopped after").wait_for(timeout=60_000)
         assert page.get_by_text("Test accuracy", exact=True).count() == 0  # nothing half-trained shown as finished

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
+from typing import Any
+
 import streamlit as st
 
 from fmnist_core.i18n import DEFAULT, LANGUAGES, _, language, language_of, set_language
@@ -68,6 +72,20 @@ def with_language(params: dict[str, str]) -> dict[str, str]:
     """A page's new URL query, with the session's language kept in it."""
     code = st.session_state.get(KEY, DEFAULT)
     return params | ({"lang": code} if code != DEFAULT else {})
+
+
+def fragment(func: Callable | None = None, *, run_every: float | None = None) -> Callable:
+    """``st.fragment`` that speaks the session's language in its own reruns (they run without the app script,
+    so without ``choose_language``): use it for every fragment of the app."""
+    if func is None:
+        return lambda f: fragment(f, run_every=run_every)
+
+    @functools.wraps(func)
+    def in_language(*args: Any, **kwargs: Any) -> Any:
+        use_session_language()
+        return func(*args, **kwargs)
+
+    return st.fragment(in_language, run_every=run_every)
 
 
 def use_session_language() -> None:
