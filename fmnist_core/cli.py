@@ -151,7 +151,7 @@ def _train(args: argparse.Namespace) -> int:
     try:
         result = fetch_or_train(config, cache)
     except RuntimeError as exc:
-        print(f"error: training failed: {exc}", file=sys.stderr)
+        print(f"error: {exc}", file=sys.stderr)
         return 1
     where = "from cache" if result.from_cache else f"trained in {result.train_seconds:.1f} s"
     print(f"{config.describe()}: test accuracy {result.test_accuracy:.4f} ({where}; key {result.key})",

@@ -51,41 +51,45 @@ def main() -> None:
             proc = psutil.Process(server.pid)
             page.goto(url)
             page.get_by_role("button", name="Train").wait_for(timeout=120_000)
-            workers = proc.children()
-            while not all("libtensorflow" in Path(f"/proc/{w.pid}/maps").read_text() for w in workers):
-                time.sleep(0.2)  # the workers have warmed up
+            while not (workers := proc.children()) or not all(
+                    "libtensorflow" in Path(f"/proc/{w.pid}/maps").read_text() for w in workers):
+                time.sleep(0.2)  # the workers have started and warmed up
             settle(proc)
             start = time.perf_counter()
             page.get_by_role("button", name="Train").click()
-            page.get_by_text("Stop training").wait_for(timeout=60_000)
+            page.get_by_text("Stop training").first.wait_for(timeout=60_000)
             first_progress = time.perf_counter() - start
             page.get_by_text("shown images are classified correctly").wait_for(timeout=600_000)
             settle(proc)
 
-            slider = page.locator('.st-key-grid_n [role="slider"]')
+            before, idle_start = cpu(proc), time.perf_counter()
+            time.sleep(5)
+            idle = (cpu(proc) - before) / (time.perf_counter() - idle_start)  # what the server costs doing nothing
+            slider = page.get_by_role("slider", name="Images")
             clicks = []
             caption = page.get_by_text("shown images are classified correctly")
             for i in range(10):
-                before_text, before = caption.inner_text(), cpu(proc)
+                before_text, before, start = caption.inner_text(), cpu(proc), time.perf_counter()
                 slider.focus()
                 page.keyboard.press("ArrowLeft" if i % 2 else "ArrowRight")
                 page.wait_for_function("t => ![...document.querySelectorAll('p')].some(p => p.innerText === t)",
                                        arg=before_text, timeout=60_000)
                 settle(proc)
-                clicks.append(cpu(proc) - before)
+                clicks.append(cpu(proc) - before - idle * (time.perf_counter() - start))
             reruns = []
             for _ in range(5):
-                before = cpu(proc)
+                before, start = cpu(proc), time.perf_counter()
                 page.reload()
                 page.get_by_text("shown images are classified correctly").wait_for(timeout=120_000)
                 settle(proc)
-                reruns.append(cpu(proc) - before)
+                reruns.append(cpu(proc) - before - idle * (time.perf_counter() - start))
             for path in PAGES:
                 page.goto(f"{url}/{path}")
                 page.locator('[data-testid="stMain"]').wait_for(timeout=120_000)
                 settle(proc, span=2.0)
             rss = proc.memory_info().rss / 2**20
             tf = "libtensorflow" in Path(f"/proc/{server.pid}/maps").read_text()
+    print(f"the server idle: {idle:.4f} CPU-s per second (subtracted below)")
     print(f"first Train click on a fresh server to the first progress text: {first_progress:.2f} s")
     print(f"server CPU per move of the Images slider: median {statistics.median(clicks):.3f} s, "
           f"worst {max(clicks):.3f} s (goal <= 0.10)")

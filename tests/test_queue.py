@@ -29,8 +29,8 @@ def test_the_wait_is_what_is_left_of_running_runs_plus_the_runs_ahead_shared_by_
 def test_a_huge_run_is_refused_with_the_command_line_to_use_instead():
     huge = RunConfig(epochs=100, hidden_units=4096, extra_layers=5, batch_size=1)
     with pytest.raises(Refused, match="command line: python -m fmnist_core train --epochs 100 --hidden-units 4096"):
-        check_cost(huge, CostModel(), 60, cached=False)
-    check_cost(huge, CostModel(), 60, cached=True)  # a stored run is never refused
+        check_cost(huge, CostModel(), 60)
+    check_cost(huge, CostModel(), 60, cached=lambda config: config == huge)  # a stored run is never refused
     assert CostModel().estimate(huge) > 86400 and CostModel().estimate(RunConfig()) < 30
 
 
@@ -40,7 +40,8 @@ def test_estimates_follow_the_size_of_the_data_and_learn_from_finished_runs():
     costs.observe(RunConfig(), train_seconds=4 * before, epochs=10)
     assert costs.estimate(RunConfig()) > 1.3 * before
     costs.observe(RunConfig(), train_seconds=1.0, epochs=1, train_images=600)
-    assert costs.train_images == 600 and costs.estimate(RunConfig()) < before / 10
+    assert costs.train_images == 600  # a hundredth of the images: a hundredth of the work, whatever was learnt
+    assert costs.estimate(RunConfig()) - costs.overhead < (before - costs.overhead) / 10
 
 
 @pytest.mark.parametrize("epoch,fraction,expected", [(0, 0.0, 0.0), (1, 0.5, 0.5 / 3), (3, 1.0, 1.0)])

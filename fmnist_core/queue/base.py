@@ -115,7 +115,7 @@ def check(runner: Runner, config: RunConfig) -> None:
         runner.costs.train_images = len(load_fashion_mnist().x_train)
     except DataError:
         pass
-    check_cost(config, runner.costs, runner.max_seconds, cached=runner.cache.get(config) is not None)
+    check_cost(config, runner.costs, runner.max_seconds, cached=lambda c: runner.cache.get(c) is not None)
 
 
 def learn(costs: CostModel, result: RunResult, train_images: int | None) -> None:

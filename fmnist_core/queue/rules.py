@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import os
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from enum import IntEnum
 
@@ -116,11 +116,12 @@ def wait_seconds(costs: CostModel, running: Iterable[tuple[RunConfig, float]], a
     return (left + sum(costs.estimate(config) for config in ahead)) / max(1, workers)
 
 
-def check_cost(config: RunConfig, costs: CostModel, max_seconds: float, cached: bool) -> None:
+def check_cost(config: RunConfig, costs: CostModel, max_seconds: float,
+               cached: Callable[[RunConfig], bool] = lambda config: False) -> None:
     """Raise Refused, with the reason and the command line to use instead, when ``config`` is estimated above
-    ``max_seconds`` of training here (a run already in the cache is never refused)."""
+    ``max_seconds`` of training here (a run the cache can answer, asked only then, is never refused)."""
     seconds = costs.estimate(config)
-    if seconds > max_seconds and not cached:
+    if seconds > max_seconds and not cached(config):
         raise Refused(_(
             "This run would take about {time} to train here, more than the {allowed} allowed for runs started "
             "from a page or a link (so that everyone gets a turn). Make it smaller (fewer epochs or units, a "
