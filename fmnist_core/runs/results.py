@@ -19,7 +19,12 @@ MEMORISING_GAP = 0.03  # training accuracy this far above validation accuracy: t
 
 # Where a run that shares its beginning with a stored run came from. Stored in English (run.json), worded in the
 # reader's language by RunResult.origin_text: this table is the one place the words are written.
-ORIGINS = {"taken": N_("taken from the {n}-epoch run"), "continued": N_("continued from the {n}-epoch run")}
+ORIGINS = {
+    # Translators: where a run came from, shown after "Ready at once: "; {n}: the longer run's epochs, e.g. 30
+    "taken": N_("taken from the {n}-epoch run"),
+    # Translators: where a run came from, shown after "Trained just now, "; {n}: the shorter run's epochs, e.g. 10
+    "continued": N_("continued from the {n}-epoch run"),
+}
 
 
 def origin_words(how: str, epochs: int) -> str:
