@@ -6,8 +6,17 @@ import numpy as np
 import streamlit as st
 
 from fmnist_core.data.sources import CLASS_NAMES
-from fmnist_core.data.statistics import class_counts, mean_images, most_alike, pixel_histogram
-from fmnist_core.i18n import _, class_name, language, number, percent
+from fmnist_core.data.statistics import (
+    alike_caption,
+    browse_alt,
+    browse_caption,
+    class_counts,
+    counts_caption,
+    mean_images,
+    most_alike,
+    pixel_histogram,
+)
+from fmnist_core.i18n import _, class_name, language, number
 from fmnist_core.views import charts
 from pages.ui.data import get_data
 from pages.ui.navigation import ensure_app_navigation
@@ -38,29 +47,6 @@ def figures(source: str, lang: str, _facts: dict) -> dict:
         "raw": charts.histogram_figure(raw.counts, raw.edges, _("raw pixels")),
         "normalised": charts.histogram_figure(norm.counts, norm.edges, _("after dividing by 255"), charts.PALETTE[1]),
     }
-
-
-def browse_alt(split: str, n: int) -> str:
-    """The image grid's alt text, one sentence per split ('20 training images with their index and label')."""
-    if split == "training":
-        # Translators: {n}: images shown, e.g. 20
-        return _("{n} training images with their index and label").format(n=n)
-    # Translators: {n}: images shown, e.g. 20
-    return _("{n} test images with their index and label").format(n=n)
-
-
-def browse_caption(split: str, n: int, total: int, classes: str, first: int, last: int) -> str:
-    """The caption under the image grid, one sentence per split: '20 of the 6,000 training images of Coat, …'."""
-    if split == "training":
-        # Translators: {n}: images shown, e.g. 20; {total}: e.g. "6,000"; {classes}: a class name, e.g. "Coat", or
-        # "all classes"; {first}, {last}: image numbers, e.g. 19, 402
-        sentence = _("{n} of the {total} training images of {classes}, from #{first} to #{last}; each title is the "
-                     "image's number and its label.")
-    else:
-        # Translators: as above, for the test images; {total}: e.g. "1,000"
-        sentence = _("{n} of the {total} test images of {classes}, from #{first} to #{last}; each title is the "
-                     "image's number and its label.")
-    return sentence.format(n=n, total=number(total), classes=classes, first=first, last=last)
 
 
 st.title(_("The data: Fashion-MNIST"))
@@ -99,25 +85,11 @@ else:
 st.subheader(_("How many of each?"))
 st.plotly_chart(facts["figures"]["counts"], key="counts",
                 alt=_("Images per class in the training and test sets"))
-balanced = len(set(facts["train_counts"].tolist())) == 1 and len(set(facts["test_counts"].tolist())) == 1
-# Translators: {low}, {high}, {test_low}, {test_high}: image counts, e.g. "6,000", "1,000"
-st.caption(_("Training: {low}–{high} per class; test: {test_low}–{test_high}.").format(
-    low=number(facts["train_counts"].min()), high=number(facts["train_counts"].max()),
-    test_low=number(facts["test_counts"].min()), test_high=number(facts["test_counts"].max()))
-    # Translators: {share}: "10%"
-    + (" " + _("Every class is equally common, so guessing gives {share} accuracy.").format(share=percent(0.1, 0))
-       if balanced else ""))
+st.caption(counts_caption(facts["train_counts"], facts["test_counts"]))
 
 st.subheader(_("The average garment of each class"))
 st.plotly_chart(facts["figures"]["means"], key="means", alt=_("Mean training image of each class"))
-alike = most_alike(facts["means"])
-# Translators: {pairs}: e.g. "Shirt and T-shirt/top (31); Pullover and Coat (33)"
-st.caption(_("Each picture is the pixel-by-pixel mean of all training images of that class. The most alike "
-             "averages (root-mean-square difference of pixel values): {pairs}. Classes that look alike on average "
-             "are the hard ones to tell apart.").format(pairs="; ".join(
-                 # Translators: two classes and their difference; {a}, {b}: class names, e.g. "Shirt", "Coat"; {d}:
-                 # e.g. 31
-                 _("{a} and {b} ({d})").format(a=names[a], b=names[b], d=number(d)) for a, b, d in alike)))
+st.caption(alike_caption(most_alike(facts["means"]), names))
 
 st.subheader(_("Pixel values before and after normalisation"))
 left, right = st.columns(2)

@@ -296,7 +296,7 @@ def test_a_trained_korean_run_reads_in_korean(two_runs):
     """Findings computed from real runs (the Compare page's sentences, with numbers) come out in Korean."""
     at = open_page("pages/compare.py", {"lang": "ko", "runs": ",".join(r.key for r in two_runs)})
     sentences = [m.value for m in at.markdown if m.value.startswith("- ")]
-    assert len(sentences) == 3 and "정확도에 비해 가장 저렴한 것" in sentences[-1]
+    assert len(sentences) == 3 and "정확도 대비 가장 경제적인 실행" in sentences[-1]
     assert not english_words(sentences)
 
 

@@ -103,11 +103,12 @@ def read_idx(path: Path, expected_magic: int) -> np.ndarray:
         raise DataError(_("{path}: only {n} bytes, too short to be an IDX file").format(path=path, n=len(raw)))
     magic = int.from_bytes(raw[:4], "big")
     if magic != expected_magic:
-        kind = "image" if expected_magic == _IMAGE_MAGIC else "label"
-        # Translators: {path}: a data file; {magic}, {expected}: numbers, e.g. 2049, 2051; {kind}: "images" or
-        # "labels"
-        raise DataError(_("{path}: wrong magic number {magic} (an IDX {kind} file has {expected})").format(
-            path=path, magic=magic, kind=kind, expected=expected_magic))
+        # Translators: {path}: a data file; {magic}, {expected}: numbers, e.g. 2049, 2051
+        sentence = (_("{path}: wrong magic number {magic} (an IDX image file has {expected})")
+                    if expected_magic == _IMAGE_MAGIC else
+                    # Translators: {path}: a data file; {magic}, {expected}: numbers, e.g. 2051, 2049
+                    _("{path}: wrong magic number {magic} (an IDX label file has {expected})"))
+        raise DataError(sentence.format(path=path, magic=magic, expected=expected_magic))
     ndim = raw[3]
     header = 4 + 4 * ndim
     if len(raw) < header:
@@ -146,15 +147,20 @@ def load_idx_folder(folder: Path, source: str | None = None) -> Dataset:
     for split in ("train", "test"):
         n_images, n_labels = len(arrays[f"{split}_images"]), len(arrays[f"{split}_labels"])
         if n_images != n_labels:
-            # Translators: {folder}: a data folder; {split}: "train" or "t10k" (file-name prefixes, not translated);
-            # {images}, {labels}: counts, e.g. "60,000", "59,999"
-            raise DataError(_("{folder}: {split} images and labels disagree: {images} images but {labels} labels")
-                            .format(folder=folder, split=split, images=number(n_images), labels=number(n_labels)))
+            # Translators: {folder}: a data folder, e.g. "/data/fashion"; {images}, {labels}: counts, e.g. "60,000",
+            # "59,999" (the same for the test images below)
+            sentence = (_("{folder}: training images and labels disagree: {images} images but {labels} labels")
+                        if split == "train" else
+                        # Translators: as above, for the test images
+                        _("{folder}: test images and labels disagree: {images} images but {labels} labels"))
+            raise DataError(sentence.format(folder=folder, images=number(n_images), labels=number(n_labels)))
         labels = arrays[f"{split}_labels"]
         if labels.size and labels.max() >= len(CLASS_NAMES):
-            # Translators: {folder}: a data folder; {split}: "train" or "t10k" (file-name prefixes); {label}: e.g. 11
-            raise DataError(_("{folder}: {split} labels contain {label}, but classes are 0-9").format(
-                folder=folder, split=split, label=labels.max()))
+            # Translators: {folder}: a data folder, e.g. "/data/fashion"; {label}: e.g. 11
+            sentence = (_("{folder}: training labels contain {label}, but classes are 0-9") if split == "train" else
+                        # Translators: as above, for the test labels
+                        _("{folder}: test labels contain {label}, but classes are 0-9"))
+            raise DataError(sentence.format(folder=folder, label=labels.max()))
     return Dataset(
         x_train=arrays["train_images"],
         y_train=arrays["train_labels"],

@@ -16,7 +16,7 @@ from ..config import FIELD, ConfigError, RunConfig
 from ..data.sources import Dataset
 from ..i18n import N_, _, decimal, ngettext, number, percent, signed
 from .cache import RunCache
-from .results import RunResult
+from .results import RunResult, curve_name
 from .training import TrainingListener
 
 MAX_VALUES = 8  # runs one comparison may ask for
@@ -370,6 +370,20 @@ EXPERIMENTS: dict[str, Experiment] = {e.name: e for e in (
 
 keras.callbacks.EarlyStopping(monitor="val_loss", patience=3, restore_best_weights=True)"""),
 )}
+
+
+def best_final_sentence(split: str, metric: str, run: str, value: float) -> str:
+    """The caption under an experiment's chart: 'Highest validation accuracy after the last epoch: 256 units
+    (0.8812).' (the lowest for a loss), one sentence per metric so each language can agree with its noun."""
+    if metric == "accuracy":
+        # Translators: {what}: "validation accuracy" or "training accuracy"; {run}: a run label, e.g. "256 units";
+        # {value}: e.g. "0.8812"
+        sentence = _("Highest {what} after the last epoch: {run} ({value}).")
+    else:
+        # Translators: {what}: "validation loss" or "training loss"; {run}: a run label, e.g. "30 epochs";
+        # {value}: e.g. "0.3214"
+        sentence = _("Lowest {what} after the last epoch: {run} ({value}).")
+    return sentence.format(what=curve_name(split, metric), run=run, value=number(value, 4))
 
 
 def sweep_labels(experiment: Experiment, results: Sequence[RunResult]) -> dict[str, dict[str, list[float]]]:

@@ -14,6 +14,9 @@ from ..i18n import N_, _
 from ..net.forward import DenseNetwork
 
 HISTORY_KEYS = ("loss", "accuracy", "val_loss", "val_accuracy")
+# One message per whole curve name: languages do not all put the split before the metric ("Validierungsgenauigkeit").
+CURVES = {("training", "accuracy"): N_("training accuracy"), ("validation", "accuracy"): N_("validation accuracy"),
+          ("training", "loss"): N_("training loss"), ("validation", "loss"): N_("validation loss")}
 MEMORISING_GAP = 0.03  # training accuracy this far above validation accuracy: the network starts to memorise
 
 
@@ -25,6 +28,11 @@ ORIGINS = {
     # Translators: where a run came from, shown after "Trained just now, "; {n}: the shorter run's epochs, e.g. 10
     "continued": N_("continued from the {n}-epoch run"),
 }
+
+
+def curve_name(split: str, metric: str) -> str:
+    """A curve's name in the reader's language: curve_name('validation', 'accuracy') -> 'validation accuracy'."""
+    return _(CURVES[split, metric])
 
 
 def origin_words(how: str, epochs: int) -> str:

@@ -15,6 +15,7 @@ from plotly.subplots import make_subplots
 from ..data.sources import CLASS_NAMES
 from ..i18n import N_, _, class_name, number, percent, separators
 from ..runs.evaluation import describe_prediction
+from ..runs.results import curve_name
 
 BLUE, RED, GREY = "#1a56db", "#d62728", "#777777"  # true class / wrong prediction / other classes
 PALETTE = ("#1a56db", "#e8590c", "#2b8a3e", "#ae3ec9", "#c92a2a", "#0b7285", "#5c940d", "#862e9c")
@@ -22,15 +23,6 @@ _BINARY = [[0.0, "white"], [1.0, "black"]]  # matplotlib's "binary": 0 white, 25
 METRIC_TITLES = {"loss": N_("Loss (cross-entropy)"), "accuracy": N_("Accuracy")}
 SPLITS = {"validation": N_("validation"), "training": N_("training")}  # the order pages offer them in
 METRICS = {"accuracy": N_("accuracy"), "loss": N_("loss")}
-# One message per whole curve name: languages do not all put the split before the metric ("Validierungsgenauigkeit").
-CURVES = {("training", "accuracy"): N_("training accuracy"), ("validation", "accuracy"): N_("validation accuracy"),
-          ("training", "loss"): N_("training loss"), ("validation", "loss"): N_("validation loss")}
-
-
-def curve_name(split: str, metric: str) -> str:
-    """A curve's name in the reader's language: curve_name('validation', 'accuracy') -> 'validation accuracy'."""
-    return _(CURVES[split, metric])
-
 
 def _epoch_hover() -> str:
     """The hover line of a curve's point: 'epoch 3: 0.8812' (Plotly fills in the epoch and the value)."""

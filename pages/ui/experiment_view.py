@@ -8,8 +8,15 @@ from typing import Any
 import streamlit as st
 
 from fmnist_core.config import FIELD, ConfigError, RunConfig, config_from_query
-from fmnist_core.i18n import _, in_sentence, number, percent
-from fmnist_core.runs.experiments import EXPERIMENTS, Experiment, parse_values, sweep_labels, table
+from fmnist_core.i18n import _, in_sentence, percent
+from fmnist_core.runs.experiments import (
+    EXPERIMENTS,
+    Experiment,
+    best_final_sentence,
+    parse_values,
+    sweep_labels,
+    table,
+)
 from fmnist_core.runs.results import RunResult
 from fmnist_core.views import charts
 from pages.ui.data import get_data
@@ -133,20 +140,6 @@ def to_link(experiment: Experiment, base: RunConfig, chosen: dict[str, Any]) -> 
     st.query_params.from_dict(with_language(link))
 
 
-def best_curve_sentence(split: str, metric: str, run: str, value: float) -> str:
-    """The caption under an experiment's chart: 'Highest validation accuracy after the last epoch: 256 units
-    (0.8812).' (the lowest for a loss), one sentence per metric so each language can agree with its noun."""
-    if metric == "accuracy":
-        # Translators: {what}: "validation accuracy" or "training accuracy"; {run}: a run label, e.g. "256 units";
-        # {value}: e.g. "0.8812"
-        sentence = _("Highest {what} after the last epoch: {run} ({value}).")
-    else:
-        # Translators: {what}: "validation loss" or "training loss"; {run}: a run label, e.g. "30 epochs";
-        # {value}: e.g. "0.3214"
-        sentence = _("Lowest {what} after the last epoch: {run} ({value}).")
-    return sentence.format(what=charts.curve_name(split, metric), run=run, value=number(value, 4))
-
-
 def show_results(experiment: Experiment, results: list[RunResult]) -> None:
     """Findings, chart, bars and table for finished runs."""
     st.subheader(_("What the runs measured"))
@@ -166,7 +159,7 @@ def show_results(experiment: Experiment, results: list[RunResult]) -> None:
     finals = {experiment.label(r.config): r.history[key][-1] for r in results if r.history.get(key)}
     if finals:
         best = (max if metric == "accuracy" else min)(finals, key=finals.get)
-        st.caption(best_curve_sentence(split, metric, best, finals[best]) + " " + _(experiment.caption))
+        st.caption(best_final_sentence(split, metric, best, finals[best]) + " " + _(experiment.caption))
     rows = table(experiment, results)
     st.plotly_chart(charts.sweep_bars([r.run for r in rows], [r.test_accuracy for r in rows],
                                       [r.train_seconds for r in rows], [r.parameters for r in rows]),
