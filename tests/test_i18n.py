@@ -345,6 +345,7 @@ KEEP = {word for name in CLASS_NAMES for word in re.findall(r"[A-Za-z]+", name)}
     "Fashion", "MNIST", "Lab", "Keras", "TensorFlow", "ReLU", "relu", "Dense", "Flatten", "Softmax", "softmax",
     "adam", "Dropout", "EarlyStopping", "exp", "log", "max", "score", "PNG", "JPEG", "WebP", "BMP", "GIF", "MB",
     "UTC", "IDX", "x", "sparse", "English", "Deutsch", "Language", "Sprache", "py", "ipynb", "keras", "csv", "json",
+    "patience",  # EarlyStopping's argument, kept as the learner types it (GLOSSARY.md)
 }
 
 
