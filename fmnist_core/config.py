@@ -257,7 +257,8 @@ class RunConfig:
         unknown = sorted(set(values) - known)
         if unknown:
             # Translators: {names}: the unknown field names, comma-separated, e.g. "colour, size"
-            raise ConfigError(_("unknown config field(s): {names}").format(names=", ".join(map(str, unknown))))
+            raise ConfigError(ngettext("unknown config field: {names}", "unknown config fields: {names}",
+                                       len(unknown)).format(names=", ".join(map(str, unknown))))
         return cls(**values)
 
     def with_(self, **changes: Any) -> RunConfig:

@@ -6,7 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from fmnist_core.config import FIELD
-from fmnist_core.i18n import _, percent
+from fmnist_core.i18n import _, ngettext, percent
 from fmnist_core.runs import compare
 from fmnist_core.views import charts
 from pages.ui.navigation import ensure_app_navigation
@@ -31,9 +31,11 @@ by_key = {r.key: r for r in runs}
 linked = [k for k in st.query_params.get("runs", "").split(",") if k]
 unknown = [k for k in linked if k not in by_key]
 if unknown:
-    # Translators: {n}: e.g. 2; {keys}: run keys, e.g. "3f2a9c1e0b7d4a55, 9a0c…"
-    st.warning(plain(_("{n} run(s) in the link are not stored here ({keys}); showing the others.").format(
-        n=len(unknown), keys=", ".join(unknown)[:80])))
+    # Translators: {n}: runs the link names that are not stored, e.g. 2; {keys}: their keys, e.g.
+    # "3f2a9c1e0b7d4a55, 9a0c…"
+    st.warning(plain(ngettext("{n} run in the link is not stored here ({keys}); showing the others.",
+                              "{n} runs in the link are not stored here ({keys}); showing the others.",
+                              len(unknown)).format(n=len(unknown), keys=", ".join(unknown)[:80])))
 session = [r["key"] for r in reversed(st.session_state.get("runs", [])) if r["key"] in by_key]
 default = ([k for k in linked if k in by_key] or session or list(by_key))[: compare.MAX_RUNS]
 if len(default) < 2:
