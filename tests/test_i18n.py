@@ -460,3 +460,20 @@ def test_where_a_run_came_from_is_stored_in_english_and_shown_in_the_language(tw
     i18n.set_language("de")
     assert continued.origin_text() == "fortgesetzt vom Lauf mit 10 Epochen"
     assert replace(continued, origin="an older wording").origin_text() == "an older wording"  # shown as stored
+
+
+def test_challenge_checks_and_goals_are_whole_sentences_in_the_language(two_runs):
+    """The checks of a challenge ('✓ yes' / '✗ not yet') are messages too, for Challenge.checks and for the
+    Train page's own wording of them; German goals read as 'Ziel: …', without a stray article or case."""
+    from fmnist_core.runs.challenges import READY, parse_challenge
+
+    challenge = parse_challenge("acc>=0.05;units<=16")
+    i18n.set_language("de")
+    assert challenge.checks(two_runs[0]) == "Testgenauigkeit mindestens 5 %: ✓ ja; Verdeckte Einheiten je Schicht " \
+        "höchstens 16: ✓ ja"
+    assert challenge.checks(two_runs[1]).endswith("höchstens 16: ✗ noch nicht")
+    assert (i18n._("✓ yes"), i18n._("✗ not yet")) == ("✓ ja", "✗ noch nicht")
+    assert READY["steady"].goal == ("Ziel: Abstand zwischen Trainings- und Validierungsgenauigkeit unter 2 Pkt.; "
+                                    "Bedingung: Epochen mindestens 30.")
+    i18n.set_language("ko")
+    assert READY["small"].goal == "목표: 테스트 정확도 86% 이상, 조건: 층마다 은닉 유닛 수 32 이하"
