@@ -62,7 +62,7 @@ clean:
 # `make locales` compiles the .po files to .mo (the app also compiles a stale or missing one in memory).
 LOCALE := fmnist_core/locale
 messages: venv
-	$(VENV)/bin/pybabel extract -F babel.cfg --no-location --sort-output -k N_ --project "Fashion-MNIST Lab" \
+	$(VENV)/bin/pybabel extract -F babel.cfg --no-location --sort-output -k N_ -c Translators: --project "Fashion-MNIST Lab" \
 		-o $(LOCALE)/messages.pot .
 	$(VENV)/bin/pybabel update -i $(LOCALE)/messages.pot -d $(LOCALE) -D messages --no-wrap --ignore-obsolete
 

@@ -17,7 +17,7 @@ from typing import Any
 
 import numpy as np
 
-from .i18n import N_, _, ngettext
+from .i18n import N_, _, decimal, ngettext
 
 
 class ConfigError(ValueError):
@@ -41,7 +41,7 @@ class Field:
     low_open: bool = False  # the range excludes ``low``
     step: float | None = None  # widget step for floats
     choices: tuple[Any, ...] = ()  # a widget offers these (plus the current value) instead of a slider
-    short: str = ""  # how describe() writes a non-default value, e.g. "batch {}"
+    short: str = ""  # how describe() writes a non-default value, e.g. "batch {value}"
     word: str = ""  # the setting's name in a run's label, e.g. "units" in "units 256" (English, translated)
 
     @property
@@ -69,9 +69,11 @@ class Field:
         """'1-100', '0 to below 1', 'above 0 up to 1' — the range in words."""
         if self.type is bool:
             return _("true or false")
-        low, high = f"{self.low:g}", f"{self.high:g}"
+        low, high = decimal(self.low), decimal(self.high)
         if self.low_open:
+            # Translators: a setting's range in an error message; {low}, {high}: its bounds, e.g. "above 0 up to 1"
             return _("above {low} up to {high}").format(low=low, high=high)
+        # Translators: a setting's range in an error message; {low}, {high}: its bounds, e.g. "0 to below 1"
         return _("{low} to below {high}").format(low=low, high=high) if self.high_open else f"{low}-{high}"
 
     @property
@@ -88,15 +90,21 @@ class Field:
         """The value, normalised (ints as int, floats as float, -0.0 as 0.0); raises ConfigError if out of range."""
         if self.type is bool:
             if not isinstance(value, (bool, np.bool_)):
+                # Translators: {name}: a setting's name in links and the CLI, e.g. "normalize"; {value}: what was
+                # given, e.g. "'yes'"
                 raise ConfigError(_("{name} must be true or false, got {value}").format(name=self.name,
                                                                                          value=repr(value)))
             return bool(value)
         if isinstance(value, (bool, np.bool_)) or not isinstance(value, (int, float, np.integer, np.floating)):
+            # Translators: {name}: a setting's name in links, e.g. "units"; {range}: its range, e.g. "1-4096";
+            # {value}: what was given, e.g. "'many'"
             raise ConfigError(self._wrong(_("{name} must be a number ({range}), got {value}"), repr(value)))
         if not math.isfinite(value):
+            # Translators: as above; {value}: e.g. "nan"
             raise ConfigError(self._wrong(_("{name} must be a number ({range}), got {value}"), repr(value)))
         if self.type is int:
             if value != int(value):
+                # Translators: {name}: e.g. "epochs"; {range}: e.g. "1-100"; {value}: e.g. "2.5"
                 raise ConfigError(self._wrong(_("{name} must be a whole number ({range}), got {value}"),
                                               repr(value)))
             value = int(value)
@@ -105,6 +113,7 @@ class Field:
         too_low = value <= self.low if self.low_open else value < self.low
         too_high = value >= self.high if self.high_open else value > self.high
         if too_low or too_high:
+            # Translators: {name}: e.g. "dropout"; {range}: e.g. "0 to below 1"; {value}: e.g. "1.5"
             raise ConfigError(self._wrong(_("{name} must be {range}, got {value}"), f"{value:g}"))
         return value
 
@@ -117,15 +126,22 @@ class Field:
         if self.type is bool:
             truth = {"1": True, "true": True, "yes": True, "0": False, "false": False, "no": False}
             if text.lower() not in truth:
+                # Translators: {name}: a setting's name in links, e.g. "normalize"
                 raise ConfigError(_("{name} must be true or false").format(name=self.name))
             return truth[text.lower()]
         try:
             number = float(text) if self.type is float else int(text)
         except ValueError:
-            sentence = _("{name} must be a whole number ({range})") if self.type is int else \
-                _("{name} must be a number ({range})")
+            # Translators: {name}: a setting's name in links, e.g. "units"; {range}: its range, e.g. "1-4096"
+            sentence = (_("{name} must be a whole number ({range})") if self.type is int else
+                        # Translators: {name}: e.g. "dropout"; {range}: e.g. "0 to below 1"
+                        _("{name} must be a number ({range})"))
             raise ConfigError(sentence.format(name=self.name, range=self.range_text)) from None
         return self.check(number)
+
+    def value_text(self, value: Any) -> str:
+        """The value as a reader sees it inside a label: '0,2' in German, whole numbers as they are."""
+        return decimal(value) if self.type is float else str(value)
 
     def format(self, value: Any) -> str:
         """The value as URL text: '1'/'0' for booleans, the shortest form for floats."""
@@ -154,27 +170,34 @@ FIELDS: tuple[Field, ...] = (
     Field("dropout", float, 0.0, 1.0, 0.0, "dropout", N_("Dropout"),
           N_("During training, randomly silence this share of hidden units at each step, so the network cannot "
              "rely on any single one (0 = no dropout; the lessons try 0.2)."),
-          lessons=0.2, high_open=True, step=0.05, short=N_("dropout {:g}"), word=N_("dropout")),
+          # Translators: a run label's part; {value}: the dropout rate, e.g. "0.2" ("dropout 0.2")
+          lessons=0.2, high_open=True, step=0.05, short=N_("dropout {value}"), word=N_("dropout")),
     Field("batch_size", int, 1, 65536, 32, "batch", N_("Batch size"),
           N_("Images per weight update. Smaller batches: more, noisier updates per epoch."),
-          lessons=32, choices=(16, 32, 64, 128, 256, 512), short=N_("batch {}"), word=N_("batch")),
+          # Translators: a run label's part; {value}: the batch size, e.g. 64 ("batch 64")
+          lessons=32, choices=(16, 32, 64, 128, 256, 512), short=N_("batch {value}"), word=N_("batch")),
     Field("validation_split", float, 0.0, 1.0, 0.2, "val", N_("Validation split"),
           N_("Share of the 60,000 training images held back to check the network on images it does not train "
              "on (the lessons use 0.2)."),
-          lessons=0.2, high_open=True, step=0.05, short=N_("val {:g}"), word=N_("val split")),
+          # Translators: a run label's part; {value}: the validation split, e.g. "0.1" ("val 0.1")
+          lessons=0.2, high_open=True, step=0.05, short=N_("val {value}"), word=N_("val split")),
     Field("learning_rate", float, 0.0, 1.0, 0.001, "lr", N_("Learning rate"),
           N_("How big a step adam takes on each update (Keras's default is 0.001)."),
-          lessons=0.001, low_open=True, step=0.0001, short=N_("lr {:g}"), word=N_("lr")),
+          # Translators: a run label's part; {value}: the learning rate, e.g. "0.01" ("lr 0.01")
+          lessons=0.001, low_open=True, step=0.0001, short=N_("lr {value}"), word=N_("lr")),
     Field("seed", int, 0, 2**31 - 1, 0, "seed", N_("Seed"),
           N_("Fixes the random start weights and shuffling: the same seed gives the same run."),
-          short=N_("seed {}"), word=N_("seed")),
+          # Translators: a run label's part; {value}: the random seed, e.g. 7 ("seed 7")
+          short=N_("seed {value}"), word=N_("seed")),
     Field("target_accuracy", float, 0.0, 1.0, 0.0, "target", N_("Stop when training accuracy reaches"),
           N_("Stop training once an epoch's training accuracy reaches this (0 = off)."),
-          step=0.01, short=N_("stop at train acc {:g}"), word=N_("target")),
+          # Translators: a run label's part; {value}: the training accuracy that stops training, e.g. "0.9"
+          step=0.01, short=N_("stop at train acc {value}"), word=N_("target")),
     Field("patience", int, 0, 100, 0, "patience", N_("Stop after epochs without a better validation loss"),
           N_("Stop when validation loss has not improved for this many epochs and keep the best epoch's "
              "weights (0 = off)."),
-          short=N_("patience {}"), word=N_("patience")),
+          # Translators: a run label's part; {value}: Keras EarlyStopping patience in epochs, e.g. 3
+          short=N_("patience {value}"), word=N_("patience")),
 )
 FIELD = {f.name: f for f in FIELDS}
 
@@ -233,7 +256,9 @@ class RunConfig:
         known = {f.name for f in fields(cls)}
         unknown = sorted(set(values) - known)
         if unknown:
-            raise ConfigError(_("unknown config field(s): {names}").format(names=", ".join(map(str, unknown))))
+            # Translators: {names}: the unknown field names, comma-separated, e.g. "colour, size"
+            raise ConfigError(ngettext("unknown config field: {names}", "unknown config fields: {names}",
+                                       len(unknown)).format(names=", ".join(map(str, unknown))))
         return cls(**values)
 
     def with_(self, **changes: Any) -> RunConfig:
@@ -243,12 +268,15 @@ class RunConfig:
     def describe(self) -> str:
         """Short human summary, e.g. '128 units x 1 layer, 10 epochs, normalised, dropout 0.2'."""
         parts = [
+            # Translators: the start of a run's label; {units}: hidden units per layer, e.g. 128; {layers}: hidden
+            # layers, e.g. 2 -> "128 units x 2 layers, 10 epochs, normalised, dropout 0.2"
             ngettext("{units} units x {layers} layer", "{units} units x {layers} layers", self.hidden_layers)
             .format(units=self.hidden_units, layers=self.hidden_layers),
+            # Translators: part of a run's label; {n}: epochs, e.g. 10
             ngettext("{n} epoch", "{n} epochs", self.epochs).format(n=self.epochs),
             _("normalised") if self.normalize else _("raw 0-255"),
         ]
-        parts += [_(spec.short).format(getattr(self, spec.name)) for spec in FIELDS
+        parts += [_(spec.short).format(value=spec.value_text(getattr(self, spec.name))) for spec in FIELDS
                   if spec.short and getattr(self, spec.name) != spec.default]
         return ", ".join(parts)
 
@@ -295,6 +323,8 @@ def config_from_query(params: Mapping[str, str], base: RunConfig | None = None) 
         try:
             config = config.with_(**{spec.name: spec.parse(raw)})
         except ConfigError as exc:
+            # Translators: {name}: a setting's name in the link, e.g. "units"; {value}: the link's text, e.g. "lots";
+            # {reason}: why, e.g. "units must be a whole number (1-4096)"; {default}: the value used, e.g. "128"
             problems.append(_("The link's {name}={value} is not usable ({reason}); using the default {default} "
                               "instead.").format(name=spec.url, value=raw[:40], reason=exc,
                                                  default=spec.format(getattr(config, spec.name))))

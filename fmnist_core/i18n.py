@@ -135,6 +135,14 @@ def _pattern(locale: str, kind: str, digits: int):  # -> babel.numbers.NumberPat
     return parse_pattern(integer.split(".")[0] + decimals + head[len(integer):] + sign + tail)
 
 
+def decimal(value: float) -> str:
+    """The shortest form of ``value`` (like f'{value:g}', no grouping) with the language's decimal sign:
+    0.2 -> '0.2' / '0,2'; whole numbers stay whole ('3'). For numbers inside labels ('dropout 0,2')."""
+    from babel.numbers import get_decimal_symbol
+
+    return f"{value:g}".replace(".", get_decimal_symbol(_locale()))
+
+
 def signed(value: float, digits: int = 2) -> str:
     """+0.51 / −0.51 with the language's decimal sign (always a sign, like f'{x:+.2f}')."""
     return ("+" if value >= 0 else "-") + number(abs(value), digits)

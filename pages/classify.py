@@ -32,6 +32,8 @@ def example_label(filename: str) -> str:
     classes = {name.lower().split("/")[0].replace(" ", "-"): name for name in CLASS_NAMES}
     if kind not in kinds or garment not in classes:
         return filename
+    # Translators: an example picture's name; {kind}: "photo", "drawing" or "sketch"; {garment}: a class name, e.g.
+    # "Dress"
     return _("{kind}: {garment}").format(kind=kinds[kind], garment=class_name(classes[garment]))
 
 
@@ -62,9 +64,11 @@ def show_prediction(source: bytes | Image.Image, key: str, name: str, where: str
     steps[3].image(Image.fromarray(prepared.final).resize((140, 140), Image.Resampling.NEAREST),
                    caption="4. " + _("the 28x28 image the network sees"))
     best = top_k(probabilities, 3)
+    # Translators: {answers}: the three likeliest classes, e.g. "Dress 81%, Coat 9%, Shirt 4%"
     st.markdown(_("**The network says:** {answers}.").format(
         answers=", ".join(f"{label} {percent(p, 0)}" for label, p in best)))
     if best[0][1] < LOW_CONFIDENCE:
+        # Translators: {confidence}: e.g. "38%"
         st.warning(_("The network is unsure (its best guess has only {confidence}). The picture may not look like "
                      "the catalogue photos it learned from.").format(confidence=percent(best[0][1], 0)))
     st.plotly_chart(charts.prediction_bars(probabilities), key=f"bars-{where}",
@@ -100,6 +104,7 @@ def draw_section(key: str) -> None:
         try:
             pixels = canvas.draw_canvas(width, key=f"canvas-{st.session_state.get('canvas_round', 0)}")
         except Exception as exc:  # noqa: BLE001 - a broken component must not take the page down
+            # Translators: {reason}: a Python error name, e.g. "ImportError"
             st.error(_("The drawing canvas could not be shown ({reason}); upload a picture instead.").format(
                 reason=type(exc).__name__))
             return

@@ -6,7 +6,7 @@ import pandas as pd
 import streamlit as st
 
 from fmnist_core.config import FIELD
-from fmnist_core.i18n import _, percent
+from fmnist_core.i18n import _, ngettext, percent
 from fmnist_core.runs import compare
 from fmnist_core.views import charts
 from pages.ui.navigation import ensure_app_navigation
@@ -31,8 +31,11 @@ by_key = {r.key: r for r in runs}
 linked = [k for k in st.query_params.get("runs", "").split(",") if k]
 unknown = [k for k in linked if k not in by_key]
 if unknown:
-    st.warning(plain(_("{n} run(s) in the link are not stored here ({keys}); showing the others.").format(
-        n=len(unknown), keys=", ".join(unknown)[:80])))
+    # Translators: {n}: runs the link names that are not stored, e.g. 2; {keys}: their keys, e.g.
+    # "3f2a9c1e0b7d4a55, 9a0c…"
+    st.warning(plain(ngettext("{n} run in the link is not stored here ({keys}); showing the others.",
+                              "{n} runs in the link are not stored here ({keys}); showing the others.",
+                              len(unknown)).format(n=len(unknown), keys=", ".join(unknown)[:80])))
 session = [r["key"] for r in reversed(st.session_state.get("runs", [])) if r["key"] in by_key]
 default = ([k for k in linked if k in by_key] or session or list(by_key))[: compare.MAX_RUNS]
 if len(default) < 2:
@@ -49,6 +52,7 @@ options = list(dict.fromkeys(default + options))  # chosen runs stay available
 chosen = st.multiselect(
     _("Runs to compare"), options, default=default, max_selections=compare.MAX_RUNS, key="compare_runs",
     format_func=lambda k: run_choice(by_key[k]),
+    # Translators: {n}: the most runs one comparison shows, 6
     help=_("Any stored run; up to {n}. This session's runs are chosen at first, newest first.").format(
         n=compare.MAX_RUNS))
 st.query_params["runs"] = ",".join(chosen)
@@ -71,8 +75,10 @@ splits = [s for s, on in (("validation", c2.toggle(_("Validation"), True, key="c
                           ("training", c3.toggle(_("Training"), False, key="compare_train"))) if on]
 st.plotly_chart(charts.overlay_figure({row.label: r.history for row, r in zip(rows, results, strict=True)},
                                       metric, splits or ["validation"]), key="compare_chart",
+                # Translators: {metric}: "accuracy" or "loss"
                 alt=_("{metric} per epoch of each chosen run").format(metric=_(charts.METRICS[metric])))
 best = max(rows, key=lambda r: r.test_accuracy)
+# Translators: {run}: a run label, e.g. "units 256"; {accuracy}: e.g. "88.12%"
 st.caption(_("Each run keeps its colour; solid lines are validation, dotted ones training. Best test accuracy: "
              "{run} ({accuracy}).").format(run=best.label, accuracy=percent(best.test_accuracy)))
 

@@ -33,6 +33,7 @@ c1, c2 = st.columns([1, 2])
 linked = st.query_params.get("image", "0")
 start = int(linked) if linked.isdigit() and int(linked) < len(data.y_test) else 0
 if str(start) != linked:
+    # Translators: {value}: the link's text, e.g. "abc"; {last}: the last test image number, e.g. 9999
     st.warning(plain(_("The link's image={value} is not a test image number (0-{last}); showing image 0.").format(
         value=linked[:20], last=len(data.y_test) - 1)))
 index = int(c1.number_input(_("Test image"), 0, len(data.y_test) - 1, start, key="concept_image",
@@ -43,7 +44,11 @@ result = network.trace(image)
 predicted = int(np.argmax(result.probabilities))
 names = [class_name(name) for name in CLASS_NAMES]
 c1.plotly_chart(charts.image_figure(image, f"#{index}: {names[label]}"), key="concept_img",
+                # Translators: {n}: e.g. 42; {name}: a class name, e.g. "Coat"
                 alt=_("Test image {n}: {name}").format(n=index, name=names[label]))
+# Translators: {predicted}, {label}: class names, e.g. "Shirt", "T-shirt/top"; {confidence}: e.g. "64%"; {run}: the
+# run's description, e.g. "128 units x 1 layer, 10 epochs, normalised"; {parameters}: e.g. "101,770"; {accuracy}: e.g.
+# "88.12%"
 c2.markdown(_("The network says **{predicted}** ({confidence}); the label is **{label}**. The network: {run}, "
               "{parameters} parameters, test accuracy {accuracy}.").format(
     predicted=names[predicted], confidence=percent(result.probabilities[predicted], 0), label=names[label],
@@ -53,6 +58,7 @@ tabs = st.tabs([_("Flattening"), _("Dense layer"), "ReLU", "Softmax", _("Labels"
 
 with tabs[0]:
     vector = flatten(result.inputs.reshape(28, 28))
+    # Translators: {rows}, {columns}: 28, 28; {size}: 784
     st.markdown(_("A Dense layer reads a list of numbers, not a grid, so **Flatten** lays the 28 rows of the image "
                   "end to end: {rows} x {columns} = **{size}** numbers. Row *r*, column *c* becomes position "
                   "28·*r* + *c*.").format(rows=image.shape[0], columns=image.shape[1], size=vector.size))
@@ -60,12 +66,15 @@ with tabs[0]:
     st.plotly_chart(charts.vector_strip(vector, _("the flattened image: 784 inputs"),
                                         (28 * row, 28 * row + 27)), key="strip",
                     alt=_("The image as one row of 784 values"))
+    # Translators: {row}: e.g. 14; {first}, {last}: e.g. 392, 419; {values}: 28 numbers joined by "; ", e.g. "0.00;
+    # 0.13; …"
     st.caption(_("Row {row} of the image is positions {first}–{last}: {values}.").format(
         row=row, first=28 * row, last=28 * row + 27,
         values="; ".join(number(v, 2) for v in vector[28 * row : 28 * row + 28])))
 
 with tabs[1]:
     weights = network.weight_images()
+    # Translators: {n}: units in the first layer, e.g. 128
     st.markdown(_("Each of the **{n}** units of the first Dense layer multiplies every one of the 784 inputs by its "
                   "own weight and adds them up (plus a bias). Drawn as a 28x28 picture, a unit's weights show what "
                   "it looks for: blue pixels push its sum up, red pixels push it down.").format(n=weights.shape[0]))
@@ -77,10 +86,13 @@ with tabs[1]:
     chosen = order[:k]
     limit = float(np.abs(weights[chosen]).max()) or 1.0
     st.plotly_chart(charts.image_grid(weights[chosen],
+                                      # Translators: a picture's title; {n}: a unit's number, e.g. 17; {sum}: its sum,
+                                      # e.g. "-3.42"
                                       [_("unit {n}: {sum}").format(n=u, sum=number(result.pre_activations[u], 2))
                                        for u in chosen],
                                       columns=8, colorscale="RdBu", zmid=0.0, height_per_row=120),
                     key="weights", alt=_("First-layer weights of several units as images"))
+    # Translators: {n}: a test image's number, e.g. 42; {limit}: e.g. "0.25"
     st.caption(_("The number by each unit is its sum for image #{n} before ReLU (weights up to ±{limit}).").format(
         n=index, limit=number(limit, 2)))
 
@@ -95,6 +107,7 @@ with tabs[2]:
     fig.update_layout(height=280, xaxis_title="x", yaxis_title="relu(x)", margin={"t": 20})
     st.plotly_chart(charts.localised(fig), key="relu", alt=_("The ReLU function with a marked point"))
     units = result.pre_activations.size
+    # Translators: {n}: a test image's number, e.g. 42; {zeroed}: e.g. 61; {units}: e.g. 128; {passed}: e.g. 67
     st.markdown(_("For image #{n}, **{zeroed} of {units}** first-layer units have a negative sum and ReLU sets them "
                   "to 0; {passed} pass their value on.").format(n=index, zeroed=result.zeroed, units=units,
                                                                 passed=units - result.zeroed))
@@ -106,6 +119,7 @@ with tabs[2]:
     before.update_layout(barmode="overlay", height=280, xaxis_title=_("unit output"), yaxis_title=_("units"),
                          margin={"t": 20})
     st.plotly_chart(charts.localised(before), key="relu_hist", alt=_("First-layer outputs before and after ReLU"))
+    # Translators: {low}, {high}: sums, e.g. "-7.31", "9.02"; {zeroed}: units, e.g. 61
     st.caption(_("Before ReLU the sums range from {low} to {high}; after it nothing is below 0 and {zeroed} units "
                  "sit at 0.").format(low=number(result.pre_activations.min(), 2),
                                      high=number(result.pre_activations.max(), 2), zeroed=result.zeroed))
@@ -126,13 +140,16 @@ with tabs[3]:
     right.plotly_chart(charts.bars(names, probabilities, _("probabilities (after softmax)"), charts.BLUE,
                                    (0, 1.1), ".0%"), key="probs", alt=_("The ten probabilities after softmax"))
     total = number(probabilities.sum(), 4)
+    # Translators: {total}: e.g. "1.000"; {delta}: e.g. "2.0"; {factor}: e.g. "7.39"
     st.caption(_("The probabilities add up to {total}. Raising one score by {delta} multiplies its exp(score) by "
                  "{factor}.").format(total=total, delta=number(abs(delta), 1), factor=f"{np.exp(abs(delta)):.3g}")
                if delta else
+               # Translators: {total}: e.g. "1.000"
                _("The probabilities add up to {total}. Move the slider to change a score.").format(total=total))
 
 with tabs[4]:
     target = one_hot(label)
+    # Translators: {n}: a test image's number, e.g. 42; {name}: a class name, e.g. "Coat"
     st.markdown(_("The label of image #{n} is **{name}**. It can be written two ways:").format(
         n=index, name=names[label]))
     l1, l2 = st.columns(2)
@@ -141,8 +158,10 @@ with tabs[4]:
     sparse = cross_entropy(result.probabilities, label)
     categorical = categorical_cross_entropy(result.probabilities, target)
     st.markdown(
+        # Translators: {p}: the true class's probability, e.g. "0.9312"; {loss}: e.g. "0.0713"
         "- " + _("The integer goes with `sparse_categorical_crossentropy`: −log(probability of the true class) = "
                  "−log({p}) = **{loss}**.").format(p=number(result.probabilities[label], 4), loss=number(sparse, 4))
+        # Translators: {loss}: e.g. "0.0713"; "target" is the one-hot vector's entry (0 or 1), not a goal
         + "\n- " + _("The one-hot vector goes with `categorical_crossentropy`: −Σ target·log(probability) = "
                       "**{loss}**, the same number, because only the true class has a 1.").format(
             loss=number(categorical, 4))

@@ -6,8 +6,17 @@ import numpy as np
 import streamlit as st
 
 from fmnist_core.data.sources import CLASS_NAMES
-from fmnist_core.data.statistics import class_counts, mean_images, most_alike, pixel_histogram
-from fmnist_core.i18n import _, class_name, language, number, percent
+from fmnist_core.data.statistics import (
+    alike_caption,
+    browse_alt,
+    browse_caption,
+    class_counts,
+    counts_caption,
+    mean_images,
+    most_alike,
+    pixel_histogram,
+)
+from fmnist_core.i18n import _, class_name, language, number
 from fmnist_core.views import charts
 from pages.ui.data import get_data
 from pages.ui.navigation import ensure_app_navigation
@@ -66,33 +75,21 @@ indices = np.arange(len(labels)) if class_index < 0 else np.flatnonzero(labels =
 shown = indices[int(start) : int(start) + n]
 chosen = _("all classes") if class_index < 0 else names[class_index]
 if len(shown) == 0:
+    # Translators: {n}: images of the chosen class and split, e.g. "6,000"
     st.info(_("No more images: this selection has {n}.").format(n=number(len(indices))))
 else:
     st.plotly_chart(charts.image_grid(images[shown], [f"#{i} {names[labels[i]]}" for i in shown]),
-                    key="browse", alt=_("{n} {split} images with their index and label").format(
-                        n=len(shown), split=SPLIT_NAMES[split]))
-    st.caption(_("{n} of the {total} {split} images of {classes}, from #{first} to #{last}; each title is the "
-                 "image's number and its label.").format(n=len(shown), total=number(len(indices)),
-                                                         split=SPLIT_NAMES[split], classes=chosen,
-                                                         first=shown[0], last=shown[-1]))
+                    key="browse", alt=browse_alt(split, len(shown)))
+    st.caption(browse_caption(split, len(shown), len(indices), chosen, shown[0], shown[-1]))
 
 st.subheader(_("How many of each?"))
 st.plotly_chart(facts["figures"]["counts"], key="counts",
                 alt=_("Images per class in the training and test sets"))
-balanced = len(set(facts["train_counts"].tolist())) == 1 and len(set(facts["test_counts"].tolist())) == 1
-st.caption(_("Training: {low}–{high} per class; test: {test_low}–{test_high}.").format(
-    low=number(facts["train_counts"].min()), high=number(facts["train_counts"].max()),
-    test_low=number(facts["test_counts"].min()), test_high=number(facts["test_counts"].max()))
-    + (" " + _("Every class is equally common, so guessing gives {share} accuracy.").format(share=percent(0.1, 0))
-       if balanced else ""))
+st.caption(counts_caption(facts["train_counts"], facts["test_counts"]))
 
 st.subheader(_("The average garment of each class"))
 st.plotly_chart(facts["figures"]["means"], key="means", alt=_("Mean training image of each class"))
-alike = most_alike(facts["means"])
-st.caption(_("Each picture is the pixel-by-pixel mean of all training images of that class. The most alike "
-             "averages (root-mean-square difference of pixel values): {pairs}. Classes that look alike on average "
-             "are the hard ones to tell apart.").format(pairs="; ".join(
-                 _("{a} and {b} ({d})").format(a=names[a], b=names[b], d=number(d)) for a, b, d in alike)))
+st.caption(alike_caption(most_alike(facts["means"]), names))
 
 st.subheader(_("Pixel values before and after normalisation"))
 left, right = st.columns(2)

@@ -65,7 +65,7 @@ def test_wrong_magic_is_reported(synthetic_dir, tmp_path):
 def test_count_mismatch_is_reported(synthetic_dir, tmp_path):
     folder = _copy_set(synthetic_dir, tmp_path / "set")
     write_idx(folder / "train-labels-idx1-ubyte.gz", np.zeros(399, dtype=np.uint8))
-    with pytest.raises(DataError, match="train images and labels disagree: 400 images but 399 labels"):
+    with pytest.raises(DataError, match="training images and labels disagree: 400 images but 399 labels"):
         load_idx_folder(folder)
 
 

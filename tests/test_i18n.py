@@ -189,6 +189,106 @@ def test_browser_locales_map_to_the_app_languages():
         ["ko", "de", "de", "en", None, None, None]
 
 
+# --------------------------------------------------------------------------- translator comments
+
+# Placeholder messages still without a "# Translators:" comment: their code is being rewritten on another branch,
+# which adds the comments and takes the messages off this list (a message that has one fails the test below).
+WITHOUT_COMMENT_FOR_NOW = {
+    # fmnist_core/runs/jobs.py
+    'This run would take about {time} to train here, more than the {allowed} allowed for runs started '
+    'from a page or a link (so that everyone gets a turn). Make it smaller (fewer epochs or units, a '
+    'bigger batch), or train it from the command line: {command}',
+    '{n} s',
+    '{n} minutes',
+    '{n} hours',
+    '{n} days',
+    # pages/mistakes.py
+    'Training “{title}” with Keras…',
+    'Loss and accuracy per epoch of: {title}',
+    'Test accuracy after 3 epochs on 6,000 images: {accuracy}.',
+    '**Why:** {explanation}',
+    # pages/train.py
+    'Some settings were fixed by the link: {settings}.',
+    '**Challenge** ({idea}): {goal}',
+    'That configuration is not possible: {reason}.',
+    'Configuration: {run} · {parameters} parameters · key {key}',
+    '{change} pts',
+    'Share of the {n} test images (never seen in training) classified correctly.',
+    'Training stopped early after epoch {epoch}.',
+    '**Done!** This run meets the challenge — {checks}.',
+    'Not yet: {checks}. Change a setting and train again.',
+    'Attempts at this challenge in this session: {tried}, of which {met} met it.',
+    'The faded grey lines are the validation curves of your previous run ({run}).',
+    'Validation loss was lowest after epoch {best} of {epochs}. Final training accuracy is {gap} points '
+    'above validation accuracy — the network is starting to memorise its training images.',
+    'Validation loss was lowest after epoch {best} of {epochs}. Final training accuracy is {gap} points '
+    'above validation accuracy.',
+    '{n} test images with their predicted probabilities',
+    '{right} of {n} shown images are classified correctly.',
+    'Most frequent confusions: {pairs}.',
+    '{true} taken for {predicted} {n} times',
+    '{true} recognised correctly',
+    '{true} taken for {predicted}',
+    '**{n} test images**: {what}',
+    '; the first {n} are shown.',
+    '{n} test images: {what}',
+    'The hardest class is {name} ({right} right), most often taken for {other}.',
+    'The hardest class is {name} ({right} right).',
+    # pages/ui/runs.py
+    'The stored run of “{run}” was damaged and has been discarded; it will be trained again when asked for.',
+    'waiting: {n} run is ahead of yours (about {seconds} s)',
+    'Stopped for you; {n} other still watches this run, so it goes on. Press Train to watch it again.',
+    'Training stopped after {done} of {epochs} epochs. Nothing was saved; press Train to run it again.',
+    'Training failed: {reason}. The app is still running; try another configuration.',
+    'Ready at once: {origin} (its first epochs are this run; no training needed).',
+    'Trained just now, {origin}: {seconds} s of training in all.',
+    'From the cache: trained {when} UTC in {seconds} s.',
+    'Trained just now in {seconds} s.',
+    'comparison: {done} of {total} runs ready',
+    'run {done}/{total}: {label}',
+    '{run} — test accuracy {accuracy}',
+    "The link's run={value} is not stored here; showing the most accurate run instead.",
+}
+
+
+def template():
+    with (i18n.LOCALE_DIR / "messages.pot").open("rb") as handle:
+        return read_po(handle)
+
+
+def test_the_template_is_extracted_from_the_code_as_it_is():
+    """messages.pot holds exactly the messages of the code (make messages was run after the last change)."""
+    pot = {m.id if isinstance(m.id, str) else m.id[0] for m in template() if m.id}
+    assert pot == set(source_messages())
+    assert "-c Translators:" in (ROOT / "Makefile").read_text()
+
+
+def test_every_message_with_a_placeholder_tells_the_translator_what_fills_it():
+    missing, listed_but_commented = [], []
+    for message in template():
+        msgid = message.id if isinstance(message.id, str) else message.id[0]
+        if not msgid or not fields(msgid):
+            continue
+        commented = any(c.startswith("Translators:") for c in message.auto_comments)
+        if not commented and msgid not in WITHOUT_COMMENT_FOR_NOW:
+            missing.append(msgid)
+        if commented and msgid in WITHOUT_COMMENT_FOR_NOW:
+            listed_but_commented.append(msgid)
+    assert not missing, "add a '# Translators:' comment above the call of:\n" + "\n".join(missing)
+    assert not listed_but_commented, "commented now, take off WITHOUT_COMMENT_FOR_NOW:\n" + \
+        "\n".join(listed_but_commented)
+    assert WITHOUT_COMMENT_FOR_NOW <= set(source_messages())  # no stale entries
+
+
+def test_a_translator_comment_says_what_fills_each_placeholder():
+    """The comments reach the catalogs, and name the placeholders with an example ('e.g.')."""
+    pot = template()
+    comment = " ".join(pot["Highest {what} after the last epoch: {run} ({value})."].auto_comments)
+    assert "{what}" in comment and "{run}" in comment and "e.g." in comment
+    de = catalog("de")
+    assert any("e.g." in c for c in de["dropout {value}"].auto_comments)
+
+
 # --------------------------------------------------------------------------- pages
 
 
@@ -245,6 +345,7 @@ KEEP = {word for name in CLASS_NAMES for word in re.findall(r"[A-Za-z]+", name)}
     "Fashion", "MNIST", "Lab", "Keras", "TensorFlow", "ReLU", "relu", "Dense", "Flatten", "Softmax", "softmax",
     "adam", "Dropout", "EarlyStopping", "exp", "log", "max", "score", "PNG", "JPEG", "WebP", "BMP", "GIF", "MB",
     "UTC", "IDX", "x", "sparse", "English", "Deutsch", "Language", "Sprache", "py", "ipynb", "keras", "csv", "json",
+    "patience",  # EarlyStopping's argument, kept as the learner types it (GLOSSARY.md)
 }
 
 
@@ -296,7 +397,7 @@ def test_a_trained_korean_run_reads_in_korean(two_runs):
     """Findings computed from real runs (the Compare page's sentences, with numbers) come out in Korean."""
     at = open_page("pages/compare.py", {"lang": "ko", "runs": ",".join(r.key for r in two_runs)})
     sentences = [m.value for m in at.markdown if m.value.startswith("- ")]
-    assert len(sentences) == 3 and "정확도에 비해 가장 저렴한 것" in sentences[-1]
+    assert len(sentences) == 3 and "정확도 대비 가장 경제적인 실행" in sentences[-1]
     assert not english_words(sentences)
 
 
@@ -359,3 +460,20 @@ def test_where_a_run_came_from_is_stored_in_english_and_shown_in_the_language(tw
     i18n.set_language("de")
     assert continued.origin_text() == "fortgesetzt vom Lauf mit 10 Epochen"
     assert replace(continued, origin="an older wording").origin_text() == "an older wording"  # shown as stored
+
+
+def test_challenge_checks_and_goals_are_whole_sentences_in_the_language(two_runs):
+    """The checks of a challenge ('✓ yes' / '✗ not yet') are messages too, for Challenge.checks and for the
+    Train page's own wording of them; German goals read as 'Ziel: …', without a stray article or case."""
+    from fmnist_core.runs.challenges import READY, parse_challenge
+
+    challenge = parse_challenge("acc>=0.05;units<=16")
+    i18n.set_language("de")
+    assert challenge.checks(two_runs[0]) == "Testgenauigkeit mindestens 5 %: ✓ ja; Verdeckte Einheiten je Schicht " \
+        "höchstens 16: ✓ ja"
+    assert challenge.checks(two_runs[1]).endswith("höchstens 16: ✗ noch nicht")
+    assert (i18n._("✓ yes"), i18n._("✗ not yet")) == ("✓ ja", "✗ noch nicht")
+    assert READY["steady"].goal == ("Ziel: Abstand zwischen Trainings- und Validierungsgenauigkeit unter 2 Pkt.; "
+                                    "Bedingung: Epochen mindestens 30.")
+    i18n.set_language("ko")
+    assert READY["small"].goal == "목표: 테스트 정확도 86% 이상, 조건: 층마다 은닉 유닛 수 32 이하"

@@ -66,6 +66,7 @@ def open_image(source: bytes | Image.Image) -> tuple[Image.Image, list[str]]:
         if not source:
             raise ImageError(_("The file is empty."))
         if len(source) > MAX_BYTES:
+            # Translators: {size}: the upload's size in MB, e.g. "12.5"; {limit}: e.g. 10
             raise ImageError(_("The file is {size} MB; the limit is {limit} MB.").format(
                 size=number(len(source) / 2**20, 1), limit=MAX_BYTES // 2**20))
     try:
@@ -94,6 +95,7 @@ def _open(source: bytes | Image.Image) -> tuple[Image.Image, list[str]]:
             except Image.DecompressionBombWarning:
                 raise ImageError(_("The image has too many pixels to be safe to open.")) from None
         if image.format not in FORMATS:
+            # Translators: {format}: the image format Pillow found, e.g. "TIFF"
             raise ImageError(_("{format} images are not supported; use PNG, JPEG, WebP, BMP or GIF.").format(
                 format=image.format))
     width, height = image.size
@@ -101,11 +103,13 @@ def _open(source: bytes | Image.Image) -> tuple[Image.Image, list[str]]:
         raise ImageError(_("The image has no pixels."))
     limit = PIXEL_LIMITS.get(image.format, MAX_DECODED_PIXELS)
     if width * height > limit:
+        # Translators: {size}: e.g. "48"; {format}: e.g. "PNG"; {limit}: e.g. 40
         raise ImageError(_("The image is {size} megapixels; the limit for {format} is {limit} megapixels.").format(
             size=number(width * height / 1e6), format=image.format, limit=limit // 1_000_000))
     frames = getattr(image, "n_frames", 1)
     if frames > 1:
         image.seek(0)
+        # Translators: {n}: frames of an animated GIF or WebP, e.g. 12
         notes.append(_("This is an animated image with {n} frames; only the first frame is used.").format(n=frames))
     if image.format in ("JPEG", "MPO"):  # decode at 1/2, 1/4 or 1/8 scale: big photos never exist at full size
         k = math.sqrt(width * height / WORK_PIXELS)
@@ -269,6 +273,7 @@ def prepare_image(source: bytes | Image.Image) -> PreparedImage:
     try:
         grey = to_grey(image)
     except (OSError, ValueError, MemoryError) as exc:
+        # Translators: {reason}: a Python error name, e.g. "OSError"
         raise ImageError(_("The image could not be converted to grey ({reason}).").format(
             reason=type(exc).__name__)) from None
     grey, inverted = light_on_dark(grey)

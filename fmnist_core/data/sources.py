@@ -70,6 +70,8 @@ class Dataset:
 
     def describe(self) -> str:
         """One line: sizes and source."""
+        # Translators: {train}: e.g. "60,000"; {test}: e.g. "10,000"; {source}: where the data came from, as code,
+        # e.g. "`/usr/share/datasets/fashion-mnist`"
         return _("{train} training and {test} test images, from {source}").format(
             train=number(len(self.x_train)), test=number(len(self.x_test)), source=f"`{self.source}`")
 
@@ -83,34 +85,46 @@ def read_idx(path: Path, expected_magic: int) -> np.ndarray:
     try:
         raw = path.read_bytes()
     except FileNotFoundError:
+        # Translators: {path}: a data file, e.g. "/data/train-labels-idx1-ubyte.gz"
         raise DataError(_("{path}: file is missing").format(path=path)) from None
     except OSError as exc:
+        # Translators: {path}: a data file; {reason}: the system's words, e.g. "Permission denied"
         raise DataError(_("{path}: cannot be read ({reason})").format(path=path, reason=exc.strerror or exc)) from None
     if raw[:2] == b"\x1f\x8b":
         try:
             raw = gzip.decompress(raw)
         except (OSError, EOFError, zlib.error) as exc:  # BadGzipFile is an OSError; bit flips raise zlib.error
+            # Translators: {path}: a data file; {reason}: the gzip error, e.g. "Compressed file ended before the
+            # end-of-stream marker was reached"
             raise DataError(_("{path}: cannot be decompressed ({reason}); the file is truncated or corrupt").format(
                 path=path, reason=exc)) from None
     if len(raw) < 4:
+        # Translators: {path}: a data file; {n}: its size in bytes, e.g. 3
         raise DataError(_("{path}: only {n} bytes, too short to be an IDX file").format(path=path, n=len(raw)))
     magic = int.from_bytes(raw[:4], "big")
     if magic != expected_magic:
-        kind = "image" if expected_magic == _IMAGE_MAGIC else "label"
-        raise DataError(_("{path}: wrong magic number {magic} (an IDX {kind} file has {expected})").format(
-            path=path, magic=magic, kind=kind, expected=expected_magic))
+        # Translators: {path}: a data file; {magic}, {expected}: numbers, e.g. 2049, 2051
+        sentence = (_("{path}: wrong magic number {magic} (an IDX image file has {expected})")
+                    if expected_magic == _IMAGE_MAGIC else
+                    # Translators: {path}: a data file; {magic}, {expected}: numbers, e.g. 2051, 2049
+                    _("{path}: wrong magic number {magic} (an IDX label file has {expected})"))
+        raise DataError(sentence.format(path=path, magic=magic, expected=expected_magic))
     ndim = raw[3]
     header = 4 + 4 * ndim
     if len(raw) < header:
+        # Translators: {path}: a data file, e.g. "/data/t10k-images-idx3-ubyte.gz"
         raise DataError(_("{path}: header is truncated").format(path=path))
     dims = tuple(int.from_bytes(raw[4 + 4 * i : 8 + 4 * i], "big") for i in range(ndim))
     if ndim == 3 and dims[1:] != (28, 28):
+        # Translators: {path}: a data file; {width}, {height}: e.g. 32, 32
         raise DataError(_("{path}: images are {width}x{height}, expected 28x28").format(path=path, width=dims[1],
                                                                                    height=dims[2]))
     expected = int(np.prod(dims))
     actual = len(raw) - header
     if actual != expected:
         what = _("truncated") if actual < expected else _("longer than its header says")
+        # Translators: {path}: a data file; {what}: "longer than its header says" or "truncated"; {expected},
+        # {actual}: byte counts, e.g. "47,040,000", "1,024"
         raise DataError(_("{path}: {what}: header promises {expected} bytes of data, found {actual}").format(
             path=path, what=what, expected=number(expected), actual=number(actual)))
     return np.frombuffer(raw, dtype=np.uint8, offset=header).reshape(dims)
@@ -133,12 +147,20 @@ def load_idx_folder(folder: Path, source: str | None = None) -> Dataset:
     for split in ("train", "test"):
         n_images, n_labels = len(arrays[f"{split}_images"]), len(arrays[f"{split}_labels"])
         if n_images != n_labels:
-            raise DataError(_("{folder}: {split} images and labels disagree: {images} images but {labels} labels")
-                            .format(folder=folder, split=split, images=number(n_images), labels=number(n_labels)))
+            # Translators: {folder}: a data folder, e.g. "/data/fashion"; {images}, {labels}: counts, e.g. "60,000",
+            # "59,999" (the same for the test images below)
+            sentence = (_("{folder}: training images and labels disagree: {images} images but {labels} labels")
+                        if split == "train" else
+                        # Translators: as above, for the test images
+                        _("{folder}: test images and labels disagree: {images} images but {labels} labels"))
+            raise DataError(sentence.format(folder=folder, images=number(n_images), labels=number(n_labels)))
         labels = arrays[f"{split}_labels"]
         if labels.size and labels.max() >= len(CLASS_NAMES):
-            raise DataError(_("{folder}: {split} labels contain {label}, but classes are 0-9").format(
-                folder=folder, split=split, label=labels.max()))
+            # Translators: {folder}: a data folder, e.g. "/data/fashion"; {label}: e.g. 11
+            sentence = (_("{folder}: training labels contain {label}, but classes are 0-9") if split == "train" else
+                        # Translators: as above, for the test labels
+                        _("{folder}: test labels contain {label}, but classes are 0-9"))
+            raise DataError(sentence.format(folder=folder, label=labels.max()))
     return Dataset(
         x_train=arrays["train_images"],
         y_train=arrays["train_labels"],
@@ -216,6 +238,7 @@ def _load_uncached(env_dir: str | None) -> Dataset:
     if env_dir:
         folder = Path(env_dir)
         if not folder.is_dir():
+            # Translators: {folder}: the environment variable's value, e.g. "/tmp/nothing"
             raise DataError(_("FMNIST_DATA_DIR={folder} is not a folder").format(folder=env_dir))
         return load_idx_folder(folder, source=f"FMNIST_DATA_DIR ({folder})")
     if tfds_prepared():

@@ -243,6 +243,7 @@ class RunCache:
                 return read(arrays)
         except OSError as exc:
             if exc.errno in (errno.EMFILE, errno.ENFILE, errno.EACCES, errno.ENOMEM):
+                # Translators: {reason}: the system's words, e.g. "Permission denied"
                 raise RunUnavailable(_("The stored run cannot be read right now ({reason}).").format(
                     reason=exc.strerror)) from None
             reason: BaseException = exc

@@ -22,8 +22,24 @@ from .results import RunResult
 URL_FIELDS = {f.url: f for f in FIELDS}
 _OPS: dict[str, Callable[[float, float], bool]] = {"<=": operator.le, ">=": operator.ge, "<": operator.lt,
                                                    ">": operator.gt, "=": operator.eq}
-_WORDS = {"<=": N_("{what} at most {value}"), ">=": N_("{what} at least {value}"), "<": N_("{what} below {value}"),
-          ">": N_("{what} above {value}"), "=": N_("{what} exactly {value}")}
+# A challenge's conditions: {what} is a metric ("test accuracy", "the gap between training and validation accuracy")
+# or a setting's label ("hidden units per layer"), {value} a number ("86%", "2 points", "32"); several are joined
+# with " and " into {goals} and {rules} of "Reach {goals} with {rules}."
+_WORDS = {
+    # Translators: a challenge condition; {what}: a metric or a setting, e.g. "hidden units per layer"; {value}:
+    # e.g. "32" -> "hidden units per layer at most 32". It is put into "Reach {goals} with {rules}."
+    "<=": N_("{what} at most {value}"),
+    # Translators: a challenge condition; {what}: e.g. "test accuracy"; {value}: e.g. "86%" -> "test accuracy at
+    # least 86%". It is put into "Reach {goals}." / "Reach {goals} with {rules}."
+    ">=": N_("{what} at least {value}"),
+    # Translators: a challenge condition; {what}: e.g. "the gap between training and validation accuracy"; {value}:
+    # e.g. "2 points". It is put into "Reach {goals} with {rules}."
+    "<": N_("{what} below {value}"),
+    # Translators: a challenge condition; {what}: e.g. "test accuracy"; {value}: e.g. "88%"
+    ">": N_("{what} above {value}"),
+    # Translators: a challenge condition; {what}: e.g. "epochs"; {value}: e.g. "10"
+    "=": N_("{what} exactly {value}"),
+}
 _TERM = re.compile(r"\s*([a-z_]+)\s*(<=|>=|<|>|=)\s*([0-9.]+)\s*")
 METRICS = {"acc": N_("test accuracy"), "gap": N_("the gap between training and validation accuracy"),
            "loss": N_("test loss")}
@@ -41,14 +57,20 @@ class Term:
         """'test accuracy at least 88%', 'units at most 32'."""
         value = _shortest(100 * self.value if self.name in ("acc", "gap") else self.value)
         if self.name == "acc":
+            # Translators: a percentage in a challenge condition; {value}: e.g. "88.5" -> "88.5%"
             value = _("{value}%").format(value=value)
         elif self.name == "gap":
+            # Translators: percentage points in a challenge condition; {value}: e.g. "2" -> "2 points"; it follows
+            # "below" etc.: "the gap between training and validation accuracy below 2 points"
             value = _("{value} points").format(value=value)
         if self.name in METRICS:
             return _(_WORDS[self.op]).format(what=_(METRICS[self.name]), value=value)
         what = in_sentence(URL_FIELDS[self.name].label)
         if URL_FIELDS[self.name].type is bool:
-            return (_("{what} on") if self.value else _("{what} off")).format(what=what)
+            # Translators: a challenge rule on an on/off setting; {what}: its label, e.g. "Normalise pixels to 0-1"
+            return (_("{what} on") if self.value else
+                    # Translators: as above, e.g. "Normalise pixels to 0-1 off"
+                    _("{what} off")).format(what=what)
         return _(_WORDS[self.op]).format(what=what, value=value)
 
     def measure(self, result: RunResult) -> float | None:
@@ -87,8 +109,18 @@ class Challenge:
         goals = joined.join(t.words() for t in self.terms if t.name in METRICS)
         rules = joined.join(t.words() for t in self.terms if t.name not in METRICS)
         if rules:
+            # Translators: a challenge; {goals}: conditions on metrics, e.g. "test accuracy at least 86%"; {rules}:
+            # conditions on settings, e.g. "hidden units per layer at most 32 and epochs at most 5"
             return _("Reach {goals} with {rules}.").format(goals=goals, rules=rules)
+        # Translators: a challenge; {goals}: conditions on metrics, e.g. "test accuracy at least 88%"
         return _("Reach {goals}.").format(goals=goals)
+
+    def checks(self, result: RunResult) -> str:
+        """Each term and whether ``result`` meets it, as one line: 'test accuracy at least 86%: ✓ yes; …'."""
+        # Translators: one condition of a challenge the run meets; {term}: e.g. "test accuracy at least 86%"
+        return "; ".join((_("{term}: ✓ yes") if ok else
+                          # Translators: one condition the run does not meet yet; {term}: e.g. "epochs at most 3"
+                          _("{term}: ✗ not yet")).format(term=term.words()) for term, ok in self.check(result))
 
     def check(self, result: RunResult) -> list[tuple[Term, bool]]:
         """Each term and whether the run meets it."""
@@ -96,6 +128,10 @@ class Challenge:
 
     def met(self, result: RunResult) -> bool:
         return all(ok for _, ok in self.check(result))
+
+
+# pages/train.py still words each check itself with these two (until it calls Challenge.checks).
+_CHECK_WORDS = (N_("✓ yes"), N_("✗ not yet"))
 
 
 def _shortest(value: float) -> str:
@@ -112,6 +148,7 @@ def parse_challenge(text: str) -> Challenge:
     for part in filter(str.strip, re.split(r"[;,]", text)):
         match = _TERM.fullmatch(part.lower())
         if match is None or (match[1] not in METRICS and match[1] not in URL_FIELDS):
+            # Translators: {text}: the link's term, e.g. "accuracy>0.9"; {names}: "small, quick, steady, raw, deep"
             raise ConfigError(_("'{text}' is not a goal (write e.g. acc>=0.88 or units<=32, or one of {names})")
                               .format(text=part.strip()[:30], names=", ".join(READY)))
         terms.append(Term(match[1], match[2], float(match[3])))
@@ -156,6 +193,8 @@ def link_controls(params: Mapping[str, str]) -> tuple[LinkControls, list[str]]:
         wanted = [w.strip() for w in str(params.get(name, "")).split(",") if w.strip()]
         bad = [w for w in wanted if w not in URL_FIELDS]
         if bad:
+            # Translators: {name}: "hide" or "lock"; {value}: the link's text, e.g. "colour"; {settings}: the
+            # settings' link names, e.g. "epochs, units, extra, …"
             problems.append(_("The link's {name}={value} names no setting (settings: {settings}); ignored.")
                             .format(name=name, value=",".join(bad)[:60], settings=", ".join(URL_FIELDS)))
         sets[name] = frozenset(URL_FIELDS[w].name for w in wanted if w in URL_FIELDS)
@@ -164,6 +203,7 @@ def link_controls(params: Mapping[str, str]) -> tuple[LinkControls, list[str]]:
         try:
             challenge = parse_challenge(str(params["challenge"]))
         except ConfigError as exc:
+            # Translators: {reason}: why, e.g. "a challenge needs a goal on acc, gap or loss"
             problems.append(_("The link's challenge is not usable ({reason}); no challenge set.").format(reason=exc))
     return LinkControls(sets["hide"], sets["lock"] - sets["hide"], challenge), problems
 

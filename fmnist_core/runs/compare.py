@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from ..config import FIELDS, RunConfig
-from ..i18n import _, number, percent, signed
+from ..i18n import _, decimal, number, percent, signed
 from .results import RunResult
 
 MAX_RUNS = 6  # runs one comparison shows
@@ -33,7 +33,7 @@ def label(config: RunConfig, fields: Sequence[str]) -> str:
 def _value(value: object) -> str:
     if isinstance(value, bool):
         return _("on") if value else _("off")
-    return f"{value:g}" if isinstance(value, float) else str(value)
+    return decimal(value) if isinstance(value, float) else str(value)
 
 
 @dataclass(frozen=True)
@@ -72,11 +72,15 @@ def findings(results: Sequence[RunResult]) -> list[str]:
     best = max(table[1:], key=lambda r: r.test_accuracy)
     change = 100 * (best.test_accuracy - first.test_accuracy)
     if change > 0:
+        # Translators: {first}, {best}: run labels, e.g. "units 128", "units 256"; {first_accuracy}, {best_accuracy}:
+        # test accuracies, e.g. "87.82%"; {change}: percentage points, with a sign, e.g. "+0.51"
         out.append(_("Compared with {first} ({first_accuracy}), the change that helped test accuracy most is "
                      "{best}: {change} points ({best_accuracy}).").format(
             first=first.label, first_accuracy=percent(first.test_accuracy), best=best.label, change=signed(change),
             best_accuracy=percent(best.test_accuracy)))
     else:
+        # Translators: {first}, {best}: run labels, e.g. "units 128", "units 64"; {first_accuracy}: e.g. "87.82%";
+        # {change}: how far {best} is from {first}, percentage points with a sign, e.g. "-0.42"
         out.append(_("None of the other runs beats {first} ({first_accuracy}) on test accuracy; the closest, {best}, "
                      "is {change} points.").format(first=first.label, first_accuracy=percent(first.test_accuracy),
                                                    best=best.label, change=signed(change)))
@@ -84,13 +88,17 @@ def findings(results: Sequence[RunResult]) -> list[str]:
     if with_gap:
         worst = max(with_gap, key=lambda r: r.gap)
         if worst.gap > 0.03:
+            # Translators: {run}: a run label, e.g. "dropout 0"; {gap}: percentage points, e.g. "4.1"
             out.append(_("{run} overfits most: its training accuracy ends {gap} points above its validation "
                          "accuracy.").format(run=worst.label, gap=number(100 * worst.gap, 1)))
         else:
+            # Translators: {gap}: percentage points, e.g. "1.2"; {run}: a run label, e.g. "dropout 0.2"
             out.append(_("No run overfits much: the largest gap between training and validation accuracy is {gap} "
                          "points ({run}).").format(gap=number(100 * worst.gap, 1), run=worst.label))
     top = max(r.test_accuracy for r in table)
     cheapest = min((r for r in table if r.test_accuracy >= top - NEAR_BEST), key=lambda r: r.train_seconds)
+    # Translators: {run}: a run label, e.g. "units 64"; {accuracy}: e.g. "87.10%"; {seconds}: e.g. "4.6";
+    # {parameters}: e.g. "50,890"
     out.append(_("Cheapest for its accuracy: {run}, {accuracy} in {seconds} s of training with {parameters} "
                  "parameters.").format(run=cheapest.label, accuracy=percent(cheapest.test_accuracy),
                                        seconds=number(cheapest.train_seconds, 1),

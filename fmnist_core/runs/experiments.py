@@ -14,9 +14,9 @@ from typing import Any
 
 from ..config import FIELD, ConfigError, RunConfig
 from ..data.sources import Dataset
-from ..i18n import N_, _, ngettext, number, percent, signed
+from ..i18n import N_, _, decimal, ngettext, number, percent, signed
 from .cache import RunCache
-from .results import RunResult
+from .results import RunResult, curve_name
 from .training import TrainingListener
 
 MAX_VALUES = 8  # runs one comparison may ask for
@@ -69,15 +69,19 @@ class Experiment:
         label = {id(r): self.label(r.config) for r in results}
         best = max(results, key=lambda r: r.test_accuracy)
         baseline = next((r for r in results if self.baseline(r.config)), results[0])
+        # Translators: {run}: a run label, e.g. "30 epochs"; {accuracy}: e.g. "88.12%"
         out = [_("Best test accuracy: {run} with {accuracy}.").format(run=label[id(best)],
                                                                       accuracy=percent(best.test_accuracy))]
         if best is not baseline:
             gain = 100 * (best.test_accuracy - baseline.test_accuracy)
             ratio = best.train_seconds / max(baseline.train_seconds, 1e-9)
+            # Translators: {gain}: percentage points with a sign, e.g. "+0.51"; {baseline}: the baseline run's label,
+            # e.g. "10 epochs"; {accuracy}: its test accuracy, e.g. "87.61%"; {ratio}: e.g. "2.9"
             out.append(_("That is {gain} points over {baseline} ({accuracy}), for {ratio}x its training time.")
                        .format(gain=signed(gain), baseline=label[id(baseline)],
                                accuracy=percent(baseline.test_accuracy), ratio=number(ratio, 1)))
         else:
+            # Translators: {run}: the baseline run's label, the one the others are measured against, e.g. "10 epochs"
             out.append(_("The baseline, {run}, is the best of these runs.").format(run=label[id(baseline)]))
         return out + self.findings(results, label)
 
@@ -90,11 +94,14 @@ def parse_values(field_name: str, text: str) -> tuple[Any, ...]:
             try:
                 values.append(spec.parse(part))
             except ConfigError as exc:
+                # Translators: {value}: one value the learner typed, e.g. "abc"; {reason}: why, e.g. "dropout must be a
+                # number (0 to below 1)"
                 raise ConfigError(_("'{value}' is not usable: {reason}").format(value=part.strip()[:20],
                                                                                 reason=exc)) from None
     if not values:
         raise ConfigError(_("enter at least one value"))
     if len(values) > MAX_VALUES:
+        # Translators: {n}: the most values one comparison takes, 8
         raise ConfigError(_("compare at most {n} values at a time").format(n=MAX_VALUES))
     return tuple(dict.fromkeys(values))
 
@@ -114,9 +121,12 @@ def sweep(name: str, title: str, question: str, intro: str, field_name: str, val
 
 def _early_stopping_label(config: RunConfig) -> str:
     if config.patience:
-        return _("patience {}").format(config.patience)
+        # Translators: a run label; {value}: Keras EarlyStopping patience in epochs, e.g. 3
+        return _("patience {value}").format(value=config.patience)
     if config.target_accuracy:
-        return _("stop at train acc {:g}").format(config.target_accuracy)
+        # Translators: a run label; {value}: the training accuracy that stops training, e.g. "0.9"
+        return _("stop at train acc {value}").format(value=decimal(config.target_accuracy))
+    # Translators: a run label; {n}: the epochs it trains for, e.g. 30
     return _("no early stop ({n} epochs)").format(n=config.epochs)
 
 
@@ -188,10 +198,13 @@ def _conclude_epochs(results: Sequence[RunResult], label: dict[int, str]) -> lis
     if report is None:
         return []
     h, best_epoch = longest.history, report.best_epoch
+    # Translators: {epochs}: e.g. 30; {best}: an epoch number, e.g. 7; {lowest}, {last}: validation losses, e.g.
+    # "0.321", "0.402"
     out = [_("In the {epochs}-epoch run, validation loss was lowest after epoch {best} ({lowest}) and ended at "
              "{last}.").format(epochs=longest.epochs_run, best=best_epoch,
                                lowest=number(h["val_loss"][best_epoch - 1], 3), last=number(h["val_loss"][-1], 3))]
     if best_epoch < longest.epochs_run and h["val_loss"][-1] > h["val_loss"][best_epoch - 1]:
+        # Translators: {before}, {after}: training accuracies, e.g. "89.02%", "93.40%"
         out.append(_("After that, training accuracy still rose from {before} to {after} while validation loss "
                      "rose: the network began to memorise its training images (overfitting).")
                    .format(before=percent(h["accuracy"][best_epoch - 1]), after=percent(h["accuracy"][-1])))
@@ -207,11 +220,14 @@ def _conclude_units(results: Sequence[RunResult], label: dict[int, str]) -> list
         steps.append((label[id(b)], 100 * (b.test_accuracy - a.test_accuracy), b.parameters / a.parameters))
     if not steps:
         return []
+    # Translators: one step of a list joined by "; "; {run}: a run label, e.g. "512 units"; {gain}: percentage
+    # points with a sign, e.g. "+0.48"; {factor}: e.g. "4.0"
     text = "; ".join(_("{run}: {gain} points for {factor}x the parameters").format(
         run=name, gain=signed(gain), factor=number(factor, 1)) for name, gain, factor in steps)
     first_gain, last_gain = steps[0][1], steps[-1][1]
     verdict = (_("So each step up buys less accuracy than the one before: diminishing returns.")
                if last_gain < first_gain else _("So the larger steps still pay off here."))
+    # Translators: {steps}: the steps above, e.g. "32 units: +2.10 points for 3.9x the parameters; 128 units: …"
     return [_("Going up in size — {steps}.").format(steps=text), verdict]
 
 
@@ -222,10 +238,15 @@ def _conclude_layers(results: Sequence[RunResult], label: dict[int, str]) -> lis
         return []
     best_deep = max(deeper, key=lambda r: r.test_accuracy)
     diff = 100 * (best_deep.test_accuracy - one.test_accuracy)
+    # Translators: {run}: the deeper run's label, e.g. "3 hidden layers"; {diff}: its test accuracy minus the
+    # one-layer network's, percentage points with a sign, e.g. "+0.42" (the same in the next two messages);
+    # {factor}: how many times the parameters, e.g. "1.33"
     sentence = (_("Stacking layers helps here: the best deeper network ({run}) is {diff} points from one hidden "
                   "layer, with {factor}x the parameters.") if diff > 0.3 else
+                # Translators: as above; {diff} is negative here, e.g. "-0.61"
                 _("Stacking layers hurts here: the best deeper network ({run}) is {diff} points from one hidden "
                   "layer, with {factor}x the parameters.") if diff < -0.3 else
+                # Translators: as above; {diff} is small, e.g. "+0.12" or "-0.20"
                 _("Stacking layers makes little difference here: the best deeper network ({run}) is {diff} points "
                   "from one hidden layer, with {factor}x the parameters."))
     return [sentence.format(run=label[id(best_deep)], diff=signed(diff),
@@ -239,9 +260,13 @@ def _conclude_normalisation(results: Sequence[RunResult], label: dict[int, str])
         return []
     diff = 100 * (norm.test_accuracy - raw.test_accuracy)
     first = (norm.history["loss"][0], raw.history["loss"][0])
+    # Translators: {normalised}, {raw}: training losses after epoch 1, e.g. "0.512", "4.873"
     after = (_("After the first epoch the training loss is {normalised} normalised vs {raw} raw: large raw inputs "
                "make the first updates much rougher.") if first[1] > first[0] else
+             # Translators: {normalised}, {raw}: training losses after epoch 1, e.g. "0.512", "0.498"
              _("After the first epoch the training loss is {normalised} normalised vs {raw} raw."))
+    # Translators: {normalised}, {raw}: test accuracies, e.g. "87.82%", "84.10%"; {diff}: percentage points with a
+    # sign, e.g. "+3.72"
     return [_("Normalised inputs reach {normalised} test accuracy, raw 0-255 inputs {raw} ({diff} points for "
               "normalising).").format(normalised=percent(norm.test_accuracy), raw=percent(raw.test_accuracy),
                                       diff=signed(diff)),
@@ -253,6 +278,8 @@ def _conclude_early_stopping(results: Sequence[RunResult], label: dict[int, str]
     full = max(results, key=lambda r: r.epochs_run)
     for r in results:
         if r.stopped_early_at:
+            # Translators: {run}: a run label, e.g. "patience 3"; {epoch}: e.g. 9; {epochs}: e.g. 30; {accuracy},
+            # {full_accuracy}: e.g. "88.02%"; {full_epochs}: e.g. 30; {share}: of the full run's time, e.g. "31%"
             out.append(_("{run}: stopped after epoch {epoch} of {epochs}, test accuracy {accuracy} (the full "
                          "{full_epochs}-epoch run: {full_accuracy}) in {share} of its time.").format(
                 run=label[id(r)], epoch=r.stopped_early_at, epochs=r.config.epochs,
@@ -261,6 +288,7 @@ def _conclude_early_stopping(results: Sequence[RunResult], label: dict[int, str]
                 share=percent(r.train_seconds / max(full.train_seconds, 1e-9), 0)))
             report = r.fit_report()
             if r.config.patience and report:
+                # Translators: "It" is the run of the sentence before; {epoch}: e.g. 6
                 out.append(_("It kept the weights of epoch {epoch}, the lowest validation loss.")
                            .format(epoch=report.best_epoch))
     if not out:
@@ -273,16 +301,23 @@ def _conclude_dropout(results: Sequence[RunResult], label: dict[int, str]) -> li
     reports = [(r, rep) for r, rep in reports if rep is not None]
     if len(reports) < 2:
         return []
+    # Translators: one item of a list joined by "; "; {run}: a run label, e.g. "dropout 0.2"; {gap}: training minus
+    # validation accuracy, percentage points with a sign, e.g. "+3.1"
     gaps = "; ".join(_("{run}: {gap} points").format(run=label[id(r)], gap=signed(100 * rep.gap, 1))
                      for r, rep in reports)
     (none, first), (most, last) = reports[0], reports[-1]
     change = 100 * (most.test_accuracy - none.test_accuracy)
     if last.gap < first.gap - 0.005:
+        # Translators: {shrink}: percentage points, e.g. "2.4"; {change}: with a sign, e.g. "+0.30"; {first}, {last}:
+        # run labels, e.g. "dropout 0", "dropout 0.5"
         verdict = _("More dropout shrank the gap between training and validation accuracy by {shrink} points: it "
                     "held back memorising; test accuracy changed by {change} points from {first} to {last}.")
     else:
+        # Translators: {change}: percentage points with a sign, e.g. "-0.12"; {first}, {last}: run labels, e.g.
+        # "dropout 0", "dropout 0.5"
         verdict = _("Dropout did not shrink the gap between training and validation accuracy here; test accuracy "
                     "changed by {change} points from {first} to {last}.")
+    # Translators: {gaps}: the list above, e.g. "dropout 0: +6.2 points; dropout 0.2: +3.1 points"
     return [_("Training accuracy minus validation accuracy after the last epoch — {gaps}.").format(gaps=gaps),
             verdict.format(shrink=number(100 * (first.gap - last.gap), 1), change=signed(change),
                            first=label[id(none)], last=label[id(most)])]
@@ -291,17 +326,21 @@ def _conclude_dropout(results: Sequence[RunResult], label: dict[int, str]) -> li
 EXPERIMENTS: dict[str, Experiment] = {e.name: e for e in (
     sweep("epochs", N_("Epochs"), N_("What happens if I train longer?"),
           N_("Each run trains the same network for a different number of epochs."),
-          "epochs", (1, 5, 10, 30), 10, lambda n: ngettext("{n} epoch", "{n} epochs", n).format(n=n), _conclude_epochs,
+          "epochs", (1, 5, 10, 30), 10,
+          # Translators: a run label; {n}: epochs, e.g. 30
+          lambda n: ngettext("{n} epoch", "{n} epochs", n).format(n=n), _conclude_epochs,
           caption=N_("Runs with the same seed start identically, so a shorter run's line lies under the first "
                      "epochs of a longer one (drawn wider underneath).")),
     sweep("units", N_("Hidden units"), N_("Do more hidden units make a better network?"),
           N_("Each run gives the hidden layer a different number of units. More units mean more parameters and "
              "more time; see how much accuracy each step buys."),
           "hidden_units", (10, 32, 128, 512, 1024), 128,
+          # Translators: a run label; {n}: hidden units, e.g. 512
           lambda n: ngettext("{n} unit", "{n} units", n).format(n=n), _conclude_units),
     sweep("layers", N_("Layers"), N_("Do more hidden layers help?"),
           N_("Each run stacks a different number of hidden Dense(relu) layers of the same size."),
           "extra_layers", (0, 1, 2, 3), 0,
+          # Translators: a run label; {n}: hidden layers, e.g. 3
           lambda v: ngettext("{n} hidden layer", "{n} hidden layers", 1 + v).format(n=1 + v), _conclude_layers),
     sweep("normalisation", N_("Normalisation"), N_("Does dividing the pixels by 255 matter?"),
           N_("Two runs: pixels divided by 255 (0-1) and raw pixels (0-255); everything else is the same."),
@@ -311,7 +350,9 @@ EXPERIMENTS: dict[str, Experiment] = {e.name: e for e in (
           N_("The lessons add `Dropout(0.2)` to reduce overfitting. Each run trains the same network for 30 epochs, "
              "long enough to start memorising its training images, with a different dropout rate; compare the gap "
              "between training and validation accuracy."),
-          "dropout", (0.0, 0.2, 0.5), 0.0, lambda v: _("dropout {:g}").format(v), _conclude_dropout,
+          "dropout", (0.0, 0.2, 0.5), 0.0,
+          # Translators: a run label; {value}: the dropout rate, e.g. "0.2"
+          lambda v: _("dropout {value}").format(value=decimal(v)), _conclude_dropout,
           base=RunConfig(epochs=30)),
     Experiment(
         "early_stopping", N_("Early stopping"), N_("Can training stop by itself at the right time?"),
@@ -329,6 +370,20 @@ EXPERIMENTS: dict[str, Experiment] = {e.name: e for e in (
 
 keras.callbacks.EarlyStopping(monitor="val_loss", patience=3, restore_best_weights=True)"""),
 )}
+
+
+def best_final_sentence(split: str, metric: str, run: str, value: float) -> str:
+    """The caption under an experiment's chart: 'Highest validation accuracy after the last epoch: 256 units
+    (0.8812).' (the lowest for a loss), one sentence per metric so each language can agree with its noun."""
+    if metric == "accuracy":
+        # Translators: {what}: "validation accuracy" or "training accuracy"; {run}: a run label, e.g. "256 units";
+        # {value}: e.g. "0.8812"
+        sentence = _("Highest {what} after the last epoch: {run} ({value}).")
+    else:
+        # Translators: {what}: "validation loss" or "training loss"; {run}: a run label, e.g. "30 epochs";
+        # {value}: e.g. "0.3214"
+        sentence = _("Lowest {what} after the last epoch: {run} ({value}).")
+    return sentence.format(what=curve_name(split, metric), run=run, value=number(value, 4))
 
 
 def sweep_labels(experiment: Experiment, results: Sequence[RunResult]) -> dict[str, dict[str, list[float]]]:

@@ -14,12 +14,25 @@ from ..forward import DenseNetwork
 from ..i18n import N_, _
 
 HISTORY_KEYS = ("loss", "accuracy", "val_loss", "val_accuracy")
+# One message per whole curve name: languages do not all put the split before the metric ("Validierungsgenauigkeit").
+CURVES = {("training", "accuracy"): N_("training accuracy"), ("validation", "accuracy"): N_("validation accuracy"),
+          ("training", "loss"): N_("training loss"), ("validation", "loss"): N_("validation loss")}
 MEMORISING_GAP = 0.03  # training accuracy this far above validation accuracy: the network starts to memorise
 
 
 # Where a run that shares its beginning with a stored run came from. Stored in English (run.json), worded in the
 # reader's language by RunResult.origin_text: this table is the one place the words are written.
-ORIGINS = {"taken": N_("taken from the {n}-epoch run"), "continued": N_("continued from the {n}-epoch run")}
+ORIGINS = {
+    # Translators: where a run came from, shown after "Ready at once: "; {n}: the longer run's epochs, e.g. 30
+    "taken": N_("taken from the {n}-epoch run"),
+    # Translators: where a run came from, shown after "Trained just now, "; {n}: the shorter run's epochs, e.g. 10
+    "continued": N_("continued from the {n}-epoch run"),
+}
+
+
+def curve_name(split: str, metric: str) -> str:
+    """A curve's name in the reader's language: curve_name('validation', 'accuracy') -> 'validation accuracy'."""
+    return _(CURVES[split, metric])
 
 
 def origin_words(how: str, epochs: int) -> str:

@@ -15,6 +15,7 @@ from plotly.subplots import make_subplots
 from ..data.sources import CLASS_NAMES
 from ..i18n import N_, _, class_name, number, percent, separators
 from ..runs.evaluation import describe_prediction
+from ..runs.results import curve_name
 
 BLUE, RED, GREY = "#1a56db", "#d62728", "#777777"  # true class / wrong prediction / other classes
 PALETTE = ("#1a56db", "#e8590c", "#2b8a3e", "#ae3ec9", "#c92a2a", "#0b7285", "#5c940d", "#862e9c")
@@ -22,6 +23,11 @@ _BINARY = [[0.0, "white"], [1.0, "black"]]  # matplotlib's "binary": 0 white, 25
 METRIC_TITLES = {"loss": N_("Loss (cross-entropy)"), "accuracy": N_("Accuracy")}
 SPLITS = {"validation": N_("validation"), "training": N_("training")}  # the order pages offer them in
 METRICS = {"accuracy": N_("accuracy"), "loss": N_("loss")}
+
+def _epoch_hover() -> str:
+    """The hover line of a curve's point: 'epoch 3: 0.8812' (Plotly fills in the epoch and the value)."""
+    # Translators: a chart's hover text; {epoch}: the epoch, e.g. 3; {value}: the curve's value, e.g. 0.8812
+    return _("epoch {epoch}: {value}").format(epoch="%{x}", value="%{y:.4f}")
 
 
 def localised(fig: go.Figure) -> go.Figure:
@@ -45,8 +51,9 @@ def training_curves(history: Mapping[str, Sequence[float]], title: str | None = 
             fig.add_trace(go.Scatter(
                 x=list(range(1, len(previous) + 1)), y=previous, mode="lines", name=_("previous run (validation)"),
                 line={"color": "#b0b0b0", "width": 4}, opacity=0.6, legendgroup="previous", showlegend=col == 1,
-                hovertemplate=_("previous run, validation {metric}").format(metric=_(METRICS[metric]))
-                + "<br>" + _("epoch") + " %{x}: %{y:.4f}<extra></extra>",
+                # Translators: a chart's hover text; {curve}: e.g. "validation accuracy"
+                hovertemplate=_("previous run, {curve}").format(curve=curve_name("validation", metric))
+                + "<br>" + _epoch_hover() + "<extra></extra>",
             ), row=1, col=col)
         for split, prefix, dash, color in (("training", "", "solid", BLUE), ("validation", "val_", "dash", PALETTE[1])):
             values = list(history.get(prefix + metric, []))
@@ -56,8 +63,7 @@ def training_curves(history: Mapping[str, Sequence[float]], title: str | None = 
                 go.Scatter(
                     x=list(range(1, len(values) + 1)), y=values, mode="lines+markers", name=_(SPLITS[split]),
                     line={"dash": dash, "color": color}, legendgroup=split, showlegend=col == 1,
-                    hovertemplate=f"{_(SPLITS[split])} {_(METRICS[metric])}<br>{_('epoch')} %{{x}}: %{{y:.4f}}"
-                                  "<extra></extra>",
+                    hovertemplate=f"{curve_name(split, metric)}<br>{_epoch_hover()}<extra></extra>",
                 ),
                 row=1, col=col,
             )
@@ -79,12 +85,12 @@ def comparison_figure(
         fig.add_trace(go.Scatter(
             x=list(range(1, len(values) + 1)), y=values, mode="lines+markers", name=label,
             line={"color": PALETTE[i % len(PALETTE)], "width": max(1.5, 6 - 1.5 * i)}, marker={"size": size},
-            hovertemplate=f"{label}<br>{_('epoch')} %{{x}}: %{{y:.4f}}<extra></extra>",
+            hovertemplate=f"{label}<br>{_epoch_hover()}<extra></extra>",
         ))
-    split = _(SPLITS["validation" if metric.startswith("val_") else "training"])
-    base = _(METRICS[metric.removeprefix("val_")])
-    fig.update_layout(title=title or _("{split} {metric} per epoch").format(split=split, metric=base),
-                      xaxis_title=_("epoch"), yaxis_title=f"{split} {base}",
+    curve = curve_name("validation" if metric.startswith("val_") else "training", metric.removeprefix("val_"))
+    # Translators: a chart title; {curve}: e.g. "validation accuracy"
+    fig.update_layout(title=title or _("{curve} per epoch").format(curve=curve),
+                      xaxis_title=_("epoch"), yaxis_title=curve,
                       height=380, hovermode="x unified", margin={"t": 60})
     return localised(fig)
 
@@ -101,7 +107,7 @@ def overlay_figure(runs: Mapping[str, Mapping[str, Sequence[float]]], metric: st
                 x=list(range(1, len(values) + 1)), y=values, mode="lines+markers",
                 name=f"{label} ({_(SPLITS[split])})",
                 line={"color": PALETTE[i % len(PALETTE)], "dash": "solid" if split == "validation" else "dot"},
-                hovertemplate=f"{label}, {_(SPLITS[split])}<br>{_('epoch')} %{{x}}: %{{y:.4f}}<extra></extra>",
+                hovertemplate=f"{label}, {_(SPLITS[split])}<br>{_epoch_hover()}<extra></extra>",
             ))
     fig.update_layout(xaxis_title=_("epoch"), yaxis_title=_(METRIC_TITLES[metric]), height=420, hovermode="x unified",
                       margin={"t": 30}, legend={"orientation": "h", "y": -0.25})
@@ -150,7 +156,10 @@ def prediction_grid(
         row, col = divmod(i, pairs_per_row)
         image_axis, bar_axis = row * cols + 2 * col + 1, row * cols + 2 * col + 2
         pred = describe_prediction(probabilities[i], int(labels[i]))
-        name = _("test image #{n}").format(n=indices[i]) if indices is not None else _("image {n}").format(n=i + 1)
+        # Translators: {n}: a test image's index, e.g. 4211
+        name = (_("test image #{n}").format(n=indices[i]) if indices is not None
+                # Translators: {n}: the image's place in the grid, e.g. 3
+                else _("image {n}").format(n=i + 1))
         data.append({"type": "heatmap", "z": images[i], "colorscale": _BINARY, "zmin": 0, "zmax": 255,
                      "showscale": False, **_axes(image_axis),
                      "hovertemplate": name + "<br>" + _("pixel") + " (%{y}, %{x}) = %{z}<extra></extra>"})
@@ -209,8 +218,10 @@ def confusion_figure(matrix: np.ndarray) -> go.Figure:
     fig.add_trace(go.Scatter(
         x=[names[p] for _, p in cells], y=[names[t] for t, _ in cells], mode="markers", showlegend=False,
         marker={"symbol": "square", "size": 36, "opacity": 0}, customdata=[int(matrix[t, p]) for t, p in cells],
-        hovertemplate=_("true") + " %{y}<br>" + _("predicted") + " %{x}<br>%{customdata} " + _("images")
-        + "<extra></extra>",
+        # Translators: the hover text of a confusion-matrix cell; {true}, {predicted}: class names, e.g. "Shirt",
+        # "T-shirt/top"; {n}: a count of test images, e.g. 123
+        hovertemplate=_("true class: {true}<br>predicted class: {predicted}<br>test images: {n}").format(
+            true="%{y}", predicted="%{x}", n="%{customdata}") + "<extra></extra>",
         selected={"marker": {"opacity": 0}}, unselected={"marker": {"opacity": 0}},
     ))
     fig.update_layout(xaxis_title=_("predicted class"), yaxis_title=_("true class"), height=480,
@@ -231,8 +242,11 @@ def sweep_bars(labels: Sequence[str], accuracies: Sequence[float], seconds: Sequ
         text=[f"{percent(a)}<br>{number(s)} s" for a, s in zip(accuracies, seconds, strict=True)],
         textposition="outside",
         customdata=np.column_stack([seconds, parameters]),
-        hovertemplate="%{x}<br>" + _("test accuracy") + " %{y:.2%}<br>%{customdata[0]:.1f} s<br>%{customdata[1]:,} "
-                      + _("parameters") + "<extra></extra>",
+        # Translators: the hover text of a run's bar; {accuracy}: e.g. "87.82%"; {seconds}: training time, e.g. 12.3;
+        # {parameters}: e.g. "101,770"
+        hovertemplate="%{x}<br>" + _("test accuracy {accuracy}<br>{seconds} s of training<br>{parameters} parameters")
+        .format(accuracy="%{y:.2%}", seconds="%{customdata[0]:.1f}", parameters="%{customdata[1]:,}")
+        + "<extra></extra>",
     ))
     low = max(0.0, min(accuracies) - 0.05) if len(accuracies) else 0.0
     fig.update_layout(yaxis={"range": [low, 1.0], "tickformat": ".0%", "title": _("test accuracy")}, height=320,

@@ -14,6 +14,7 @@ _SHORT_NAMES = {"loss": N_("loss"), "accuracy": N_("acc"), "val_loss": N_("val l
 
 def format_metrics(epoch: int, epochs: int, metrics: dict[str, float]) -> str:
     """'epoch 3/10 · loss 0.41 · acc 0.85 · val acc 0.86', for whatever metrics are present."""
+    # Translators: the start of the live progress line; {epoch}: e.g. 3; {epochs}: e.g. 10 -> "epoch 3/10 · loss 0.41"
     parts = [_("epoch {epoch}/{epochs}").format(epoch=epoch, epochs=epochs)]
     for key, label in _SHORT_NAMES.items():
         if key in metrics:

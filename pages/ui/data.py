@@ -15,6 +15,7 @@ def get_data() -> Dataset | None:
     try:
         return load_fashion_mnist()
     except DataError as exc:
+        # Translators: {reason}: a whole sentence, e.g. "/data/train-images-idx3-ubyte.gz: file is missing"
         st.error(_("**The Fashion-MNIST data could not be loaded.** {reason}").format(reason=exc))
         return None
 

@@ -8,8 +8,15 @@ from typing import Any
 import streamlit as st
 
 from fmnist_core.config import FIELD, ConfigError, RunConfig, config_from_query
-from fmnist_core.i18n import _, in_sentence, number, percent
-from fmnist_core.runs.experiments import EXPERIMENTS, Experiment, parse_values, sweep_labels, table
+from fmnist_core.i18n import _, in_sentence, percent
+from fmnist_core.runs.experiments import (
+    EXPERIMENTS,
+    Experiment,
+    best_final_sentence,
+    parse_values,
+    sweep_labels,
+    table,
+)
 from fmnist_core.runs.results import RunResult
 from fmnist_core.views import charts
 from pages.ui.data import get_data
@@ -26,6 +33,7 @@ def render(name: str) -> None:
     """Draw the page of experiment ``name``."""
     ensure_app_navigation()
     experiment = EXPERIMENTS[name]
+    # Translators: {title}: an experiment's name, e.g. "Hidden units"
     st.title(_("Experiment: {title}").format(title=in_sentence(_(experiment.title))))
     st.markdown(f"### {_(experiment.question)}\n{_(experiment.intro)}")
     if experiment.code:
@@ -39,10 +47,12 @@ def render(name: str) -> None:
             spec = FIELD[control.field]
             default = link_choices.get(control.field, experiment.choices[control.field])
             if control.many and spec.type is bool:
+                # Translators: {runs}: run labels, e.g. "normalised /255, raw 0-255"
                 st.markdown(_("Runs compared: {runs}.").format(
                     runs=", ".join(experiment.label(c) for c in experiment.configs())))
             elif control.many:
                 texts[control.field] = st.text_input(
+                    # Translators: {setting}: a setting's label, e.g. "hidden units per layer"
                     _("Values of {setting} to compare (comma-separated)").format(setting=in_sentence(spec.label)),
                     ", ".join(spec.format(v) for v in default), key=f"{name}_values", help=spec.help)
             else:
@@ -54,6 +64,7 @@ def render(name: str) -> None:
         chosen |= {field: parse_values(field, text) for field, text in texts.items()}
         configs = experiment.configs(base, chosen)
     except ConfigError as exc:
+        # Translators: {reason}: why, e.g. "compare at most 8 values at a time"
         st.error(plain(_("Those values cannot be compared: {reason}.").format(reason=exc)))
         return
     if submitted:
@@ -71,6 +82,7 @@ def render(name: str) -> None:
         results = [r for r in cached if r is not None]
         missing = [label for label, r in zip(labels, cached, strict=True) if r is None]
         if missing:
+            # Translators: {ready}: e.g. 2; {total}: e.g. 5; {missing}: run labels, e.g. "512 units, 1024 units"
             st.info(_("{ready} of {total} runs are ready; not trained yet: {missing}. Press **Run the comparison** "
                       "to train them (each once; later visits are instant).").format(
                 ready=len(results), total=len(configs), missing=", ".join(missing)))
@@ -106,6 +118,8 @@ def from_link(experiment: Experiment) -> tuple[RunConfig, dict[str, Any]]:
         try:
             choices[control.field] = parse_values(control.field, raw) if control.many else spec.parse(raw)
         except ConfigError as exc:
+            # Translators: {name}: e.g. "values" or "patience"; {value}: the link's text, e.g. "x"; {reason}: why,
+            # e.g. "enter at least one value"
             problems.append(_("The link's {name}={value} is not usable ({reason}); using the page's default "
                               "instead.").format(name="values" if control.many else spec.url, value=raw[:40],
                                                  reason=exc))
@@ -138,20 +152,20 @@ def show_results(experiment: Experiment, results: list[RunResult]) -> None:
     split = c2.radio(_("Data"), list(charts.SPLITS), horizontal=True, key=f"{experiment.name}_split",
                      format_func=lambda s: _(charts.SPLITS[s]))
     key = ("val_" if split == "validation" else "") + metric
-    what = _("{split} {metric}").format(split=_(charts.SPLITS[split]), metric=_(charts.METRICS[metric]))
+    what = charts.curve_name(split, metric)
     st.plotly_chart(charts.comparison_figure(sweep_labels(experiment, results), key), key=f"{experiment.name}_chart",
+                    # Translators: a chart's alt text; {what}: a curve's name, e.g. "validation accuracy"
                     alt=_("{what} per epoch for each run").format(what=what))
     finals = {experiment.label(r.config): r.history[key][-1] for r in results if r.history.get(key)}
     if finals:
-        pick = max if metric == "accuracy" else min
-        best = pick(finals, key=finals.get)
-        st.caption(_("After the last epoch, the best {what} is {run}'s ({value}).").format(
-            what=what, run=best, value=number(finals[best], 4)) + " " + _(experiment.caption))
+        best = (max if metric == "accuracy" else min)(finals, key=finals.get)
+        st.caption(best_final_sentence(split, metric, best, finals[best]) + " " + _(experiment.caption))
     rows = table(experiment, results)
     st.plotly_chart(charts.sweep_bars([r.run for r in rows], [r.test_accuracy for r in rows],
                                       [r.train_seconds for r in rows], [r.parameters for r in rows]),
                     key=f"{experiment.name}_bars", alt=_("Test accuracy of each run"))
     top = max(rows, key=lambda r: r.test_accuracy)
+    # Translators: {run}: a run label, e.g. "512 units"; {accuracy}: e.g. "88.40%"
     st.caption(_("Bars: test accuracy of each run (with its training time); the highest is {run} ({accuracy}).")
                .format(run=top.run, accuracy=percent(top.test_accuracy)))
     st.dataframe([asdict(r) for r in rows], hide_index=True, column_config={

@@ -33,6 +33,8 @@ def choose_language() -> str:
     linked = st.query_params.get("lang")
     if linked is not None and linked not in LANGUAGES:
         set_language(st.session_state.get(KEY, browser_language()))
+        # Translators: {value}: the link's text, e.g. "fr"; {codes}: "en, ko, de"; {name}: a language's own name, e.g.
+        # "한국어"
         st.sidebar.warning(plain(_("The link's lang={value} is not a language of this app ({codes}); using {name}.")
                                  .format(value=linked[:20], codes=", ".join(LANGUAGES),
                                          name=LANGUAGES[language()])))

@@ -18,6 +18,7 @@ def field_widget(container: Any, name: str, value: Any, key: str, label: str | N
     spec = FIELD[name]
     label = label or spec.label
     if disabled:
+        # Translators: {label}: a setting's label, e.g. "Epochs"
         container.text_input(_("{label} (fixed by the link)").format(label=label), spec.format(value), disabled=True,
                              key=key,
                              help=spec.help)

@@ -1,0 +1,392 @@
+"""Every sentence the app assembles from pieces, rendered in each language: tests/rendered/<code>.txt.
+
+A translator (or reviewer) reads finished text here, not the .po: run labels, experiment captions and findings,
+challenge goals and checks, confusion captions, the Data page's captions, where a run came from, queue and wait
+texts, refusals, intake, data and cache errors. The values are real-looking (synthetic runs, no training); the
+sentences come from the app's own functions where the app has one, and otherwise (the sentences the page
+scripts of the Train page and the job runner's UI put together) from the same messages with the same fields
+(``page()`` names those, and tests/test_rendered.py checks that each still is a message of the code).
+
+    python -m tests.render_sentences --write    # rewrite tests/rendered/*.txt
+    python -m tests.render_sentences ko         # print one language
+"""
+
+from __future__ import annotations
+
+import io
+import math
+import sys
+import tempfile
+from collections.abc import Iterator
+from dataclasses import replace
+from datetime import datetime
+from pathlib import Path
+
+import numpy as np
+
+from fmnist_core import i18n
+from fmnist_core.config import ConfigError, RunConfig, config_from_query
+from fmnist_core.data.sources import CLASS_NAMES
+from fmnist_core.i18n import _, class_name, date_time, ngettext, number, percent, signed
+from fmnist_core.runs import compare
+from fmnist_core.runs.challenges import READY, link_controls, parse_challenge
+from fmnist_core.runs.experiments import EXPERIMENTS, best_final_sentence, parse_values
+from fmnist_core.runs.results import CURVES, RunResult, curve_name, origin_words
+
+OUT = Path(__file__).parent / "rendered"
+PAGE_MESSAGES: set[str] = set()  # messages put together here the way a page script does (checked to exist)
+
+
+def page(msgid: str) -> str:
+    """A message a page script (which cannot run outside Streamlit) formats itself, translated."""
+    PAGE_MESSAGES.add(msgid)
+    return _(msgid)
+
+
+# --------------------------------------------------------------------------- synthetic runs
+
+
+def fake_run(config: RunConfig, **changes) -> RunResult:
+    """A run with believable curves for ``config``: accuracy grows with epochs and units, validation loss turns
+    up after epoch 7 (less with dropout), raw pixels start badly; early stopping stops it as Keras would."""
+    size = math.log2(config.hidden_units / 128) * 0.006 + 0.003 * config.extra_layers
+    history: dict[str, list[float]] = {"loss": [], "accuracy": [], "val_loss": [], "val_accuracy": []}
+    stopped, best_loss, waited = None, math.inf, 0
+    for e in range(1, config.epochs + 1):
+        acc = 0.80 + 0.13 * (1 - math.exp(-e / 5)) + size - 0.05 * config.dropout + (0 if config.normalize else -0.04)
+        val = acc - 0.004 * max(0, e - 6) * (1 - config.dropout) - 0.01
+        history["accuracy"].append(round(min(acc, 0.99), 4))
+        history["val_accuracy"].append(round(val, 4))
+        history["loss"].append(round((0.55 if config.normalize else 4.87) / e ** 0.5, 4))
+        history["val_loss"].append(round(0.42 - 0.1 * (1 - math.exp(-e / 3)) + 0.006 * max(0, e - 7)
+                                         * (1 - config.dropout), 4))
+        if config.target_accuracy and acc >= config.target_accuracy:
+            stopped = e
+            break
+        if config.patience:
+            best_loss, waited = (history["val_loss"][-1], 0) if history["val_loss"][-1] < best_loss else \
+                (best_loss, waited + 1)
+            if waited >= config.patience:
+                stopped = e
+                break
+    epochs = len(history["loss"])
+    seconds = round(1.0 + 0.35 * epochs * (config.hidden_units / 128) ** 0.7 * config.hidden_layers, 1)
+    run = RunResult(config, history, round(history["val_loss"][-1] + 0.01, 4), round(history["val_accuracy"][-1]
+                    - 0.003, 4), seconds, "2026-11-25T07:52:00", "synthetic", np.zeros((0, 10)),
+                    stopped_early_at=stopped if stopped and stopped < config.epochs else None)
+    return replace(run, **changes)
+
+
+MATRIX = np.diag([851, 974, 812, 893, 826, 961, 634, 955, 972, 953])  # test images by true (row) and predicted class
+for _true, _predicted, _count in ((6, 0, 123), (4, 2, 98), (2, 6, 74), (6, 4, 61), (0, 6, 58), (3, 4, 41),
+                                  (9, 7, 37), (7, 9, 31), (1, 3, 19)):
+    MATRIX[_true, _predicted] = _count
+
+
+# --------------------------------------------------------------------------- the sentences, section by section
+
+
+def run_labels() -> Iterator[str]:
+    for config in (RunConfig(), RunConfig(hidden_units=256, extra_layers=1, epochs=1),
+                   RunConfig(epochs=30, normalize=False, dropout=0.2, batch_size=64, validation_split=0.1,
+                             learning_rate=0.0005, seed=7, target_accuracy=0.9, patience=3)):
+        yield config.describe()
+    for experiment in EXPERIMENTS.values():
+        yield f"{_(experiment.title)}: " + " | ".join(experiment.label(c) for c in experiment.configs())
+    configs = [RunConfig(), RunConfig(hidden_units=256, dropout=0.2), RunConfig(normalize=False, dropout=0.25)]
+    fields = compare.differing_fields(configs)
+    yield " | ".join(compare.label(c, fields) for c in configs)
+    run = fake_run(RunConfig())
+    yield page("{run} — test accuracy {accuracy}").format(run=run.config.describe(),
+                                                        accuracy=percent(run.test_accuracy, 1))
+    yield page("{run} — test accuracy {accuracy}").format(run=run.config.describe(),
+                                                        accuracy=percent(run.test_accuracy, 1)) \
+        + page(" (the Train page's current run)")
+
+
+def experiments() -> Iterator[str]:
+    for experiment in EXPERIMENTS.values():
+        results = [fake_run(c) for c in experiment.configs()]
+        yield f"### {_(experiment.title)}"
+        yield from experiment.conclude(results)
+        for split, metric in CURVES:
+            key = ("val_" if split == "validation" else "") + metric
+            finals = {experiment.label(r.config): r.history[key][-1] for r in results}
+            best = (max if metric == "accuracy" else min)(finals, key=finals.get)
+            yield best_final_sentence(split, metric, best, finals[best]) + (
+                " " + _(experiment.caption) if experiment.caption else "")
+    yield "### " + _("Compare runs")
+    runs = [fake_run(RunConfig()), fake_run(RunConfig(hidden_units=256)), fake_run(RunConfig(hidden_units=32))]
+    yield from compare.findings(runs)
+    yield from compare.findings(runs[1::-1][:1] + runs[:1] + runs[2:])
+    yield from experiments_single_runs()
+
+
+def experiments_single_runs() -> Iterator[str]:
+    yield "### " + _("Train the network")
+    run = fake_run(RunConfig(epochs=20))
+    report = run.fit_report()
+    yield page("Validation loss was lowest after epoch {best} of {epochs}. Final training accuracy is {gap} points "
+               "above validation accuracy — the network is starting to memorise its training images.").format(
+        best=report.best_epoch, epochs=report.epochs_run, gap=signed(100 * report.gap, 1))
+    yield page("Training stopped early after epoch {epoch}.").format(epoch=9)
+    yield page("Configuration: {run} · {parameters} parameters · key {key}").format(
+        run=run.config.describe(), parameters=number(run.parameters), key=f"`{run.key}`")
+    yield page("The faded grey lines are the validation curves of your previous run ({run}).").format(
+        run=RunConfig(hidden_units=64).describe())
+
+
+def charts() -> Iterator[str]:
+    from fmnist_core.views import charts
+
+    history = fake_run(RunConfig(epochs=3)).history
+    for trace in charts.training_curves(history, behind=history).data[:3]:
+        yield f"{trace.name}: {trace.hovertemplate}"
+    for metric in ("val_accuracy", "loss"):
+        figure = charts.comparison_figure({"30 epochs": history}, metric)
+        yield f"{figure.layout.title.text} / {figure.layout.yaxis.title.text}"
+    for split, metric in CURVES:
+        yield page("{what} per epoch for each run").format(what=curve_name(split, metric))
+    yield charts.sweep_bars(["512 units"], [0.8840], [12.3], [407050]).data[0].hovertemplate
+    yield charts.confusion_figure(MATRIX).data[1].hovertemplate
+
+
+def challenges() -> Iterator[str]:
+    met, missed = fake_run(RunConfig(hidden_units=32)), fake_run(RunConfig(epochs=2))
+    for challenge in READY.values():
+        yield f"{challenge.goal} ({challenge.idea})"
+    custom = parse_challenge("acc>=0.885;units<=64;normalize=1;dropout>0.1")
+    yield page("**Challenge** ({idea}): {goal}").format(idea=custom.idea, goal=custom.goal)
+    for challenge, run in ((READY["small"], met), (READY["quick"], missed), (READY["steady"], missed)):
+        if challenge.met(run):
+            yield page("**Done!** This run meets the challenge — {checks}.").format(checks=challenge.checks(run))
+        else:
+            yield page("Not yet: {checks}. Change a setting and train again.").format(checks=challenge.checks(run))
+    yield page("Attempts at this challenge in this session: {tried}, of which {met} met it.").format(tried=3, met=1)
+
+
+def confusions() -> Iterator[str]:
+    from fmnist_core.runs.evaluation import class_reports, most_confused
+
+    names = [class_name(n) for n in CLASS_NAMES]
+    pairs = "; ".join(page("{true} taken for {predicted} {n} times").format(true=names[t], predicted=names[p], n=c)
+                      for t, p, c in most_confused(MATRIX))
+    yield page("Most frequent confusions: {pairs}.").format(pairs=pairs)
+    for t, p, n in ((6, 0, 123), (6, 6, 634), (1, 5, 0)):
+        what = (page("{true} recognised correctly").format(true=names[t]) if t == p else
+                page("{true} taken for {predicted}").format(true=names[t], predicted=names[p]))
+        yield page("**{n} test images**: {what}").format(n=number(n), what=what) + (
+            page("; the first {n} are shown.").format(n=min(15, n)) if n else ".")
+    hardest = min(class_reports(MATRIX), key=lambda r: r.accuracy)
+    right = percent(hardest.accuracy, 1)
+    yield page("The hardest class is {name} ({right} right), most often taken for {other}.").format(
+        name=hardest.name, right=right, other=hardest.top_mistake)
+    yield page("The hardest class is {name} ({right} right).").format(name=hardest.name, right=right)
+    yield page("{right} of {n} shown images are classified correctly.").format(right=13, n=15)
+
+
+def data_page() -> Iterator[str]:
+    from fmnist_core.data.sources import Dataset
+    from fmnist_core.data.statistics import alike_caption, browse_alt, browse_caption, counts_caption
+
+    names = [class_name(n) for n in CLASS_NAMES]
+    images = np.zeros((60_000, 1, 1), np.uint8)
+    yield Dataset(images, images[:, 0, 0], images[:10_000], images[:10_000, 0, 0],
+                  "/usr/share/datasets/fashion-mnist").describe()
+    for split, total in (("training", 6000), ("test", 10_000)):
+        yield browse_alt(split, 20)
+        yield browse_caption(split, 20, total, names[4] if split == "training" else _("all classes"), 19, 402)
+    yield counts_caption(np.full(10, 6000), np.full(10, 1000))
+    yield counts_caption(np.array([40, 38, 41, 40, 40, 40, 40, 40, 40, 41]), np.full(10, 10))
+    yield alike_caption([(6, 0, 31.0), (2, 4, 33.0), (4, 6, 35.0)], names)
+
+
+def origins() -> Iterator[str]:
+    run = fake_run(RunConfig(epochs=10))
+    for how, epochs in (("taken", 30), ("continued", 10)):
+        origin = replace(run, origin=origin_words(how, epochs)).origin_text()
+        yield origin
+        if how == "taken":
+            yield page("Ready at once: {origin} (its first epochs are this run; no training needed).").format(
+                origin=origin)
+        else:
+            yield page("Trained just now, {origin}: {seconds} s of training in all.").format(origin=origin,
+                                                                                            seconds=number(5.2, 1))
+    yield page("From the cache: trained {when} UTC in {seconds} s.").format(
+        when=date_time(datetime(2026, 11, 25, 7, 52)), seconds=number(4.6, 1))
+    yield page("Trained just now in {seconds} s.").format(seconds=number(4.6, 1))
+
+
+def queue() -> Iterator[str]:
+    from fmnist_core.views.progress import format_metrics
+
+    yield page("next in line…")
+    for ahead in (1, 3):
+        yield ngettext(*_plural("waiting: {n} run is ahead of yours (about {seconds} s)",
+                                "waiting: {n} runs are ahead of yours (about {seconds} s)"), ahead).format(
+            n=ahead, seconds=number(15 * ahead))
+    yield page("preparing the data and compiling the model…")
+    labels = [EXPERIMENTS["units"].label(c) for c in EXPERIMENTS["units"].configs()]
+    yield page("run {done}/{total}: {label}").format(done=2, total=5, label=labels[1]) + " · " + page("starting…")
+    yield format_metrics(3, 10, {"loss": 0.4123, "accuracy": 0.8512, "val_loss": 0.4301, "val_accuracy": 0.8467})
+    yield page("comparison: {done} of {total} runs ready").format(done=1, total=4)
+    for watchers in (1, 2):
+        yield ngettext(*_plural("Stopped for you; {n} other still watches this run, so it goes on. Press Train to "
+                                "watch it again.", "Stopped for you; {n} others still watch this run, so it goes on. "
+                                "Press Train to watch it again."), watchers).format(n=watchers)
+    yield page("Training stopped after {done} of {epochs} epochs. Nothing was saved; press Train to run it again."
+               ).format(done=3, epochs=10)
+    yield page("{ready} of {total} runs are ready; not trained yet: {missing}. Press **Run the comparison** to train "
+               "them (each once; later visits are instant).").format(ready=3, total=5, missing=", ".join(labels[3:]))
+
+
+def _plural(singular: str, plural: str) -> tuple[str, str]:
+    PAGE_MESSAGES.add(singular)
+    return singular, plural
+
+
+def refusals() -> Iterator[str]:
+    from fmnist_core.runs.jobs import Refused, check_cost
+
+    class Costs:
+        def __init__(self, seconds: float) -> None:
+            self.seconds = seconds
+
+        def estimate(self, config: RunConfig) -> float:
+            return self.seconds
+
+    class NoCache:
+        def get(self, config: RunConfig) -> None:
+            return None
+
+    for seconds, config in ((400, RunConfig(epochs=100, hidden_units=1024)),
+                            (250_000, RunConfig(epochs=100, hidden_units=4096, extra_layers=5, batch_size=1))):
+        try:
+            check_cost(config, Costs(seconds), 120, NoCache())
+        except Refused as exc:
+            yield str(exc)
+    yield page("Training failed: {reason}. The app is still running; try another configuration.").format(
+        reason="Graph execution error")
+    yield page("That configuration is not possible: {reason}.").format(
+        reason=_("patience needs a validation split above 0 (it watches validation loss)"))
+
+
+def config_errors() -> Iterator[str]:
+    for values in ({"dropout": 1.5}, {"epochs": 2.5}, {"normalize": "yes"}, {"learning_rate": 0.0},
+                   {"patience": 3, "validation_split": 0.0}):
+        try:
+            RunConfig(**values)
+        except ConfigError as exc:
+            yield str(exc)
+    for bad in ({"colour": "red"}, ["epochs"]):
+        try:
+            RunConfig.from_dict(bad)
+        except ConfigError as exc:
+            yield str(exc)
+    yield from config_from_query({"units": "lots", "dropout": "0.95x", "normalize": "maybe"})[1]
+    yield from link_controls({"hide": "colour", "lock": "size", "challenge": "accuracy>0.9"})[1]
+    yield from link_controls({"challenge": "units<=32"})[1]
+    for field, text in (("dropout", "0.2, abc"), ("epochs", ",".join(str(n) for n in range(1, 10))), ("seed", " ")):
+        try:
+            parse_values(field, text)
+        except ConfigError as exc:
+            yield page("Those values cannot be compared: {reason}.").format(reason=exc)
+
+
+def intake_errors() -> Iterator[str]:
+    from PIL import Image
+
+    from fmnist_core.data.intake import MAX_BYTES, ImageError, open_image, prepare_image
+
+    def saved(image: Image.Image, kind: str, **options) -> bytes:
+        buffer = io.BytesIO()
+        image.save(buffer, kind, **options)
+        return buffer.getvalue()
+
+    png = saved(Image.new("L", (64, 64), 30), "PNG")
+    frames = [Image.new("L", (32, 32), v) for v in (0, 120, 240)]
+    for source in (b"", b"\0" * (MAX_BYTES + 1), b"not an image", saved(Image.new("L", (4, 4)), "TIFF"),
+                   saved(Image.new("1", (8000, 2500)), "PNG"), png[: len(png) // 2],
+                   saved(frames[0], "GIF", save_all=True, append_images=frames[1:]), Image.new("L", (28, 28), 0)):
+        try:
+            yield from (prepare_image(source).notes if isinstance(source, Image.Image) else open_image(source)[1])
+        except ImageError as exc:
+            yield str(exc)
+
+
+def data_and_cache_errors() -> Iterator[str]:
+    from fmnist_core.data.sources import DataError, load_idx_folder, read_idx, write_idx
+
+    with tempfile.TemporaryDirectory() as folder:
+        root = Path(folder)
+        def idx(*numbers: int) -> bytes:
+            return b"".join(n.to_bytes(4, "big") for n in numbers)
+
+        files = {"missing.idx": None, "short.idx": b"\0\0\x08", "magic.idx": idx(2049, 0, 0),
+                 "header.idx": idx(2051) + b"\0\0", "size.idx": idx(2051, 1, 32, 32),
+                 "long.idx": idx(2051, 1, 28, 28) + b"\0" * 800, "cut.idx": idx(2051, 2, 28, 28) + b"\0" * 100,
+                 "broken.gz": b"\x1f\x8b\x08\0\0\0\0\0"}
+        for name, raw in files.items():
+            if raw is not None:
+                (root / name).write_bytes(raw)
+            try:
+                read_idx(root / name, 2051)
+            except DataError as exc:
+                yield str(exc).replace(folder, "/data")
+        for split, images, labels in (("train", 4, 3), ("t10k", 2, 2)):
+            write_idx(root / f"{split}-images-idx3-ubyte", np.zeros((images, 28, 28), np.uint8))
+            write_idx(root / f"{split}-labels-idx1-ubyte", np.full(labels, 11 if split == "t10k" else 1, np.uint8))
+        for _attempt in range(2):
+            try:
+                load_idx_folder(root)
+            except DataError as exc:
+                yield str(exc).replace(folder, "/data")
+            write_idx(root / "train-labels-idx1-ubyte", np.ones(4, np.uint8))
+    for message in ("The stored model of this run was damaged and has been discarded; train it again or choose "
+                    "another run.", "That run is no longer in the cache; choose another one."):
+        yield page(message)
+    yield page("The stored run cannot be read right now ({reason}).").format(reason="Permission denied")
+    yield page("The stored run of “{run}” was damaged and has been discarded; it will be trained again when asked "
+               "for.").format(run=RunConfig(dropout=0.2).describe())
+    yield page("**The Fashion-MNIST data could not be loaded.** {reason}").format(
+        reason=_("{path}: file is missing").format(path="/data/train-images-idx3-ubyte.gz"))
+
+
+SECTIONS = {
+    "Run labels": run_labels, "Experiment captions and findings": experiments, "Chart labels and hovers": charts,
+    "Challenge goals and checks": challenges, "Confusion captions": confusions, "The Data page": data_page,
+    "Where a run came from": origins, "Queue and wait texts": queue, "Refusals": refusals,
+    "Configuration and link errors": config_errors, "Intake errors": intake_errors,
+    "Data and cache errors": data_and_cache_errors,
+}
+
+
+def render(code: str) -> str:
+    """The whole rendered file of language ``code``."""
+    previous = i18n.language()
+    i18n.set_language(code)
+    try:
+        lines = [f"# Sentences the app assembles, rendered in {i18n.LANGUAGES[code]} ({code}). Generated by "
+                 "`python -m tests.render_sentences --write`: do not edit."]
+        for title, section in SECTIONS.items():
+            lines += ["", f"## {title}", ""]
+            lines += [text if text.startswith("### ") else f"- {text}" for text in section()]
+        return "\n".join(lines) + "\n"
+    finally:
+        i18n.set_language(previous)
+
+
+def main(argv: list[str]) -> int:
+    if "--write" in argv:
+        OUT.mkdir(exist_ok=True)
+        for code in i18n.LANGUAGES:
+            (OUT / f"{code}.txt").write_text(render(code), encoding="utf-8")
+            print(f"wrote {OUT / f'{code}.txt'}")
+        return 0
+    for code in argv or list(i18n.LANGUAGES):
+        sys.stdout.write(render(code))
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main(sys.argv[1:]))
