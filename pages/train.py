@@ -96,9 +96,9 @@ if data is None:
 job = runner.get(st.session_state.get("train_job", ""))
 snap = None
 if job is not None and job.config == config:
-    snap = job.snapshot()
-    if not snap.finished:
-        snap = watch(job)
+    snap = watch(job)
+    if snap is None:  # training: its progress refreshes itself
+        st.stop()
 if snap is not None and (snap.status in (JobStatus.CANCELLED, JobStatus.FAILED) or not snap.finished):
     report_unfinished(snap)
     st.stop()

@@ -246,7 +246,7 @@ def _plural(singular: str, plural: str) -> tuple[str, str]:
 
 
 def refusals() -> Iterator[str]:
-    from fmnist_core.runs.jobs import Refused, check_cost
+    from fmnist_core.queue.rules import Refused, check_cost
 
     class Costs:
         def __init__(self, seconds: float) -> None:
@@ -255,14 +255,10 @@ def refusals() -> Iterator[str]:
         def estimate(self, config: RunConfig) -> float:
             return self.seconds
 
-    class NoCache:
-        def get(self, config: RunConfig) -> None:
-            return None
-
     for seconds, config in ((400, RunConfig(epochs=100, hidden_units=1024)),
                             (250_000, RunConfig(epochs=100, hidden_units=4096, extra_layers=5, batch_size=1))):
         try:
-            check_cost(config, Costs(seconds), 120, NoCache())
+            check_cost(config, Costs(seconds), 120)
         except Refused as exc:
             yield str(exc)
     yield page("Training failed: {reason}. The app is still running; try another configuration.").format(

@@ -33,6 +33,20 @@ def open_page(path: str, query: dict[str, str] | None = None, timeout: float = 1
     return at.run()
 
 
+def finish(at: AppTest, timeout: float = 600) -> AppTest:
+    """Run the page until no run is training any more (AppTest does not rerun the progress fragment by itself,
+    as a browser does): waits on the page's state, whatever the speed of the machine."""
+    import time
+
+    at.run()
+    deadline = time.monotonic() + timeout
+    while any(b.label == "Stop training" for b in at.button) or at.get("progress"):
+        assert time.monotonic() < deadline, "the run never finished"
+        time.sleep(0.2)
+        at.run()
+    return at
+
+
 def findings(at: AppTest) -> str:
     """The page's bullet sentences (an experiment's or a comparison's findings), joined."""
     return " ".join(m.value for m in at.markdown if m.value.startswith("- "))

@@ -7,7 +7,7 @@ import pytest
 from fmnist_core.config import RunConfig
 from fmnist_core.runs.cache import RunCache
 
-from .support import open_app, open_page, texts
+from .support import finish, open_app, open_page, texts
 
 SMALL = RunConfig(epochs=2, hidden_units=16)
 BIGGER = RunConfig(epochs=2, hidden_units=32)
@@ -73,7 +73,7 @@ def test_teacher_link_hides_locks_and_sets_a_challenge(two_runs):
     assert any("Done!" in t for t in texts(at.success))
     at.select_slider(key="units").set_value(32)
     at.form_submit_button[0].click()
-    at.run()
+    finish(at)
     assert any("Not yet" in t and "hidden units per layer at most 16: ✗" in t for t in texts(at.warning))
     assert at.query_params["lock"] == "epochs" and at.query_params["challenge"] == "acc>=0.05;units<=16"
 
@@ -91,7 +91,7 @@ def test_experiment_page_keeps_its_choices_in_the_link(synthetic_env):
     assert not at.exception
     assert at.text_input(key="units_values").value == "8, 16" and at.slider(key="units_epochs").value == 2
     at.form_submit_button[0].click()
-    at.run()
+    finish(at)
     assert at.query_params["values"] == "8,16" and at.query_params["seed"] == "4"
     bad = open_page("pages/units.py", {"values": "8,lots"})
     assert any("values=8,lots" in t.replace("\\", "") for t in texts(bad.warning))

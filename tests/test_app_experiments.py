@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from streamlit.testing.v1 import AppTest
 
-from .support import findings, open_page, texts
+from .support import findings, finish, open_page, texts
 
 PAGES = {  # page script, values compared, a finding only that page words
     "epochs": ("pages/epochs.py", "1, 2", "validation loss was lowest after epoch"),
@@ -33,7 +33,7 @@ def test_experiment_page_runs_and_concludes(synthetic_env, name, monkeypatch):
     assert any("not trained yet" in t for t in texts(at.info))
     shrink(at, name, values)
     at.form_submit_button[0].click()
-    at.run()
+    finish(at)
     assert not at.exception and not at.error
     conclusion = [m.value for m in at.markdown if m.value.startswith("- ")]
     assert conclusion and conclusion[0].startswith("- Best test accuracy:") and finding in findings(at)
@@ -45,7 +45,7 @@ def test_experiment_page_runs_and_concludes(synthetic_env, name, monkeypatch):
     again = open_page(path)
     shrink(again, name, values)
     again.form_submit_button[0].click()
-    again.run()
+    finish(again)
     assert not again.exception and not again.error
     assert [m.value for m in again.markdown if m.value.startswith("- ")] == conclusion
 
@@ -54,12 +54,12 @@ def test_bad_sweep_values_get_a_message(synthetic_env):
     at = open_page("pages/epochs.py")
     at.text_input(key="epochs_values").set_value("1, lots")
     at.form_submit_button[0].click()
-    at.run()
+    finish(at)
     assert not at.exception
     assert any("'lots' is not usable" in t and "whole number" in t for t in texts(at.error))
     at.text_input(key="epochs_values").set_value("0, 5")
     at.form_submit_button[0].click()
-    at.run()
+    finish(at)
     assert any("epochs must be 1-100" in t for t in texts(at.error))
 
 
@@ -70,7 +70,7 @@ def test_early_stopping_page(synthetic_env):
     at.slider(key="early_stopping_target").set_value(0.8)
     at.slider(key="early_stopping_patience").set_value(1)
     at.form_submit_button[0].click()
-    at.run()
+    finish(at)
     assert not at.exception and not at.error
     assert "stopped after epoch" in findings(at) or "never fired" in findings(at)
     assert len(at.get("plotly_chart")) == 2

@@ -7,7 +7,7 @@ import pytest
 from fmnist_core.config import RunConfig
 from fmnist_core.runs.cache import RunCache
 
-from .support import open_app, texts
+from .support import finish, open_app, texts
 
 TINY_QUERY = {"epochs": "2", "units": "16"}
 
@@ -25,7 +25,7 @@ def test_defaults_render_without_training(synthetic_env):
 def test_train_shows_charts_metrics_grid_and_session_table(synthetic_env):
     at = open_app(TINY_QUERY)
     at.form_submit_button[0].click()
-    at.run()
+    finish(at)
     assert not at.exception and not at.error
     assert any(t.startswith("Trained just now") for t in texts(at.success))
     metrics = {m.label: m.value for m in at.metric}
@@ -39,7 +39,7 @@ def test_train_shows_charts_metrics_grid_and_session_table(synthetic_env):
     # a second run: the metrics show the change from the previous one
     at.slider(key="epochs").set_value(3)
     at.form_submit_button[0].click()
-    at.run()
+    finish(at)
     assert at.query_params["epochs"] == ["3"] or at.query_params["epochs"] == "3"
     accuracy = next(m for m in at.metric if m.label == "Test accuracy")
     assert accuracy.delta is not None and "pts" in accuracy.delta
@@ -101,5 +101,5 @@ def test_damaged_cache_entry_is_reported_and_retrained(synthetic_env):
     assert not at.exception
     assert any("was damaged and has been discarded" in t for t in texts(at.warning))
     at.form_submit_button[0].click()
-    at.run()
+    finish(at)
     assert any(t.startswith("Trained just now") for t in texts(at.success))

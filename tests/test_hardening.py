@@ -27,7 +27,7 @@ from fmnist_core.data.intake import MAX_DECODED_PIXELS, WORK_PIXELS, ImageError,
 from fmnist_core.runs.cache import CacheWarning, RunCache
 from fmnist_core.runs.results import RunUnavailable
 
-from .support import TINY, open_app, texts
+from .support import TINY, finish, open_app, texts
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -215,7 +215,7 @@ def test_a_run_the_worker_cannot_store_is_still_shown_on_the_train_page(syntheti
     monkeypatch.setenv("FMNIST_CACHE_DIR", str(blocked))  # the worker cannot store it: the run crosses the socket
     at = open_app({"epochs": "2", "units": "16"})
     at.form_submit_button[0].click()
-    at.run()
+    finish(at)
     assert not at.exception and not at.error
     assert any(t.startswith("Trained just now") for t in texts(at.success))
     assert any("could not be saved" in t for t in texts(at.warning))

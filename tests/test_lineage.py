@@ -14,7 +14,7 @@ from fmnist_core.runs import cache as cache_module
 from fmnist_core.runs.cache import RunCache
 from fmnist_core.runs.lineage import Outcome, outcome
 
-from .support import open_app, texts
+from .support import finish, open_app, texts
 
 BASE = RunConfig(epochs=6, hidden_units=16, batch_size=64)
 
@@ -78,12 +78,12 @@ def test_numpy_prediction_equals_keras(config):
 def test_train_page_says_where_a_run_came_from(synthetic_env):
     at = open_app({"epochs": "2", "units": "16"})
     at.form_submit_button[0].click()
-    at.run()
+    finish(at)
     at.slider(key="epochs").set_value(3)
     at.form_submit_button[0].click()
-    at.run()
+    finish(at)
     assert any("continued from the 2-epoch run" in t for t in texts(at.success))
     at.slider(key="epochs").set_value(1)
     at.form_submit_button[0].click()
-    at.run()
+    finish(at)
     assert any("taken from the 2-epoch run" in t for t in texts(at.success))  # the shortest run that answers

@@ -9,7 +9,7 @@ from fmnist_core.queue import JobSnapshot, JobStatus, Refused, Tier
 from fmnist_core.queue.rules import CostModel, check_cost, tier, wait_seconds
 from fmnist_core.runs.cache import RunCache
 
-from .support import TINY, open_app, texts
+from .support import TINY, finish, open_app, texts
 from .test_queue_contract import until
 
 
@@ -105,7 +105,7 @@ def test_a_link_to_a_huge_run_is_refused_on_the_page(synthetic_env):
     at = open_app({"epochs": "100", "units": "4096", "extra": "5", "batch": "1"})
     assert not at.exception
     at.form_submit_button[0].click()
-    at.run()
+    finish(at)
     assert any("allowed for runs started from a page or a link" in t and "command line" in t for t in texts(at.error))
     assert not any("epoch" in t for t in texts(at.success))
 

@@ -260,3 +260,16 @@ def test_short_tasks_run_in_a_worker(queue):
     job = runner.submit(QUICK.with_(seed=4), "ann")
     until(lambda: job.snapshot().finished)
     assert runner.keras_file(QUICK.with_(seed=4).key)[:2] == b"PK"  # a .keras file is a zip archive
+
+
+def test_the_train_page_trains_through_either_transport(queue, monkeypatch):
+    from .support import finish, open_app, texts
+
+    monkeypatch.setenv("FMNIST_CACHE_DIR", str(queue.cache_root))
+    if queue.kind == "rq":
+        monkeypatch.setenv("FMNIST_QUEUE_URL", queue.url)
+    at = open_app({"epochs": "2", "units": "8", "seed": "11"})
+    at.form_submit_button[0].click()
+    finish(at)
+    assert not at.exception and any(t.startswith("Trained just now") for t in texts(at.success))
+    assert RunConfig(epochs=2, hidden_units=8, seed=11).key in entries(queue)

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import time
 import warnings
 from datetime import datetime
 
@@ -15,6 +14,7 @@ from fmnist_core.runs.cache import CacheWarning, RunCache, default_cache_dir
 from fmnist_core.runs.results import RunResult, RunUnavailable
 from fmnist_core.views import charts
 from fmnist_core.views.progress import format_metrics
+from pages.ui.lang import fragment
 from pages.ui.text import plain
 
 
@@ -75,6 +75,7 @@ def session_id() -> str:
 
 def submit(config: RunConfig) -> Job | None:
     """Queue ``config`` for this session; None after a sentence in the page when it is too big for a page."""
+    st.session_state.pop(STOPPED, None)  # asked for again: watched again
     try:
         return get_runner().submit(config, session_id(), limit=True)
     except Refused as exc:
@@ -132,36 +133,47 @@ def progress_text(snap: JobSnapshot, job: Job | None = None) -> str:
     return format_metrics(snap.epoch, snap.config.epochs, logs)
 
 
-def watch(job: Job, label: str = "", stop_key: str = "stop") -> JobSnapshot:
-    """Show the queue position or a live progress bar, status text and growing curves until the job ends; Stop
-    leaves the run (it is cancelled when nobody else watches it)."""
-    holder, me = st.empty(), session_id()
-    if not job.watched_by(me) and job.live:
-        get_runner().submit(job.config, me)  # watching again after a rerun
-    with holder.container():
-        st.button(_("Stop training"), key=stop_key, on_click=get_runner().leave, args=(job, me),
-                  help=_("Stop this run for you (it goes on while others watch it); nothing is saved."))
-        bar = st.progress(0.0, text=label + _("starting…"))
-        chart = st.empty()
-    shown_epochs = -1
-    while True:
+STOPPED = "stopped_job"  # the key of the run this session last pressed Stop on (it is not watched again)
+
+
+def watch(job: Job, label: str = "", stop_key: str = "stop") -> JobSnapshot | None:
+    """The job's final snapshot once it has finished (or this session has pressed Stop on it); until then None,
+    after drawing its queue position or live progress bar and curves in a fragment that refreshes itself twice
+    a second, so a waiting learner does not rerun the page. When the job ends, the fragment reruns the page."""
+    me = session_id()
+    if st.session_state.get(STOPPED) == job.key:  # this session pressed Stop: report, do not watch again
         snap = job.snapshot()
-        if not job.watched_by(me) and not snap.finished:  # this session pressed Stop
-            if snap.watchers == 0:  # nobody else watches: it is cancelled at its next chunk
-                job.wait(30)
-                snap = job.snapshot()
-            break
-        bar.progress(snap.overall_fraction, text=label + progress_text(snap, job))
-        epochs = len(snap.history.get("loss", []))
-        if epochs != shown_epochs and epochs:
-            chart.plotly_chart(charts.training_curves(snap.history), key=f"{stop_key}-live-{epochs}",
-                               alt=_("Loss and accuracy per epoch so far"))
-            shown_epochs = epochs
-        if snap.finished:
-            break
-        time.sleep(0.25)
-    holder.empty()
-    return snap
+        if not snap.finished and snap.watchers == 0:  # nobody else watches: it is cancelled at its next chunk
+            job.wait(30)
+            snap = job.snapshot()
+        return snap
+    if not job.watched_by(me) and job.live:
+        get_runner().submit(job.config, me)  # watching again, e.g. after the server forgot this session
+    snap = job.snapshot()
+    if snap.finished:
+        return snap
+    _live_progress(job.key, label, stop_key)
+    return None
+
+
+@fragment(run_every=0.5)
+def _live_progress(key: str, label: str, stop_key: str) -> None:
+    job = get_runner().get(key)
+    if job is None or job.finished or not job.watched_by(session_id()):
+        st.rerun()  # the whole page shows what became of it
+    snap = job.snapshot()
+    st.button(_("Stop training"), key=stop_key, on_click=_stop, args=(job,),
+              help=_("Stop this run for you (it goes on while others watch it); nothing is saved."))
+    st.progress(snap.overall_fraction, text=label + progress_text(snap, job))
+    epochs = len(snap.history.get("loss", []))
+    if epochs:
+        st.plotly_chart(charts.training_curves(snap.history), key=f"{stop_key}-live",
+                        alt=_("Loss and accuracy per epoch so far"))
+
+
+def _stop(job: Job) -> None:
+    st.session_state[STOPPED] = job.key
+    get_runner().leave(job, session_id())
 
 
 def report_unfinished(snap: JobSnapshot) -> None:
@@ -204,37 +216,42 @@ def warn_if_unsaved(result: RunResult) -> None:
 
 
 def run_configs(configs: list[RunConfig], labels: list[str], key: str) -> list[RunResult] | None:
-    """Fetch or train each config in turn with a progress bar over the sweep; None if a run was stopped/failed.
+    """Fetch or train each config in turn (longest first: it answers shorter runs), with a progress bar over the
+    sweep; None while a run trains (its progress is shown) or after one was stopped or failed (said in the page).
 
-    The request is kept in session state, so a rerun in the middle (any widget) picks the sweep up again.
+    The request is kept in session state, so the page's next run (a widget, or the end of a run) goes on with it.
     """
-    st.session_state[f"{key}_pending"] = [c.key for c in configs]
-    overall = st.progress(0.0, text=_("comparison: {done} of {total} runs ready").format(done=0, total=len(configs)))
-    results: list[RunResult | None] = [None] * len(configs)
-    order = sorted(range(len(configs)), key=lambda i: -configs[i].epochs)  # longest first: it answers shorter runs
-    for done, i in enumerate(order, start=1):
-        config, label = configs[i], labels[i]
-        result = cached_result(config)
-        if result is None:
-            job = submit(config)
+    pending = st.session_state.setdefault(f"{key}_pending", {"keys": [c.key for c in configs], "asked": []})
+    if pending["keys"] != [c.key for c in configs]:  # other values now: a new sweep
+        pending.update(keys=[c.key for c in configs], asked=[])
+    total = len(configs)
+    results: list[RunResult | None] = [None] * total
+    order = sorted(range(total), key=lambda i: -configs[i].epochs)
+    for done, i in enumerate(order):
+        results[i] = cached_result(configs[i])
+        if results[i] is not None:
+            continue
+        # Translators: {done}: runs ready, e.g. 2; {total}: runs in the comparison, e.g. 4
+        st.progress(done / total, text=_("comparison: {done} of {total} runs ready").format(done=done, total=total))
+        job = get_runner().get(configs[i].key) if configs[i].key in pending["asked"] else None
+        if job is None:
+            pending["asked"].append(configs[i].key)
+            job = submit(configs[i])
             if job is None:
                 st.session_state.pop(f"{key}_pending", None)
-                overall.empty()
                 return None
-            snap = watch(job, label=_("run {done}/{total}: {label}").format(done=done, total=len(configs),
-                                                                              label=label) + " · ",
-                         stop_key=f"{key}_stop_{i}")
-            if not snap.done:
-                report_unfinished(snap)
-                st.session_state.pop(f"{key}_pending", None)
-                overall.empty()
-                return None
-            result = snap.result
-        results[i] = result
-        overall.progress(done / len(configs),
-                         text=_("comparison: {done} of {total} runs ready").format(done=done, total=len(configs)))
+        # Translators: {done}: this run's place, e.g. 2; {total}: e.g. 4; {label}: the run's label, e.g. "10 epochs"
+        snap = watch(job, label=_("run {done}/{total}: {label}").format(done=done + 1, total=total,
+                                                                         label=labels[i]) + " · ",
+                     stop_key=f"{key}_stop_{i}")
+        if snap is None:
+            return None
+        if not snap.done:
+            report_unfinished(snap)
+            st.session_state.pop(f"{key}_pending", None)
+            return None
+        results[i] = snap.result
     st.session_state.pop(f"{key}_pending", None)
-    overall.empty()
     return results
 
 
@@ -264,11 +281,9 @@ def choose_run(label: str) -> RunResult | None:
         job = runner.get(RunConfig().key)
         running = job is not None and not job.finished
         if st.button(_("Train the default model"), type="primary") or running:
-            snap = watch(runner.submit(RunConfig(), session_id()))
-            if not snap.done:
+            snap = watch(job if running else submit(RunConfig()))
+            if snap is not None and not snap.done:
                 report_unfinished(snap)
-                return None
-            st.rerun()
         return None
     by_key = {run.key: run for run in runs}
     train_page_key = st.session_state.get("train_job")
