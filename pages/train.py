@@ -59,7 +59,10 @@ if link.challenge:
 else:
     with st.expander(_("Challenges to try")):
         for challenge in READY.values():
-            st.page_link("pages/train.py", label=f"{challenge.goal} ({challenge.idea})",
+            # Translators: a link to a ready challenge; {goal}: e.g. "Reach test accuracy at least 86% with hidden
+            # units per layer at most 32."; {idea}: the lesson idea it practises, e.g. "hidden units: how few are
+            # enough?"
+            st.page_link("pages/train.py", label=_("{goal} ({idea})").format(goal=challenge.goal, idea=challenge.idea),
                          query_params={"challenge": challenge.name}, icon=":material/flag:")
 
 # ---------------------------------------------------------------- controls (a form: one click, one run)
@@ -136,8 +139,7 @@ if result.stopped_early_at:
 if link.challenge:
     attempts = st.session_state.setdefault("challenge_attempts", {})
     attempts.setdefault(link.challenge.goal, {})[result.key] = link.challenge.met(result)
-    checks = "; ".join(f"{term.words()}: {_('✓ yes') if ok else _('✗ not yet')}"
-                       for term, ok in link.challenge.check(result))
+    checks = link.challenge.checks(result)
     if link.challenge.met(result):
         st.success(_("**Done!** This run meets the challenge — {checks}.").format(checks=checks))
     else:
@@ -161,8 +163,10 @@ if report is not None:
                   "points above validation accuracy — the network is starting to memorise its training images.")
                 if report.memorising else
                 _("Validation loss was lowest after epoch {best} of {epochs}. Final training accuracy is {gap} "
-                  "points above validation accuracy."))
-    st.caption(sentence.format(best=report.best_epoch, epochs=report.epochs_run, gap=signed(100 * report.gap, 1)))
+                  "points above validation accuracy.") if report.gap >= 0 else
+                _("Validation loss was lowest after epoch {best} of {epochs}. Final training accuracy is {gap} "
+                  "points below validation accuracy."))
+    st.caption(sentence.format(best=report.best_epoch, epochs=report.epochs_run, gap=number(100 * abs(report.gap), 1)))
 
 test_set = test_set_of(data, result)
 if test_set is None:
@@ -225,8 +229,10 @@ def where_it_goes_wrong(images, labels, probabilities) -> None:
         cell = confused_indices(labels, probabilities, true_class, predicted_class)
         what = (_("{true} recognised correctly").format(true=names[true_class]) if true_class == predicted_class
                 else _("{true} taken for {predicted}").format(true=names[true_class], predicted=names[predicted_class]))
-        count = _("**{n} test images**: {what}").format(n=number(len(cell)), what=what)
-        st.markdown(count + (_("; the first {n} are shown.").format(n=min(15, len(cell))) if len(cell) else "."))
+        count = {"n": number(len(cell)), "what": what}
+        st.markdown(_("**{n} test images**: {what}; the first {shown} are shown.").format(shown=min(15, len(cell)),
+                                                                                         **count) if len(cell) else
+                    _("**{n} test images**: {what}.").format(**count))
         if len(cell):
             shown = cell[:15]
             st.plotly_chart(charts.prediction_grid(images[shown], probabilities[shown], labels[shown], shown),

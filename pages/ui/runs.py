@@ -260,10 +260,12 @@ def sweep_pending(key: str) -> bool:
     return bool(st.session_state.get(f"{key}_pending"))
 
 
-def run_choice(result: RunResult) -> str:
-    """How a stored run is offered in a select box: '128 units x 1 layer, 10 epochs — test accuracy 88.1%'."""
-    return _("{run} — test accuracy {accuracy}").format(run=result.config.describe(),
-                                                       accuracy=percent(result.test_accuracy, 1))
+def run_choice(result: RunResult, current: bool = False) -> str:
+    """How a stored run is offered in a select box: '128 units x 1 layer, 10 epochs — test accuracy 88.1%'
+    (``current``: marked as the Train page's current run)."""
+    return (_("{run} — test accuracy {accuracy} (the Train page's current run)") if current else
+            _("{run} — test accuracy {accuracy}")).format(run=result.config.describe(),
+                                                         accuracy=percent(result.test_accuracy, 1))
 
 
 def choose_run(label: str) -> RunResult | None:
@@ -297,8 +299,7 @@ def choose_run(label: str) -> RunResult | None:
     keys = list(by_key)
     chosen = st.selectbox(
         label, keys, index=keys.index(default_key),
-        format_func=lambda k: run_choice(by_key[k]) + (_(" (the Train page's current run)")
-                                                       if k == train_page_key else ""),
+        format_func=lambda k: run_choice(by_key[k], current=k == train_page_key),
         help=_("Any trained run from the cache; the most accurate one is chosen at first."),
     )
     st.query_params["run"] = chosen
