@@ -31,6 +31,7 @@ if data is not None:
         st.subheader(title)
         st.code(mistake.code, language=None, wrap_lines=True)  # plain: the highlighter's colours fail contrast
         try:
+            # Translators: {title}: the mistake's title, e.g. "Flatten layer missing"
             with st.spinner(_("Training “{title}” with Keras…").format(title=title)):
                 result = outcome(name, data.source)
         except WorkerLost as exc:
@@ -41,8 +42,13 @@ if data is not None:
             st.code(result.error, language=None, wrap_lines=True)
         else:
             st.plotly_chart(charts.training_curves(result.history), key=f"mistake_{name}",
+                            # Translators: a chart's text alternative; {title}: the mistake's title, e.g. "Flatten layer
+                            # missing"
                             alt=_("Loss and accuracy per epoch of: {title}").format(title=title))
             if result.test_accuracy is not None:
+                # Translators: {accuracy}: e.g. "84.12%"
                 st.caption(_("Test accuracy after 3 epochs on 6,000 images: {accuracy}.").format(
                     accuracy=percent(result.test_accuracy)))
+        # Translators: {explanation}: the mistake's explanation, sentences, e.g. "There are ten classes but only five
+        # outputs: labels 5-9 have no output to go to."
         st.markdown(_("**Why:** {explanation}").format(explanation=_(mistake.explanation)))

@@ -53,13 +53,20 @@ LINK_KEYS = ("hide", "lock", "challenge")
 kept_link = {k: v for k, v in query.items() if k in LINK_KEYS}  # a teacher's link survives every run
 if link.fixed:
     fixed = ", ".join(in_sentence(FIELD[f].label) for f in sorted(link.locked | link.hidden))
+    # Translators: {settings}: the labels of the settings a teacher's link hid or locked, joined by ", ", e.g. "epochs,
+    # hidden units per layer"
     st.info(_("Some settings were fixed by the link: {settings}.").format(settings=fixed))
 if link.challenge:
+    # Translators: {idea}: the lesson idea the challenge practises, e.g. "hidden units: how few are enough?"; {goal}:
+    # the whole goal, a sentence, e.g. "Reach test accuracy at least 86% with hidden units per layer at most 32."
     st.markdown(_("**Challenge** ({idea}): {goal}").format(idea=link.challenge.idea, goal=link.challenge.goal))
 else:
     with st.expander(_("Challenges to try")):
         for challenge in READY.values():
-            st.page_link("pages/train.py", label=f"{challenge.goal} ({challenge.idea})",
+            # Translators: a link to a ready challenge; {goal}: e.g. "Reach test accuracy at least 86% with hidden
+            # units per layer at most 32."; {idea}: the lesson idea it practises, e.g. "hidden units: how few are
+            # enough?"
+            st.page_link("pages/train.py", label=_("{goal} ({idea})").format(goal=challenge.goal, idea=challenge.idea),
                          query_params={"challenge": challenge.name}, icon=":material/flag:")
 
 # ---------------------------------------------------------------- controls (a form: one click, one run)
@@ -78,6 +85,7 @@ if submitted:
     try:
         config = config.with_(**chosen)
     except ConfigError as exc:
+        # Translators: {reason}: why, e.g. "patience needs a validation split above 0 (it watches validation loss)"
         st.error(plain(_("That configuration is not possible: {reason}.").format(reason=exc)))
         st.stop()
     st.query_params.from_dict(with_language(config_to_query(config) | kept_link))
@@ -85,6 +93,8 @@ if submitted:
         st.stop()
     st.session_state["train_job"] = config.key
 
+# Translators: {run}: the run's label, e.g. "128 units x 1 layer, 10 epochs, normalised"; {parameters}: the number of
+# weights and biases, e.g. "101,770"; {key}: the run's cache key as code, e.g. "`e8e4c7bb9f80ad75`" (keep as it is)
 st.caption(_("Configuration: {run} · {parameters} parameters · key {key}").format(
     run=config.describe(), parameters=number(config.parameters), key=f"`{config.key}`"))
 
@@ -123,7 +133,10 @@ warn_if_unsaved(result)
 cols = st.columns(4)
 accuracy_change = None if previous is None else 100 * (result.test_accuracy - previous["test accuracy"])
 cols[0].metric(_("Test accuracy"), percent(result.test_accuracy),
+               # Translators: the change of test accuracy since the previous run, under the metric; {change}: percentage
+               # points with a sign, e.g. "+1.2" or "-0.4"
                delta=None if previous is None else _("{change} pts").format(change=signed(accuracy_change)),
+               # Translators: {n}: the number of test images, e.g. "10,000"
                help=_("Share of the {n} test images (never seen in training) classified correctly.").format(
                    n=number(len(data.y_test))))
 cols[1].metric(_("Test loss"), number(result.test_loss, 3),
@@ -132,17 +145,22 @@ cols[1].metric(_("Test loss"), number(result.test_loss, 3),
 cols[2].metric(_("Epochs trained"), f"{result.epochs_run}")
 cols[3].metric(_("Parameters"), number(result.parameters))
 if result.stopped_early_at:
+    # Translators: {epoch}: the last epoch trained, e.g. 9
     st.info(_("Training stopped early after epoch {epoch}.").format(epoch=result.stopped_early_at))
 if link.challenge:
     attempts = st.session_state.setdefault("challenge_attempts", {})
     attempts.setdefault(link.challenge.goal, {})[result.key] = link.challenge.met(result)
-    checks = "; ".join(f"{term.words()}: {_('✓ yes') if ok else _('✗ not yet')}"
-                       for term, ok in link.challenge.check(result))
+    checks = link.challenge.checks(result)
     if link.challenge.met(result):
+        # Translators: {checks}: each condition with its result, joined by "; ", e.g.
+        # "test accuracy at least 86%: ✓ yes; hidden units per layer at most 32: ✓ yes"
         st.success(_("**Done!** This run meets the challenge — {checks}.").format(checks=checks))
     else:
+        # Translators: {checks}: each condition with its result, joined by "; ", e.g.
+        # "test accuracy at least 87%: ✗ not yet; epochs at most 3: ✓ yes"
         st.warning(_("Not yet: {checks}. Change a setting and train again.").format(checks=checks))
     tried = attempts[link.challenge.goal]
+    # Translators: {tried}: runs tried for this challenge, e.g. 3; {met}: how many of them met it, e.g. 1
     st.caption(_("Attempts at this challenge in this session: {tried}, of which {met} met it.").format(
         tried=len(tried), met=sum(tried.values())))
 
@@ -151,18 +169,29 @@ behind = previous_run.history if previous_run is not None else None
 st.plotly_chart(charts.training_curves(result.history, behind=behind), key="curves",
                 alt=_("Training and validation loss and accuracy per epoch"))
 if behind is not None:
+    # Translators: {run}: the previous run's label, e.g. "64 units x 1 layer, 10 epochs, normalised"
     st.caption(_("The faded grey lines are the validation curves of your previous run ({run}).").format(
         run=previous_run.config.describe()))
 st.page_link("pages/compare.py", label=_("Compare with your earlier runs"), icon=":material/compare_arrows:",
              query_params={"runs": ",".join(r["key"] for r in reversed(runs[-6:]))})
 report = result.fit_report()
 if report is not None:
+    # Translators: {best}: the epoch with the lowest validation loss, e.g. 7; {epochs}: epochs trained, e.g. 20; {gap}:
+    # training minus validation accuracy in percentage points, without sign, e.g. "6.6" (more than 3 points here)
     sentence = (_("Validation loss was lowest after epoch {best} of {epochs}. Final training accuracy is {gap} "
                   "points above validation accuracy — the network is starting to memorise its training images.")
                 if report.memorising else
+                # Translators: {best}: the epoch with the lowest validation loss, e.g. 5; {epochs}: epochs trained,
+                # e.g. 5; {gap}: training minus validation accuracy in percentage points, without sign, e.g. "1.4"
+                # (3 points or less)
                 _("Validation loss was lowest after epoch {best} of {epochs}. Final training accuracy is {gap} "
-                  "points above validation accuracy."))
-    st.caption(sentence.format(best=report.best_epoch, epochs=report.epochs_run, gap=signed(100 * report.gap, 1)))
+                  "points above validation accuracy.") if report.gap >= 0 else
+                # Translators: {best}: the epoch with the lowest validation loss, e.g. 5; {epochs}: epochs trained,
+                # e.g. 5; {gap}: validation minus training accuracy in percentage points, without sign, e.g. "1.2"
+                # (validation accuracy ended higher)
+                _("Validation loss was lowest after epoch {best} of {epochs}. Final training accuracy is {gap} "
+                  "points below validation accuracy."))
+    st.caption(sentence.format(best=report.best_epoch, epochs=report.epochs_run, gap=number(100 * abs(report.gap), 1)))
 
 test_set = test_set_of(data, result)
 if test_set is None:
@@ -188,8 +217,10 @@ def predictions(images, labels, probabilities) -> None:
         st.info(_("No test images match (no mistakes of that kind)."))
     else:
         st.plotly_chart(charts.prediction_grid(images[indices], probabilities[indices], labels[indices], indices),
+                        # Translators: {n}: the number of images in the grid, e.g. 15 (a chart's text alternative)
                         key="grid", alt=_("{n} test images with their predicted probabilities").format(n=len(indices)))
         right = correct_count(probabilities[indices], labels[indices])
+        # Translators: {right}: images classified correctly, e.g. 13; {n}: images shown, e.g. 15
         st.caption(_("{right} of {n} shown images are classified correctly.").format(right=right, n=len(indices)))
 
 
@@ -207,7 +238,11 @@ def where_it_goes_wrong(images, labels, probabilities) -> None:
                                 alt=_("Confusion matrix: counts of test images by true and predicted class"))
         worst = most_confused(matrix)
         if worst:
+            # Translators: {pairs}: up to three confusions joined by "; ", each "{true} taken for {predicted} {n}
+            # times", e.g. "Shirt taken for T-shirt/top 123 times; Coat taken for Pullover 98 times"
             st.caption(_("Most frequent confusions: {pairs}.").format(pairs="; ".join(
+                # Translators: {true}: the true class, e.g. "Shirt"; {predicted}: the class the network answered, e.g.
+                # "T-shirt/top"; {n}: test images, e.g. 123. It is put into "Most frequent confusions: {pairs}."
                 _("{true} taken for {predicted} {n} times").format(true=names[t], predicted=names[p], n=c)
                 for t, p, c in worst)))
         points = (event or {}).get("selection", {}).get("points", []) if event else []
@@ -223,13 +258,25 @@ def where_it_goes_wrong(images, labels, probabilities) -> None:
         predicted_class = d2.selectbox(_("Predicted class"), range(10), format_func=names.__getitem__,
                                        key="drill_predicted")
         cell = confused_indices(labels, probabilities, true_class, predicted_class)
+        # Translators: one cell of the confusion matrix; {true}: a class, e.g. "Shirt". It is put into "**{n} test
+        # images**: {what}…"
         what = (_("{true} recognised correctly").format(true=names[true_class]) if true_class == predicted_class
+                # Translators: one cell of the confusion matrix; {true}: the true class, e.g. "Shirt"; {predicted}: the
+                # class the network answered, e.g. "T-shirt/top". It is put into "**{n} test images**: {what}…"
                 else _("{true} taken for {predicted}").format(true=names[true_class], predicted=names[predicted_class]))
-        count = _("**{n} test images**: {what}").format(n=number(len(cell)), what=what)
-        st.markdown(count + (_("; the first {n} are shown.").format(n=min(15, len(cell))) if len(cell) else "."))
+        count = {"n": number(len(cell)), "what": what}
+        # Translators: {n}: test images in the chosen cell, e.g. "123"; {what}: the cell, e.g. "Shirt taken for
+        # T-shirt/top"; {shown}: how many of them are shown below, at most 15, e.g. 15
+        st.markdown(_("**{n} test images**: {what}; the first {shown} are shown.").format(shown=min(15, len(cell)),
+                                                                                         **count) if len(cell) else
+                    # Translators: no image in the chosen cell; {n}: "0"; {what}: the cell, e.g. "Trouser taken for
+                    # Sandal"
+                    _("**{n} test images**: {what}.").format(**count))
         if len(cell):
             shown = cell[:15]
             st.plotly_chart(charts.prediction_grid(images[shown], probabilities[shown], labels[shown], shown),
+                            # Translators: a chart's text alternative; {n}: images shown, e.g. 15; {what}: the cell,
+                            # e.g. "Shirt taken for T-shirt/top"
                             key="drill_grid", alt=_("{n} test images: {what}").format(n=len(shown), what=what))
     with tab_classes:
         reports = class_reports(matrix)
@@ -238,8 +285,12 @@ def where_it_goes_wrong(images, labels, probabilities) -> None:
                       _("most common wrong answer"): [r.top_mistake or "—" for r in reports]}, hide_index=True)
         hardest = min(reports, key=lambda r: r.accuracy)
         right = percent(hardest.accuracy, 1)
+        # Translators: {name}: a class, e.g. "Shirt"; {right}: the share of its test images classified correctly, e.g.
+        # "63.4%"; {other}: the class it is most often taken for, e.g. "T-shirt/top"
         st.caption(_("The hardest class is {name} ({right} right), most often taken for {other}.").format(
             name=hardest.name, right=right, other=hardest.top_mistake) if hardest.top_mistake else
+            # Translators: {name}: a class, e.g. "Shirt"; {right}: the share of its test images classified correctly,
+            # e.g. "63.4%"
             _("The hardest class is {name} ({right} right).").format(name=hardest.name, right=right))
 
 

@@ -27,7 +27,7 @@ import numpy as np
 from fmnist_core import i18n
 from fmnist_core.config import ConfigError, RunConfig, config_from_query
 from fmnist_core.data.sources import CLASS_NAMES
-from fmnist_core.i18n import _, class_name, date_time, ngettext, number, percent, signed
+from fmnist_core.i18n import _, class_name, date_time, ngettext, number, percent
 from fmnist_core.runs import compare
 from fmnist_core.runs.challenges import READY, link_controls, parse_challenge
 from fmnist_core.runs.experiments import EXPERIMENTS, best_final_sentence, parse_values
@@ -99,9 +99,8 @@ def run_labels() -> Iterator[str]:
     run = fake_run(RunConfig())
     yield page("{run} — test accuracy {accuracy}").format(run=run.config.describe(),
                                                         accuracy=percent(run.test_accuracy, 1))
-    yield page("{run} — test accuracy {accuracy}").format(run=run.config.describe(),
-                                                        accuracy=percent(run.test_accuracy, 1)) \
-        + page(" (the Train page's current run)")
+    yield page("{run} — test accuracy {accuracy} (the Train page's current run)").format(
+        run=run.config.describe(), accuracy=percent(run.test_accuracy, 1))
 
 
 def experiments() -> Iterator[str]:
@@ -128,7 +127,11 @@ def experiments_single_runs() -> Iterator[str]:
     report = run.fit_report()
     yield page("Validation loss was lowest after epoch {best} of {epochs}. Final training accuracy is {gap} points "
                "above validation accuracy — the network is starting to memorise its training images.").format(
-        best=report.best_epoch, epochs=report.epochs_run, gap=signed(100 * report.gap, 1))
+        best=report.best_epoch, epochs=report.epochs_run, gap=number(100 * abs(report.gap), 1))
+    yield page("Validation loss was lowest after epoch {best} of {epochs}. Final training accuracy is {gap} points "
+               "above validation accuracy.").format(best=5, epochs=5, gap=number(1.4, 1))
+    yield page("Validation loss was lowest after epoch {best} of {epochs}. Final training accuracy is {gap} points "
+               "below validation accuracy.").format(best=5, epochs=5, gap=number(1.2, 1))
     yield page("Training stopped early after epoch {epoch}.").format(epoch=9)
     yield page("Configuration: {run} · {parameters} parameters · key {key}").format(
         run=run.config.describe(), parameters=number(run.parameters), key=f"`{run.key}`")
@@ -154,7 +157,7 @@ def charts() -> Iterator[str]:
 def challenges() -> Iterator[str]:
     met, missed = fake_run(RunConfig(hidden_units=32)), fake_run(RunConfig(epochs=2))
     for challenge in READY.values():
-        yield f"{challenge.goal} ({challenge.idea})"
+        yield page("{goal} ({idea})").format(goal=challenge.goal, idea=challenge.idea)
     custom = parse_challenge("acc>=0.885;units<=64;normalize=1;dropout>0.1")
     yield page("**Challenge** ({idea}): {goal}").format(idea=custom.idea, goal=custom.goal)
     for challenge, run in ((READY["small"], met), (READY["quick"], missed), (READY["steady"], missed)):
@@ -175,8 +178,9 @@ def confusions() -> Iterator[str]:
     for t, p, n in ((6, 0, 123), (6, 6, 634), (1, 5, 0)):
         what = (page("{true} recognised correctly").format(true=names[t]) if t == p else
                 page("{true} taken for {predicted}").format(true=names[t], predicted=names[p]))
-        yield page("**{n} test images**: {what}").format(n=number(n), what=what) + (
-            page("; the first {n} are shown.").format(n=min(15, n)) if n else ".")
+        yield page("**{n} test images**: {what}; the first {shown} are shown.").format(
+            n=number(n), what=what, shown=min(15, n)) if n else page("**{n} test images**: {what}.").format(
+            n=number(n), what=what)
     hardest = min(class_reports(MATRIX), key=lambda r: r.accuracy)
     right = percent(hardest.accuracy, 1)
     yield page("The hardest class is {name} ({right} right), most often taken for {other}.").format(
@@ -227,7 +231,7 @@ def queue() -> Iterator[str]:
             n=ahead, seconds=number(15 * ahead))
     yield page("preparing the data and compiling the model…")
     labels = [EXPERIMENTS["units"].label(c) for c in EXPERIMENTS["units"].configs()]
-    yield page("run {done}/{total}: {label}").format(done=2, total=5, label=labels[1]) + " · " + page("starting…")
+    yield page("run {done}/{total}: {label}").format(done=2, total=5, label=labels[1]) + " · " + page("next in line…")
     yield format_metrics(3, 10, {"loss": 0.4123, "accuracy": 0.8512, "val_loss": 0.4301, "val_accuracy": 0.8467})
     yield page("comparison: {done} of {total} runs ready").format(done=1, total=4)
     for watchers in (1, 2):
@@ -263,6 +267,13 @@ def refusals() -> Iterator[str]:
             yield str(exc)
     yield page("Training failed: {reason}. The app is still running; try another configuration.").format(
         reason="Graph execution error")
+    for reason in ("the worker training this run stopped unexpectedly; press Train to try again",  # queue/local, rq
+                   "the run failed on its worker", "the finished run is not in the run cache",
+                   "the finished run is not in the shared run cache"):
+        yield page("Training failed: {reason}. The app is still running; try another configuration.").format(
+            reason=page(reason))
+    yield page("No worker process is running to do this.")  # the Common mistakes page, when no worker answers
+    yield page("A worker process took too long to answer.")
     yield page("That configuration is not possible: {reason}.").format(
         reason=_("patience needs a validation split above 0 (it watches validation loss)"))
 

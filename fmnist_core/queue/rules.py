@@ -122,6 +122,9 @@ def check_cost(config: RunConfig, costs: CostModel, max_seconds: float,
     ``max_seconds`` of training here (a run the cache can answer, asked only then, is never refused)."""
     seconds = costs.estimate(config)
     if seconds > max_seconds and not cached(config):
+        # Translators: {time}: the estimated training time, e.g. "7 minutes"; {allowed}: the limit, e.g. "2 minutes"
+        # (both from "{n} s" / "{n} minutes" / "{n} hours" / "{n} days"); {command}: a command line, e.g. "python -m
+        # fmnist_core train --epochs 100 --hidden-units 1024" (keep as it is)
         raise Refused(_(
             "This run would take about {time} to train here, more than the {allowed} allowed for runs started "
             "from a page or a link (so that everyone gets a turn). Make it smaller (fewer epochs or units, a "
@@ -133,11 +136,15 @@ def check_cost(config: RunConfig, costs: CostModel, max_seconds: float,
 def duration(seconds: float) -> str:
     """'45 s', '3 minutes', '2 hours', '4 days', in the reader's language."""
     if seconds < 90:
+        # Translators: a duration in seconds; {n}: e.g. "45" (below 90). Put into "This run would take about {time}…"
         return _("{n} s").format(n=number(seconds))
     if seconds < 5400:
+        # Translators: a duration; {n}: a whole number from 2 to 90, e.g. "7"
         return _("{n} minutes").format(n=number(seconds / 60))
     if seconds < 2 * 86400:
+        # Translators: a duration; {n}: a whole number from 2 to 48, e.g. "3"
         return _("{n} hours").format(n=number(seconds / 3600))
+    # Translators: a duration; {n}: a whole number from 2 up, e.g. "3"
     return _("{n} days").format(n=number(seconds / 86400))
 
 

@@ -130,10 +130,6 @@ class Challenge:
         return all(ok for _, ok in self.check(result))
 
 
-# pages/train.py still words each check itself with these two (until it calls Challenge.checks).
-_CHECK_WORDS = (N_("✓ yes"), N_("✗ not yet"))
-
-
 def _shortest(value: float) -> str:
     """86 -> '86', 88.5 -> '88.5' (the language's decimal sign)."""
     return number(value) if float(value).is_integer() else number(value, len(f"{value:g}".partition(".")[2]))

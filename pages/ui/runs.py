@@ -89,6 +89,7 @@ def cached_result(config: RunConfig) -> RunResult | None:
         warnings.simplefilter("always", CacheWarning)
         result = get_runner().cache.get(config)
     if any(issubclass(w.category, CacheWarning) for w in caught):
+        # Translators: {run}: the run's label, e.g. "128 units x 1 layer, 10 epochs, normalised, dropout 0.2"
         st.warning(_("The stored run of “{run}” was damaged and has been discarded; it will be trained again when "
                      "asked for.").format(run=config.describe()))
     return result
@@ -121,6 +122,7 @@ def progress_text(snap: JobSnapshot, job: Job | None = None) -> str:
     if position is not None:
         if position.ahead == 0:
             return _("next in line…")
+        # Translators: {n}: runs queued before this one, e.g. 2; {seconds}: about how long until it starts, e.g. "15"
         return ngettext("waiting: {n} run is ahead of yours (about {seconds} s)",
                         "waiting: {n} runs are ahead of yours (about {seconds} s)", position.ahead).format(
             n=position.ahead, seconds=number(position.seconds))
@@ -179,15 +181,19 @@ def _stop(job: Job) -> None:
 def report_unfinished(snap: JobSnapshot) -> None:
     """Say in the page why a job did not produce a result."""
     if not snap.finished and snap.watchers:
+        # Translators: {n}: other browser sessions still watching this run, e.g. 1
         st.warning(ngettext("Stopped for you; {n} other still watches this run, so it goes on. Press Train to "
                             "watch it again.",
                             "Stopped for you; {n} others still watch this run, so it goes on. Press Train to "
                             "watch it again.", snap.watchers).format(n=snap.watchers))
     elif snap.status is JobStatus.CANCELLED:
         done = len(snap.history.get("loss", []))
+        # Translators: {done}: epochs finished when it was stopped, e.g. 3; {epochs}: epochs asked for, e.g. 10
         st.warning(_("Training stopped after {done} of {epochs} epochs. Nothing was saved; press Train to run it "
                      "again.").format(done=done, epochs=snap.config.epochs))
     elif snap.status is JobStatus.FAILED:
+        # Translators: {reason}: why, one of this catalog's queue sentences, e.g. "the run failed on its worker", or the
+        # last line of Keras's own error (English), e.g. "Graph execution error"
         st.error(_("Training failed: {reason}. The app is still running; try another configuration.")
                  .format(reason=plain(_(snap.error or ""))))
 
@@ -198,13 +204,19 @@ def provenance(result: RunResult) -> str:
     seconds = number(result.train_seconds, 1)
     if result.origin and not result.from_cache:
         if result.read_off_longer_run:
+            # Translators: {origin}: which stored run it was read off, e.g. "taken from the 30-epoch run"
             return _("Ready at once: {origin} (its first epochs are this run; no training needed).").format(
                 origin=result.origin_text())
+        # Translators: {origin}: which stored run it continued, e.g. "continued from the 10-epoch run"; {seconds}:
+        # training time in seconds, e.g. "5.2"
         return _("Trained just now, {origin}: {seconds} s of training in all.").format(origin=result.origin_text(),
                                                                                       seconds=seconds)
     if result.from_cache:
         when = date_time(datetime.fromisoformat(result.trained_at))
+        # Translators: {when}: date and time in the language's format, e.g. "25 Nov 2026, 07:52:00"; {seconds}: training
+        # time in seconds, e.g. "4.6"
         return _("From the cache: trained {when} UTC in {seconds} s.").format(when=when, seconds=seconds)
+    # Translators: {seconds}: training time in seconds, e.g. "4.6"
     return _("Trained just now in {seconds} s.").format(seconds=seconds)
 
 
@@ -260,10 +272,16 @@ def sweep_pending(key: str) -> bool:
     return bool(st.session_state.get(f"{key}_pending"))
 
 
-def run_choice(result: RunResult) -> str:
-    """How a stored run is offered in a select box: '128 units x 1 layer, 10 epochs — test accuracy 88.1%'."""
-    return _("{run} — test accuracy {accuracy}").format(run=result.config.describe(),
-                                                       accuracy=percent(result.test_accuracy, 1))
+def run_choice(result: RunResult, current: bool = False) -> str:
+    """How a stored run is offered in a select box: '128 units x 1 layer, 10 epochs — test accuracy 88.1%'
+    (``current``: marked as the Train page's current run)."""
+    # Translators: a run in a select box; {run}: the run's label, e.g. "128 units x 1 layer, 10 epochs, normalised";
+    # {accuracy}: e.g. "88.1%"
+    return (_("{run} — test accuracy {accuracy} (the Train page's current run)") if current else
+            # Translators: a run in a select box; {run}: the run's label, e.g. "128 units x 1 layer, 10 epochs,
+            # normalised"; {accuracy}: e.g. "88.1%"
+            _("{run} — test accuracy {accuracy}")).format(run=result.config.describe(),
+                                                         accuracy=percent(result.test_accuracy, 1))
 
 
 def choose_run(label: str) -> RunResult | None:
@@ -290,6 +308,8 @@ def choose_run(label: str) -> RunResult | None:
     default_key = max(runs, key=lambda r: r.test_accuracy).key
     linked = st.query_params.get("run")
     if linked and linked not in by_key:
+        # Translators: {value}: the run key the link names, e.g. "3f9c2a1b7d4e5f60" (keep "run=" as it is: it is the
+        # link's own text)
         st.warning(plain(_("The link's run={value} is not stored here; showing the most accurate run instead.")
                          .format(value=linked[:40])))
     elif linked:
@@ -297,8 +317,7 @@ def choose_run(label: str) -> RunResult | None:
     keys = list(by_key)
     chosen = st.selectbox(
         label, keys, index=keys.index(default_key),
-        format_func=lambda k: run_choice(by_key[k]) + (_(" (the Train page's current run)")
-                                                       if k == train_page_key else ""),
+        format_func=lambda k: run_choice(by_key[k], current=k == train_page_key),
         help=_("Any trained run from the cache; the most accurate one is chosen at first."),
     )
     st.query_params["run"] = chosen
