@@ -137,7 +137,12 @@ def fetch_or_train(config: RunConfig, cache):
     if cached is not None:
         return cached
     runner = open_runner(cache, workers=1)
-    snap = follow(runner.submit(config, "command line"), TextProgress())
+    job = runner.submit(config, f"command line {os.getpid()}")
+    try:
+        snap = follow(job, TextProgress())
+    finally:  # also on Ctrl-C: this command stops watching (the run is cancelled when nobody else does)
+        if not job.finished:
+            runner.leave(job, f"command line {os.getpid()}")
     if not snap.done:
         raise RuntimeError(snap.error or snap.status.value)
     return snap.result

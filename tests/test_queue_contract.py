@@ -198,6 +198,24 @@ def test_stop_with_two_watchers_leaves_and_the_last_stop_cancels(queue):
     assert b.leave(b.get(config.key), "bob") == 0
     until(lambda: job.snapshot().status is JobStatus.CANCELLED)
     assert entries(queue) == []
+    again = a.submit(config, "cy")  # asked for again: a new run, watched by nobody from before
+    assert again.snapshot().watchers == 1
+    a.leave(again, "cy")
+    until(lambda: again.snapshot().finished)
+
+
+def test_a_learner_takes_over_a_running_prefetched_run_and_can_stop_it(queue):
+    runner = queue.runner()
+    (prefetched,) = runner.prefetch([queue.hold(TINY.with_(epochs=4))])
+    until(lambda: running(prefetched))
+    wanted = runner.submit(prefetched.config, "bob")
+    assert not wanted.background
+    later = runner.submit(queue.hold(QUICK), "bob")  # bob's second live run: behind other learners' first runs
+    first = runner.submit(queue.hold(QUICK.with_(seed=1)), "ann")
+    assert [j.key for j in runner.queued()] == [first.key, later.key]
+    assert runner.leave(wanted, "bob") == 0
+    until(lambda: wanted.snapshot().status is JobStatus.CANCELLED)
+    assert entries(queue) == []
 
 
 def test_a_queued_run_nobody_watches_is_withdrawn(queue):

@@ -145,9 +145,13 @@ class _Worker:
         while True:
             try:
                 message = self.conn.recv()
+                self.pool._on_message(self, message)
             except (EOFError, OSError):
                 break
-            self.pool._on_message(self, message)
+            except Exception:  # noqa: BLE001 - a message we cannot read: this worker is lost, not the server
+                log.exception("unreadable message from worker process %s; stopping it", self.pid)
+                self.proc.kill()
+                break
         self.proc.wait()
         self.pool._on_lost(self)
 
@@ -282,7 +286,7 @@ class WorkerPool:
                 worker.calls.pop(call_id, None)
             raise WorkerLost(N_("A worker process took too long to answer."))
         if not pending[1]:
-            raise pending[2] if isinstance(pending[2], Exception) else WorkerLost(str(pending[2]))
+            raise pending[2] if isinstance(pending[2], WorkerLost) else WorkerLost(str(pending[2]))
         return pending[2]
 
     # ------------------------------------------------------------------ the queue (under self._cond)
@@ -374,6 +378,12 @@ class WorkerPool:
             self._end(worker, job, kind, rest)
 
     def _end(self, worker: _Worker, job: LocalJob, kind: str, rest: list) -> None:
+        with self._cond:  # decided under the pool's lock: a Stop (``leave``) cannot slip in between
+            self._decide(job, kind, rest)
+            worker.job, worker.job_id = None, None
+            self._cond.notify_all()
+
+    def _decide(self, job: LocalJob, kind: str, rest: list) -> None:
         if kind == "done":
             unsaved, from_cache, train_images = rest
             result = unsaved if unsaved is not None else job.cache.load(job.key)
@@ -389,25 +399,26 @@ class WorkerPool:
             job._finish(JobStatus.CANCELLED)
         else:
             job._finish(JobStatus.FAILED, error=rest[0])
-        with self._cond:
-            worker.job, worker.job_id = None, None
-            self._cond.notify_all()
 
     def _on_lost(self, worker: _Worker) -> None:
         with self._cond:
             worker.alive = False
             job, calls = worker.job, dict(worker.calls)
             worker.job, worker.calls = None, {}
-            if worker in self._workers and not self._closed:
+            if job is not None:
+                job._finish(JobStatus.FAILED, error=WORKER_LOST)
+            for pending in calls.values():
+                pending[1], pending[2] = False, WorkerLost(WORKER_LOST)
+                pending[0].set()
+            replace = worker in self._workers and not self._closed
+            if replace:
                 log.warning("worker process %s ended (exit status %s); starting another", worker.pid,
                             worker.proc.returncode)
-                self._workers[self._workers.index(worker)] = _Worker(self)
+                try:
+                    self._workers[self._workers.index(worker)] = _Worker(self)
+                except OSError:  # out of processes or memory: the others go on, the log says why
+                    log.exception("could not start a worker process")
             self._cond.notify_all()
-        if job is not None:
-            job._finish(JobStatus.FAILED, error=WORKER_LOST)
-        for pending in calls.values():
-            pending[1], pending[2] = False, WorkerLost(WORKER_LOST)
-            pending[0].set()
 
 
 class LocalRunner:
@@ -494,8 +505,8 @@ def serve(fd: int) -> None:
     def call(call_id: int, name: str, args: tuple) -> None:
         try:
             send("called", call_id, True, TASKS[name](*args))
-        except Exception as exc:  # noqa: BLE001 - the asker gets the error, the worker goes on
-            send("called", call_id, False, exc if _picklable(exc) else RuntimeError(str(exc)))
+        except Exception as exc:  # noqa: BLE001 - the asker gets the error's words, the worker goes on
+            send("called", call_id, False, str(exc) or type(exc).__name__)
 
     def read() -> None:
         try:
@@ -533,16 +544,6 @@ def serve(fd: int) -> None:
         else:
             send("done", ident, None if result.saved else result, result.from_cache, train_images)
         flags.pop(ident, None)
-
-
-def _picklable(value: Any) -> bool:
-    import pickle
-
-    try:
-        pickle.dumps(value)
-    except Exception:  # noqa: BLE001 - anything that cannot cross the socket
-        return False
-    return True
 
 
 if __name__ == "__main__":

@@ -47,6 +47,10 @@ def _alive_key(key: str) -> str:
     return f"fmnist:alive:{key}"
 
 
+def _promoted_key(key: str) -> str:  # apart from the job's meta, which its worker rewrites with every progress
+    return f"fmnist:promoted:{key}"
+
+
 def _status_of(job) -> str:
     status = job.get_status(refresh=True)
     return getattr(status, "value", status)
@@ -134,7 +138,8 @@ class RQJob:
     @property
     def background(self) -> bool:
         job = self._job()
-        return job is not None and bool(job.meta.get("background"))
+        return (job is not None and bool(job.meta.get("background"))
+                and not self.runner.redis.exists(_promoted_key(self.key)))
 
     def _status(self, job) -> tuple[JobStatus, str | None]:
         if job is None:
@@ -164,7 +169,8 @@ class RQJob:
             else:
                 done = job.return_value() or {}
                 self._result.from_cache = bool(done.get("from_cache", False))
-                learn(self.runner.costs, self._result, done.get("train_images"))
+                if self.runner.first_sight(self.key, job.ended_at):  # each finished run teaches once
+                    learn(self.runner.costs, self._result, done.get("train_images"))
         return JobSnapshot(
             key=self.key, config=self.config, status=status, epoch=int(meta.get("epoch", 0)),
             fraction=float(meta.get("fraction", 0.0)), logs=dict(meta.get("logs", {})),
@@ -226,6 +232,14 @@ class RQRunner:
         self.costs = CostModel()
         self.redis = Redis.from_url(url)
         self.queues = [Queue(name, connection=self.redis) for name in QUEUES]
+        self._seen: dict[str, object] = {}  # key -> when its last finished run ended (learnt from once)
+
+    def first_sight(self, key: str, ended_at: object) -> bool:
+        """True the first time this server sees the run ``key`` that ended at ``ended_at``."""
+        if self._seen.get(key) == ended_at:
+            return False
+        self._seen[key] = ended_at
+        return True
 
     def check(self, config: RunConfig) -> None:
         check(self, config)
@@ -243,11 +257,12 @@ class RQRunner:
             if existing is not None and not job._status(existing)[0].finished:
                 if session is not None:
                     self.redis.sadd(_watchers_key(key), session)
-                    if existing.meta.get("background"):
+                    if existing.meta.get("background") and not self.redis.exists(_promoted_key(key)):
                         self._promote(existing, session)
                 return job
             if existing is not None:
                 existing.delete()
+            self.redis.delete(_watchers_key(key), _promoted_key(key))  # a new run: nobody watches it from before
             rank = Tier.BACKGROUND if session is None else tier(self._live_runs(session, but=key))
             if session is not None:
                 self.redis.sadd(_watchers_key(key), session)
@@ -259,8 +274,7 @@ class RQRunner:
     def _promote(self, existing, session: str) -> None:
         """A learner wants a background run: it is theirs now (Stop can cancel it), and if it still waits it
         moves to their tier."""
-        existing.meta["background"] = False
-        existing.save_meta()
+        self.redis.set(_promoted_key(existing.id), "1", ex=JOB_TIMEOUT)
         if _status_of(existing) == "queued" and existing.origin == QUEUES[Tier.BACKGROUND]:
             self.queues[Tier.BACKGROUND].remove(existing.id)
             self.queues[tier(self._live_runs(session, but=existing.id))].enqueue_job(existing)
@@ -273,6 +287,8 @@ class RQRunner:
         for name in QUEUES[: Tier.BACKGROUND]:
             keys.update(self.queues[QUEUES.index(name)].job_ids)
             keys.update(StartedJobRegistry(name, connection=self.redis).get_job_ids())
+        keys.update(key for key in StartedJobRegistry(QUEUES[Tier.BACKGROUND], connection=self.redis).get_job_ids()
+                    if self.redis.exists(_promoted_key(key)))  # a started background run a learner took over
         keys.discard(but)
         return sum(1 for key in keys if self.redis.sismember(_watchers_key(key), session))
 

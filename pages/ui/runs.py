@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import warnings
 from datetime import datetime
 
@@ -45,6 +46,7 @@ def warm_up_workers() -> None:
 
 
 PREFETCH_ENV = "FMNIST_PREFETCH"
+STOPPED = "stopped_jobs"  # keys of the runs this session pressed Stop on (not watched again until asked for)
 
 
 @st.cache_resource(show_spinner=False)
@@ -62,7 +64,10 @@ def prefetch_experiments() -> None:
     import os
 
     if os.environ.get(PREFETCH_ENV, "1") != "0":
-        _prefetch(str(default_cache_dir()))
+        try:
+            _prefetch(str(default_cache_dir()))
+        except Exception:  # noqa: BLE001 - e.g. Redis unreachable: the pages work on, the log says why
+            logging.getLogger(__name__).exception("could not queue the experiment pages' runs")
 
 
 def session_id() -> str:
@@ -75,7 +80,7 @@ def session_id() -> str:
 
 def submit(config: RunConfig) -> Job | None:
     """Queue ``config`` for this session; None after a sentence in the page when it is too big for a page."""
-    st.session_state.pop(STOPPED, None)  # asked for again: watched again
+    st.session_state.setdefault(STOPPED, set()).discard(config.key)  # asked for again: watched again
     try:
         return get_runner().submit(config, session_id(), limit=True)
     except Refused as exc:
@@ -135,15 +140,12 @@ def progress_text(snap: JobSnapshot, job: Job | None = None) -> str:
     return format_metrics(snap.epoch, snap.config.epochs, logs)
 
 
-STOPPED = "stopped_job"  # the key of the run this session last pressed Stop on (it is not watched again)
-
-
 def watch(job: Job, label: str = "", stop_key: str = "stop") -> JobSnapshot | None:
     """The job's final snapshot once it has finished (or this session has pressed Stop on it); until then None,
     after drawing its queue position or live progress bar and curves in a fragment that refreshes itself twice
     a second, so a waiting learner does not rerun the page. When the job ends, the fragment reruns the page."""
     me = session_id()
-    if st.session_state.get(STOPPED) == job.key:  # this session pressed Stop: report, do not watch again
+    if job.key in st.session_state.get(STOPPED, set()):  # this session pressed Stop: report, do not watch again
         snap = job.snapshot()
         if not snap.finished and snap.watchers == 0:  # nobody else watches: it is cancelled at its next chunk
             job.wait(30)
@@ -164,7 +166,7 @@ def _live_progress(key: str, label: str, stop_key: str) -> None:
     if job is None or job.finished or not job.watched_by(session_id()):
         st.rerun()  # the whole page shows what became of it
     snap = job.snapshot()
-    st.button(_("Stop training"), key=stop_key, on_click=_stop, args=(job,),
+    st.button(_("Stop training"), key=stop_key, on_click=_stop, args=(key,),
               help=_("Stop this run for you (it goes on while others watch it); nothing is saved."))
     st.progress(snap.overall_fraction, text=label + progress_text(snap, job))
     epochs = len(snap.history.get("loss", []))
@@ -173,9 +175,11 @@ def _live_progress(key: str, label: str, stop_key: str) -> None:
                         alt=_("Loss and accuracy per epoch so far"))
 
 
-def _stop(job: Job) -> None:
-    st.session_state[STOPPED] = job.key
-    get_runner().leave(job, session_id())
+def _stop(key: str) -> None:
+    st.session_state.setdefault(STOPPED, set()).add(key)
+    job = get_runner().get(key)
+    if job is not None:
+        get_runner().leave(job, session_id())
 
 
 def report_unfinished(snap: JobSnapshot) -> None:

@@ -28,7 +28,8 @@ def get_the_code(result: RunResult, key: str) -> None:
     cols[1].download_button(_("Notebook (.ipynb)"), lambda: export.notebook(result.config), f"{name}.ipynb",
                             "application/x-ipynb+json", key=f"{key}_ipynb", icon=":material/book:")
     cols[2].download_button(_("Trained model (.keras)"), lambda: _model_file(result), f"{name}.keras",
-                            "application/octet-stream", key=f"{key}_keras", icon=":material/neurology:")
+                            "application/octet-stream", key=f"{key}_keras", icon=":material/neurology:",
+                            disabled=not result.saved)  # a worker writes it from the stored run
     cols[3].download_button(_("History (.csv)"), export.history_csv(result), f"{name}-history.csv", "text/csv",
                             key=f"{key}_csv", icon=":material/table:")
     cols[4].download_button(_("Summary (.json)"), export.summary_json(result), f"{name}.json", "application/json",
