@@ -9,18 +9,24 @@ from .browser import ARTIFACTS, browser_page, running_app
 pytestmark = pytest.mark.browser
 
 
-def heading(page) -> str:
-    page.locator("h1").first.wait_for(timeout=60_000)
-    page.wait_for_timeout(800)
-    return page.locator("h1").first.inner_text().strip()
+def lang_is(page, code: str) -> bool:
+    """Wait until the page's <html lang> is ``code`` (the app's script sets it once the sidebar has drawn)."""
+    page.wait_for_function(f"document.documentElement.lang === '{code}'", timeout=60_000)
+    return True
+
+
+def heading_is(page, text: str) -> bool:
+    """Wait until the page's first heading reads ``text`` (a page in another language is still drawing)."""
+    page.wait_for_function("t => document.querySelector('h1')?.innerText.trim() === t", arg=text, timeout=60_000)
+    return True
 
 
 def test_a_korean_browser_opens_the_app_in_korean(synthetic_dir, tmp_path):
     env = {"FMNIST_DATA_DIR": str(synthetic_dir), "FMNIST_CACHE_DIR": str(tmp_path / "cache")}
     with running_app(env) as url, browser_page(locale="ko-KR") as page:
         page.goto(url)
-        assert heading(page) == "신경망 훈련하기"
-        assert page.evaluate("document.documentElement.lang") == "ko"  # screen readers pronounce it as Korean
+        assert heading_is(page, "신경망 훈련하기")
+        assert lang_is(page, "ko")  # screen readers pronounce it as Korean
         page.screenshot(path=str(ARTIFACTS / "train-ko.png"), full_page=True)
 
 
@@ -28,10 +34,10 @@ def test_the_picker_and_the_link_choose_the_language(synthetic_dir, tmp_path):
     env = {"FMNIST_DATA_DIR": str(synthetic_dir), "FMNIST_CACHE_DIR": str(tmp_path / "cache")}
     with running_app(env) as url, browser_page(locale="en-US") as page:
         page.goto(url)
-        assert heading(page) == "Train the network" and page.evaluate("document.documentElement.lang") == "en"
+        assert heading_is(page, "Train the network") and lang_is(page, "en")
         page.goto(f"{url}/data?lang=de")
-        assert heading(page) == "Die Daten: Fashion-MNIST"
-        assert page.evaluate("document.documentElement.lang") == "de"
+        assert heading_is(page, "Die Daten: Fashion-MNIST")
+        assert lang_is(page, "de")
         page.get_by_label("Language · 언어 · Sprache").click()  # the sidebar picker, named in all three
         page.get_by_role("option", name="한국어").click()
         page.wait_for_function("document.querySelector('h1')?.innerText.trim() === '데이터: Fashion-MNIST'",
@@ -41,7 +47,7 @@ def test_the_picker_and_the_link_choose_the_language(synthetic_dir, tmp_path):
         page.wait_for_function("document.querySelector('h1')?.innerText.trim() === '신경망 들여다보기'",
                                timeout=60_000)
         page.goto(f"{url}/compare?lang=ko")  # a copied link opens in its language in a new session
-        assert heading(page) == "실행 비교"
+        assert heading_is(page, "실행 비교")
 
 
 def test_training_speaks_german_from_the_progress_bar_to_the_result(synthetic_dir, tmp_path):
@@ -73,12 +79,12 @@ def test_two_visitors_at_once_each_keep_their_language(synthetic_dir, tmp_path):
             korean, german = (browser.new_context(locale=tag).new_page() for tag in ("ko-KR", "de-DE"))
             for page in (korean, german):
                 page.goto(f"{url}/data", wait_until="commit")  # both scripts start before either is done
-            assert heading(korean) == "데이터: Fashion-MNIST" and heading(german) == "Die Daten: Fashion-MNIST"
+            assert heading_is(korean, "데이터: Fashion-MNIST") and heading_is(german, "Die Daten: Fashion-MNIST")
             # each in the app's menu, in its language (a page run alone would have neither)
             assert korean.get_by_role("link", name="실행 비교").count() == 1
             assert german.get_by_role("link", name="Läufe vergleichen").count() == 1
             for page in (korean, german):
                 page.goto(f"{url}/compare", wait_until="commit")
-            assert heading(korean) == "실행 비교" and heading(german) == "Läufe vergleichen"
+            assert heading_is(korean, "실행 비교") and heading_is(german, "Läufe vergleichen")
         finally:
             browser.close()
