@@ -75,6 +75,8 @@ def test_stop_button_cancels_and_says_so(synthetic_dir, tmp_path):
 
 
 def test_clicking_a_confusion_cell_shows_its_images(synthetic_dir, tmp_path):
+    from playwright.sync_api import TimeoutError as PlaywrightTimeout
+
     from fmnist_core.config import RunConfig
     from fmnist_core.data.sources import load_idx_folder
     from fmnist_core.runs.cache import RunCache
@@ -86,10 +88,16 @@ def test_clicking_a_confusion_cell_shows_its_images(synthetic_dir, tmp_path):
         page.get_by_text("Look at the images of one cell").wait_for(timeout=60_000)
         plot = page.locator(".st-key-confusion .js-plotly-plot").first
         plot.scroll_into_view_if_needed()
-        page.wait_for_timeout(1000)
-        area = plot.locator(".nsewdrag").first.bounding_box()
-        # true class 2 (Pullover, third row), predicted class 7 (Sneaker, eighth column)
-        page.mouse.click(area["x"] + area["width"] * 7.5 / 10, area["y"] + area["height"] * 2.5 / 10)
-        page.get_by_text("Pullover taken for Sneaker").wait_for(timeout=30_000)
+        chosen = page.get_by_text("Pullover taken for Sneaker")
+        for _attempt in range(10):  # until the chart has its click handlers (a busy machine draws it later)
+            area = plot.locator(".nsewdrag").first.bounding_box()
+            # true class 2 (Pullover, third row), predicted class 7 (Sneaker, eighth column)
+            page.mouse.click(area["x"] + area["width"] * 7.5 / 10, area["y"] + area["height"] * 2.5 / 10)
+            try:
+                chosen.wait_for(timeout=15_000)
+                break
+            except PlaywrightTimeout:
+                continue
+        chosen.wait_for(timeout=30_000)
         assert page.locator('[data-testid="stException"]').count() == 0
         page.screenshot(path=str(ARTIFACTS / "confusion-drill-down.png"), full_page=True)
