@@ -25,6 +25,7 @@ from ..config import RunConfig
 from ..i18n import N_
 from ..runs.cache import RunCache
 from ..runs.results import RunResult
+from ..runs.training import TrainingCancelled
 from .base import JobSnapshot, JobStatus, Position, WorkerLost, check, learn
 from .rules import CostModel, Tier, max_run_seconds, tier, wait_seconds
 from .work import TASKS, train_run
@@ -45,6 +46,10 @@ def _watchers_key(key: str) -> str:
 
 def _alive_key(key: str) -> str:
     return f"fmnist:alive:{key}"
+
+
+def _cancel_key(key: str) -> str:  # Stop, as the worker sees it between chunks (RQ's stop command can miss a
+    return f"fmnist:cancel:{key}"  # run whose horse has not registered yet)
 
 
 def _promoted_key(key: str) -> str:  # apart from the job's meta, which its worker rewrites with every progress
@@ -90,7 +95,17 @@ def train_job(config: dict[str, Any], cache_root: str) -> dict[str, Any]:
 
     threading.Thread(target=beat, daemon=True).start()
     try:
-        result, train_images = train_run(RunConfig.from_dict(config), cache_root, report, lambda: False)
+        checked = [0.0, False]
+
+        def stop_asked() -> bool:  # asked a few times a second at most
+            if time.monotonic() - checked[0] > 0.25:
+                checked[:] = [time.monotonic(), bool(job.connection.exists(_cancel_key(key)))]
+            return checked[1]
+
+        try:
+            result, train_images = train_run(RunConfig.from_dict(config), cache_root, report, stop_asked)
+        except TrainingCancelled:
+            return {"key": key, "cancelled": True}
         if not result.saved:
             raise OSError("the run could not be stored in the shared run cache")
         return {"key": result.key, "from_cache": result.from_cache, "train_images": train_images}
@@ -146,7 +161,8 @@ class RQJob:
             return JobStatus.CANCELLED, None
         status = _status_of(job)
         if status == "finished":
-            return JobStatus.DONE, None
+            done = job.return_value() or {}
+            return (JobStatus.CANCELLED if isinstance(done, dict) and done.get("cancelled") else JobStatus.DONE), None
         if status in ("stopped", "canceled"):
             return JobStatus.CANCELLED, None
         if status == "failed":
@@ -207,6 +223,7 @@ class RQJob:
         from rq.exceptions import InvalidJobOperation
 
         self.runner.redis.delete(_watchers_key(self.key))
+        self.runner.redis.set(_cancel_key(self.key), "1", ex=JOB_TIMEOUT)
         job = self._job()
         if job is None:
             return
@@ -262,7 +279,8 @@ class RQRunner:
                 return job
             if existing is not None:
                 existing.delete()
-            self.redis.delete(_watchers_key(key), _promoted_key(key))  # a new run: nobody watches it from before
+            self.redis.delete(_watchers_key(key), _promoted_key(key), _cancel_key(key))  # a new run: nothing
+            # of the one before (watchers, a takeover, a Stop) carries over
             rank = Tier.BACKGROUND if session is None else tier(self._live_runs(session, but=key))
             if session is not None:
                 self.redis.sadd(_watchers_key(key), session)
