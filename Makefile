@@ -18,7 +18,7 @@ run: system venv locales
 
 test: system-test venv-dev locales $(AXE)
 	$(PY) -m ruff check .
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q --durations=20
 
 # Debian packages: installed only when missing, so repeated runs are quick.
 system:

@@ -64,6 +64,15 @@ def running_server(env_extra: dict[str, str]) -> Iterator[tuple[str, subprocess.
         log.close()
 
 
+def settled(page, timeout: int = 60_000) -> None:
+    """Wait until the script run is over and every chart and image on the page has been drawn."""
+    page.locator("[data-testid='stApp'][data-test-script-state='notRunning']").wait_for(timeout=timeout)
+    page.wait_for_function(
+        "() => [...document.images].every(i => i.complete)"
+        " && [...document.querySelectorAll('.js-plotly-plot')].every(p => p.querySelector('.main-svg'))",
+        timeout=timeout)
+
+
 @contextlib.contextmanager
 def browser_page(width: int = 1400, height: int = 1000, phone: bool = False, locale: str = "en-GB"):
     """A Playwright page in Debian's headless Chromium (skips the test when Chromium is missing); ``phone``

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from .browser import ARTIFACTS, browser_page, running_app
+from .browser import ARTIFACTS, browser_page, running_app, settled
 
 pytestmark = pytest.mark.browser
 ROOT = Path(__file__).resolve().parents[1]
@@ -67,7 +67,7 @@ def test_axe_finds_nothing_the_app_causes_on_any_page(trained_app, lang):
         for path in PAGES:
             page.goto(f"{trained_app}/{path}?epochs=2&units=16&lang={lang}")
             page.locator("h1").first.wait_for(timeout=60_000)
-            page.wait_for_timeout(2500)  # charts and images finish drawing
+            settled(page)
             problems = outside_allow_list(axe_violations(page), page)
             if problems:
                 report[path or "train"] = problems

@@ -2,7 +2,7 @@
 
 import pytest
 
-from .browser import ARTIFACTS, browser_page, running_app
+from .browser import ARTIFACTS, browser_page, running_app, settled
 
 pytestmark = pytest.mark.browser
 
@@ -16,7 +16,7 @@ def test_train_tiny_run_in_browser(synthetic_dir, tmp_path):
         page.get_by_text("shown images are classified correctly").wait_for(timeout=120_000)
         page.get_by_text("Test accuracy", exact=True).first.wait_for(timeout=30_000)
         page.locator(".js-plotly-plot").nth(2).wait_for(timeout=30_000)  # curves, grid, confusion matrix drawn
-        page.wait_for_timeout(1000)  # let the charts finish drawing before the screenshot
+        settled(page)  # the charts are drawn before the screenshot
         assert page.get_by_text("Trained just now").count() == 1
         assert page.locator(".js-plotly-plot").count() >= 3
         assert page.locator('[data-testid="stException"]').count() == 0
@@ -46,7 +46,7 @@ def test_copied_link_with_values_opens_its_page_without_a_pop_up(synthetic_dir, 
         page.goto(f"{url}/{path}?units=256&epochs=3")
         expected = "256 units x 1 layer, 3 epochs" if path == "train" else "Do more hidden units make a better"
         page.get_by_text(expected).first.wait_for(timeout=30_000)
-        page.wait_for_timeout(2000)  # a pop-up would show up by now
+        settled(page)  # the script run is over: a pop-up would be there
         assert page.get_by_text("Page not found").count() == 0 and page.get_by_role("dialog").count() == 0
         assert "units=256" in page.url and "epochs=3" in page.url  # the Train page is home: its URL is /?…
         assert path == "train" or f"/{path}?" in page.url

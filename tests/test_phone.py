@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from .browser import ARTIFACTS, browser_page, running_app
+from .browser import ARTIFACTS, browser_page, running_app, settled
 
 pytestmark = pytest.mark.browser
 PAGES = ["", "data", "concepts", "compare", "epochs", "units", "layers", "normalisation", "dropout",
@@ -35,7 +35,7 @@ def test_every_page_fits_a_phone_and_touch_works(synthetic_dir, synthetic_data, 
         for path in PAGES:
             page.goto(f"{url}/{path}?epochs=2&units=16")
             page.locator("h1").first.wait_for(timeout=60_000)
-            page.wait_for_timeout(1500)
+            settled(page)
             width = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
             if width[0] > width[1] + 1:
                 wide[path or "train"] = width

@@ -50,53 +50,59 @@ def test_overall_fraction(epoch, fraction, expected):
     assert snap.overall_fraction == pytest.approx(expected)
 
 
-def test_a_background_run_gives_way_to_a_learner_and_goes_back_in_line(tmp_path, synthetic_dir, monkeypatch):
-    from fmnist_core.queue.local import LocalRunner, WorkerPool
+@pytest.fixture
+def held_pool(tmp_path, synthetic_dir, monkeypatch):
+    """``open(workers)`` starts a local pool on the synthetic data whose workers hold a run while
+    ``holds / run.key`` exists; yields ``(holds, open)`` and closes the pools after the test."""
+    from fmnist_core.queue.local import WorkerPool
 
     holds = tmp_path / "holds"
     holds.mkdir()
     monkeypatch.setenv("FMNIST_DATA_DIR", str(synthetic_dir))
     monkeypatch.setenv("FMNIST_HOLD_DIR", str(holds))
-    pool = WorkerPool(workers=1)
-    try:
-        runner = LocalRunner(RunCache(tmp_path / "cache"), pool=pool)
-        slow = TINY.with_(epochs=4)
-        (holds / slow.key).touch()
-        (background,) = runner.prefetch([slow])
-        until(lambda: background.snapshot().status is JobStatus.RUNNING)
-        learner = runner.submit(TINY.with_(epochs=1), "ann")
-        until(lambda: learner.snapshot().finished)
-        assert learner.snapshot().done and not background.finished
-        assert [j.key for j in runner.queued()] in ([slow.key], [])  # back in line (or already started again)
-        (holds / slow.key).unlink()
-        until(lambda: background.snapshot().finished)
-        assert background.snapshot().done
-    finally:
+    pools = []
+
+    def open_pool(workers: int) -> WorkerPool:
+        pools.append(WorkerPool(workers=workers))
+        return pools[-1]
+
+    yield holds, open_pool
+    for pool in pools:
         pool.close()
 
 
-def test_two_workers_train_at_once_and_each_run_stays_reproducible(tmp_path, synthetic_dir, synthetic_data,
-                                                                   monkeypatch):
-    from fmnist_core.queue.local import LocalRunner, WorkerPool
+def test_a_background_run_gives_way_to_a_learner_and_goes_back_in_line(tmp_path, held_pool):
+    from fmnist_core.queue.local import LocalRunner
 
-    holds = tmp_path / "holds"
-    holds.mkdir()
-    monkeypatch.setenv("FMNIST_DATA_DIR", str(synthetic_dir))
-    monkeypatch.setenv("FMNIST_HOLD_DIR", str(holds))
-    pool = WorkerPool(workers=2)
-    try:
-        runner = LocalRunner(RunCache(tmp_path / "both"), pool=pool)
-        configs = [TINY.with_(epochs=5, batch_size=8, dropout=0.2, seed=s) for s in (1, 2)]
-        for config in configs:
-            (holds / config.key).touch()
-        jobs = [runner.submit(c, f"learner-{i}") for i, c in enumerate(configs)]
-        until(lambda: all(j.snapshot().status is JobStatus.RUNNING for j in jobs))  # both at once
-        for config in configs:
-            (holds / config.key).unlink()
-        until(lambda: all(j.finished for j in jobs))
-        assert all(j.snapshot().done for j in jobs)
-    finally:
-        pool.close()
+    holds, open_pool = held_pool
+    runner = LocalRunner(RunCache(tmp_path / "cache"), pool=open_pool(1))
+    slow = TINY.with_(epochs=4)
+    (holds / slow.key).touch()
+    (background,) = runner.prefetch([slow])
+    until(lambda: background.snapshot().status is JobStatus.RUNNING)
+    learner = runner.submit(TINY.with_(epochs=1), "ann")
+    until(lambda: learner.snapshot().finished)
+    assert learner.snapshot().done and not background.finished
+    assert [j.key for j in runner.queued()] in ([slow.key], [])  # back in line (or already started again)
+    (holds / slow.key).unlink()
+    until(lambda: background.snapshot().finished)
+    assert background.snapshot().done
+
+
+def test_two_workers_train_at_once_and_each_run_stays_reproducible(tmp_path, held_pool, synthetic_data):
+    from fmnist_core.queue.local import LocalRunner
+
+    holds, open_pool = held_pool
+    runner = LocalRunner(RunCache(tmp_path / "both"), pool=open_pool(2))
+    configs = [TINY.with_(epochs=5, batch_size=8, dropout=0.2, seed=s) for s in (1, 2)]
+    for config in configs:
+        (holds / config.key).touch()
+    jobs = [runner.submit(c, f"learner-{i}") for i, c in enumerate(configs)]
+    until(lambda: all(j.snapshot().status is JobStatus.RUNNING for j in jobs))  # both at once
+    for config in configs:
+        (holds / config.key).unlink()
+    until(lambda: all(j.finished for j in jobs))
+    assert all(j.snapshot().done for j in jobs)
     alone = RunCache(tmp_path / "alone").get_or_train(configs[0], synthetic_data)
     assert alone.history == jobs[0].snapshot().result.history
 
