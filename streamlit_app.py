@@ -7,6 +7,7 @@ import time
 import streamlit as st
 
 from fmnist_core.i18n import _
+from fmnist_core.queue import QueueUnreachable
 from pages.ui.lang import choose_language
 from pages.ui.navigation import APP_NAVIGATION_MARK, accept_home_alias
 from pages.ui.runs import prefetch_experiments, warm_up_workers
@@ -66,6 +67,8 @@ def _collect_now_and_then(seconds: float = 10.0) -> None:
 
 try:
     navigation.run()
+except QueueUnreachable as exc:  # every page needs the queue: one sentence instead of redis-py's traceback
+    st.error(exc.sentence())
 finally:  # also when the page stopped early (st.stop): worker processes ready before the first Train click
     warm_up_workers()
     prefetch_experiments()

@@ -242,6 +242,9 @@ def queue() -> Iterator[str]:
                ).format(done=3, epochs=10)
     yield page("{ready} of {total} runs are ready; not trained yet: {missing}. Press **Run the comparison** to train "
                "them (each once; later visits are instant).").format(ready=3, total=5, missing=", ".join(labels[3:]))
+    from fmnist_core.queue import QueueUnreachable
+
+    yield QueueUnreachable("queue.school.example:6379").sentence()
 
 
 def _plural(singular: str, plural: str) -> tuple[str, str]:

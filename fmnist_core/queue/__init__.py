@@ -13,12 +13,12 @@ import os
 
 from ..runs.cache import RunCache
 from ..runs.training import TrainingListener
-from .base import Job, JobSnapshot, JobStatus, Position, Runner, WorkerLost
+from .base import Job, JobSnapshot, JobStatus, Position, QueueUnreachable, Runner, WorkerLost
 from .rq import QUEUE_URL_ENV
 from .rules import CostModel, Refused, Tier
 
-__all__ = ["QUEUE_URL_ENV", "CostModel", "Job", "JobSnapshot", "JobStatus", "Position", "Refused", "Runner", "Tier",
-           "WorkerLost", "follow", "open_runner", "start_workers"]
+__all__ = ["QUEUE_URL_ENV", "CostModel", "Job", "JobSnapshot", "JobStatus", "Position", "QueueUnreachable", "Refused",
+           "Runner", "Tier", "WorkerLost", "follow", "open_runner", "start_workers"]
 
 
 def open_runner(cache: RunCache, workers: int | None = None) -> Runner:

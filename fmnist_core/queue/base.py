@@ -9,6 +9,7 @@ from typing import Any, Protocol
 
 from ..config import RunConfig
 from ..data.sources import DataError, load_fashion_mnist
+from ..i18n import N_, _
 from ..runs.cache import RunCache
 from ..runs.results import RunResult
 from .rules import CostModel, check_cost
@@ -72,6 +73,22 @@ class Position:
 
 class WorkerLost(RuntimeError):
     """A worker process ended while it had work; the message is one sentence for the person."""
+
+
+class QueueUnreachable(RuntimeError):
+    """The queue's server (Redis) does not answer: ``str()`` is the English sentence, ``sentence()`` the
+    reader's language."""
+
+    # Translators: {address}: where the queue's Redis server should be, e.g. "queue.school.example:6379"
+    MESSAGE = N_("The run queue cannot be reached (Redis at {address} does not answer), so no run can be trained "
+                 "or watched now; start Redis and reload the page.")
+
+    def __init__(self, address: str) -> None:
+        self.address = address
+        super().__init__(self.MESSAGE.format(address=address))
+
+    def sentence(self) -> str:
+        return _(self.MESSAGE).format(address=self.address)
 
 
 class Job(Protocol):

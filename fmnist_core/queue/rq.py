@@ -15,18 +15,20 @@ RQ worker (any number, on any machine that reaches Redis and the shared run cach
 
 from __future__ import annotations
 
+import functools
 import threading
 import time
 import uuid
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
+from urllib.parse import urlsplit
 
 from ..config import RunConfig
 from ..i18n import N_
 from ..runs.cache import RunCache
 from ..runs.results import RunResult
 from ..runs.training import TrainingCancelled
-from .base import JobSnapshot, JobStatus, Position, WorkerLost, check, learn
+from .base import JobSnapshot, JobStatus, Position, QueueUnreachable, WorkerLost, check, learn
 from .rules import CostModel, Tier, max_run_seconds, tier, wait_seconds
 from .work import TASKS, train_run
 
@@ -130,6 +132,35 @@ def run_worker(url: str, burst: bool = False) -> None:
 # --------------------------------------------------------------------------- the app side
 
 
+def _answering(cls: type) -> type:
+    """Every public method and property of ``cls`` (which has ``.url``, or ``.runner.url``) raises
+    ``QueueUnreachable`` when Redis does not answer, instead of redis-py's connection errors."""
+
+    def guarded(func: Callable) -> Callable:
+        @functools.wraps(func)
+        def call(self, *args: Any, **kwargs: Any) -> Any:
+            from redis.exceptions import ConnectionError as Unconnected
+            from redis.exceptions import TimeoutError as Unanswered
+
+            try:
+                return func(self, *args, **kwargs)
+            except (Unconnected, Unanswered) as exc:
+                url = urlsplit(getattr(self, "url", None) or self.runner.url)
+                raise QueueUnreachable(f"{url.hostname}:{url.port or 6379}") from exc
+
+        return call
+
+    for name, member in list(vars(cls).items()):
+        if name.startswith("_"):
+            continue
+        if isinstance(member, property):
+            setattr(cls, name, property(guarded(member.fget)))
+        elif callable(member):
+            setattr(cls, name, guarded(member))
+    return cls
+
+
+@_answering
 class RQJob:
     """A run on the RQ queue, seen from an app server."""
 
@@ -237,6 +268,7 @@ class RQJob:
             job.cancel()
 
 
+@_answering
 class RQRunner:
     """The ``Runner`` over Redis + RQ, for many app servers and workers."""
 

@@ -9,6 +9,7 @@ from typing import Any
 import streamlit as st
 
 from fmnist_core.i18n import DEFAULT, LANGUAGES, _, language, language_of, set_language
+from fmnist_core.queue import QueueUnreachable
 from pages.ui.text import plain
 
 KEY = "ui_language"  # the session's language (plain state: it survives page changes, unlike widget state)
@@ -78,14 +79,18 @@ def with_language(params: dict[str, str]) -> dict[str, str]:
 
 def fragment(func: Callable | None = None, *, run_every: float | None = None) -> Callable:
     """``st.fragment`` that speaks the session's language in its own reruns (they run without the app script,
-    so without ``choose_language``): use it for every fragment of the app."""
+    so without ``choose_language`` and its error handling): use it for every fragment of the app."""
     if func is None:
         return lambda f: fragment(f, run_every=run_every)
 
     @functools.wraps(func)
     def in_language(*args: Any, **kwargs: Any) -> Any:
         use_session_language()
-        return func(*args, **kwargs)
+        try:
+            return func(*args, **kwargs)
+        except QueueUnreachable as exc:  # as streamlit_app.py does for a whole page
+            st.error(exc.sentence())
+            return None
 
     return st.fragment(in_language, run_every=run_every)
 
