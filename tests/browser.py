@@ -19,6 +19,8 @@ ROOT = Path(__file__).resolve().parents[1]
 ARTIFACTS = ROOT / "test-artifacts"
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"]
+WAIT_MS = 120_000  # how long a state may take to come before a wait fails (Playwright's own 30 s is too short
+# on a loaded machine: a CI run once saw the confusion chart drawn after more than 30 s)
 
 
 def free_port() -> int:
@@ -64,7 +66,7 @@ def running_server(env_extra: dict[str, str]) -> Iterator[tuple[str, subprocess.
         log.close()
 
 
-def settled(page, timeout: int = 60_000) -> None:
+def settled(page, timeout: int = WAIT_MS) -> None:
     """Wait until the script run is over and every chart and image on the page has been drawn."""
     page.locator("[data-testid='stApp'][data-test-script-state='notRunning']").wait_for(timeout=timeout)
     page.wait_for_function(
@@ -87,8 +89,10 @@ def browser_page(width: int = 1400, height: int = 1000, phone: bool = False, loc
             if phone:
                 context = browser.new_context(viewport={"width": 390, "height": 844}, device_scale_factor=3,
                                               is_mobile=True, has_touch=True, locale=locale)
-                yield context.new_page()
+                page = context.new_page()
             else:
-                yield browser.new_page(viewport={"width": width, "height": height}, locale=locale)
+                page = browser.new_page(viewport={"width": width, "height": height}, locale=locale)
+            page.set_default_timeout(WAIT_MS)
+            yield page
         finally:
             browser.close()

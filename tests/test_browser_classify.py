@@ -27,7 +27,7 @@ def test_draw_on_canvas_gives_a_prediction(synthetic_dir, synthetic_data, tmp_pa
         page.mouse.up()
         draw_tab = page.get_by_role("tabpanel", name="Draw")
         draw_tab.get_by_text("The network says:").wait_for(timeout=60_000)
-        draw_tab.get_by_text("the 28x28 image the network sees").wait_for(timeout=10_000)
+        draw_tab.get_by_text("the 28x28 image the network sees").wait_for(timeout=120_000)
         assert page.locator('[data-testid="stException"]').count() == 0
         ARTIFACTS.mkdir(exist_ok=True)
         page.screenshot(path=str(ARTIFACTS / "classify-drawing.png"))

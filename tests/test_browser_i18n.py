@@ -41,8 +41,8 @@ def test_the_picker_and_the_link_choose_the_language(synthetic_dir, tmp_path):
         page.get_by_label("Language · 언어 · Sprache").click()  # the sidebar picker, named in all three
         page.get_by_role("option", name="한국어").click()
         page.wait_for_function("document.querySelector('h1')?.innerText.trim() === '데이터: Fashion-MNIST'",
-                               timeout=30_000)
-        page.wait_for_function("location.search.includes('lang=ko')", timeout=10_000)
+                               timeout=120_000)
+        page.wait_for_function("location.search.includes('lang=ko')", timeout=120_000)
         page.get_by_role("link", name="신경망 들여다보기").click()  # another page, by the Korean menu
         page.wait_for_function("document.querySelector('h1')?.innerText.trim() === '신경망 들여다보기'",
                                timeout=60_000)
@@ -55,14 +55,14 @@ def test_training_speaks_german_from_the_progress_bar_to_the_result(synthetic_di
     env = {"FMNIST_DATA_DIR": str(synthetic_dir), "FMNIST_CACHE_DIR": str(tmp_path / "cache")}
     with running_app(env) as url, browser_page(height=2600, locale="de-DE") as page:
         page.goto(f"{url}/?epochs=30&units=16")
-        page.get_by_text("wurde noch nicht trainiert").wait_for(timeout=30_000)
+        page.get_by_text("wurde noch nicht trainiert").wait_for(timeout=120_000)
         page.get_by_role("button", name="Trainieren").click()
         progress = page.locator('[data-testid="stProgress"]').first
         progress.get_by_text("Epoche").wait_for(timeout=60_000)  # e.g. 'Epoche 3/30 · Verlust 1,234 · Genauigkeit 0,45'
         assert "Epoche" in progress.inner_text() and "epoch" not in progress.inner_text()
         page.get_by_text("gezeigten Bildern werden richtig erkannt").wait_for(timeout=180_000)
-        page.get_by_text("Soeben in").first.wait_for(timeout=30_000)  # 'Soeben in 4,2 s trainiert.'
-        page.get_by_text("Testgenauigkeit", exact=True).first.wait_for(timeout=30_000)
+        page.get_by_text("Soeben in").first.wait_for(timeout=120_000)  # 'Soeben in 4,2 s trainiert.'
+        page.get_by_text("Testgenauigkeit", exact=True).first.wait_for(timeout=120_000)
         assert page.locator('[data-testid="stException"]').count() == 0
 
 

@@ -11,11 +11,11 @@ def test_train_tiny_run_in_browser(synthetic_dir, tmp_path):
     env = {"FMNIST_DATA_DIR": str(synthetic_dir), "FMNIST_CACHE_DIR": str(tmp_path / "cache")}
     with running_app(env) as url, browser_page(height=2600) as page:
         page.goto(f"{url}/?epochs=3&units=16")
-        page.get_by_text("has not been trained yet").wait_for(timeout=30_000)
+        page.get_by_text("has not been trained yet").wait_for(timeout=120_000)
         page.get_by_role("button", name="Train").click()
         page.get_by_text("shown images are classified correctly").wait_for(timeout=120_000)
-        page.get_by_text("Test accuracy", exact=True).first.wait_for(timeout=30_000)
-        page.locator(".js-plotly-plot").nth(2).wait_for(timeout=30_000)  # curves, grid, confusion matrix drawn
+        page.get_by_text("Test accuracy", exact=True).first.wait_for(timeout=120_000)
+        page.locator(".js-plotly-plot").nth(2).wait_for(timeout=120_000)  # curves, grid, confusion matrix drawn
         settled(page)  # the charts are drawn before the screenshot
         assert page.get_by_text("Trained just now").count() == 1
         assert page.locator(".js-plotly-plot").count() >= 3
@@ -24,16 +24,16 @@ def test_train_tiny_run_in_browser(synthetic_dir, tmp_path):
         page.screenshot(path=str(ARTIFACTS / "train-page.png"))
         # the configuration is in the URL: reopening the link shows the cached run
         page.goto(page.url)
-        page.get_by_text("From the cache: trained").wait_for(timeout=30_000)
+        page.get_by_text("From the cache: trained").wait_for(timeout=120_000)
 
 
 def test_deep_link_first_after_start_gets_the_app_menu(synthetic_dir, tmp_path):
     env = {"FMNIST_DATA_DIR": str(synthetic_dir), "FMNIST_CACHE_DIR": str(tmp_path / "cache")}
     with running_app(env) as url, browser_page() as page:
         page.goto(f"{url}/normalisation")
-        page.get_by_text("Does dividing the pixels by 255 matter?").wait_for(timeout=30_000)
+        page.get_by_text("Does dividing the pixels by 255 matter?").wait_for(timeout=120_000)
         nav = page.locator('[data-testid="stSidebarNav"]')
-        nav.get_by_text("Normalise or not?").wait_for(timeout=10_000)
+        nav.get_by_text("Normalise or not?").wait_for(timeout=120_000)
         assert nav.get_by_text("ui").count() == 0  # helper modules are not pages
         assert page.get_by_text("Page not found").count() == 0
         assert page.locator('[data-testid="stException"]').count() == 0
@@ -45,7 +45,7 @@ def test_copied_link_with_values_opens_its_page_without_a_pop_up(synthetic_dir, 
     with running_app(env) as url, browser_page() as page:
         page.goto(f"{url}/{path}?units=256&epochs=3")
         expected = "256 units x 1 layer, 3 epochs" if path == "train" else "Do more hidden units make a better"
-        page.get_by_text(expected).first.wait_for(timeout=30_000)
+        page.get_by_text(expected).first.wait_for(timeout=120_000)
         settled(page)  # the script run is over: a pop-up would be there
         assert page.get_by_text("Page not found").count() == 0 and page.get_by_role("dialog").count() == 0
         assert "units=256" in page.url and "epochs=3" in page.url  # the Train page is home: its URL is /?…
@@ -98,6 +98,6 @@ def test_clicking_a_confusion_cell_shows_its_images(synthetic_dir, tmp_path):
                 break
             except PlaywrightTimeout:
                 continue
-        chosen.wait_for(timeout=30_000)
+        chosen.wait_for(timeout=120_000)
         assert page.locator('[data-testid="stException"]').count() == 0
         page.screenshot(path=str(ARTIFACTS / "confusion-drill-down.png"), full_page=True)
