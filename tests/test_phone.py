@@ -42,6 +42,8 @@ def test_every_page_fits_a_phone_and_touch_works(synthetic_dir, synthetic_data, 
         assert not wide, f"pages that scroll sideways (content width, screen width): {wide}"
 
         page.goto(f"{url}/?epochs=1&units=8")
+        page.get_by_text("has not been trained yet").wait_for()
+        settled(page)  # a tap before the page is connected and drawn is lost (a CI run waited for nothing)
         page.get_by_role("button", name="Train", exact=True).tap()
         page.get_by_text("Trained just now").first.wait_for(timeout=120_000)
 
