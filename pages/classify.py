@@ -14,7 +14,7 @@ from fmnist_core.i18n import _, class_name, percent
 from fmnist_core.runs.evaluation import top_k
 from fmnist_core.views import charts
 from pages.ui import canvas
-from pages.ui.lang import use_session_language
+from pages.ui.lang import fragment
 from pages.ui.navigation import ensure_app_navigation
 from pages.ui.runs import choose_run, shared_run
 from pages.ui.text import plain
@@ -87,10 +87,9 @@ chosen = chosen.key
 draw_tab, upload_tab, examples_tab = st.tabs([_("Draw"), _("Upload a photo"), _("Examples")])
 
 
-@st.fragment
+@fragment
 def draw_section(key: str) -> None:
     """The canvas and its prediction; a stroke reruns only this part of the page."""
-    use_session_language()  # a stroke reruns this fragment without the app script
     left, right = st.columns([1, 1])
     with right:
         width = st.slider(_("Pen width"), 4, 48, 20, key="pen_width")

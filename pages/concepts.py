@@ -3,65 +3,89 @@
 from __future__ import annotations
 
 import numpy as np
-import plotly.graph_objects as go
 import streamlit as st
 
 from fmnist_core.data.sources import CLASS_NAMES
-from fmnist_core.forward import categorical_cross_entropy, cross_entropy, flatten, one_hot, relu, softmax
+from fmnist_core.forward import ForwardPass, categorical_cross_entropy, cross_entropy, flatten, one_hot, softmax
 from fmnist_core.i18n import _, class_name, number, percent
 from fmnist_core.views import charts
 from pages.ui.data import get_data
+from pages.ui.lang import fragment
 from pages.ui.navigation import ensure_app_navigation
 from pages.ui.runs import choose_run, shared_run
 from pages.ui.text import plain
 
-ensure_app_navigation()
 
-st.title(_("Inside the network"))
-st.markdown(_("The ideas of the lessons — flattening, dense layers, ReLU, softmax, labels — on the network you "
-              "trained and a real test image. Every number here is computed from them."))
-data = get_data()
-run = choose_run(_("Network")) if data is not None else None
-if run is None:
-    st.stop()
-shared = shared_run(run.key)
-if shared is None:
-    st.stop()
-network = shared.network
+def main() -> None:
+    st.title(_("Inside the network"))
+    st.markdown(_("The ideas of the lessons — flattening, dense layers, ReLU, softmax, labels — on the network you "
+                  "trained and a real test image. Every number here is computed from them."))
+    data = get_data()
+    run = choose_run(_("Network")) if data is not None else None
+    shared = shared_run(run.key) if run is not None else None
+    if shared is None:
+        return
+    left, right = st.columns([1, 2])
+    index = choose_image(left, len(data.y_test))
+    image, label = data.x_test[index], int(data.y_test[index])
+    result = shared.network.trace(image)
+    show_answer(left, right, run, result, image, index, label)
+    tabs = st.tabs([_("Flattening"), _("Dense layer"), "ReLU", "Softmax", _("Labels")])
+    with tabs[0]:
+        flattening(result, index)
+    with tabs[1]:
+        dense_layer(shared.network.weight_images(), result, index)
+    with tabs[2]:
+        relu_section(result, index)
+    with tabs[3]:
+        softmax_section(result)
+    with tabs[4]:
+        labels_section(result, index, label)
 
-c1, c2 = st.columns([1, 2])
-linked = st.query_params.get("image", "0")
-start = int(linked) if linked.isdigit() and int(linked) < len(data.y_test) else 0
-if str(start) != linked:
-    # Translators: {value}: the link's text, e.g. "abc"; {last}: the last test image number, e.g. 9999
-    st.warning(plain(_("The link's image={value} is not a test image number (0-{last}); showing image 0.").format(
-        value=linked[:20], last=len(data.y_test) - 1)))
-index = int(c1.number_input(_("Test image"), 0, len(data.y_test) - 1, start, key="concept_image",
-                            help=_("The index of a test image; every section below uses it.")))
-st.query_params["image"] = str(index)
-image, label = data.x_test[index], int(data.y_test[index])
-result = network.trace(image)
-predicted = int(np.argmax(result.probabilities))
-names = [class_name(name) for name in CLASS_NAMES]
-c1.plotly_chart(charts.image_figure(image, f"#{index}: {names[label]}"), key="concept_img",
-                # Translators: {n}: e.g. 42; {name}: a class name, e.g. "Coat"
-                alt=_("Test image {n}: {name}").format(n=index, name=names[label]))
-# Translators: {predicted}, {label}: class names, e.g. "Shirt", "T-shirt/top"; {confidence}: e.g. "64%"; {run}: the
-# run's description, e.g. "128 units x 1 layer, 10 epochs, normalised"; {parameters}: e.g. "101,770"; {accuracy}: e.g.
-# "88.12%"
-c2.markdown(_("The network says **{predicted}** ({confidence}); the label is **{label}**. The network: {run}, "
-              "{parameters} parameters, test accuracy {accuracy}.").format(
-    predicted=names[predicted], confidence=percent(result.probabilities[predicted], 0), label=names[label],
-    run=run.config.describe(), parameters=number(run.parameters), accuracy=percent(run.test_accuracy)))
 
-tabs = st.tabs([_("Flattening"), _("Dense layer"), "ReLU", "Softmax", _("Labels")])
+def names() -> list[str]:
+    """The ten class names in the reader's language."""
+    return [class_name(name) for name in CLASS_NAMES]
 
-with tabs[0]:
+
+def choose_image(column, count: int) -> int:
+    """The test image every section uses, from the link's ``image=`` (kept in the link)."""
+    linked = st.query_params.get("image", "0")
+    start = int(linked) if linked.isdigit() and int(linked) < count else 0
+    if str(start) != linked:
+        # Translators: {value}: the link's text, e.g. "abc"; {last}: the last test image number, e.g. 9999
+        st.warning(plain(_("The link's image={value} is not a test image number (0-{last}); showing image 0.").format(
+            value=linked[:20], last=count - 1)))
+    index = int(column.number_input(_("Test image"), 0, count - 1, start, key="concept_image",
+                                    help=_("The index of a test image; every section below uses it.")))
+    st.query_params["image"] = str(index)
+    return index
+
+
+def show_answer(left, right, run, result: ForwardPass, image: np.ndarray, index: int, label: int) -> None:
+    """The test image, and what the network says about it."""
+    classes = names()
+    predicted = int(np.argmax(result.probabilities))
+    left.plotly_chart(charts.image_figure(image, f"#{index}: {classes[label]}"), key="concept_img",
+                      # Translators: {n}: e.g. 42; {name}: a class name, e.g. "Coat"
+                      alt=_("Test image {n}: {name}").format(n=index, name=classes[label]))
+    # Translators: {predicted}, {label}: class names, e.g. "Shirt", "T-shirt/top"; {confidence}: e.g. "64%"; {run}: the
+    # run's description, e.g. "128 units x 1 layer, 10 epochs, normalised"; {parameters}: e.g. "101,770"; {accuracy}:
+    # e.g. "88.12%"
+    right.markdown(_("The network says **{predicted}** ({confidence}); the label is **{label}**. The network: {run}, "
+                     "{parameters} parameters, test accuracy {accuracy}.").format(
+        predicted=classes[predicted], confidence=percent(result.probabilities[predicted], 0), label=classes[label],
+        run=run.config.describe(), parameters=number(run.parameters), accuracy=percent(run.test_accuracy)))
+
+
+@fragment
+def flattening(result: ForwardPass, index: int) -> None:
+    """The 28x28 image laid out as 784 numbers; the row slider reruns only this tab."""
     vector = flatten(result.inputs.reshape(28, 28))
     # Translators: {rows}, {columns}: 28, 28; {size}: 784
     st.markdown(_("A Dense layer reads a list of numbers, not a grid, so **Flatten** lays the 28 rows of the image "
                   "end to end: {rows} x {columns} = **{size}** numbers. Row *r*, column *c* becomes position "
-                  "28·*r* + *c*.").format(rows=image.shape[0], columns=image.shape[1], size=vector.size))
+                  "28·*r* + *c*.").format(rows=28, columns=28, size=vector.size))
     row = st.slider(_("Highlight a row"), 0, 27, 14, key="concept_row")
     st.plotly_chart(charts.vector_strip(vector, _("the flattened image: 784 inputs"),
                                         (28 * row, 28 * row + 27)), key="strip",
@@ -72,16 +96,18 @@ with tabs[0]:
         row=row, first=28 * row, last=28 * row + 27,
         values="; ".join(number(v, 2) for v in vector[28 * row : 28 * row + 28])))
 
-with tabs[1]:
-    weights = network.weight_images()
+
+@fragment
+def dense_layer(weights: np.ndarray, result: ForwardPass, index: int) -> None:
+    """The first layer's units drawn as 28x28 weight pictures; its widgets rerun only this tab."""
     # Translators: {n}: units in the first layer, e.g. 128
     st.markdown(_("Each of the **{n}** units of the first Dense layer multiplies every one of the 784 inputs by its "
                   "own weight and adds them up (plus a bias). Drawn as a 28x28 picture, a unit's weights show what "
                   "it looks for: blue pixels push its sum up, red pixels push it down.").format(n=weights.shape[0]))
     k = st.slider(_("Units to show"), 4, min(48, weights.shape[0]), min(16, weights.shape[0]), step=4,
                   key="concept_units") if weights.shape[0] > 4 else weights.shape[0]
-    ORDERS = {"strongest": _("strongest response to this image"), "number": _("unit number")}
-    order_by = st.radio(_("Order"), list(ORDERS), horizontal=True, key="concept_order", format_func=ORDERS.get)
+    orders = {"strongest": _("strongest response to this image"), "number": _("unit number")}
+    order_by = st.radio(_("Order"), list(orders), horizontal=True, key="concept_order", format_func=orders.get)
     order = np.argsort(result.pre_activations)[::-1] if order_by == "strongest" else np.arange(weights.shape[0])
     chosen = order[:k]
     limit = float(np.abs(weights[chosen]).max()) or 1.0
@@ -96,48 +122,44 @@ with tabs[1]:
     st.caption(_("The number by each unit is its sum for image #{n} before ReLU (weights up to ±{limit}).").format(
         n=index, limit=number(limit, 2)))
 
-with tabs[2]:
+
+@fragment
+def relu_section(result: ForwardPass, index: int) -> None:
+    """ReLU on one number and on the first layer's sums; the x slider reruns only this tab."""
     st.markdown(_("**ReLU** keeps a positive sum and turns a negative one into 0: `relu(x) = max(0, x)`. It is "
                   "what lets stacked layers learn more than one straight-line rule."))
     x = st.slider("x", -5.0, 5.0, -1.5, step=0.1, key="concept_x")
-    grid = np.linspace(-5, 5, 201)
-    fig = go.Figure(go.Scatter(x=grid, y=relu(grid), mode="lines", name="relu(x)", line={"color": charts.BLUE}))
-    fig.add_trace(go.Scatter(x=[x], y=[relu(np.array(x))], mode="markers", marker={"size": 14, "color": charts.RED},
-                             name=f"relu({x:.1f}) = {max(0.0, x):.1f}"))
-    fig.update_layout(height=280, xaxis_title="x", yaxis_title="relu(x)", margin={"t": 20})
-    st.plotly_chart(charts.localised(fig), key="relu", alt=_("The ReLU function with a marked point"))
+    st.plotly_chart(charts.relu_curve(x), key="relu", alt=_("The ReLU function with a marked point"))
     units = result.pre_activations.size
     # Translators: {n}: a test image's number, e.g. 42; {zeroed}: e.g. 61; {units}: e.g. 128; {passed}: e.g. 67
     st.markdown(_("For image #{n}, **{zeroed} of {units}** first-layer units have a negative sum and ReLU sets them "
                   "to 0; {passed} pass their value on.").format(n=index, zeroed=result.zeroed, units=units,
                                                                 passed=units - result.zeroed))
-    before = go.Figure()
-    before.add_trace(go.Histogram(x=result.pre_activations, name=_("before ReLU"), marker_color=charts.GREY,
-                                  opacity=0.7))
-    before.add_trace(go.Histogram(x=result.activations, name=_("after ReLU"), marker_color=charts.BLUE,
-                                  opacity=0.7))
-    before.update_layout(barmode="overlay", height=280, xaxis_title=_("unit output"), yaxis_title=_("units"),
-                         margin={"t": 20})
-    st.plotly_chart(charts.localised(before), key="relu_hist", alt=_("First-layer outputs before and after ReLU"))
+    st.plotly_chart(charts.relu_histograms(result.pre_activations, result.activations), key="relu_hist",
+                    alt=_("First-layer outputs before and after ReLU"))
     # Translators: {low}, {high}: sums, e.g. "-7.31", "9.02"; {zeroed}: units, e.g. 61
     st.caption(_("Before ReLU the sums range from {low} to {high}; after it nothing is below 0 and {zeroed} units "
                  "sit at 0.").format(low=number(result.pre_activations.min(), 2),
                                      high=number(result.pre_activations.max(), 2), zeroed=result.zeroed))
 
-with tabs[3]:
+
+@fragment
+def softmax_section(result: ForwardPass) -> None:
+    """Softmax turning scores into probabilities; nudging a score reruns only this tab."""
     st.markdown(_("The last layer gives ten raw **scores**. **Softmax** turns them into probabilities: "
                   "`exp(score)` divided by the sum of all ten `exp(score)`, so they are positive and add up to 1."))
+    classes = names()
     s1, s2 = st.columns([1, 2])
-    nudged = s1.selectbox(_("Change the score of"), range(10), index=predicted, format_func=names.__getitem__,
-                          key="concept_nudge_class")
+    nudged = s1.selectbox(_("Change the score of"), range(10), index=int(np.argmax(result.probabilities)),
+                          format_func=classes.__getitem__, key="concept_nudge_class")
     delta = s2.slider(_("by"), -10.0, 10.0, 0.0, step=0.5, key="concept_nudge")
     scores = result.scores.copy()
     scores[nudged] += delta
     probabilities = softmax(scores)
     left, right = st.columns(2)
-    left.plotly_chart(charts.bars(names, scores, _("raw scores (last layer, before softmax)"), charts.GREY),
+    left.plotly_chart(charts.bars(classes, scores, _("raw scores (last layer, before softmax)"), charts.GREY),
                       key="scores", alt=_("The ten raw output scores"))
-    right.plotly_chart(charts.bars(names, probabilities, _("probabilities (after softmax)"), charts.BLUE,
+    right.plotly_chart(charts.bars(classes, probabilities, _("probabilities (after softmax)"), charts.BLUE,
                                    (0, 1.1), ".0%"), key="probs", alt=_("The ten probabilities after softmax"))
     total = number(probabilities.sum(), 4)
     # Translators: {total}: e.g. "1.000"; {delta}: e.g. "2.0"; {factor}: e.g. "7.39"
@@ -147,11 +169,13 @@ with tabs[3]:
                # Translators: {total}: e.g. "1.000"
                _("The probabilities add up to {total}. Move the slider to change a score.").format(total=total))
 
-with tabs[4]:
+
+def labels_section(result: ForwardPass, index: int, label: int) -> None:
+    """A label as an integer and as a one-hot vector, and the loss each goes with."""
     target = one_hot(label)
     # Translators: {n}: a test image's number, e.g. 42; {name}: a class name, e.g. "Coat"
     st.markdown(_("The label of image #{n} is **{name}**. It can be written two ways:").format(
-        n=index, name=names[label]))
+        n=index, name=names()[label]))
     l1, l2 = st.columns(2)
     l1.metric(_("As an integer (sparse)"), label)
     l2.markdown(_("**As a one-hot vector**") + "\n\n`[" + ", ".join(str(int(v)) for v in target) + "]`")
@@ -166,3 +190,7 @@ with tabs[4]:
                       "**{loss}**, the same number, because only the true class has a 1.").format(
             loss=number(categorical, 4))
         + "\n- " + _("Mixing them up (integers with `categorical_crossentropy`) is an error: see *Common mistakes*."))
+
+
+ensure_app_navigation()
+main()

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from .browser import ARTIFACTS, browser_page, running_app
+from .browser import ARTIFACTS, browser_page, running_app, settled
 
 pytestmark = pytest.mark.browser
 
@@ -88,3 +88,45 @@ def test_two_visitors_at_once_each_keep_their_language(synthetic_dir, tmp_path):
             assert heading_is(korean, "실행 비교") and heading_is(german, "Läufe vergleichen")
         finally:
             browser.close()
+
+
+def sent_reruns(page) -> list:
+    """Every script rerun the page asks the server for (Streamlit's BackMsg.rerun_script), as they are sent."""
+    from streamlit.proto.BackMsg_pb2 import BackMsg
+
+    reruns = []
+
+    def on_frame(payload) -> None:
+        if isinstance(payload, bytes):
+            message = BackMsg.FromString(payload)
+            if message.WhichOneof("type") == "rerun_script":
+                reruns.append(message.rerun_script)
+
+    page.on("websocket", lambda ws: ws.on("framesent", on_frame))
+    return reruns
+
+
+def test_a_tab_of_inside_the_network_reruns_alone_and_keeps_its_language(synthetic_dir, tmp_path):
+    """Moving the ReLU tab's slider reruns only that tab (a fragment), and the tab still speaks German."""
+    env = {"FMNIST_DATA_DIR": str(synthetic_dir), "FMNIST_CACHE_DIR": str(tmp_path / "cache")}
+    with running_app(env) as url, browser_page(height=2000, locale="de-DE") as page:
+        reruns = sent_reruns(page)
+        page.goto(f"{url}/?epochs=1&units=8")
+        page.get_by_text("wurde noch nicht trainiert").wait_for()
+        settled(page)
+        page.get_by_role("button", name="Trainieren").click()
+        page.get_by_text("Testgenauigkeit", exact=True).first.wait_for()
+        page.get_by_role("link", name="Ein Blick ins Netz").click()
+        assert heading_is(page, "Ein Blick ins Netz")
+        settled(page)
+        page.get_by_role("tab", name="ReLU").click()
+        slider = page.get_by_role("slider", name="x")
+        slider.wait_for()
+        before = len(reruns)
+        slider.focus()
+        page.keyboard.press("ArrowRight")  # -1.5 -> -1.4
+        page.wait_for_function("s => Number(s.getAttribute('aria-valuenow')) > -1.5", arg=slider.element_handle())
+        settled(page)
+        assert len(reruns) > before and all(r.fragment_id for r in reruns[before:])  # the tab, not the page
+        page.get_by_text("negative Summe, und ReLU setzt sie auf 0").wait_for()
+        assert page.locator('[data-testid="stException"]').count() == 0

@@ -317,3 +317,23 @@ def bars(labels: Sequence[str], values: Sequence[float], title: str, color: str 
                            textposition="outside", hovertemplate=f"%{{x}}: %{{y:{text_format}}}<extra></extra>"))
     fig.update_layout(title=title, height=300, margin={"t": 50}, yaxis={"range": list(y_range)} if y_range else {})
     return localised(fig)
+
+
+def relu_curve(x: float) -> go.Figure:
+    """relu(t) for t in [-5, 5], with the point at ``x`` marked."""
+    grid = np.linspace(-5, 5, 201)
+    fig = go.Figure(go.Scatter(x=grid, y=np.maximum(grid, 0), mode="lines", name="relu(x)", line={"color": BLUE}))
+    fig.add_trace(go.Scatter(x=[x], y=[max(0.0, x)], mode="markers", marker={"size": 14, "color": RED},
+                             name=f"relu({number(x, 1)}) = {number(max(0.0, x), 1)}"))
+    fig.update_layout(height=280, xaxis_title="x", yaxis_title="relu(x)", margin={"t": 20})
+    return localised(fig)
+
+
+def relu_histograms(before: np.ndarray, after: np.ndarray) -> go.Figure:
+    """First-layer outputs before and after ReLU, overlaid."""
+    fig = go.Figure()
+    fig.add_trace(go.Histogram(x=before, name=_("before ReLU"), marker_color=GREY, opacity=0.7))
+    fig.add_trace(go.Histogram(x=after, name=_("after ReLU"), marker_color=BLUE, opacity=0.7))
+    fig.update_layout(barmode="overlay", height=280, xaxis_title=_("unit output"), yaxis_title=_("units"),
+                      margin={"t": 20})
+    return localised(fig)
