@@ -9,27 +9,21 @@ import streamlit as st
 from fmnist_core.i18n import _
 from fmnist_core.queue import QueueUnreachable
 from pages.ui.lang import choose_language
-from pages.ui.navigation import APP_NAVIGATION_MARK, accept_home_alias
+from pages.ui.navigation import alias, page, run_page
 from pages.ui.runs import prefetch_experiments, warm_up_workers
 
 st.set_page_config(page_title="Fashion-MNIST Lab", page_icon=":material/checkroom:", layout="wide")
 
 
-def page(path: str, title: str, url: str, icon: str, default: bool = False) -> st.Page:
-    """One entry of the menu (the URL is the file's name, as Streamlit's folder-based mode would name it)."""
-    return st.Page(f"pages/{path}", title=title, url_path=url, icon=f":material/{icon}:", default=default)
-
-
-st.session_state[APP_NAVIGATION_MARK] = True  # see pages.ui.navigation.ensure_app_navigation
-
-accept_home_alias("train")  # the Train page is home: /train?… links open it too
 choose_language()  # before the menu: its titles are in the reader's language too
+home = page("train.py", _("Train"), "home", "model_training", default=True)
 navigation = st.navigation({
     _("Learn"): [
-        page("train.py", _("Train"), "train", "model_training", default=True),
+        home,
         page("data.py", _("The data"), "data", "photo_library"),
         page("concepts.py", _("Inside the network"), "concepts", "neurology"),
         page("compare.py", _("Compare runs"), "compare", "compare_arrows"),
+        alias(home, "train"),  # hidden: /train?… links open the home page
     ],
     _("Experiments"): [
         page("epochs.py", _("More epochs?"), "epochs", "timer"),
@@ -66,7 +60,7 @@ def _collect_now_and_then(seconds: float = 10.0) -> None:
 
 
 try:
-    navigation.run()
+    run_page(navigation)
 except QueueUnreachable as exc:  # every page needs the queue: one sentence instead of redis-py's traceback
     st.error(exc.sentence())
 finally:  # also when the page stopped early (st.stop): worker processes ready before the first Train click

@@ -15,11 +15,9 @@ from fmnist_core.runs.evaluation import top_k
 from fmnist_core.views import charts
 from pages.ui import canvas
 from pages.ui.lang import fragment
-from pages.ui.navigation import ensure_app_navigation
+from pages.ui.navigation import in_app
 from pages.ui.runs import choose_run, shared_run
 from pages.ui.text import plain
-
-ensure_app_navigation()
 
 EXAMPLES = sorted((Path(__file__).resolve().parents[1] / "assets" / "examples").glob("*.*"))
 UPLOAD_TYPES = ["png", "jpg", "jpeg", "webp", "bmp", "gif"]
@@ -75,16 +73,20 @@ def show_prediction(source: bytes | Image.Image, key: str, name: str, where: str
                     alt=_("Probability of each of the ten classes"))
 
 
-st.title(_("Classify your own garment"))
-st.markdown(_("Draw a garment or upload a photo of one. The app turns it into what the network was trained on — a "
-              "28x28 grey image of a light garment, centred on black — and shows you each step."))
-
-chosen = choose_run(_("Model"))
-if chosen is None:
-    st.stop()
-chosen = chosen.key
-
-draw_tab, upload_tab, examples_tab = st.tabs([_("Draw"), _("Upload a photo"), _("Examples")])
+def main() -> None:
+    st.title(_("Classify your own garment"))
+    st.markdown(_("Draw a garment or upload a photo of one. The app turns it into what the network was trained on — a "
+                  "28x28 grey image of a light garment, centred on black — and shows you each step."))
+    chosen = choose_run(_("Model"))
+    if chosen is None:
+        return
+    draw_tab, upload_tab, examples_tab = st.tabs([_("Draw"), _("Upload a photo"), _("Examples")])
+    with draw_tab:
+        draw_section(chosen.key)
+    with upload_tab:
+        upload_section(chosen.key)
+    with examples_tab:
+        examples_section(chosen.key)
 
 
 @fragment
@@ -113,19 +115,22 @@ def draw_section(key: str) -> None:
     show_prediction(Image.fromarray(np.asarray(pixels, dtype=np.uint8)), key, _("your drawing"), "draw")
 
 
-with draw_tab:
-    draw_section(chosen)
-
-with upload_tab:
+def upload_section(key: str) -> None:
+    """A photo or picture the learner uploads."""
     upload = st.file_uploader(_("A photo or picture of one garment"), type=UPLOAD_TYPES, key="upload",
                               help=_("PNG, JPEG, WebP, BMP or GIF, up to 10 MB. Phone photos are turned upright."))
     if upload is not None:
-        show_prediction(upload.getvalue(), chosen, upload.name, "upload")
+        show_prediction(upload.getvalue(), key, upload.name, "upload")
 
-with examples_tab:
+
+def examples_section(key: str) -> None:
+    """The example pictures in assets/examples."""
     if not EXAMPLES:
         st.info(_("No example pictures found in assets/examples."))
-    else:
-        names = [p.name for p in EXAMPLES]
-        picked = st.radio(_("Example"), names, horizontal=True, key="example", format_func=example_label)
-        show_prediction(EXAMPLES[names.index(picked)].read_bytes(), chosen, example_label(picked), "example")
+        return
+    names = [p.name for p in EXAMPLES]
+    picked = st.radio(_("Example"), names, horizontal=True, key="example", format_func=example_label)
+    show_prediction(EXAMPLES[names.index(picked)].read_bytes(), key, example_label(picked), "example")
+
+
+in_app(main)

@@ -11,7 +11,7 @@ from fmnist_core.i18n import _, class_name, number, percent
 from fmnist_core.views import charts
 from pages.ui.data import get_data
 from pages.ui.lang import fragment
-from pages.ui.navigation import ensure_app_navigation
+from pages.ui.navigation import in_app
 from pages.ui.runs import choose_run, shared_run
 from pages.ui.text import plain
 
@@ -192,5 +192,4 @@ def labels_section(result: ForwardPass, index: int, label: int) -> None:
         + "\n- " + _("Mixing them up (integers with `categorical_crossentropy`) is an error: see *Common mistakes*."))
 
 
-ensure_app_navigation()
-main()
+in_app(main)

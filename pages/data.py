@@ -19,9 +19,7 @@ from fmnist_core.data.statistics import (
 from fmnist_core.i18n import _, class_name, language, number
 from fmnist_core.views import charts
 from pages.ui.data import get_data
-from pages.ui.navigation import ensure_app_navigation
-
-ensure_app_navigation()
+from pages.ui.navigation import in_app
 
 
 @st.cache_resource(show_spinner=False, max_entries=4)
@@ -49,56 +47,71 @@ def figures(source: str, lang: str, _facts: dict) -> dict:
     }
 
 
-st.title(_("The data: Fashion-MNIST"))
-data = get_data()
-if data is None:
-    st.stop()
-st.markdown(data.describe() + ". " + _(
-    "Each image is 28x28 grey pixels (0 = black, 255 = white) of one of ten kinds of clothing. The network learns "
-    "from the training images and is graded on the test images, which it never sees while training."))
-with st.spinner(_("Summarising the data set…")):
-    facts = summaries(data.source, data.x_train, data.y_train, data.y_test)
-    facts = facts | {"figures": figures(data.source, language(), facts)}
 
-st.subheader(_("Browse the images"))
-c1, c2, c3, c4 = st.columns([1, 2, 1, 1])
-SPLIT_NAMES = {"training": _("training"), "test": _("test")}
-split = c1.radio(_("Split"), list(SPLIT_NAMES), horizontal=True, key="data_split", format_func=SPLIT_NAMES.get)
-names = [class_name(name) for name in CLASS_NAMES]
-class_index = c2.selectbox(_("Class"), [-1, *range(10)], key="data_class",
-                           format_func=lambda i: _("all classes") if i < 0 else names[i])
-n = c3.slider(_("Images"), 5, 40, 20, step=5, key="data_n")
-start = c4.number_input(_("Start at"), 0, 100_000, 0, step=n, key="data_start",
-                        help=_("Skip this many images of the chosen class: the next page of images."))
-images, labels = (data.x_train, data.y_train) if split == "training" else (data.x_test, data.y_test)
-indices = np.arange(len(labels)) if class_index < 0 else np.flatnonzero(labels == class_index)
-shown = indices[int(start) : int(start) + n]
-chosen = _("all classes") if class_index < 0 else names[class_index]
-if len(shown) == 0:
-    # Translators: {n}: images of the chosen class and split, e.g. "6,000"
-    st.info(_("No more images: this selection has {n}.").format(n=number(len(indices))))
-else:
+def main() -> None:
+    st.title(_("The data: Fashion-MNIST"))
+    data = get_data()
+    if data is None:
+        return
+    st.markdown(data.describe() + ". " + _(
+        "Each image is 28x28 grey pixels (0 = black, 255 = white) of one of ten kinds of clothing. The network "
+        "learns from the training images and is graded on the test images, which it never sees while training."))
+    with st.spinner(_("Summarising the data set…")):
+        facts = summaries(data.source, data.x_train, data.y_train, data.y_test)
+        shown = figures(data.source, language(), facts)
+    browse(data)
+    class_counts_section(facts, shown)
+    average_garments(facts, shown)
+    pixel_values(facts, shown)
+
+
+def browse(data) -> None:
+    """A page of images of one split and class."""
+    st.subheader(_("Browse the images"))
+    c1, c2, c3, c4 = st.columns([1, 2, 1, 1])
+    split_names = {"training": _("training"), "test": _("test")}
+    split = c1.radio(_("Split"), list(split_names), horizontal=True, key="data_split", format_func=split_names.get)
+    names = [class_name(name) for name in CLASS_NAMES]
+    class_index = c2.selectbox(_("Class"), [-1, *range(10)], key="data_class",
+                               format_func=lambda i: _("all classes") if i < 0 else names[i])
+    n = c3.slider(_("Images"), 5, 40, 20, step=5, key="data_n")
+    start = c4.number_input(_("Start at"), 0, 100_000, 0, step=n, key="data_start",
+                            help=_("Skip this many images of the chosen class: the next page of images."))
+    images, labels = (data.x_train, data.y_train) if split == "training" else (data.x_test, data.y_test)
+    indices = np.arange(len(labels)) if class_index < 0 else np.flatnonzero(labels == class_index)
+    shown = indices[int(start) : int(start) + n]
+    chosen = _("all classes") if class_index < 0 else names[class_index]
+    if len(shown) == 0:
+        # Translators: {n}: images of the chosen class and split, e.g. "6,000"
+        st.info(_("No more images: this selection has {n}.").format(n=number(len(indices))))
+        return
     st.plotly_chart(charts.image_grid(images[shown], [f"#{i} {names[labels[i]]}" for i in shown]),
                     key="browse", alt=browse_alt(split, len(shown)))
     st.caption(browse_caption(split, len(shown), len(indices), chosen, shown[0], shown[-1]))
 
-st.subheader(_("How many of each?"))
-st.plotly_chart(facts["figures"]["counts"], key="counts",
-                alt=_("Images per class in the training and test sets"))
-st.caption(counts_caption(facts["train_counts"], facts["test_counts"]))
 
-st.subheader(_("The average garment of each class"))
-st.plotly_chart(facts["figures"]["means"], key="means", alt=_("Mean training image of each class"))
-st.caption(alike_caption(most_alike(facts["means"]), names))
+def class_counts_section(facts: dict, shown: dict) -> None:
+    st.subheader(_("How many of each?"))
+    st.plotly_chart(shown["counts"], key="counts", alt=_("Images per class in the training and test sets"))
+    st.caption(counts_caption(facts["train_counts"], facts["test_counts"]))
 
-st.subheader(_("Pixel values before and after normalisation"))
-left, right = st.columns(2)
-raw, norm = facts["raw"], facts["normalised"]
-left.plotly_chart(facts["figures"]["raw"], key="hist_raw",
-                  alt=_("Histogram of raw pixel values 0 to 255"))
-left.metric(_("Range of raw values"), f"{raw.minimum:.0f} – {raw.maximum:.0f}")
-right.plotly_chart(facts["figures"]["normalised"], key="hist_norm",
-                   alt=_("Histogram of normalised pixel values 0 to 1"))
-right.metric(_("Range after normalising"), f"{norm.minimum:.0f} – {norm.maximum:.0f}")
-st.caption(_("Dividing by 255 changes only the scale, not the shape: the same histogram between 0 and 1. Most "
-             "pixels are background (0)."))
+
+def average_garments(facts: dict, shown: dict) -> None:
+    st.subheader(_("The average garment of each class"))
+    st.plotly_chart(shown["means"], key="means", alt=_("Mean training image of each class"))
+    st.caption(alike_caption(most_alike(facts["means"]), [class_name(name) for name in CLASS_NAMES]))
+
+
+def pixel_values(facts: dict, shown: dict) -> None:
+    st.subheader(_("Pixel values before and after normalisation"))
+    left, right = st.columns(2)
+    raw, norm = facts["raw"], facts["normalised"]
+    left.plotly_chart(shown["raw"], key="hist_raw", alt=_("Histogram of raw pixel values 0 to 255"))
+    left.metric(_("Range of raw values"), f"{raw.minimum:.0f} – {raw.maximum:.0f}")
+    right.plotly_chart(shown["normalised"], key="hist_norm", alt=_("Histogram of normalised pixel values 0 to 1"))
+    right.metric(_("Range after normalising"), f"{norm.minimum:.0f} – {norm.maximum:.0f}")
+    st.caption(_("Dividing by 255 changes only the scale, not the shape: the same histogram between 0 and 1. Most "
+                 "pixels are background (0)."))
+
+
+in_app(main)

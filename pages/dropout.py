@@ -1,5 +1,11 @@
 """Experiment page: dropout (its question, runs and findings are in fmnist_core.runs.experiments)."""
 
 from pages.ui.experiment_view import render
+from pages.ui.navigation import in_app
 
-render("dropout")
+
+def main() -> None:
+    render("dropout")
+
+
+in_app(main)

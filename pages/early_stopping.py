@@ -1,5 +1,11 @@
-"""Experiment page: early stopping (its question, runs and findings are in fmnist_core.runs.experiments)."""
+"""Experiment page: early_stopping (its question, runs and findings are in fmnist_core.runs.experiments)."""
 
 from pages.ui.experiment_view import render
+from pages.ui.navigation import in_app
 
-render("early_stopping")
+
+def main() -> None:
+    render("early_stopping")
+
+
+in_app(main)

@@ -1,5 +1,11 @@
 """Experiment page: epochs (its question, runs and findings are in fmnist_core.runs.experiments)."""
 
 from pages.ui.experiment_view import render
+from pages.ui.navigation import in_app
 
-render("epochs")
+
+def main() -> None:
+    render("epochs")
+
+
+in_app(main)

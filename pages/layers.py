@@ -1,5 +1,11 @@
 """Experiment page: layers (its question, runs and findings are in fmnist_core.runs.experiments)."""
 
 from pages.ui.experiment_view import render
+from pages.ui.navigation import in_app
 
-render("layers")
+
+def main() -> None:
+    render("layers")
+
+
+in_app(main)

@@ -3,19 +3,24 @@
 import streamlit as st
 
 from fmnist_core.i18n import _, percent
-from fmnist_core.lessons.mistakes import MISTAKES, MistakeOutcome
+from fmnist_core.lessons.mistakes import MISTAKES, Mistake, MistakeOutcome
 from fmnist_core.queue import WorkerLost
 from fmnist_core.views import charts
 from pages.ui.data import get_data
-from pages.ui.navigation import ensure_app_navigation
+from pages.ui.navigation import in_app
 from pages.ui.runs import get_runner
 
-ensure_app_navigation()
 
-st.title(_("Common mistakes"))
-st.markdown(_("Four small slips that every learner makes once. Each is built and trained **live through Keras** "
-              "(plain `model.fit`, 6,000 training images, 3 epochs), next to the correct network, and you see what "
-              "Keras really says or does."))
+def main() -> None:
+    st.title(_("Common mistakes"))
+    st.markdown(_("Four small slips that every learner makes once. Each is built and trained **live through Keras** "
+                  "(plain `model.fit`, 6,000 training images, 3 epochs), next to the correct network, and you see "
+                  "what Keras really says or does."))
+    data = get_data()
+    if data is None:
+        return
+    for name, mistake in MISTAKES.items():
+        show_mistake(name, mistake, data.source)
 
 
 @st.cache_data(show_spinner=False, max_entries=16)
@@ -24,31 +29,33 @@ def outcome(name: str, source: str) -> MistakeOutcome:
     return get_runner().mistake(name)
 
 
-data = get_data()
-if data is not None:
-    for name, mistake in MISTAKES.items():
-        title = _(mistake.title)
-        st.subheader(title)
-        st.code(mistake.code, language=None, wrap_lines=True)  # plain: the highlighter's colours fail contrast
-        try:
-            # Translators: {title}: the mistake's title, e.g. "Flatten layer missing"
-            with st.spinner(_("Training “{title}” with Keras…").format(title=title)):
-                result = outcome(name, data.source)
-        except WorkerLost as exc:
-            st.error(_(str(exc)))
-            continue
-        if result.error:
-            st.error(_("Keras refused to train it. Its own message:"))
-            st.code(result.error, language=None, wrap_lines=True)
-        else:
-            st.plotly_chart(charts.training_curves(result.history), key=f"mistake_{name}",
-                            # Translators: a chart's text alternative; {title}: the mistake's title, e.g. "Flatten layer
-                            # missing"
-                            alt=_("Loss and accuracy per epoch of: {title}").format(title=title))
-            if result.test_accuracy is not None:
-                # Translators: {accuracy}: e.g. "84.12%"
-                st.caption(_("Test accuracy after 3 epochs on 6,000 images: {accuracy}.").format(
-                    accuracy=percent(result.test_accuracy)))
-        # Translators: {explanation}: the mistake's explanation, sentences, e.g. "There are ten classes but only five
-        # outputs: labels 5-9 have no output to go to."
-        st.markdown(_("**Why:** {explanation}").format(explanation=_(mistake.explanation)))
+def show_mistake(name: str, mistake: Mistake, source: str) -> None:
+    """One mistake: its code, what Keras said or how it trained, and why."""
+    title = _(mistake.title)
+    st.subheader(title)
+    st.code(mistake.code, language=None, wrap_lines=True)  # plain: the highlighter's colours fail contrast
+    try:
+        # Translators: {title}: the mistake's title, e.g. "Flatten layer missing"
+        with st.spinner(_("Training “{title}” with Keras…").format(title=title)):
+            result = outcome(name, source)
+    except WorkerLost as exc:
+        st.error(_(str(exc)))
+        return
+    if result.error:
+        st.error(_("Keras refused to train it. Its own message:"))
+        st.code(result.error, language=None, wrap_lines=True)
+    else:
+        st.plotly_chart(charts.training_curves(result.history), key=f"mistake_{name}",
+                        # Translators: a chart's text alternative; {title}: the mistake's title, e.g. "Flatten layer
+                        # missing"
+                        alt=_("Loss and accuracy per epoch of: {title}").format(title=title))
+        if result.test_accuracy is not None:
+            # Translators: {accuracy}: e.g. "84.12%"
+            st.caption(_("Test accuracy after 3 epochs on 6,000 images: {accuracy}.").format(
+                accuracy=percent(result.test_accuracy)))
+    # Translators: {explanation}: the mistake's explanation, sentences, e.g. "There are ten classes but only five
+    # outputs: labels 5-9 have no output to go to."
+    st.markdown(_("**Why:** {explanation}").format(explanation=_(mistake.explanation)))
+
+
+in_app(main)

@@ -1,5 +1,11 @@
 """Experiment page: normalisation (its question, runs and findings are in fmnist_core.runs.experiments)."""
 
 from pages.ui.experiment_view import render
+from pages.ui.navigation import in_app
 
-render("normalisation")
+
+def main() -> None:
+    render("normalisation")
+
+
+in_app(main)

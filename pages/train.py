@@ -8,7 +8,7 @@ from fmnist_core.config import FIELD, ConfigError, RunConfig, config_from_query,
 from fmnist_core.data.sources import CLASS_NAMES
 from fmnist_core.i18n import _, class_name, in_sentence, number, percent, signed
 from fmnist_core.queue import JobStatus
-from fmnist_core.runs.challenges import READY, link_controls
+from fmnist_core.runs.challenges import READY, Challenge, LinkControls, link_controls
 from fmnist_core.runs.evaluation import (
     class_reports,
     confused_indices,
@@ -17,50 +17,73 @@ from fmnist_core.runs.evaluation import (
     most_confused,
     select_examples,
 )
+from fmnist_core.runs.results import RunResult
 from fmnist_core.views import charts
 from pages.ui.data import get_data, test_set_of
+from pages.ui.history import SessionRun, remember, session_runs
 from pages.ui.lang import fragment, with_language
-from pages.ui.navigation import ensure_app_navigation
-from pages.ui.runs import (
-    cached_result,
-    get_runner,
-    provenance,
-    report_unfinished,
-    submit,
-    warn_if_unsaved,
-    watch,
-)
+from pages.ui.navigation import in_app
+from pages.ui.runs import cached_result, get_runner, provenance, report_unfinished, submit, warn_if_unsaved, watch
 from pages.ui.take_home import get_the_code
 from pages.ui.text import plain
 from pages.ui.widgets import field_widget
 
-ensure_app_navigation()
+LINK_KEYS = ("hide", "lock", "challenge")  # a teacher's link: kept in the URL through every run
+LAYOUT = (("epochs", "hidden_units"), ("extra_layers", "dropout", "normalize"),
+          ("batch_size", "validation_split", "seed"))
 
-st.title(_("Train the network"))
-st.markdown(_(
-    "Each 28x28 image is **flattened** into 784 numbers, passed through **Dense** layers with **ReLU**, and the "
-    "last layer's **softmax** turns ten scores into ten probabilities, one per kind of clothing. Pick the settings, "
-    "press **Train**, and watch it learn."
-))
 
-runner = get_runner()
-query = st.query_params.to_dict()
-config, problems = config_from_query(query)
-link, link_problems = link_controls(query)
-for problem in problems + link_problems:
-    st.warning(plain(problem))
-LINK_KEYS = ("hide", "lock", "challenge")
-kept_link = {k: v for k, v in query.items() if k in LINK_KEYS}  # a teacher's link survives every run
-if link.fixed:
-    fixed = ", ".join(in_sentence(FIELD[f].label) for f in sorted(link.locked | link.hidden))
-    # Translators: {settings}: the labels of the settings a teacher's link hid or locked, joined by ", ", e.g. "epochs,
-    # hidden units per layer"
-    st.info(_("Some settings were fixed by the link: {settings}.").format(settings=fixed))
-if link.challenge:
-    # Translators: {idea}: the lesson idea the challenge practises, e.g. "hidden units: how few are enough?"; {goal}:
-    # the whole goal, a sentence, e.g. "Reach test accuracy at least 86% with hidden units per layer at most 32."
-    st.markdown(_("**Challenge** ({idea}): {goal}").format(idea=link.challenge.idea, goal=link.challenge.goal))
-else:
+def main() -> None:
+    st.title(_("Train the network"))
+    st.markdown(_(
+        "Each 28x28 image is **flattened** into 784 numbers, passed through **Dense** layers with **ReLU**, and the "
+        "last layer's **softmax** turns ten scores into ten probabilities, one per kind of clothing. Pick the "
+        "settings, press **Train**, and watch it learn."
+    ))
+    config, link = read_link()
+    show_challenge_or_ideas(link)
+    config = training_form(config, link)
+    data = get_data() if config is not None else None
+    result = current_result(config) if data is not None else None
+    if result is None:
+        return
+    previous = remember(result)
+    show_summary(result, previous, len(data.y_test))
+    if link.challenge:
+        show_challenge_outcome(link.challenge, result)
+    show_learning_curves(result, previous)
+    test_set = test_set_of(data, result)
+    if test_set is not None:
+        predictions(*test_set)
+        where_it_goes_wrong(*test_set)
+    st.subheader(_("Get the code"))
+    get_the_code(result, key="train_code")
+    show_session_runs(session_runs())
+
+
+def read_link() -> tuple[RunConfig, LinkControls]:
+    """The configuration and a teacher's controls from the URL, each bad value one warning."""
+    query = st.query_params.to_dict()
+    config, problems = config_from_query(query)
+    link, link_problems = link_controls(query)
+    for problem in problems + link_problems:
+        st.warning(plain(problem))
+    if link.fixed:
+        fixed = ", ".join(in_sentence(FIELD[f].label) for f in sorted(link.locked | link.hidden))
+        # Translators: {settings}: the labels of the settings a teacher's link hid or locked, joined by ", ", e.g.
+        # "epochs, hidden units per layer"
+        st.info(_("Some settings were fixed by the link: {settings}.").format(settings=fixed))
+    return config, link
+
+
+def show_challenge_or_ideas(link: LinkControls) -> None:
+    """The link's challenge, or the ready challenges to pick from."""
+    if link.challenge:
+        # Translators: {idea}: the lesson idea the challenge practises, e.g. "hidden units: how few are enough?";
+        # {goal}: the whole goal, a sentence, e.g. "Reach test accuracy at least 86% with hidden units per layer at
+        # most 32."
+        st.markdown(_("**Challenge** ({idea}): {goal}").format(idea=link.challenge.idea, goal=link.challenge.goal))
+        return
     with st.expander(_("Challenges to try")):
         for challenge in READY.values():
             # Translators: a link to a ready challenge; {goal}: e.g. "Reach test accuracy at least 86% with hidden
@@ -69,89 +92,86 @@ else:
             st.page_link("pages/train.py", label=_("{goal} ({idea})").format(goal=challenge.goal, idea=challenge.idea),
                          query_params={"challenge": challenge.name}, icon=":material/flag:")
 
-# ---------------------------------------------------------------- controls (a form: one click, one run)
-LAYOUT = (("epochs", "hidden_units"), ("extra_layers", "dropout", "normalize"),
-          ("batch_size", "validation_split", "seed"))
-with st.form("train_form"):
-    chosen = {}
-    for column, names in zip(st.columns(3), LAYOUT, strict=True):
-        for name in names:
-            if name not in link.hidden:
-                chosen[name] = field_widget(column, name, getattr(config, name), key=FIELD[name].url,
-                                            disabled=name in link.locked)
-    submitted = st.form_submit_button(_("Train"), type="primary")
 
-if submitted:
-    try:
-        config = config.with_(**chosen)
-    except ConfigError as exc:
-        # Translators: {reason}: why, e.g. "patience needs a validation split above 0 (it watches validation loss)"
-        st.error(plain(_("That configuration is not possible: {reason}.").format(reason=exc)))
-        st.stop()
-    st.query_params.from_dict(with_language(config_to_query(config) | kept_link))
-    if submit(config) is None:
-        st.stop()
-    st.session_state["train_job"] = config.key
+def training_form(config: RunConfig, link: LinkControls) -> RunConfig | None:
+    """The settings as one form (one click, one run); on Train, the new configuration is queued and put in the
+    URL. Returns the configuration to show, None after a sentence when it cannot be trained."""
+    with st.form("train_form"):
+        chosen = {}
+        for column, names in zip(st.columns(3), LAYOUT, strict=True):
+            for name in names:
+                if name not in link.hidden:
+                    chosen[name] = field_widget(column, name, getattr(config, name), key=FIELD[name].url,
+                                                disabled=name in link.locked)
+        submitted = st.form_submit_button(_("Train"), type="primary")
+    if submitted:
+        try:
+            config = config.with_(**chosen)
+        except ConfigError as exc:
+            # Translators: {reason}: why, e.g. "patience needs a validation split above 0 (it watches validation
+            # loss)"
+            st.error(plain(_("That configuration is not possible: {reason}.").format(reason=exc)))
+            return None
+        kept_link = {k: v for k, v in st.query_params.to_dict().items() if k in LINK_KEYS}
+        st.query_params.from_dict(with_language(config_to_query(config) | kept_link))
+        if submit(config) is None:
+            return None
+        st.session_state["train_job"] = config.key
+    # Translators: {run}: the run's label, e.g. "128 units x 1 layer, 10 epochs, normalised"; {parameters}: the number
+    # of weights and biases, e.g. "101,770"; {key}: the run's cache key as code, e.g. "`e8e4c7bb9f80ad75`" (keep as it
+    # is)
+    st.caption(_("Configuration: {run} · {parameters} parameters · key {key}").format(
+        run=config.describe(), parameters=number(config.parameters), key=f"`{config.key}`"))
+    return config
 
-# Translators: {run}: the run's label, e.g. "128 units x 1 layer, 10 epochs, normalised"; {parameters}: the number of
-# weights and biases, e.g. "101,770"; {key}: the run's cache key as code, e.g. "`e8e4c7bb9f80ad75`" (keep as it is)
-st.caption(_("Configuration: {run} · {parameters} parameters · key {key}").format(
-    run=config.describe(), parameters=number(config.parameters), key=f"`{config.key}`"))
 
-data = get_data()
-if data is None:
-    st.stop()
+def current_result(config: RunConfig) -> RunResult | None:
+    """This session's run of ``config`` (its live progress while it trains), else the stored one, else None
+    after a sentence saying why."""
+    job = get_runner().get(st.session_state.get("train_job", ""))
+    snap = None
+    if job is not None and job.config == config:
+        snap = watch(job)
+        if snap is None:  # training: its progress refreshes itself
+            return None
+    if snap is not None and (snap.status in (JobStatus.CANCELLED, JobStatus.FAILED) or not snap.finished):
+        report_unfinished(snap)
+        return None
+    result = snap.result if snap is not None and snap.done else cached_result(config)
+    if result is None:
+        st.info(_("This configuration has not been trained yet. Press **Train** to train it."))
+    return result
 
-# ---------------------------------------------------------------- training or the cached result
-job = runner.get(st.session_state.get("train_job", ""))
-snap = None
-if job is not None and job.config == config:
-    snap = watch(job)
-    if snap is None:  # training: its progress refreshes itself
-        st.stop()
-if snap is not None and (snap.status in (JobStatus.CANCELLED, JobStatus.FAILED) or not snap.finished):
-    report_unfinished(snap)
-    st.stop()
-result = snap.result if snap is not None and snap.done else cached_result(config)
-if result is None:
-    st.info(_("This configuration has not been trained yet. Press **Train** to train it."))
-    st.stop()
 
-# ---------------------------------------------------------------- session history
-runs = st.session_state.setdefault("runs", [])
-if not runs or runs[-1]["key"] != result.key:
-    runs[:] = [r for r in runs if r["key"] != result.key]
-    runs.append({"key": result.key, "configuration": result.config.to_dict(),
-                 "test accuracy": round(result.test_accuracy, 4), "test loss": round(result.test_loss, 4),
-                 "train seconds": round(result.train_seconds, 1), "from cache": result.from_cache})
-previous = runs[-2] if len(runs) > 1 else None
-previous_run = get_runner().cache.load(previous["key"]) if previous else None
+def show_summary(result: RunResult, previous: SessionRun | None, test_images: int) -> None:
+    """Where the run came from, and its four numbers (changes since the previous run underneath)."""
+    st.success(provenance(result))
+    warn_if_unsaved(result)
+    cols = st.columns(4)
+    accuracy_change = None if previous is None else 100 * (result.test_accuracy - previous.test_accuracy)
+    cols[0].metric(_("Test accuracy"), percent(result.test_accuracy),
+                   # Translators: the change of test accuracy since the previous run, under the metric; {change}:
+                   # percentage points with a sign, e.g. "+1.2" or "-0.4"
+                   delta=None if previous is None else _("{change} pts").format(change=signed(accuracy_change)),
+                   # Translators: {n}: the number of test images, e.g. "10,000"
+                   help=_("Share of the {n} test images (never seen in training) classified correctly.").format(
+                       n=number(test_images)))
+    cols[1].metric(_("Test loss"), number(result.test_loss, 3),
+                   delta=None if previous is None else signed(result.test_loss - previous.test_loss, 3),
+                   delta_color="inverse", help=_("Mean cross-entropy on the test set: lower is better."))
+    cols[2].metric(_("Epochs trained"), f"{result.epochs_run}")
+    cols[3].metric(_("Parameters"), number(result.parameters))
+    if result.stopped_early_at:
+        # Translators: {epoch}: the last epoch trained, e.g. 9
+        st.info(_("Training stopped early after epoch {epoch}.").format(epoch=result.stopped_early_at))
 
-# ---------------------------------------------------------------- results
-st.success(provenance(result))
-warn_if_unsaved(result)
-cols = st.columns(4)
-accuracy_change = None if previous is None else 100 * (result.test_accuracy - previous["test accuracy"])
-cols[0].metric(_("Test accuracy"), percent(result.test_accuracy),
-               # Translators: the change of test accuracy since the previous run, under the metric; {change}: percentage
-               # points with a sign, e.g. "+1.2" or "-0.4"
-               delta=None if previous is None else _("{change} pts").format(change=signed(accuracy_change)),
-               # Translators: {n}: the number of test images, e.g. "10,000"
-               help=_("Share of the {n} test images (never seen in training) classified correctly.").format(
-                   n=number(len(data.y_test))))
-cols[1].metric(_("Test loss"), number(result.test_loss, 3),
-               delta=None if previous is None else signed(result.test_loss - previous["test loss"], 3),
-               delta_color="inverse", help=_("Mean cross-entropy on the test set: lower is better."))
-cols[2].metric(_("Epochs trained"), f"{result.epochs_run}")
-cols[3].metric(_("Parameters"), number(result.parameters))
-if result.stopped_early_at:
-    # Translators: {epoch}: the last epoch trained, e.g. 9
-    st.info(_("Training stopped early after epoch {epoch}.").format(epoch=result.stopped_early_at))
-if link.challenge:
+
+def show_challenge_outcome(challenge: Challenge, result: RunResult) -> None:
+    """Whether this run meets the link's challenge, and this session's attempts at it."""
     attempts = st.session_state.setdefault("challenge_attempts", {})
-    attempts.setdefault(link.challenge.goal, {})[result.key] = link.challenge.met(result)
-    checks = link.challenge.checks(result)
-    if link.challenge.met(result):
+    attempts.setdefault(challenge.goal, {})[result.key] = challenge.met(result)
+    checks = challenge.checks(result)
+    if challenge.met(result):
         # Translators: {checks}: each condition with its result, joined by "; ", e.g.
         # "test accuracy at least 86%: ✓ yes; hidden units per layer at most 32: ✓ yes"
         st.success(_("**Done!** This run meets the challenge — {checks}.").format(checks=checks))
@@ -159,25 +179,31 @@ if link.challenge:
         # Translators: {checks}: each condition with its result, joined by "; ", e.g.
         # "test accuracy at least 87%: ✗ not yet; epochs at most 3: ✓ yes"
         st.warning(_("Not yet: {checks}. Change a setting and train again.").format(checks=checks))
-    tried = attempts[link.challenge.goal]
+    tried = attempts[challenge.goal]
     # Translators: {tried}: runs tried for this challenge, e.g. 3; {met}: how many of them met it, e.g. 1
     st.caption(_("Attempts at this challenge in this session: {tried}, of which {met} met it.").format(
         tried=len(tried), met=sum(tried.values())))
 
-st.subheader(_("Learning curves"))
-behind = previous_run.history if previous_run is not None else None
-st.plotly_chart(charts.training_curves(result.history, behind=behind), key="curves",
-                alt=_("Training and validation loss and accuracy per epoch"))
-if behind is not None:
-    # Translators: {run}: the previous run's label, e.g. "64 units x 1 layer, 10 epochs, normalised"
-    st.caption(_("The faded grey lines are the validation curves of your previous run ({run}).").format(
-        run=previous_run.config.describe()))
-st.page_link("pages/compare.py", label=_("Compare with your earlier runs"), icon=":material/compare_arrows:",
-             query_params={"runs": ",".join(r["key"] for r in reversed(runs[-6:]))})
-report = result.fit_report()
-if report is not None:
-    # Translators: {best}: the epoch with the lowest validation loss, e.g. 7; {epochs}: epochs trained, e.g. 20; {gap}:
-    # training minus validation accuracy in percentage points, without sign, e.g. "6.6" (more than 3 points here)
+
+def show_learning_curves(result: RunResult, previous: SessionRun | None) -> None:
+    """Loss and accuracy per epoch (the previous run's validation curves faded behind), and what they say."""
+    st.subheader(_("Learning curves"))
+    previous_run = get_runner().cache.load(previous.key) if previous else None
+    behind = previous_run.history if previous_run is not None else None
+    st.plotly_chart(charts.training_curves(result.history, behind=behind), key="curves",
+                    alt=_("Training and validation loss and accuracy per epoch"))
+    if behind is not None:
+        # Translators: {run}: the previous run's label, e.g. "64 units x 1 layer, 10 epochs, normalised"
+        st.caption(_("The faded grey lines are the validation curves of your previous run ({run}).").format(
+            run=previous_run.config.describe()))
+    st.page_link("pages/compare.py", label=_("Compare with your earlier runs"), icon=":material/compare_arrows:",
+                 query_params={"runs": ",".join(r.key for r in reversed(session_runs()[-6:]))})
+    report = result.fit_report()
+    if report is None:
+        return
+    # Translators: {best}: the epoch with the lowest validation loss, e.g. 7; {epochs}: epochs trained, e.g. 20;
+    # {gap}: training minus validation accuracy in percentage points, without sign, e.g. "6.6" (more than 3 points
+    # here)
     sentence = (_("Validation loss was lowest after epoch {best} of {epochs}. Final training accuracy is {gap} "
                   "points above validation accuracy — the network is starting to memorise its training images.")
                 if report.memorising else
@@ -193,10 +219,6 @@ if report is not None:
                   "points below validation accuracy."))
     st.caption(sentence.format(best=report.best_epoch, epochs=report.epochs_run, gap=number(100 * abs(report.gap), 1)))
 
-test_set = test_set_of(data, result)
-if test_set is None:
-    st.stop()
-images, labels, probabilities = test_set
 
 @fragment
 def predictions(images, labels, probabilities) -> None:
@@ -294,15 +316,12 @@ def where_it_goes_wrong(images, labels, probabilities) -> None:
             _("The hardest class is {name} ({right} right).").format(name=hardest.name, right=right))
 
 
+def show_session_runs(runs: list[SessionRun]) -> None:
+    """This session's runs, newest first."""
+    st.subheader(_("This session's runs"))
+    st.dataframe([{_("configuration"): r.config.describe(), _("test accuracy"): round(r.test_accuracy, 4),
+                   _("test loss"): round(r.test_loss, 4), _("train seconds"): round(r.train_seconds, 1),
+                   _("from cache"): r.from_cache} for r in reversed(runs)], hide_index=True)
 
-predictions(images, labels, probabilities)
-where_it_goes_wrong(images, labels, probabilities)
 
-st.subheader(_("Get the code"))
-get_the_code(result, key="train_code")
-
-st.subheader(_("This session's runs"))
-st.dataframe([{_("configuration"): RunConfig.from_dict(r["configuration"]).describe(),
-               _("test accuracy"): r["test accuracy"], _("test loss"): r["test loss"],
-               _("train seconds"): r["train seconds"], _("from cache"): r["from cache"]} for r in reversed(runs)],
-             hide_index=True)
+in_app(main)

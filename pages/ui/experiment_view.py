@@ -21,7 +21,6 @@ from fmnist_core.runs.results import RunResult
 from fmnist_core.views import charts
 from pages.ui.data import get_data
 from pages.ui.lang import with_language
-from pages.ui.navigation import ensure_app_navigation
 from pages.ui.runs import cached_result, run_configs, sweep_pending
 from pages.ui.text import plain
 from pages.ui.widgets import field_widget
@@ -31,7 +30,6 @@ SHARED = ("epochs", "hidden_units", "extra_layers", "seed")  # settings every ru
 
 def render(name: str) -> None:
     """Draw the page of experiment ``name``."""
-    ensure_app_navigation()
     experiment = EXPERIMENTS[name]
     # Translators: {title}: an experiment's name, e.g. "Hidden units"
     st.title(_("Experiment: {title}").format(title=in_sentence(_(experiment.title))))

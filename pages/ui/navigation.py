@@ -1,44 +1,53 @@
-"""Deep links: every page runs inside the app's menu, even when a fresh server was first asked for a sub-page."""
+"""Pages run inside the app's menu, also when a fresh server's first visitor follows a deep link.
+
+A ``pages/`` folder beside ``streamlit_app.py`` puts a fresh server's first script run in Streamlit's old folder
+mode: a link such as ``/data?lang=ko`` then runs ``pages/data.py`` alone. So each page file ends with
+``in_app(main)``: run by the app's ``st.navigation`` it draws the page; run alone it runs the app script instead,
+whose ``st.navigation`` (which ends folder mode for the whole server) opens the linked page, in the menu, in this
+same script run. Public APIs only: ``st.navigation``, ``st.Page``, ``st.switch_page``.
+"""
 
 from __future__ import annotations
 
+import runpy
+import threading
+from collections.abc import Callable
+from pathlib import Path
+
 import streamlit as st
 
-APP_NAVIGATION_MARK = "_fmnist_app_navigation"
+APP_SCRIPT = Path(__file__).resolve().parents[2] / "streamlit_app.py"
+_running = threading.local()  # set while the app's navigation runs a page, in this script thread
 
 
-def ensure_app_navigation() -> None:
-    """Run a page that Streamlit started directly inside streamlit_app.py's menu instead.
+def run_page(navigation: st.navigation) -> None:
+    """Run the page ``st.navigation`` chose (the app script's last step)."""
+    _running.in_app = True
+    try:
+        navigation.run()
+    finally:
+        _running.in_app = False
 
-    With page scripts in ``pages/``, the first script run of a new server uses Streamlit's old folder-based
-    mode: a deep link then runs the page alone, without the app's menu. If the app script has not run yet in
-    this session, switch that mode off and run the app script right here: its ``st.navigation`` opens this
-    page by its name, in the menu, in this same script run (no rerun round trip, no "Page not found").
 
-    Whether the app script ran is asked of this session (the mark it sets), never of Streamlit's process-wide
-    mode: when two visitors arrive at once, the first one switches that mode off while the second one's page is
-    already running alone, and that page must still be put in the menu.
-    """
-    from streamlit.runtime.pages_manager import PagesManager
-
-    from pages.ui.lang import use_session_language
-
-    use_session_language()  # a page run on its own (a test's switch_page) still speaks the session's language
-    if st.session_state.get(APP_NAVIGATION_MARK):
+def in_app(main: Callable[[], None]) -> None:
+    """A page file's last line: draw the page when the app runs it, else run the whole app in its place."""
+    if getattr(_running, "in_app", False):
+        main()
         return
-    import runpy
-    from pathlib import Path
-
-    PagesManager.uses_pages_directory = False
-    runpy.run_path(str(Path(__file__).resolve().parents[2] / "streamlit_app.py"), run_name="__main__")
-    st.stop()  # the page ran inside the app script; this folder-mode run of it ends here
+    runpy.run_path(str(APP_SCRIPT), run_name="__main__")
+    st.stop()  # the page ran inside the app script; this folder-mode run of the file ends here
 
 
-def accept_home_alias(name: str) -> None:
-    """Let ``/<name>`` open the home page: the menu's default page lives at ``/``, so Streamlit would answer a
-    copied ``/train?…`` link with a "Page not found" pop-up. Call before ``st.navigation``."""
-    from streamlit.runtime.scriptrunner import get_script_run_ctx
+def alias(home: st.Page, url_path: str) -> st.Page:
+    """A hidden page at ``/<url_path>`` that opens ``home`` with the link's query: the menu's default page lives
+    at ``/``, so a copied ``/train?epochs=5`` link would otherwise find no page."""
 
-    ctx = get_script_run_ctx()
-    if ctx is not None and ctx.pages_manager.intended_page_name == name:
-        ctx.pages_manager.set_script_intent("", "")
+    def go_home() -> None:
+        st.switch_page(home, query_params=st.query_params.to_dict())
+
+    return st.Page(go_home, title=home.title, url_path=url_path, visibility="hidden")
+
+
+def page(path: str, title: str, url: str, icon: str, default: bool = False) -> st.Page:
+    """One entry of the menu: the page file ``pages/<path>`` at ``/<url>``."""
+    return st.Page(f"pages/{path}", title=title, url_path=url, icon=f":material/{icon}:", default=default)

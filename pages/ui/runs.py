@@ -57,6 +57,9 @@ def _prefetch(cache_root: str) -> int:
     return len(get_runner().prefetch(sorted(configs, key=lambda c: -c.epochs)))  # longest first
 
 
+SESSION_ID = "queue_session_id"
+
+
 def prefetch_experiments() -> None:
     """Once per process: queue every experiment page's default runs in the background, at the lowest priority
     (a learner's run always goes first), so a newcomer's first visit to any experiment page is instant.
@@ -71,11 +74,10 @@ def prefetch_experiments() -> None:
 
 
 def session_id() -> str:
-    """This browser session's id (the queue's fairness and Stop are per session)."""
-    from streamlit.runtime.scriptrunner import get_script_run_ctx
+    """This browser session's id for the queue (its fairness and Stop are per session): made once per session."""
+    import uuid
 
-    ctx = get_script_run_ctx()
-    return ctx.session_id if ctx is not None else "local"
+    return st.session_state.setdefault(SESSION_ID, uuid.uuid4().hex)
 
 
 def submit(config: RunConfig) -> Job | None:
