@@ -130,3 +130,21 @@ def test_a_tab_of_inside_the_network_reruns_alone_and_keeps_its_language(synthet
         assert len(reruns) > before and all(r.fragment_id for r in reruns[before:])  # the tab, not the page
         page.get_by_text("negative Summe, und ReLU setzt sie auf 0").wait_for()
         assert page.locator('[data-testid="stException"]').count() == 0
+
+
+def test_deep_links_open_in_the_menu_in_their_language(synthetic_dir, tmp_path):
+    """A fresh server's very first visitor follows a link to a sub-page (Streamlit's folder mode runs that file
+    alone): the page opens in the app's menu, in the link's language; a copied /train?… link opens the home page
+    with its settings."""
+    env = {"FMNIST_DATA_DIR": str(synthetic_dir), "FMNIST_CACHE_DIR": str(tmp_path / "cache")}
+    with running_app(env) as url, browser_page(locale="en-US") as page:
+        page.goto(f"{url}/data?lang=ko")
+        assert heading_is(page, "데이터: Fashion-MNIST") and lang_is(page, "ko")
+        assert page.get_by_role("link", name="실행 비교").count() == 1  # the menu: a page run alone has none
+        page.goto(f"{url}/train?epochs=3&units=16&lang=de")
+        assert heading_is(page, "Das Netz trainieren")
+        settled(page)
+        page.get_by_text("Konfiguration: 16 Einheiten x 1 Schicht, 3 Epochen").wait_for()  # the link's settings
+        page.wait_for_function("location.search.includes('epochs=3')")
+        assert page.get_by_role("dialog").count() == 0  # no "Page not found" pop-up
+        assert page.locator('[data-testid="stException"]').count() == 0
