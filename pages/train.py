@@ -251,70 +251,86 @@ def predictions(images, labels, probabilities) -> None:
 def where_it_goes_wrong(images, labels, probabilities) -> None:
     """The confusion matrix with its drill-down, and per-class accuracy; a click reruns only this section."""
     st.subheader(_("Where it goes wrong"))
-    names = [class_name(name) for name in CLASS_NAMES]
     matrix = confusion_matrix(labels, probabilities.argmax(axis=1))
     tab_matrix, tab_classes = st.tabs([_("Confusion matrix"), _("Per-class accuracy")])
     with tab_matrix:
-        event = st.plotly_chart(charts.confusion_figure(matrix), key="confusion", on_select="rerun",
-                                selection_mode="points",
-                                alt=_("Confusion matrix: counts of test images by true and predicted class"))
-        worst = most_confused(matrix)
-        if worst:
-            # Translators: {pairs}: up to three confusions joined by "; ", each "{true} taken for {predicted} {n}
-            # times", e.g. "Shirt taken for T-shirt/top 123 times; Coat taken for Pullover 98 times"
-            st.caption(_("Most frequent confusions: {pairs}.").format(pairs="; ".join(
-                # Translators: {true}: the true class, e.g. "Shirt"; {predicted}: the class the network answered, e.g.
-                # "T-shirt/top"; {n}: test images, e.g. 123. It is put into "Most frequent confusions: {pairs}."
-                _("{true} taken for {predicted} {n} times").format(true=names[t], predicted=names[p], n=c)
-                for t, p, c in worst)))
-        points = (event or {}).get("selection", {}).get("points", []) if event else []
-        click = (points[0].get("y"), points[0].get("x")) if points else None
-        if click and set(click) <= set(names) and click != st.session_state.get("drill_click"):
-            st.session_state["drill_click"] = click  # a new click chooses the pair below (once: the boxes stay free)
-            st.session_state["drill_true"], st.session_state["drill_predicted"] = map(names.index, click)
-        elif "drill_true" not in st.session_state and worst:
-            st.session_state["drill_true"], st.session_state["drill_predicted"] = worst[0][0], worst[0][1]
-        st.markdown(_("**Look at the images of one cell** (click a cell above, or choose the pair here):"))
-        d1, d2 = st.columns(2)
-        true_class = d1.selectbox(_("True class"), range(10), format_func=names.__getitem__, key="drill_true")
-        predicted_class = d2.selectbox(_("Predicted class"), range(10), format_func=names.__getitem__,
-                                       key="drill_predicted")
-        cell = confused_indices(labels, probabilities, true_class, predicted_class)
-        # Translators: one cell of the confusion matrix; {true}: a class, e.g. "Shirt". It is put into "**{n} test
-        # images**: {what}…"
-        what = (_("{true} recognised correctly").format(true=names[true_class]) if true_class == predicted_class
-                # Translators: one cell of the confusion matrix; {true}: the true class, e.g. "Shirt"; {predicted}: the
-                # class the network answered, e.g. "T-shirt/top". It is put into "**{n} test images**: {what}…"
-                else _("{true} taken for {predicted}").format(true=names[true_class], predicted=names[predicted_class]))
-        count = {"n": number(len(cell)), "what": what}
-        # Translators: {n}: test images in the chosen cell, e.g. "123"; {what}: the cell, e.g. "Shirt taken for
-        # T-shirt/top"; {shown}: how many of them are shown below, at most 15, e.g. 15
-        st.markdown(_("**{n} test images**: {what}; the first {shown} are shown.").format(shown=min(15, len(cell)),
-                                                                                         **count) if len(cell) else
-                    # Translators: no image in the chosen cell; {n}: "0"; {what}: the cell, e.g. "Trouser taken for
-                    # Sandal"
-                    _("**{n} test images**: {what}.").format(**count))
-        if len(cell):
-            shown = cell[:15]
-            st.plotly_chart(charts.prediction_grid(images[shown], probabilities[shown], labels[shown], shown),
-                            # Translators: a chart's text alternative; {n}: images shown, e.g. 15; {what}: the cell,
-                            # e.g. "Shirt taken for T-shirt/top"
-                            key="drill_grid", alt=_("{n} test images: {what}").format(n=len(shown), what=what))
+        true_class, predicted_class = confusion_chart(matrix)
+        one_cell(images, labels, probabilities, true_class, predicted_class)
     with tab_classes:
-        reports = class_reports(matrix)
-        st.dataframe({_("class"): [r.name for r in reports], _("accuracy"): [round(r.accuracy, 4) for r in reports],
-                      _("test images"): [r.images for r in reports],
-                      _("most common wrong answer"): [r.top_mistake or "—" for r in reports]}, hide_index=True)
-        hardest = min(reports, key=lambda r: r.accuracy)
-        right = percent(hardest.accuracy, 1)
-        # Translators: {name}: a class, e.g. "Shirt"; {right}: the share of its test images classified correctly, e.g.
-        # "63.4%"; {other}: the class it is most often taken for, e.g. "T-shirt/top"
-        st.caption(_("The hardest class is {name} ({right} right), most often taken for {other}.").format(
-            name=hardest.name, right=right, other=hardest.top_mistake) if hardest.top_mistake else
-            # Translators: {name}: a class, e.g. "Shirt"; {right}: the share of its test images classified correctly,
-            # e.g. "63.4%"
-            _("The hardest class is {name} ({right} right).").format(name=hardest.name, right=right))
+        per_class(matrix)
 
+
+def confusion_chart(matrix) -> tuple[int, int]:
+    """The clickable matrix and its most frequent confusions; returns the cell chosen (by a click or the boxes)."""
+    names = [class_name(name) for name in CLASS_NAMES]
+    event = st.plotly_chart(charts.confusion_figure(matrix), key="confusion", on_select="rerun",
+                            selection_mode="points",
+                            alt=_("Confusion matrix: counts of test images by true and predicted class"))
+    worst = most_confused(matrix)
+    if worst:
+        # Translators: {pairs}: up to three confusions joined by "; ", each "{true} taken for {predicted} {n}
+        # times", e.g. "Shirt taken for T-shirt/top 123 times; Coat taken for Pullover 98 times"
+        st.caption(_("Most frequent confusions: {pairs}.").format(pairs="; ".join(
+            # Translators: {true}: the true class, e.g. "Shirt"; {predicted}: the class the network answered, e.g.
+            # "T-shirt/top"; {n}: test images, e.g. 123. It is put into "Most frequent confusions: {pairs}."
+            _("{true} taken for {predicted} {n} times").format(true=names[t], predicted=names[p], n=c)
+            for t, p, c in worst)))
+    points = (event or {}).get("selection", {}).get("points", []) if event else []
+    click = (points[0].get("y"), points[0].get("x")) if points else None
+    if click and set(click) <= set(names) and click != st.session_state.get("drill_click"):
+        st.session_state["drill_click"] = click  # a new click chooses the pair below (once: the boxes stay free)
+        st.session_state["drill_true"], st.session_state["drill_predicted"] = map(names.index, click)
+    elif "drill_true" not in st.session_state and worst:
+        st.session_state["drill_true"], st.session_state["drill_predicted"] = worst[0][0], worst[0][1]
+    st.markdown(_("**Look at the images of one cell** (click a cell above, or choose the pair here):"))
+    d1, d2 = st.columns(2)
+    true_class = d1.selectbox(_("True class"), range(10), format_func=names.__getitem__, key="drill_true")
+    predicted_class = d2.selectbox(_("Predicted class"), range(10), format_func=names.__getitem__,
+                                   key="drill_predicted")
+    return true_class, predicted_class
+
+
+def one_cell(images, labels, probabilities, true_class: int, predicted_class: int) -> None:
+    """The test images of one cell of the matrix, with their probabilities."""
+    names = [class_name(name) for name in CLASS_NAMES]
+    cell = confused_indices(labels, probabilities, true_class, predicted_class)
+    # Translators: one cell of the confusion matrix; {true}: a class, e.g. "Shirt". It is put into "**{n} test
+    # images**: {what}…"
+    what = (_("{true} recognised correctly").format(true=names[true_class]) if true_class == predicted_class
+            # Translators: one cell of the confusion matrix; {true}: the true class, e.g. "Shirt"; {predicted}: the
+            # class the network answered, e.g. "T-shirt/top". It is put into "**{n} test images**: {what}…"
+            else _("{true} taken for {predicted}").format(true=names[true_class], predicted=names[predicted_class]))
+    count = {"n": number(len(cell)), "what": what}
+    # Translators: {n}: test images in the chosen cell, e.g. "123"; {what}: the cell, e.g. "Shirt taken for
+    # T-shirt/top"; {shown}: how many of them are shown below, at most 15, e.g. 15
+    st.markdown(_("**{n} test images**: {what}; the first {shown} are shown.").format(shown=min(15, len(cell)),
+                                                                                     **count) if len(cell) else
+                # Translators: no image in the chosen cell; {n}: "0"; {what}: the cell, e.g. "Trouser taken for
+                # Sandal"
+                _("**{n} test images**: {what}.").format(**count))
+    if len(cell):
+        shown = cell[:15]
+        st.plotly_chart(charts.prediction_grid(images[shown], probabilities[shown], labels[shown], shown),
+                        # Translators: a chart's text alternative; {n}: images shown, e.g. 15; {what}: the cell,
+                        # e.g. "Shirt taken for T-shirt/top"
+                        key="drill_grid", alt=_("{n} test images: {what}").format(n=len(shown), what=what))
+
+
+def per_class(matrix) -> None:
+    """Each class's accuracy and most common wrong answer, and the hardest class."""
+    reports = class_reports(matrix)
+    st.dataframe({_("class"): [r.name for r in reports], _("accuracy"): [round(r.accuracy, 4) for r in reports],
+                  _("test images"): [r.images for r in reports],
+                  _("most common wrong answer"): [r.top_mistake or "—" for r in reports]}, hide_index=True)
+    hardest = min(reports, key=lambda r: r.accuracy)
+    right = percent(hardest.accuracy, 1)
+    # Translators: {name}: a class, e.g. "Shirt"; {right}: the share of its test images classified correctly, e.g.
+    # "63.4%"; {other}: the class it is most often taken for, e.g. "T-shirt/top"
+    st.caption(_("The hardest class is {name} ({right} right), most often taken for {other}.").format(
+        name=hardest.name, right=right, other=hardest.top_mistake) if hardest.top_mistake else
+        # Translators: {name}: a class, e.g. "Shirt"; {right}: the share of its test images classified correctly,
+        # e.g. "63.4%"
+        _("The hardest class is {name} ({right} right).").format(name=hardest.name, right=right))
 
 def show_session_runs(runs: list[SessionRun]) -> None:
     """This session's runs, newest first."""

@@ -37,7 +37,18 @@ def render(name: str) -> None:
     if experiment.code:
         with st.expander(_("The Keras code")):
             st.code(experiment.code, language=None, wrap_lines=True)  # plain: the colours fail contrast
+    asked = comparison_form(experiment, name)
+    if asked is None or get_data() is None:
+        return
+    configs, submitted = asked
+    results = comparison_results(configs, [experiment.label(c) for c in configs], name, submitted)
+    if results:
+        show_results(experiment, results)
 
+
+def comparison_form(experiment: Experiment, name: str) -> tuple[list[RunConfig], bool] | None:
+    """The compared values and shared settings (from the link at first); returns the runs to compare and whether
+    the button was pressed, or None after a sentence when the values cannot be compared."""
     linked, link_choices = from_link(experiment)
     with st.form(f"{name}_form"):
         texts, chosen = {}, {}
@@ -57,36 +68,31 @@ def render(name: str) -> None:
                 chosen[control.field] = field_widget(st, control.field, default, key=f"{name}_{spec.url}")
         base = shared_settings(experiment, name, linked)
         submitted = st.form_submit_button(_("Run the comparison"), type="primary")
-
     try:
         chosen |= {field: parse_values(field, text) for field, text in texts.items()}
         configs = experiment.configs(base, chosen)
     except ConfigError as exc:
         # Translators: {reason}: why, e.g. "compare at most 8 values at a time"
         st.error(plain(_("Those values cannot be compared: {reason}.").format(reason=exc)))
-        return
+        return None
     if submitted:
         to_link(experiment, base, chosen)
-    if get_data() is None:
-        return
+    return configs, submitted
 
-    labels = [experiment.label(c) for c in configs]
+
+def comparison_results(configs: list[RunConfig], labels: list[str], name: str, submitted: bool) -> list[RunResult]:
+    """The runs to show: trained now (with progress) when asked for, else the stored ones, saying which are not."""
     if submitted or sweep_pending(name):
-        results = run_configs(configs, labels, key=name)
-        if results is None:
-            return
-    else:
-        cached = [cached_result(c) for c in configs]
-        results = [r for r in cached if r is not None]
-        missing = [label for label, r in zip(labels, cached, strict=True) if r is None]
-        if missing:
-            # Translators: {ready}: e.g. 2; {total}: e.g. 5; {missing}: run labels, e.g. "512 units, 1024 units"
-            st.info(_("{ready} of {total} runs are ready; not trained yet: {missing}. Press **Run the comparison** "
-                      "to train them (each once; later visits are instant).").format(
-                ready=len(results), total=len(configs), missing=", ".join(missing)))
-        if not results:
-            return
-    show_results(experiment, results)
+        return run_configs(configs, labels, key=name) or []
+    cached = [cached_result(c) for c in configs]
+    results = [r for r in cached if r is not None]
+    missing = [label for label, r in zip(labels, cached, strict=True) if r is None]
+    if missing:
+        # Translators: {ready}: e.g. 2; {total}: e.g. 5; {missing}: run labels, e.g. "512 units, 1024 units"
+        st.info(_("{ready} of {total} runs are ready; not trained yet: {missing}. Press **Run the comparison** "
+                  "to train them (each once; later visits are instant).").format(
+            ready=len(results), total=len(configs), missing=", ".join(missing)))
+    return results
 
 
 def shared_settings(experiment: Experiment, name: str, start: RunConfig) -> RunConfig:
