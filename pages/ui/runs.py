@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import uuid
 import warnings
 from datetime import datetime
 
@@ -75,8 +76,6 @@ def prefetch_experiments() -> None:
 
 def session_id() -> str:
     """This browser session's id for the queue (its fairness and Stop are per session): made once per session."""
-    import uuid
-
     return st.session_state.setdefault(SESSION_ID, uuid.uuid4().hex)
 
 
