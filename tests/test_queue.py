@@ -129,3 +129,23 @@ def test_experiment_pages_are_ready_before_anyone_asks(synthetic_env, monkeypatc
     at.switch_page("pages/layers.py").run()
     assert not at.exception and not any("not trained yet" in t for t in texts(at.info))
     assert [m.value for m in at.markdown if m.value.startswith("- Best test accuracy")]
+
+
+def test_a_queue_that_does_not_answer_is_one_sentence_and_not_asked_on_every_run(synthetic_env, monkeypatch,
+                                                                                  caplog):
+    """With Redis down the page says so in one sentence, and the background prefetch is not tried again (with a
+    logged error) on every page run: it waits a minute."""
+    import logging
+
+    from .browser import free_port
+
+    port = free_port()  # nothing listens there
+    monkeypatch.setenv("FMNIST_QUEUE_URL", f"redis://127.0.0.1:{port}/0")
+    monkeypatch.setenv("FMNIST_PREFETCH", "1")
+    with caplog.at_level(logging.WARNING, logger="pages.ui.runs"):
+        at = open_app()
+        at.run()
+        at.run()
+    assert any(f"Redis at 127.0.0.1:{port} does not answer" in e.value for e in at.error)
+    assert not at.exception
+    assert sum("could not queue the experiment pages' runs" in r.getMessage() for r in caplog.records) == 1

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import time
 import uuid
 import warnings
 from datetime import datetime
@@ -59,19 +60,28 @@ def _prefetch(cache_root: str) -> int:
 
 
 SESSION_ID = "queue_session_id"
+PREFETCH_RETRY_SECONDS = 60.0
+_prefetch_retry_at: dict[tuple[str, str], float] = {}  # (cache, queue URL) -> when to try again after a failure
 
 
 def prefetch_experiments() -> None:
     """Once per process: queue every experiment page's default runs in the background, at the lowest priority
     (a learner's run always goes first), so a newcomer's first visit to any experiment page is instant.
-    ``FMNIST_PREFETCH=0`` switches it off."""
+    ``FMNIST_PREFETCH=0`` switches it off. After a failure (Redis not answering) the next try waits a minute,
+    not the next page run, and the log says why in one line each time."""
     import os
 
-    if os.environ.get(PREFETCH_ENV, "1") != "0":
-        try:
-            _prefetch(str(default_cache_dir()))
-        except Exception:  # noqa: BLE001 - e.g. Redis unreachable: the pages work on, the log says why
-            logging.getLogger(__name__).exception("could not queue the experiment pages' runs")
+    from fmnist_core.queue import QUEUE_URL_ENV
+
+    target = (str(default_cache_dir()), os.environ.get(QUEUE_URL_ENV, ""))
+    if os.environ.get(PREFETCH_ENV, "1") == "0" or time.monotonic() < _prefetch_retry_at.get(target, 0.0):
+        return
+    try:
+        _prefetch(target[0])
+    except Exception as exc:  # noqa: BLE001 - e.g. Redis unreachable: the pages work on, the log says why
+        _prefetch_retry_at[target] = time.monotonic() + PREFETCH_RETRY_SECONDS
+        logging.getLogger(__name__).warning("could not queue the experiment pages' runs (%s: %s); trying again in "
+                                            "%.0f s", type(exc).__name__, exc, PREFETCH_RETRY_SECONDS)
 
 
 def session_id() -> str:
