@@ -17,6 +17,7 @@ import numpy as np
 from .config import RunConfig, model_inputs
 from .data.sources import load_fashion_mnist
 from .runs.cache import RunCache
+from .runs.results import Origin
 from .runs.training import TrainingListener
 
 
@@ -166,7 +167,7 @@ def run_sharing_benchmark(as_json: bool = False) -> int:
         continued = cache.get_or_train(RunConfig(epochs=15), data)
         figures["fifteen_after_ten_seconds"] = round(time.perf_counter() - start, 2)
         figures["fifteen_after_ten_ratio"] = round(figures["fifteen_after_ten_seconds"] / one, 2)
-        assert continued.origin == "continued from the 10-epoch run"
+        assert continued.origin == Origin("continued", 10)
     if as_json:
         print(json.dumps(figures))
         return 0

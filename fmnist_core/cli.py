@@ -133,7 +133,7 @@ def fetch_or_train(config: RunConfig, cache):
     from .queue import follow, open_runner
     from .views.progress import TextProgress
 
-    cached = cache.get(config)
+    cached = cache.get_or_derive(config).run  # a damaged entry is discarded (and logged) here
     if cached is not None:
         return cached
     runner = open_runner(cache, workers=1)

@@ -28,13 +28,14 @@ def main() -> None:
     left, right = st.columns([1, 2])
     index = choose_image(left, len(data.y_test))
     image, label = data.x_test[index], int(data.y_test[index])
-    result = shared.network.trace(image)
+    network = shared.load_network()  # loaded by shared_run: no second read
+    result = network.trace(image)
     show_answer(left, right, run, result, image, index, label)
     tabs = st.tabs([_("Flattening"), _("Dense layer"), "ReLU", "Softmax", _("Labels")])
     with tabs[0]:
         flattening(result, index)
     with tabs[1]:
-        dense_layer(shared.network.weight_images(), result, index)
+        dense_layer(network.weight_images(), result, index)
     with tabs[2]:
         relu_section(result, index)
     with tabs[3]:

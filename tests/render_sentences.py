@@ -31,7 +31,7 @@ from fmnist_core.i18n import _, class_name, date_time, ngettext, number, percent
 from fmnist_core.runs import compare
 from fmnist_core.runs.challenges import READY, link_controls, parse_challenge
 from fmnist_core.runs.experiments import EXPERIMENTS, best_final_sentence, parse_values
-from fmnist_core.runs.results import CURVES, RunResult, curve_name, origin_words
+from fmnist_core.runs.results import CURVES, Origin, RunResult, curve_name
 
 OUT = Path(__file__).parent / "rendered"
 PAGE_MESSAGES: set[str] = set()  # messages put together here the way a page script does (checked to exist)
@@ -208,7 +208,7 @@ def data_page() -> Iterator[str]:
 def origins() -> Iterator[str]:
     run = fake_run(RunConfig(epochs=10))
     for how, epochs in (("taken", 30), ("continued", 10)):
-        origin = replace(run, origin=origin_words(how, epochs)).origin_text()
+        origin = replace(run, origin=Origin(how, epochs)).origin_text()
         yield origin
         if how == "taken":
             yield page("Ready at once: {origin} (its first epochs are this run; no training needed).").format(
@@ -352,8 +352,8 @@ def data_and_cache_errors() -> Iterator[str]:
             except DataError as exc:
                 yield str(exc).replace(folder, "/data")
             write_idx(root / "train-labels-idx1-ubyte", np.ones(4, np.uint8))
-    for message in ("The stored model of this run was damaged and has been discarded; train it again or choose "
-                    "another run.", "That run is no longer in the cache; choose another one."):
+    for message in ("The stored model of this run is damaged; train it again or choose another run.",
+                    "That run is no longer in the cache; choose another one."):
         yield page(message)
     yield page("The stored run cannot be read right now ({reason}).").format(reason="Permission denied")
     yield page("The stored run of “{run}” was damaged and has been discarded; it will be trained again when asked "

@@ -143,11 +143,15 @@ def test_file_names_are_shown_as_plain_text(trained):
 
 
 def test_a_model_damaged_in_place_is_a_sentence_not_an_exception(trained):
-    run = RunCache(trained).list()[0]
-    model = RunCache(trained).entry_dir(run.config) / "weights.npz"
+    cache = RunCache(trained)
+    run = cache.list()[0]
+    model = cache.entry_dir(run.config) / "weights.npz"
     model.write_bytes(np.random.default_rng(1).bytes(model.stat().st_size))
     at = open_classify()  # the Examples tab asks the model at once
     assert not at.exception
-    assert any("damaged and has been discarded" in t for t in texts(at.error))
-    at = upload(at, "shirt.png", garment_png())  # the entry is gone: the page offers to train again
+    assert any("is damaged; train it again" in t for t in texts(at.error))
+    at = upload(at, "shirt.png", garment_png())  # the page only reads: the entry stays, and says so again
+    assert not at.exception and any("is damaged" in t for t in texts(at.error)) and model.exists()
+    assert "checksum" in cache.get_or_derive(run.config).damage  # asked for again (the Train page): discarded
+    at = open_classify()  # the page offers to train again
     assert not at.exception and any("No trained model yet" in t for t in texts(at.info))

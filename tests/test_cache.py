@@ -6,7 +6,7 @@ import time
 import pytest
 
 from fmnist_core.runs import cache as cache_module
-from fmnist_core.runs.cache import CacheWarning, RunCache
+from fmnist_core.runs.cache import RunCache
 from fmnist_core.runs.training import TrainingCancelled, TrainingListener
 
 from .support import TINY
@@ -42,8 +42,7 @@ def test_damaged_entry_is_discarded_and_retrained(tmp_path, synthetic_data, coun
     cache = RunCache(tmp_path)
     cache.get_or_train(TINY, synthetic_data)
     (cache.entry_dir(TINY) / "run.json").write_text("{ not json")
-    with pytest.warns(CacheWarning, match="discarding damaged cache entry"):
-        result = cache.get_or_train(TINY, synthetic_data)
+    result = cache.get_or_train(TINY, synthetic_data)
     assert not result.from_cache and len(counted_training) == 2
     assert cache.get(TINY) is not None
 
@@ -53,9 +52,9 @@ def test_truncated_model_is_detected(tmp_path, synthetic_data):
     cache.get_or_train(TINY, synthetic_data)
     model = cache.entry_dir(TINY) / "weights.npz"
     model.write_bytes(model.read_bytes()[:100])
-    with pytest.warns(CacheWarning):
-        assert cache.get(TINY) is None
-    assert not cache.entry_dir(TINY).exists()
+    assert cache.get(TINY) is None and "wrong size" in cache.lookup(TINY).damage
+    assert cache.entry_dir(TINY).exists()  # a read reports it; the write path discards it
+    assert "wrong size" in cache.get_or_derive(TINY).damage and not cache.entry_dir(TINY).exists()
 
 
 def test_entry_with_wrong_config_is_rejected(tmp_path, synthetic_data):
@@ -65,8 +64,8 @@ def test_entry_with_wrong_config_is_rejected(tmp_path, synthetic_data):
     meta = json.loads(meta_path.read_text())
     meta["config"]["epochs"] = 99
     meta_path.write_text(json.dumps(meta))
-    with pytest.warns(CacheWarning, match="does not match"):
-        assert cache.get(TINY) is None
+    found = cache.lookup(TINY)
+    assert found.run is None and "does not match" in found.damage
 
 
 def test_leftover_temp_folder_is_not_an_entry(tmp_path, synthetic_data):
@@ -151,8 +150,8 @@ def test_a_settled_entry_is_hashed_once_and_checked_again_when_it_changes(tmp_pa
     damaged = bytearray(probs.read_bytes())
     damaged[-1] ^= 0xFF  # same size, other content: rewritten in place (same inode), now
     probs.write_bytes(bytes(damaged))
-    with pytest.warns(CacheWarning, match="checksum"):
-        assert cache.load(TINY.key) is None
+    found = cache.lookup(TINY.key)
+    assert found.run is None and "checksum" in found.damage
 
 
 def test_a_fresh_entry_is_checked_on_every_read(tmp_path, synthetic_data):
@@ -168,5 +167,5 @@ def test_a_fresh_entry_is_checked_on_every_read(tmp_path, synthetic_data):
     damaged[-1] ^= 0xFF
     probs.write_bytes(bytes(damaged))
     os.utime(probs, ns=(stamp.st_atime_ns, stamp.st_mtime_ns))  # the worst case: the same time stamp as before
-    with pytest.warns(CacheWarning, match="checksum"):
-        assert cache.load(TINY.key) is None
+    found = cache.lookup(TINY.key)
+    assert found.run is None and "checksum" in found.damage

@@ -392,20 +392,21 @@ def test_charts_write_numbers_and_words_in_the_language():
     assert charts.confusion_figure(__import__("numpy").eye(10, dtype=int)).layout.xaxis.title.text == "예측 클래스"
 
 
-def test_where_a_run_came_from_is_stored_in_english_and_shown_in_the_language(two_runs):
+def test_where_a_run_came_from_is_stored_as_data_and_worded_in_the_language(two_runs):
     from dataclasses import replace
 
-    from fmnist_core.runs.results import origin_words
+    from fmnist_core.runs.results import Origin
 
-    taken = replace(two_runs[0], origin=origin_words("taken", 30), from_cache=False)
-    continued = replace(two_runs[0], origin=origin_words("continued", 10))
-    assert taken.origin == "taken from the 30-epoch run" and taken.read_off_longer_run
-    assert not continued.read_off_longer_run
+    taken = replace(two_runs[0], origin=Origin("taken", 30), from_cache=False)
+    continued = replace(two_runs[0], origin=Origin("continued", 10))
+    assert taken.to_dict()["origin"] == {"how": "taken", "from_epochs": 30} and taken.read_off_longer_run
+    assert not continued.read_off_longer_run and replace(continued, origin=None).origin_text() is None
+    assert taken.origin_text() == "taken from the 30-epoch run"
     i18n.set_language("ko")
     assert taken.origin_text() == "30 에포크 실행에서 가져옴"
     i18n.set_language("de")
     assert continued.origin_text() == "fortgesetzt vom Lauf mit 10 Epochen"
-    assert replace(continued, origin="an older wording").origin_text() == "an older wording"  # shown as stored
+    assert Origin.parse("continued from the 10-epoch run") == continued.origin  # as entries stored it before
 
 
 def test_challenge_checks_and_goals_are_whole_sentences_in_the_language(two_runs):

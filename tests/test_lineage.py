@@ -13,6 +13,7 @@ from fmnist_core.net.model import build_model
 from fmnist_core.runs import cache as cache_module
 from fmnist_core.runs.cache import RunCache
 from fmnist_core.runs.lineage import Outcome, outcome
+from fmnist_core.runs.results import Origin
 
 from .support import finish, open_app, texts
 
@@ -34,7 +35,7 @@ def test_continuing_a_run_ends_where_training_from_scratch_ends(tmp_path, synthe
     cache = RunCache(tmp_path / "shared")
     short = cache.get_or_train(BASE.with_(epochs=3, **extra), synthetic_data)
     longer = cache.get_or_train(BASE.with_(**extra), synthetic_data)
-    assert longer.origin == "continued from the 3-epoch run" and longer.history["loss"][:3] == short.history["loss"]
+    assert longer.origin == Origin("continued", 3) and longer.history["loss"][:3] == short.history["loss"]
     same_run(longer, scratch(BASE.with_(**extra), synthetic_data, tmp_path, "scratch"))
 
 
@@ -48,8 +49,9 @@ def test_shorter_and_early_stopped_runs_are_read_off_a_longer_one(tmp_path, synt
         expected[config.key] = scratch(config, synthetic_data, tmp_path, config.key)
     monkeypatch.setattr(cache_module, "train", lambda *a, **k: pytest.fail("trained instead of reusing"))
     for config in asks:
-        derived = cache.get(config, synthetic_data)
-        assert derived is not None and derived.origin == "taken from the 6-epoch run"
+        assert cache.get(config) is None  # a plain read never derives
+        derived = cache.get_or_derive(config, synthetic_data).run
+        assert derived is not None and derived.origin == Origin("taken", 6)
         same_run(derived, expected[config.key])
         assert cache.get(config) is not None  # stored: the next visit reads it directly
 

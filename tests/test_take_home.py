@@ -57,7 +57,7 @@ def test_model_history_and_summary_downloads(tmp_path, synthetic_data):
     result = RunCache(tmp_path / "cache").get_or_train(RunConfig(epochs=2, hidden_units=8, dropout=0.3),
                                                        synthetic_data)
     path = tmp_path / "model.keras"
-    path.write_bytes(keras_file(result.network))
+    path.write_bytes(keras_file(result.load_network()))
     model = keras.saving.load_model(path)
     images = synthetic_data.x_test[:20]
     np.testing.assert_allclose(model.predict(images / 255.0, verbose=0), result.predict(images), atol=1e-5)

@@ -129,11 +129,13 @@ class Runner(Protocol):
 
 def check(runner: Runner, config: RunConfig) -> None:
     """The ceiling for page and link runs, estimated on the data in use (both transports)."""
+    data = None
     try:
-        runner.costs.train_images = len(load_fashion_mnist().x_train)
+        data = load_fashion_mnist()
+        runner.costs.train_images = len(data.x_train)
     except DataError:
         pass
-    check_cost(config, runner.costs, runner.max_seconds, cached=lambda c: runner.cache.get(c) is not None)
+    check_cost(config, runner.costs, runner.max_seconds, cached=lambda c: runner.cache.can_answer(c, data))
 
 
 def learn(costs: CostModel, result: RunResult, train_images: int | None) -> None:

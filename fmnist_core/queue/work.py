@@ -87,7 +87,7 @@ def keras_file(cache_root: str, key: str) -> bytes:
     run = RunCache(cache_root).load(key)
     if run is None:
         raise RunUnavailable("That run is no longer in the cache; choose another one.")
-    return to_keras(run.network)
+    return to_keras(run.load_network())
 
 
 def warm_up() -> None:

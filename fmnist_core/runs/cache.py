@@ -6,12 +6,15 @@ from), and ``run.json`` (config, history, metrics, and the SHA-256 of every othe
 to a hidden temporary folder and renamed into place, so a crash never leaves a half entry under a real key.
 A per-key lock (threads and processes) makes concurrent requests for one config train it once.
 
-Runs of one family (``lineage``) share work: ``get`` answers a shorter or early-stopped run from a longer
-stored one, and ``get_or_train`` continues the longest shorter run instead of starting over.
+Runs of one family (``lineage``) share work: ``get_or_derive`` answers a shorter or early-stopped run from a
+longer stored one, and ``get_or_train`` continues the longest shorter run instead of starting over.
 
-The cache treats its folder as shared with people: it only ever discards a folder that is really one of its
-entries (a key-shaped name holding only its own files) and only for damage to the content, never because
-the disk or the process is short of something (file handles, permissions). Reading validates every field.
+Reading is pure: ``get``, ``load``, ``lookup``, ``list`` and ``can_answer`` never write or delete anything, and
+``lookup`` returns damage as a value. Only the write path (``get_or_derive``, ``get_or_train``, ``put``) stores,
+and discards a damaged entry. The cache treats its folder as shared with people: it only ever discards a folder
+that is really one of its entries (a key-shaped name holding only its own files) and only for damage to the
+content, never because the disk or the process is short of something (file handles, permissions). Reading
+validates every field.
 """
 
 from __future__ import annotations
@@ -28,7 +31,6 @@ import tempfile
 import threading
 import time
 import uuid
-import warnings
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -43,7 +45,7 @@ from ..data.sources import DataError, Dataset, load_fashion_mnist
 from ..forward import DenseNetwork
 from ..i18n import _
 from . import lineage
-from .results import HISTORY_KEYS, RunResult, RunUnavailable, origin_words
+from .results import HISTORY_KEYS, Origin, RunResult, RunUnavailable
 from .training import Resume, TrainingListener, evaluated, train
 
 CACHE_DIR_ENV = "FMNIST_CACHE_DIR"
@@ -53,15 +55,21 @@ _SNAPSHOTS, _STATE = "snapshots.npz", "state.npz"
 _OUR_FILES = {_WEIGHTS, _RUN_FILE, _PROBS_FILE, _SNAPSHOTS, _STATE}
 _KEY = re.compile(r"[0-9a-f]{16}")
 LEFTOVER_SECONDS = 600  # hidden .tmp-*/.trash-* folders older than this are leftovers of a crash
+_NOT_NOW = (errno.EMFILE, errno.ENFILE, errno.EACCES, errno.ENOMEM)  # a file unreadable for these is not damaged
 log = logging.getLogger(__name__)
 
 
-class CacheWarning(UserWarning):
-    """A damaged cache entry was found and discarded."""
-
-
 class DamagedEntry(ValueError):
-    """The content of a cache entry is damaged (the entry is discarded)."""
+    """The content of a cache entry is damaged (the write path discards it)."""
+
+
+@dataclass(frozen=True)
+class Lookup:
+    """What the cache holds for one config: the run (or None) and, when its entry was found damaged, why (plain
+    English for the log; a page words its own sentence)."""
+
+    run: RunResult | None
+    damage: str | None = None
 
 
 def default_cache_dir() -> Path:
@@ -120,6 +128,7 @@ class RunCache:
         self._locks: dict[str, threading.Lock] = {}
         self._locks_guard = threading.Lock()
         self._checked: dict[str, _Checked] = {}  # key -> the last check of its entry (see _read)
+        self._sound: dict[str, tuple[int, ...]] = {}  # key -> the stamp its weights' checksum last matched at
 
     # ------------------------------------------------------------------ reading
 
@@ -127,29 +136,43 @@ class RunCache:
         """Folder of the entry for ``config`` (it may not exist)."""
         return self.runs_dir / config.key
 
-    def get(self, config: RunConfig, data: Dataset | None = None) -> RunResult | None:
-        """The stored run for ``config``, or one read off a longer stored run of its family (then stored too),
-        or None. See ``load`` for damaged entries."""
-        return self.load(config.key) or self._derive(config, data)
+    def get(self, config: RunConfig | str) -> RunResult | None:
+        """The stored run of ``config`` (or of a key), or None. Never derives, writes or deletes."""
+        return self.lookup(config).run
 
     def load(self, key: str) -> RunResult | None:
-        """The stored run named ``key``, or None. A damaged entry is discarded with a CacheWarning.
+        """The stored run named ``key``, or None (``get`` by key)."""
+        return self.lookup(key).run
 
-        A name that is not a key, or a folder that is not one of ours, is never touched. When the entry cannot
-        be read for a reason outside it (out of file handles, no permission), it is kept and None is returned.
+    def lookup(self, config: RunConfig | str) -> Lookup:
+        """The stored run of ``config`` (or of a key), and why its entry is damaged when it is. Writes nothing.
+
+        A name that is not a key, or a folder that is not one of ours, is no entry (and no damage). When the entry
+        cannot be read for a reason outside it (out of file handles, no permission), the answer is Lookup(None).
         """
+        key = _key_of(config)
         if not is_key(key):
-            return None
+            return Lookup(None)
         folder = self.runs_dir / key
         try:
             if not folder.is_dir():
-                return None
-            return self._read(folder, key)
+                return Lookup(None)
+            return Lookup(self._read(folder, key))
         except (DamagedEntry, FileNotFoundError, ConfigError) as exc:
-            self._discard(folder, exc)
+            if _is_ours(folder):
+                return Lookup(None, str(exc))
+            log.warning("cache folder %s is not a run entry; left alone (%s)", folder, exc)
         except OSError as exc:
             log.warning("cache entry %s cannot be read now (%s); it is kept", key, exc)
-        return None
+        return Lookup(None)
+
+    def can_answer(self, config: RunConfig, data: Dataset | None = None) -> bool:
+        """True when ``get_or_derive`` answers ``config`` without training: it is stored, or a longer stored run of
+        its family holds it (evaluated on ``data``'s test set, when given). Reads only (the queue's cost check)."""
+        if self.get(config) is not None:
+            return True
+        found = self._derivable(config)
+        return found is not None and (data is None or _same_test_set(found[0], data))
 
     def _read(self, folder: Path, key: str) -> RunResult:
         """The entry's run, its run.json and checksums checked once for as long as its files stay the same.
@@ -174,11 +197,18 @@ class RunCache:
         if probabilities.ndim != 2 or probabilities.shape[1] != 10:
             raise DamagedEntry(f"test probabilities have shape {probabilities.shape}")
         config, files = checked.fields["config"], checked.files
-        return RunResult(
-            **checked.fields, test_probabilities=probabilities, from_cache=True,
-            _network_loader=lambda: self._arrays(folder, files, _WEIGHTS,
-                                                 lambda z: DenseNetwork.from_arrays(z, config)),
-        )
+        return RunResult(**checked.fields, test_probabilities=probabilities, from_cache=True,
+                         _network_loader=lambda: self._weights(folder, files, config))
+
+    def _weights(self, folder: Path, files: dict[str, Any], config: RunConfig) -> DenseNetwork:
+        """An entry's network (``RunResult.load_network``); damage is a RunUnavailable for the person, and the
+        entry stays (``get_or_derive`` discards it when the run is asked for again)."""
+        try:
+            return self._arrays(folder, files, _WEIGHTS, lambda z: DenseNetwork.from_arrays(z, config))
+        except DamagedEntry as exc:
+            log.warning("the stored weights of %s are damaged: %s", folder.name, exc)
+            raise RunUnavailable(_("The stored model of this run is damaged; train it again or choose another "
+                                   "run.")) from None
 
     def _check(self, folder: Path, key: str, raw: bytes) -> tuple[dict[str, Any], dict[str, Any], str | None]:
         """Every field of run.json and the checksum of the probabilities; (RunResult fields, files, family)."""
@@ -210,11 +240,14 @@ class RunCache:
         kept = meta.get("kept_epochs", [])
         if not isinstance(kept, list) or not all(isinstance(e, int) and not isinstance(e, bool) for e in kept):
             raise DamagedEntry("kept_epochs is not a list of epochs")
-        origin = meta.get("origin")
+        try:
+            origin = Origin.parse(meta.get("origin"))  # a dict; the English words in entries stored before 2026-12
+        except (ValueError, TypeError):
+            raise DamagedEntry("origin is not an origin") from None
         epoch_seconds = meta.get("epoch_seconds", [])
-        if (origin is not None and not isinstance(origin, str)) or not isinstance(epoch_seconds, list) or not all(
+        if not isinstance(epoch_seconds, list) or not all(
                 isinstance(v, (int, float)) and not isinstance(v, bool) for v in epoch_seconds):
-            raise DamagedEntry("origin or epoch_seconds has the wrong type")
+            raise DamagedEntry("epoch_seconds is not a list of numbers")
         fields = {
             "config": config,
             "history": _history(_field(meta, "history", dict)),
@@ -233,25 +266,35 @@ class RunCache:
         return fields, files, family if isinstance(family, str) else None
 
     def _arrays(self, folder: Path, files: dict[str, Any], name: str, read):
-        """``read(npz)`` of one of an entry's .npz files, checked against its checksum first; a file that fails
-        is damage: the entry is discarded and RunUnavailable raised."""
-        path = folder / name
+        """``read(npz)`` of one of an entry's .npz files, checked against its checksum first. DamagedEntry when the
+        file fails; RunUnavailable when it cannot be read now (out of file handles, no permission)."""
         try:
-            if not isinstance(files.get(name), dict) or sha256(path) != files[name].get("sha256"):
-                raise DamagedEntry(f"{name} does not match its checksum")
-            with np.load(path, allow_pickle=False) as arrays:
+            _verify(folder, files, name)
+            with np.load(folder / name, allow_pickle=False) as arrays:
                 return read(arrays)
+        except (DamagedEntry, RunUnavailable):
+            raise
         except OSError as exc:
-            if exc.errno in (errno.EMFILE, errno.ENFILE, errno.EACCES, errno.ENOMEM):
-                # Translators: {reason}: the system's words, e.g. "Permission denied"
-                raise RunUnavailable(_("The stored run cannot be read right now ({reason}).").format(
-                    reason=exc.strerror)) from None
-            reason: BaseException = exc
+            raise _unreadable(exc, name) from None
         except Exception as exc:  # noqa: BLE001 - a weights file that fails to load for any reason is damaged
-            reason = exc
-        self._discard(folder, reason)
-        raise RunUnavailable(_("The stored model of this run was damaged and has been discarded; train it again or "
-                               "choose another run."))
+            raise DamagedEntry(f"{name} cannot be loaded ({exc})") from None
+
+    def _weights_damage(self, key: str) -> str | None:
+        """Why the stored weights of ``key`` fail their checksum, or None (also when it cannot be told now). A
+        sound answer for settled files is remembered, as in ``_read``: the Train page asks on every rerun."""
+        folder = self.runs_dir / key
+        try:
+            stamp = _stamp(folder)
+            if self._sound.get(key) == stamp:
+                return None
+            _verify(folder, self._files(key), _WEIGHTS)
+        except DamagedEntry as exc:
+            return str(exc)
+        except (OSError, RunUnavailable, ValueError, KeyError, TypeError):
+            return None
+        if time.time_ns() - max(stamp[0], stamp[3]) > _SETTLED_NS:
+            self._sound[key] = stamp
+        return None
 
     def _files(self, key: str) -> dict[str, Any]:
         return json.loads((self.runs_dir / key / _RUN_FILE).read_bytes())["files"]
@@ -284,29 +327,34 @@ class RunCache:
                                              run.continuable), run))
         return found
 
-    def _derive(self, config: RunConfig, data: Dataset | None) -> RunResult | None:
-        """``config`` read off a longer stored run of its family (no training), stored; None if none answers."""
+    def _derivable(self, config: RunConfig) -> tuple[RunResult, lineage.Outcome] | None:
+        """The stored run of ``config``'s family that ``config`` can be read off, and how; None if none."""
         sources = self._sources(config)
         found = lineage.derivable(config, [s for s, _ in sources])
         if found is None:
             return None
         source, outcome = found
-        run = dict((s.key, r) for s, r in sources)[source.key]
+        return dict((s.key, r) for s, r in sources)[source.key], outcome
+
+    def _derive(self, config: RunConfig, data: Dataset | None) -> RunResult | None:
+        """``config`` read off a longer stored run of its family (no training), stored; None if none answers."""
+        found = self._derivable(config)
+        if found is None:
+            return None
+        run, outcome = found
         try:
             data = data or load_fashion_mnist()
         except DataError:
             return None
-        if data.source != run.data_source or not run.evaluated_on(data.y_test):
+        if not _same_test_set(run, data):
             return None
-        try:
-            network = self._arrays(self.runs_dir / run.key, self._files(run.key), _SNAPSHOTS,
-                                   lambda z: DenseNetwork.from_arrays(z, config, prefix=f"e{outcome.weights_epoch}_"))
-        except (RunUnavailable, OSError, ValueError, KeyError):
+        network = self._source_arrays(run, _SNAPSHOTS, lambda z: DenseNetwork.from_arrays(
+            z, config, prefix=f"e{outcome.weights_epoch}_"))
+        if network is None:
             return None
         n = outcome.epochs_run
         result = evaluated(config, network, data, {k: v[:n] for k, v in run.history.items()},
-                           run.epoch_seconds[:n], outcome.stopped_early_at,
-                           origin=origin_words("taken", run.epochs_run))
+                           run.epoch_seconds[:n], outcome.stopped_early_at, origin=Origin("taken", run.epochs_run))
         self._store(result)
         return result
 
@@ -317,22 +365,31 @@ class RunCache:
         if source is None:
             return None
         run = dict((s.key, r) for s, r in sources)[source.key]
-        folder, files = self.runs_dir / run.key, self._files(run.key)
-        try:
-            state = self._arrays(folder, files, _STATE, lambda z: [z[f"v{i}"] for i in range(len(z.files))])
-            snapshots = self._arrays(folder, files, _SNAPSHOTS, lambda z: {
-                e: DenseNetwork.from_arrays(z, run.config, prefix=f"e{e}_") for e in run.kept_epochs})
-        except (RunUnavailable, OSError, ValueError, KeyError):
+        state = self._source_arrays(run, _STATE, lambda z: [z[f"v{i}"] for i in range(len(z.files))])
+        snapshots = self._source_arrays(run, _SNAPSHOTS, lambda z: {
+            e: DenseNetwork.from_arrays(z, run.config, prefix=f"e{e}_") for e in run.kept_epochs})
+        if state is None or snapshots is None:
             return None
         return Resume(run.history, run.epoch_seconds, state, snapshots, run.epochs_run)
 
+    def _source_arrays(self, run: RunResult, name: str, read):
+        """``_arrays`` of a stored run used to derive or continue another (the write path): None when it cannot
+        be read; a damaged entry is discarded."""
+        folder = self.runs_dir / run.key
+        try:
+            return self._arrays(folder, self._files(run.key), name, read)
+        except DamagedEntry as exc:
+            self._discard(folder, exc)
+        except (RunUnavailable, OSError, ValueError, KeyError):
+            pass
+        return None
+
     def list(self) -> list[RunResult]:
-        """All readable entries, newest first (damaged ones are discarded, folders not ours are left alone)."""
+        """All readable entries, newest first (damaged ones and folders not ours are skipped, not touched)."""
         try:
             names = [f.name for f in self.runs_dir.iterdir() if is_key(f.name)]
         except OSError:
             return []
-        self._remove_leftovers()
         results = [r for r in map(self.load, names) if r is not None]
         return sorted(results, key=lambda r: r.trained_at, reverse=True)
 
@@ -345,7 +402,7 @@ class RunCache:
         final = self.entry_dir(result.config)
         tmp = Path(tempfile.mkdtemp(prefix=f".tmp-{result.key}-", dir=self.runs_dir))
         try:
-            np.savez(tmp / _WEIGHTS, **result.network.arrays())
+            np.savez(tmp / _WEIGHTS, **result.load_network().arrays())
             np.save(tmp / _PROBS_FILE, np.asarray(result.test_probabilities, np.float32))
             if result.snapshots:
                 np.savez(tmp / _SNAPSHOTS, **{f"e{epoch}_{name}": array for epoch, network in result.snapshots.items()
@@ -369,21 +426,36 @@ class RunCache:
             shutil.rmtree(tmp, ignore_errors=True)
         return final
 
+    def get_or_derive(self, config: RunConfig | str, data: Dataset | None = None) -> Lookup:
+        """The stored run of ``config``, or one read off a longer stored run of its family (no training) and
+        stored, or None; given a key only, nothing is derived. The write path: when the entry of ``config`` is
+        damaged (also weights that fail their checksum) it is discarded, and ``damage`` says why."""
+        key = _key_of(config)
+        found = self.lookup(key)
+        damage = found.damage
+        if found.run is not None:
+            damage = self._weights_damage(key)
+            if damage is None:
+                return found
+        if damage is not None:
+            self._discard(self.runs_dir / key, damage)
+        derived = self._derive(config, data) if isinstance(config, RunConfig) else None
+        return Lookup(derived, damage)
+
     def get_or_train(
         self,
         config: RunConfig,
         data: Dataset | None = None,
         listener: TrainingListener | None = None,
     ) -> RunResult:
-        """The cached run for ``config``, or train it once (even if asked concurrently), store and return it.
-
-        A run that cannot be stored (disk full, read-only folder) is still returned, with ``saved`` False.
+        """The cached (or derived) run for ``config``, or train it once (even if asked concurrently), store and
+        return it. A run that cannot be stored (disk full, read-only folder) is still returned, ``saved`` False.
         """
-        cached = self.get(config, data)
+        cached = self.get_or_derive(config, data).run
         if cached is not None:
             return cached
         with self._lock(config.key):
-            cached = self.get(config, data)
+            cached = self.get_or_derive(config, data).run
             if cached is not None:
                 return cached
             result = train(config, data, listener, resume=self._resume(config))
@@ -415,14 +487,14 @@ class RunCache:
 
     # ------------------------------------------------------------------ helpers
 
-    def _discard(self, folder: Path, reason: BaseException) -> None:
+    def _discard(self, folder: Path, reason: object) -> None:
+        """Remove a damaged entry of ours (only the write path calls this); a folder not ours is left alone."""
         self._checked.pop(folder.name, None)
+        self._sound.pop(folder.name, None)
         if not _is_ours(folder):
             log.warning("cache folder %s is not a run entry; left alone (%s)", folder, reason)
             return
-        message = f"discarding damaged cache entry {folder.name}: {reason}"
-        warnings.warn(message, CacheWarning, stacklevel=3)
-        log.warning(message)
+        log.warning("discarding damaged cache entry %s: %s", folder.name, reason)
         trash = folder.with_name(f".trash-{folder.name}-{uuid.uuid4().hex[:8]}")
         try:
             os.rename(folder, trash)
@@ -459,6 +531,34 @@ class RunCache:
                     yield
                 finally:
                     fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _key_of(config: RunConfig | str) -> str:
+    return config.key if isinstance(config, RunConfig) else config
+
+
+def _same_test_set(run: RunResult, data: Dataset) -> bool:
+    """True when ``run`` was evaluated on ``data``'s test set (same source and size), so it can be read off."""
+    return data.source == run.data_source and run.evaluated_on(data.y_test)
+
+
+def _verify(folder: Path, files: dict[str, Any], name: str) -> None:
+    """DamagedEntry when an entry's file ``name`` does not match its checksum in ``files`` (or is missing);
+    RunUnavailable when it cannot be read now (out of file handles, no permission)."""
+    try:
+        if not isinstance(files.get(name), dict) or sha256(folder / name) != files[name].get("sha256"):
+            raise DamagedEntry(f"{name} does not match its checksum")
+    except OSError as exc:
+        raise _unreadable(exc, name) from None
+
+
+def _unreadable(exc: OSError, name: str) -> Exception:
+    """What an OSError reading an entry's file means: RunUnavailable when the process or the disk is short of
+    something now (file handles, permission), else damage."""
+    if exc.errno in _NOT_NOW:
+        # Translators: {reason}: the system's words, e.g. "Permission denied"
+        return RunUnavailable(_("The stored run cannot be read right now ({reason}).").format(reason=exc.strerror))
+    return DamagedEntry(f"{name} cannot be read ({exc})")
 
 
 def _is_ours(folder: Path) -> bool:

@@ -147,7 +147,7 @@ def run_sweep(
     listener = listener or TrainingListener()
     results = []
     for i, config in enumerate(configs):
-        cached = cache.get(config)
+        cached = cache.get_or_derive(config, data).run
         listener.on_sweep_run(i, len(configs), config, cached is not None)
         results.append(cached if cached is not None else cache.get_or_train(config, data, listener))
     return results

@@ -20,8 +20,8 @@ CURVES = {("training", "accuracy"): N_("training accuracy"), ("validation", "acc
 MEMORISING_GAP = 0.03  # training accuracy this far above validation accuracy: the network starts to memorise
 
 
-# Where a run that shares its beginning with a stored run came from. Stored in English (run.json), worded in the
-# reader's language by RunResult.origin_text: this table is the one place the words are written.
+# Where a run that shares its beginning with a stored run came from. Stored as data (run.json: {"how": "taken",
+# "from_epochs": 30}), worded in the reader's language only where it is shown (Origin.text): these are the words.
 ORIGINS = {
     # Translators: where a run came from, shown after "Ready at once: "; {n}: the longer run's epochs, e.g. 30
     "taken": N_("taken from the {n}-epoch run"),
@@ -35,17 +35,41 @@ def curve_name(split: str, metric: str) -> str:
     return _(CURVES[split, metric])
 
 
-def origin_words(how: str, epochs: int) -> str:
-    """The stored words for a run's origin: origin_words("taken", 30) -> 'taken from the 30-epoch run'."""
-    return ORIGINS[how].format(n=epochs)
+@dataclass(frozen=True)
+class Origin:
+    """Where a run came from: ``how`` ("taken": read off a longer run, "continued": trained on from a shorter
+    one) and the epochs of that other run."""
 
+    how: str
+    from_epochs: int
 
-def _origin_epochs(words: str | None, how: str) -> str | None:
-    head, _sep, tail = ORIGINS[how].partition("{n}")
-    if not words or not words.startswith(head) or not words.endswith(tail):
-        return None
-    epochs = words[len(head) : len(words) - len(tail)]
-    return epochs if epochs.isdigit() else None
+    def __post_init__(self) -> None:
+        if self.how not in ORIGINS or isinstance(self.from_epochs, bool) or not isinstance(self.from_epochs, int) \
+                or self.from_epochs < 1:
+            raise ValueError(f"not an origin: {self.how!r}, {self.from_epochs!r}")
+
+    def text(self) -> str:
+        """In the reader's language: Origin("taken", 30).text() -> 'taken from the 30-epoch run'."""
+        return _(ORIGINS[self.how]).format(n=self.from_epochs)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"how": self.how, "from_epochs": self.from_epochs}
+
+    @classmethod
+    def parse(cls, stored: Any) -> Origin | None:
+        """The origin as run.json holds it: a dict, None, or (entries stored before 2026-12) the English words
+        'taken from the 30-epoch run'. ValueError for anything else."""
+        if stored is None:
+            return None
+        if isinstance(stored, dict) and set(stored) == {"how", "from_epochs"}:
+            return cls(stored["how"], stored["from_epochs"])
+        if isinstance(stored, str):
+            for how, words in ORIGINS.items():
+                head, _sep, tail = words.partition("{n}")
+                epochs = stored[len(head) : len(stored) - len(tail)]
+                if stored.startswith(head) and stored.endswith(tail) and epochs.isdigit():
+                    return cls(how, int(epochs))
+        raise ValueError(f"not an origin: {str(stored)[:60]!r}")
 
 
 class RunUnavailable(RuntimeError):
@@ -81,7 +105,7 @@ class RunResult:
     from_cache: bool = False
     stopped_early_at: int | None = None
     epoch_seconds: list[float] = field(default_factory=list)  # wall time of each epoch (the first compiles)
-    origin: str | None = None  # "continued from the 10-epoch run", "taken from the 30-epoch run" (``origin_text``)
+    origin: Origin | None = None  # where it came from when it shares its beginning with another run
     saved: bool = True  # False when the run could not be stored (it is shown, but not kept)
     snapshots: dict[int, DenseNetwork] = field(default_factory=dict, repr=False)  # fresh runs: kept weights
     state: list[np.ndarray] | None = field(default=None, repr=False)  # fresh runs: training state to continue
@@ -94,15 +118,11 @@ class RunResult:
     @property
     def read_off_longer_run(self) -> bool:
         """True when this run was read off a longer stored run (no training at all)."""
-        return _origin_epochs(self.origin, "taken") is not None
+        return self.origin is not None and self.origin.how == "taken"
 
     def origin_text(self) -> str | None:
-        """Where a run sharing this run's beginning came from, in the reader's language (None: trained alone)."""
-        for how, words in ORIGINS.items():
-            epochs = _origin_epochs(self.origin, how)
-            if epochs is not None:
-                return _(words).format(n=epochs)
-        return self.origin
+        """Where this run came from, in the reader's language (None: trained alone)."""
+        return self.origin.text() if self.origin is not None else None
 
     @property
     def key(self) -> str:
@@ -119,10 +139,10 @@ class RunResult:
         """Trainable parameter count."""
         return self.config.parameters
 
-    @property
-    def network(self) -> DenseNetwork:
-        """The trained weights as a NumPy network, the one path every prediction takes (loaded from disk on
-        first use for stored runs, checked against its checksum; raises RunUnavailable)."""
+    def load_network(self) -> DenseNetwork:
+        """The trained weights as a NumPy network, the one path every prediction takes. A stored run reads them
+        from disk on the first call, checked against their checksum; damaged or unreadable weights raise
+        RunUnavailable (nothing is deleted: the cache's write path discards a damaged entry)."""
         with self._load_lock:
             if self._network is None and self._network_loader is not None:
                 self._network = self._network_loader()
@@ -130,7 +150,7 @@ class RunResult:
 
     def __getstate__(self) -> dict[str, Any]:
         """Pickled (to cross from a worker process) with its network loaded and without its lock."""
-        state = dict(self.__dict__, _network=self.network, _network_loader=None)
+        state = dict(self.__dict__, _network=self.load_network(), _network_loader=None)
         del state["_load_lock"]
         return state
 
@@ -139,7 +159,7 @@ class RunResult:
 
     def predict(self, images: np.ndarray) -> np.ndarray:
         """Class probabilities (N, 10) for uint8 images (N, 28, 28) or one (28, 28)."""
-        return self.network.predict(images)
+        return self.load_network().predict(images)
 
     def fit_report(self) -> FitReport | None:
         """The best validation epoch and the final training/validation gap (None without validation)."""
@@ -167,6 +187,6 @@ class RunResult:
             "epochs_run": self.epochs_run,
             "stopped_early_at": self.stopped_early_at,
             "epoch_seconds": self.epoch_seconds,
-            "origin": self.origin,
+            "origin": self.origin.to_dict() if self.origin is not None else None,
             "from_cache": self.from_cache,
         }

@@ -12,7 +12,7 @@ from ..config import RunConfig
 from ..data.sources import Dataset, load_fashion_mnist
 from ..forward import DenseNetwork, cross_entropy
 from .lineage import keeps_snapshot, resumable
-from .results import HISTORY_KEYS, RunResult, origin_words
+from .results import HISTORY_KEYS, Origin, RunResult
 
 
 class TrainingCancelled(Exception):
@@ -118,12 +118,12 @@ def train(config: RunConfig, data: Dataset | None = None, listener: TrainingList
     epochs_run = len(history.get("loss", []))
     return evaluated(config, network, data, history, epoch_seconds,
                      stopped_early_at=epochs_run if epochs_run < config.epochs else None,
-                     origin=origin_words("continued", resume.epochs) if resume else None,
+                     origin=Origin("continued", resume.epochs) if resume else None,
                      snapshots=snapshots, state=state)
 
 
 def evaluated(config: RunConfig, network: DenseNetwork, data: Dataset, history: dict[str, list[float]],
-              epoch_seconds: list[float], stopped_early_at: int | None, origin: str | None = None,
+              epoch_seconds: list[float], stopped_early_at: int | None, origin: Origin | None = None,
               snapshots: dict[int, DenseNetwork] | None = None, state: list[np.ndarray] | None = None) -> RunResult:
     """A finished run: ``network`` evaluated on the test set (the one prediction path, NumPy)."""
     y_test = np.asarray(data.y_test, np.int32)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 import time
 import uuid
-import warnings
 from datetime import datetime
 
 import streamlit as st
@@ -13,7 +12,7 @@ import streamlit as st
 from fmnist_core.config import RunConfig
 from fmnist_core.i18n import _, date_time, ngettext, number, percent
 from fmnist_core.queue import Job, JobSnapshot, JobStatus, Refused, Runner, open_runner, start_workers
-from fmnist_core.runs.cache import CacheWarning, RunCache, default_cache_dir
+from fmnist_core.runs.cache import RunCache, default_cache_dir
 from fmnist_core.runs.results import RunResult, RunUnavailable
 from fmnist_core.views import charts
 from fmnist_core.views.progress import format_metrics
@@ -100,15 +99,14 @@ def submit(config: RunConfig) -> Job | None:
 
 
 def cached_result(config: RunConfig) -> RunResult | None:
-    """The cached run of ``config``; a damaged entry is discarded and the page says so."""
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", CacheWarning)
-        result = get_runner().cache.get(config)
-    if any(issubclass(w.category, CacheWarning) for w in caught):
+    """The cached run of ``config`` (or one read off a longer stored run); a damaged entry is discarded and the
+    page says so."""
+    found = get_runner().cache.get_or_derive(config)
+    if found.damage is not None:
         # Translators: {run}: the run's label, e.g. "128 units x 1 layer, 10 epochs, normalised, dropout 0.2"
         st.warning(_("The stored run of “{run}” was damaged and has been discarded; it will be trained again when "
                      "asked for.").format(run=config.describe()))
-    return result
+    return found.run
 
 
 @st.cache_resource(show_spinner=False, max_entries=8)
@@ -123,7 +121,7 @@ def shared_run(key: str) -> RunResult | None:
     try:
         if run is None:
             raise RunUnavailable(_("That run is no longer in the cache; choose another one."))
-        run.network  # noqa: B018 - load the weights now, once for every session
+        run.load_network()  # now, once for every session
         return run
     except RunUnavailable as exc:
         _shared_run.clear()
