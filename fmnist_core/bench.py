@@ -132,7 +132,7 @@ def run_benchmark(epochs: int = 10, as_json: bool = False) -> int:
 
 
 def _timed_sweep(configs: list[RunConfig], cache: RunCache, data) -> float:
-    from .runs.experiments import run_sweep
+    from .lessons.experiments import run_sweep
 
     start = time.perf_counter()
     run_sweep(sorted(configs, key=lambda c: -c.epochs), cache, data)
@@ -142,7 +142,7 @@ def _timed_sweep(configs: list[RunConfig], cache: RunCache, data) -> float:
 def run_sharing_benchmark(as_json: bool = False) -> int:
     """Figures of runs sharing their beginnings: cold experiment pages and a continued run, against one default
     10-epoch run timed in the same process. Returns exit status 0."""
-    from .runs.experiments import EXPERIMENTS
+    from .lessons.experiments import EXPERIMENTS
 
     data = load_fashion_mnist()
     figures: dict[str, float] = {}

@@ -2,8 +2,8 @@ import numpy as np
 import pytest
 
 from fmnist_core.config import ConfigError, RunConfig
+from fmnist_core.lessons.experiments import EXPERIMENTS, parse_values, run_sweep, table
 from fmnist_core.runs.cache import RunCache
-from fmnist_core.runs.experiments import EXPERIMENTS, parse_values, run_sweep, table
 from fmnist_core.runs.results import RunResult
 from fmnist_core.runs.training import TrainingListener
 

@@ -411,7 +411,7 @@ def test_where_a_run_came_from_is_stored_in_english_and_shown_in_the_language(tw
 def test_challenge_checks_and_goals_are_whole_sentences_in_the_language(two_runs):
     """The checks of a challenge ('{term}: ✓ yes' / '{term}: ✗ not yet') are whole messages of Challenge.checks,
     which the Train page shows; German goals read as 'Ziel: …', without a stray article or case."""
-    from fmnist_core.runs.challenges import READY, parse_challenge
+    from fmnist_core.lessons.challenges import READY, parse_challenge
 
     challenge = parse_challenge("acc>=0.05;units<=16")
     i18n.set_language("de")
