@@ -44,3 +44,13 @@ def test_round_trip_and_unknown_fields():
 def test_frozen():
     with pytest.raises(AttributeError):
         RunConfig().epochs = 3  # type: ignore[misc]
+
+
+def test_fields_are_built_by_keyword_only():
+    from fmnist_core.config import Field
+
+    with pytest.raises(TypeError):
+        Field("epochs", int, 1, 100, 10, "epochs", "Epochs", "help")  # type: ignore[misc]
+    made = Field(name="epochs", type=int, low=1, high=100, default=10, url="epochs", label_text="Epochs",
+                 help_text="help")
+    assert made.check(7) == 7 and made.flag == "--epochs"

@@ -131,3 +131,17 @@ def test_sweep_trains_each_once_and_reuses_cache(tmp_path, synthetic_data):
     assert all(r.from_cache for r in again) and seen.runs == [(0, 2, True), (1, 2, True)]
     # same seed: the 2-epoch run's first epoch is the 1-epoch run
     assert results[1].history["loss"][0] == pytest.approx(results[0].history["loss"][0])
+
+
+def test_experiments_and_sweeps_are_built_by_keyword_only():
+    from fmnist_core.lessons.experiments import Experiment, sweep
+
+    units = EXPERIMENTS["units"]
+    with pytest.raises(TypeError):
+        Experiment(units.name, units.title, units.question, units.intro, units.controls, units.choices,
+                   units.make_configs, units.make_label, units.findings)
+    with pytest.raises(TypeError):
+        sweep("units", "t", "q", "i", "hidden_units", (8, 16), 8, str, lambda results, label: [])
+    made = sweep(name="units", title="t", question="q", intro="i", field_name="hidden_units", values=(8, 16),
+                 baseline=8, label=str, findings=lambda results, label: [])
+    assert [c.hidden_units for c in made.configs()] == [8, 16] and made.label(RunConfig(hidden_units=8)) == "8"
