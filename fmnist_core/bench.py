@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .config import RunConfig, model_inputs
+from .config import RunConfig
 from .data.sources import load_fashion_mnist
 from .runs.cache import RunCache
 from .runs.results import Origin
@@ -37,32 +37,10 @@ class EpochTimer(TrainingListener):
         self._last = now
 
 
-def tutorial_fit(epochs: int, seed: int = 0) -> dict[str, float]:
-    """The TensorFlow tutorial's script: plain compile and ``model.fit(x, y, epochs=N)`` on all 60,000 images."""
-    import keras
-
-    data = load_fashion_mnist()
-    keras.utils.set_random_seed(seed)
-    x_train, x_test = model_inputs(data.x_train, RunConfig()), model_inputs(data.x_test, RunConfig())
-    model = keras.Sequential([
-        keras.Input(shape=(28, 28)),
-        keras.layers.Flatten(),
-        keras.layers.Dense(128, activation="relu"),
-        keras.layers.Dense(10, activation="softmax"),
-    ])
-    model.compile(optimizer="adam", loss="sparse_categorical_crossentropy", metrics=["accuracy"])
-    timer = EpochTimer()
-    bridge = keras.callbacks.LambdaCallback(on_epoch_end=lambda epoch, logs: timer.on_epoch_end(epoch, logs))
-    start = time.perf_counter()
-    model.fit(x_train, data.y_train, epochs=epochs, verbose=0, callbacks=[bridge])
-    seconds = time.perf_counter() - start
-    _, accuracy = model.evaluate(x_test, data.y_test, verbose=0)
-    return {"seconds_per_epoch": seconds / epochs, "median_epoch": float(np.median(timer.seconds)),
-            "test_accuracy": float(accuracy)}
-
-
 def run_benchmark(epochs: int = 10, as_json: bool = False) -> int:
     """Measure and print; returns exit status 0."""
+    from .net.tutorial import tutorial_fit
+
     load_start = time.perf_counter()
     data = load_fashion_mnist()
     load_seconds = time.perf_counter() - load_start
@@ -74,7 +52,7 @@ def run_benchmark(epochs: int = 10, as_json: bool = False) -> int:
         same_timer, default_timer = EpochTimer(), EpochTimer()
         core_same = cache.get_or_train(same, data, same_timer)
         core_default = cache.get_or_train(default, data, default_timer)
-        tutorial = tutorial_fit(epochs)
+        tutorial = tutorial_fit(data, epochs)
         hit_start = time.perf_counter()
         hit = cache.get_or_train(default, data)
         hit_seconds = time.perf_counter() - hit_start
@@ -133,7 +111,7 @@ def run_benchmark(epochs: int = 10, as_json: bool = False) -> int:
 
 
 def _timed_sweep(configs: list[RunConfig], cache: RunCache, data) -> float:
-    from .runs.experiments import run_sweep
+    from .lessons.experiments import run_sweep
 
     start = time.perf_counter()
     run_sweep(sorted(configs, key=lambda c: -c.epochs), cache, data)
@@ -143,7 +121,7 @@ def _timed_sweep(configs: list[RunConfig], cache: RunCache, data) -> float:
 def run_sharing_benchmark(as_json: bool = False) -> int:
     """Figures of runs sharing their beginnings: cold experiment pages and a continued run, against one default
     10-epoch run timed in the same process. Returns exit status 0."""
-    from .runs.experiments import EXPERIMENTS
+    from .lessons.experiments import EXPERIMENTS
 
     data = load_fashion_mnist()
     figures: dict[str, float] = {}

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 
 from .config import FIELDS, ConfigError, RunConfig
 from .data.sources import DataError
-from .runs.experiments import EXPERIMENTS
+from .lessons.experiments import EXPERIMENTS
 from .runs.results import RunUnavailable
 
 
@@ -188,8 +188,8 @@ def _cache(args: argparse.Namespace) -> int:
 
 
 def _experiments(args: argparse.Namespace) -> int:
+    from .lessons.experiments import run_sweep
     from .runs.cache import RunCache
-    from .runs.experiments import run_sweep
     from .views.progress import TextProgress
 
     cache = RunCache()

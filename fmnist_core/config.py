@@ -1,9 +1,9 @@
 """RunConfig: what decides a training run, each field described once in ``FIELDS``.
 
 ``FIELDS`` is the one table of every knob (in the spirit of scikit-learn's ``_parameter_constraints``): its
-type, range, default, URL name, CLI flag, help text and the lessons' value. Validation, the URL codec, the
-command line and the page widgets all read it, so adding a knob is one line here. Beside it sit the two
-facts every layer needs without TensorFlow: how pixels are scaled and how many parameters a network has.
+type, range, default, URL name, CLI flag and help text. Validation, the URL codec, the command line and the
+page widgets all read it, so adding a knob is one entry here. Beside it sit the two facts every layer needs
+without TensorFlow: how pixels are scaled and how many parameters a network has.
 """
 
 from __future__ import annotations
@@ -24,7 +24,7 @@ class ConfigError(ValueError):
     """A run configuration value is out of range; the message names the field."""
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Field:
     """One knob of a run: its type and range, and how people meet it (URL, CLI flag, widget, help)."""
 
@@ -36,7 +36,6 @@ class Field:
     url: str
     label_text: str  # widget label (English; ``label`` is it in the reader's language)
     help_text: str
-    lessons: Any = None  # the value the lesson notes use, where they use one
     high_open: bool = False  # the range excludes ``high``
     low_open: bool = False  # the range excludes ``low``
     step: float | None = None  # widget step for floats
@@ -151,51 +150,62 @@ class Field:
 
 
 FIELDS: tuple[Field, ...] = (
-    Field("epochs", int, 1, 100, 10, "epochs", N_("Epochs"),
-          N_("One epoch is one pass over all training images. More epochs: the network sees each image more "
-             "often; training accuracy keeps rising, validation accuracy stops improving at some point."),
-          lessons=5, word=N_("epochs")),
-    Field("hidden_units", int, 1, 4096, 128, "units", N_("Hidden units per layer"),
-          N_("Neurons in each hidden Dense layer. Every one of them looks at all 784 pixels (the 28x28 image "
-             "flattened into one long vector) and adds up what it sees."),
-          lessons=128, choices=(8, 16, 32, 64, 128, 256, 512, 1024, 2048), word=N_("units")),
-    Field("extra_layers", int, 0, 5, 0, "extra", N_("Extra hidden layers"),
-          N_("Hidden Dense(relu) layers after the first one. ReLU (max(0, x)) lets stacked layers model "
-             "non-linear patterns."),
-          lessons=0, word=N_("extra layers")),
-    Field("normalize", bool, 0, 1, True, "normalize", N_("Normalise pixels to 0-1"),
-          N_("Divide pixel values by 255 so inputs lie in 0-1 instead of 0-255. Smaller, similar-sized inputs "
-             "make training steadier."),
-          lessons=True, word=N_("normalize")),
-    Field("dropout", float, 0.0, 1.0, 0.0, "dropout", N_("Dropout"),
-          N_("During training, randomly silence this share of hidden units at each step, so the network cannot "
-             "rely on any single one (0 = no dropout; the lessons try 0.2)."),
+    Field(name="epochs", type=int, low=1, high=100, default=10, url="epochs",
+          label_text=N_("Epochs"),
+          help_text=N_("One epoch is one pass over all training images. More epochs: the network sees each image more "
+                       "often; training accuracy keeps rising, validation accuracy stops improving at some point."),
+          word=N_("epochs")),
+    Field(name="hidden_units", type=int, low=1, high=4096, default=128, url="units",
+          label_text=N_("Hidden units per layer"),
+          help_text=N_("Neurons in each hidden Dense layer. Every one of them looks at all 784 pixels (the 28x28 image "
+                       "flattened into one long vector) and adds up what it sees."),
+          choices=(8, 16, 32, 64, 128, 256, 512, 1024, 2048), word=N_("units")),
+    Field(name="extra_layers", type=int, low=0, high=5, default=0, url="extra",
+          label_text=N_("Extra hidden layers"),
+          help_text=N_("Hidden Dense(relu) layers after the first one. ReLU (max(0, x)) lets stacked layers model "
+                       "non-linear patterns."),
+          word=N_("extra layers")),
+    Field(name="normalize", type=bool, low=0, high=1, default=True, url="normalize",
+          label_text=N_("Normalise pixels to 0-1"),
+          help_text=N_("Divide pixel values by 255 so inputs lie in 0-1 instead of 0-255. Smaller, similar-sized "
+                       "inputs make training steadier."),
+          word=N_("normalize")),
+    Field(name="dropout", type=float, low=0.0, high=1.0, default=0.0, url="dropout",
+          label_text=N_("Dropout"),
+          help_text=N_("During training, randomly silence this share of hidden units at each step, so the network "
+                       "cannot rely on any single one (0 = no dropout; the lessons try 0.2)."),
           # Translators: a run label's part; {value}: the dropout rate, e.g. "0.2" ("dropout 0.2")
-          lessons=0.2, high_open=True, step=0.05, short=N_("dropout {value}"), word=N_("dropout")),
-    Field("batch_size", int, 1, 65536, 32, "batch", N_("Batch size"),
-          N_("Images per weight update. Smaller batches: more, noisier updates per epoch."),
+          high_open=True, step=0.05, short=N_("dropout {value}"), word=N_("dropout")),
+    Field(name="batch_size", type=int, low=1, high=65536, default=32, url="batch",
+          label_text=N_("Batch size"),
+          help_text=N_("Images per weight update. Smaller batches: more, noisier updates per epoch."),
           # Translators: a run label's part; {value}: the batch size, e.g. 64 ("batch 64")
-          lessons=32, choices=(16, 32, 64, 128, 256, 512), short=N_("batch {value}"), word=N_("batch")),
-    Field("validation_split", float, 0.0, 1.0, 0.2, "val", N_("Validation split"),
-          N_("Share of the 60,000 training images held back to check the network on images it does not train "
-             "on (the lessons use 0.2)."),
+          choices=(16, 32, 64, 128, 256, 512), short=N_("batch {value}"), word=N_("batch")),
+    Field(name="validation_split", type=float, low=0.0, high=1.0, default=0.2, url="val",
+          label_text=N_("Validation split"),
+          help_text=N_("Share of the 60,000 training images held back to check the network on images it does not train "
+                       "on (the lessons use 0.2)."),
           # Translators: a run label's part; {value}: the validation split, e.g. "0.1" ("val 0.1")
-          lessons=0.2, high_open=True, step=0.05, short=N_("val {value}"), word=N_("val split")),
-    Field("learning_rate", float, 0.0, 1.0, 0.001, "lr", N_("Learning rate"),
-          N_("How big a step adam takes on each update (Keras's default is 0.001)."),
+          high_open=True, step=0.05, short=N_("val {value}"), word=N_("val split")),
+    Field(name="learning_rate", type=float, low=0.0, high=1.0, default=0.001, url="lr",
+          label_text=N_("Learning rate"),
+          help_text=N_("How big a step adam takes on each update (Keras's default is 0.001)."),
           # Translators: a run label's part; {value}: the learning rate, e.g. "0.01" ("lr 0.01")
-          lessons=0.001, low_open=True, step=0.0001, short=N_("lr {value}"), word=N_("lr")),
-    Field("seed", int, 0, 2**31 - 1, 0, "seed", N_("Seed"),
-          N_("Fixes the random start weights and shuffling: the same seed gives the same run."),
+          low_open=True, step=0.0001, short=N_("lr {value}"), word=N_("lr")),
+    Field(name="seed", type=int, low=0, high=2**31 - 1, default=0, url="seed",
+          label_text=N_("Seed"),
+          help_text=N_("Fixes the random start weights and shuffling: the same seed gives the same run."),
           # Translators: a run label's part; {value}: the random seed, e.g. 7 ("seed 7")
           short=N_("seed {value}"), word=N_("seed")),
-    Field("target_accuracy", float, 0.0, 1.0, 0.0, "target", N_("Stop when training accuracy reaches"),
-          N_("Stop training once an epoch's training accuracy reaches this (0 = off)."),
+    Field(name="target_accuracy", type=float, low=0.0, high=1.0, default=0.0, url="target",
+          label_text=N_("Stop when training accuracy reaches"),
+          help_text=N_("Stop training once an epoch's training accuracy reaches this (0 = off)."),
           # Translators: a run label's part; {value}: the training accuracy that stops training, e.g. "0.9"
           step=0.01, short=N_("stop at train acc {value}"), word=N_("target")),
-    Field("patience", int, 0, 100, 0, "patience", N_("Stop after epochs without a better validation loss"),
-          N_("Stop when validation loss has not improved for this many epochs and keep the best epoch's "
-             "weights (0 = off)."),
+    Field(name="patience", type=int, low=0, high=100, default=0, url="patience",
+          label_text=N_("Stop after epochs without a better validation loss"),
+          help_text=N_("Stop when validation loss has not improved for this many epochs and keep the best epoch's "
+                       "weights (0 = off)."),
           # Translators: a run label's part; {value}: Keras EarlyStopping patience in epochs, e.g. 3
           short=N_("patience {value}"), word=N_("patience")),
 )

@@ -167,8 +167,3 @@ def class_name(english: str) -> str:
     """A class in this language, its English data-set label beside it: 'Coat', '코트 (Coat)', 'Mantel (Coat)'."""
     translated = _(english)
     return english if translated.casefold() == english.casefold() else f"{translated} ({english})"
-
-
-# The data set's ten labels, for the catalogs (fmnist_core.data.sources.CLASS_NAMES holds them in order).
-_CLASS_NAMES = (N_("T-shirt/top"), N_("Trouser"), N_("Pullover"), N_("Dress"), N_("Coat"), N_("Sandal"),
-                N_("Shirt"), N_("Sneaker"), N_("Bag"), N_("Ankle boot"))

@@ -7,7 +7,7 @@ import streamlit as st
 
 from fmnist_core.config import FIELD
 from fmnist_core.i18n import _, ngettext, percent
-from fmnist_core.runs import compare
+from fmnist_core.lessons import compare
 from fmnist_core.views import charts
 from pages.ui.history import session_runs
 from pages.ui.navigation import in_app

@@ -1,4 +1,4 @@
-"""Experiment page: epochs (its question, runs and findings are in fmnist_core.runs.experiments)."""
+"""Experiment page: epochs (its question, runs and findings are in fmnist_core.lessons.experiments)."""
 
 from pages.ui.experiment_view import render
 from pages.ui.navigation import in_app

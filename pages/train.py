@@ -7,8 +7,8 @@ import streamlit as st
 from fmnist_core.config import FIELD, ConfigError, RunConfig, config_from_query, config_to_query
 from fmnist_core.data.sources import CLASS_NAMES
 from fmnist_core.i18n import _, class_name, in_sentence, number, percent, signed
+from fmnist_core.lessons.challenges import READY, Challenge, LinkControls, link_controls
 from fmnist_core.queue import JobStatus
-from fmnist_core.runs.challenges import READY, Challenge, LinkControls, link_controls
 from fmnist_core.runs.evaluation import (
     class_reports,
     confused_indices,

@@ -28,9 +28,9 @@ from fmnist_core import i18n
 from fmnist_core.config import ConfigError, RunConfig, config_from_query
 from fmnist_core.data.sources import CLASS_NAMES
 from fmnist_core.i18n import _, class_name, date_time, ngettext, number, percent
-from fmnist_core.runs import compare
-from fmnist_core.runs.challenges import READY, link_controls, parse_challenge
-from fmnist_core.runs.experiments import EXPERIMENTS, best_final_sentence, parse_values
+from fmnist_core.lessons import compare
+from fmnist_core.lessons.challenges import READY, link_controls, parse_challenge
+from fmnist_core.lessons.experiments import EXPERIMENTS, best_final_sentence, parse_values
 from fmnist_core.runs.results import CURVES, Origin, RunResult, curve_name
 
 OUT = Path(__file__).parent / "rendered"

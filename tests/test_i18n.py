@@ -412,7 +412,7 @@ def test_where_a_run_came_from_is_stored_as_data_and_worded_in_the_language(two_
 def test_challenge_checks_and_goals_are_whole_sentences_in_the_language(two_runs):
     """The checks of a challenge ('{term}: ✓ yes' / '{term}: ✗ not yet') are whole messages of Challenge.checks,
     which the Train page shows; German goals read as 'Ziel: …', without a stray article or case."""
-    from fmnist_core.runs.challenges import READY, parse_challenge
+    from fmnist_core.lessons.challenges import READY, parse_challenge
 
     challenge = parse_challenge("acc>=0.05;units<=16")
     i18n.set_language("de")

@@ -1,6 +1,7 @@
 import pytest
 
-from fmnist_core.net.mistakes import MISTAKES, run_mistake
+from fmnist_core.lessons.mistakes import MISTAKES
+from fmnist_core.net.mistakes import run_mistake
 
 
 @pytest.mark.parametrize("name,expected", [

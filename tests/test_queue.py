@@ -117,7 +117,7 @@ def test_a_link_to_a_huge_run_is_refused_on_the_page(synthetic_env):
 
 
 def test_experiment_pages_are_ready_before_anyone_asks(synthetic_env, monkeypatch):
-    from fmnist_core.runs.experiments import EXPERIMENTS
+    from fmnist_core.lessons.experiments import EXPERIMENTS
     from pages.ui.runs import get_runner
 
     monkeypatch.setenv("FMNIST_PREFETCH", "1")

@@ -1,3 +1,8 @@
+import os
+import subprocess
+import sys
+from pathlib import Path
+
 import numpy as np
 import pytest
 
@@ -75,9 +80,40 @@ def test_dropout_is_applied_and_costs_little(synthetic_data):
     """Dropout masks come from Philox (Keras's auto-selected generator made epochs ~4x slower under XLA)."""
     from keras.src.backend.tensorflow import random as tf_random
 
-    from fmnist_core.net import fast_fit  # noqa: F401 - installs the Philox dropout
-
     plain = train(TINY.with_(epochs=2), synthetic_data)
     dropped = train(TINY.with_(epochs=2, dropout=0.5), synthetic_data)
     assert plain.history["loss"] != dropped.history["loss"]
-    assert tf_random.dropout.__qualname__.startswith("_philox_dropout")
+    assert tf_random.dropout.__qualname__.startswith("_philox_dropout")  # the fit loop installed it
+
+
+KERAS_BEFORE_AND_AFTER = """
+import sys, types
+import keras, tensorflow
+
+def keras_state():
+    return {(name, attr): id(value) for name, module in list(sys.modules.items())
+            if name.split(".")[0] == "keras" and module is not None
+            for attr, value in vars(module).items() if not isinstance(value, types.ModuleType)}
+
+before = keras_state()
+from fmnist_core.net import fast_fit
+after = keras_state()
+changed = sorted(f"{name}.{attr}" for (name, attr), ident in after.items() if before.get((name, attr)) != ident)
+assert not changed, f"importing fast_fit changed Keras: {changed[:5]}"
+
+from keras.src.backend.tensorflow import random as tf_random
+from fmnist_core.config import RunConfig
+from fmnist_core.net.model import build_model
+for _ in range(2):  # idempotent: a second fitter leaves it as the first did
+    fast_fit.FastFitter(build_model(RunConfig(dropout=0.2)), normalize=True)
+    assert tf_random.dropout is fast_fit._philox_dropout
+print("ok")
+"""
+
+
+def test_importing_the_fit_loop_changes_nothing_in_keras():
+    """Only a FastFitter installs the Philox dropout; merely importing its module leaves Keras as it was (in a
+    fresh process, so no other test's training has patched it already)."""
+    done = subprocess.run([sys.executable, "-c", KERAS_BEFORE_AND_AFTER], capture_output=True, text=True,
+                          timeout=300, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"}, cwd=Path(__file__).parents[1])
+    assert done.returncode == 0 and done.stdout.strip() == "ok", done.stderr[-2000:]

@@ -22,17 +22,18 @@ import numpy as np
 
 from ..i18n import N_, _, number
 
+# The data set's ten labels in its order: English, as in the data set; ``i18n.class_name`` shows them translated.
 CLASS_NAMES: tuple[str, ...] = (
-    "T-shirt/top",
-    "Trouser",
-    "Pullover",
-    "Dress",
-    "Coat",
-    "Sandal",
-    "Shirt",
-    "Sneaker",
-    "Bag",
-    "Ankle boot",
+    N_("T-shirt/top"),
+    N_("Trouser"),
+    N_("Pullover"),
+    N_("Dress"),
+    N_("Coat"),
+    N_("Sandal"),
+    N_("Shirt"),
+    N_("Sneaker"),
+    N_("Bag"),
+    N_("Ankle boot"),
 )
 
 DEBIAN_DIR = Path("/usr/share/datasets/fashion-mnist")

@@ -1,1 +1,4 @@
-"""What the numbers mean: the lessons' text (today the Common mistakes; experiments and challenges to follow)."""
+"""What the numbers mean: experiments and their conclusions, challenges, the compare findings, the Common mistakes.
+
+Every lesson sentence a teacher or translator looks for is here; Keras stays in ``fmnist_core.net``.
+"""

@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import TYPE_CHECKING
+
 import keras
+
+from ..config import RunConfig
+
+if TYPE_CHECKING:
+    from ..runs.training import TrainingListener
 
 
 class ListenerBridge(keras.callbacks.Callback):
@@ -51,3 +59,18 @@ class EpochEnd(keras.callbacks.Callback):
 
     def on_epoch_end(self, epoch, logs=None):
         self.action(epoch + 1)
+
+
+def training_callbacks(config: RunConfig, listener: TrainingListener, steps: int, cancelled: type[Exception],
+                       epoch_done: Callable[[int], None]) -> list[keras.callbacks.Callback]:
+    """The callbacks of a run of ``config``: progress to ``listener`` (raising ``cancelled`` when it asks to
+    stop), its stopping rules (a training-accuracy target, EarlyStopping on validation loss), then
+    ``epoch_done(epoch)`` after the others decided."""
+    callbacks: list[keras.callbacks.Callback] = [ListenerBridge(listener, steps, cancelled)]
+    if config.target_accuracy:
+        callbacks.append(StopAtAccuracy(config.target_accuracy))
+    if config.patience:
+        callbacks.append(
+            keras.callbacks.EarlyStopping(monitor="val_loss", patience=config.patience, restore_best_weights=True)
+        )
+    return [*callbacks, EpochEnd(epoch_done)]

@@ -36,6 +36,17 @@ def build_model(config: RunConfig) -> keras.Model:
     return model
 
 
+def seeded_model(config: RunConfig) -> keras.Model:
+    """``build_model(config)`` after seeding Keras with ``config.seed``, so the start weights are the seed's.
+
+    Seeds are process-wide: call it holding ``KERAS_LOCK``.
+    """
+    import keras
+
+    keras.utils.set_random_seed(config.seed)
+    return build_model(config)
+
+
 def keras_file(network: DenseNetwork) -> bytes:
     """A ``.keras`` file of the trained network (loadable with ``keras.saving.load_model``)."""
     import tempfile

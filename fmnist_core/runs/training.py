@@ -61,11 +61,9 @@ def train(config: RunConfig, data: Dataset | None = None, listener: TrainingList
     over; the result is the same, number for number, as training from scratch. Raises TrainingCancelled if
     ``listener.should_stop()`` returns True.
     """
-    import keras
-
-    from ..net.callbacks import EpochEnd, ListenerBridge, StopAtAccuracy
+    from ..net.callbacks import training_callbacks
     from ..net.fast_fit import FastFitter, steps_per_epoch
-    from ..net.model import KERAS_LOCK, build_model
+    from ..net.model import KERAS_LOCK, seeded_model
 
     data = data or load_fashion_mnist()
     listener = listener or TrainingListener()
@@ -77,8 +75,7 @@ def train(config: RunConfig, data: Dataset | None = None, listener: TrainingList
     with KERAS_LOCK:  # seeds are process-wide: only seeding and building take turns (the start weights are
         # drawn here; dropout has its own seeded generator and the shuffle its own (seed, epoch) one), so
         # several runs can train at once in one process and each stays reproducible
-        keras.utils.set_random_seed(config.seed)
-        model = build_model(config)
+        model = seeded_model(config)
         fitter = FastFitter(model, normalize=config.normalize)
         if resume:
             fitter.load_state(resume.state)
@@ -92,14 +89,7 @@ def train(config: RunConfig, data: Dataset | None = None, listener: TrainingList
         if keeps_snapshot(config, epoch):
             snapshots[epoch] = DenseNetwork.from_model(model, config)
 
-    callbacks: list[keras.callbacks.Callback] = [ListenerBridge(listener, steps, TrainingCancelled)]
-    if config.target_accuracy:
-        callbacks.append(StopAtAccuracy(config.target_accuracy))
-    if config.patience:
-        callbacks.append(
-            keras.callbacks.EarlyStopping(monitor="val_loss", patience=config.patience, restore_best_weights=True)
-        )
-    callbacks.append(EpochEnd(epoch_done))
+    callbacks = training_callbacks(config, listener, steps, TrainingCancelled, epoch_done)
     fit_history = fitter.fit(
         np.asarray(data.x_train, np.uint8),
         data.y_train,

@@ -9,7 +9,7 @@ import streamlit as st
 
 from fmnist_core.config import FIELD, ConfigError, RunConfig, config_from_query
 from fmnist_core.i18n import _, in_sentence, percent
-from fmnist_core.runs.experiments import (
+from fmnist_core.lessons.experiments import (
     EXPERIMENTS,
     Experiment,
     best_final_sentence,

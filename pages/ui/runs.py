@@ -52,7 +52,7 @@ STOPPED = "stopped_jobs"  # keys of the runs this session pressed Stop on (not w
 
 @st.cache_resource(show_spinner=False)
 def _prefetch(cache_root: str) -> int:
-    from fmnist_core.runs.experiments import EXPERIMENTS
+    from fmnist_core.lessons.experiments import EXPERIMENTS
 
     configs = dict.fromkeys(c for e in EXPERIMENTS.values() for c in e.configs())
     return len(get_runner().prefetch(sorted(configs, key=lambda c: -c.epochs)))  # longest first

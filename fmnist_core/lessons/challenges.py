@@ -17,7 +17,7 @@ from dataclasses import dataclass
 
 from ..config import FIELDS, ConfigError
 from ..i18n import N_, _, in_sentence, number
-from .results import RunResult
+from ..runs.results import RunResult
 
 URL_FIELDS = {f.url: f for f in FIELDS}
 _OPS: dict[str, Callable[[float, float], bool]] = {"<=": operator.le, ">=": operator.ge, "<": operator.lt,

@@ -15,9 +15,9 @@ from typing import Any
 from ..config import FIELD, ConfigError, RunConfig
 from ..data.sources import Dataset
 from ..i18n import N_, _, decimal, ngettext, number, percent, signed
-from .cache import RunCache
-from .results import RunResult, curve_name
-from .training import TrainingListener
+from ..runs.cache import RunCache
+from ..runs.results import RunResult, curve_name
+from ..runs.training import TrainingListener
 
 MAX_VALUES = 8  # runs one comparison may ask for
 Findings = Callable[[Sequence[RunResult], dict[int, str]], list[str]]
@@ -31,7 +31,7 @@ class Control:
     many: bool = False
 
 
-@dataclass(frozen=True)
+@dataclass(frozen=True, kw_only=True)
 class Experiment:
     """One question: its runs, their labels, the learner's controls, the chart's first metric, the findings.
 
@@ -106,14 +106,15 @@ def parse_values(field_name: str, text: str) -> tuple[Any, ...]:
     return tuple(dict.fromkeys(values))
 
 
-def sweep(name: str, title: str, question: str, intro: str, field_name: str, values: tuple[Any, ...],
+def sweep(*, name: str, title: str, question: str, intro: str, field_name: str, values: tuple[Any, ...],
           baseline: Any, label: Callable[[Any], str], findings: Findings, base: RunConfig | None = None,
           **options: Any) -> Experiment:
     """An experiment that varies one field over a list of values, everything else shared."""
     return Experiment(
-        name, title, question, intro, (Control(field_name, many=True),), {field_name: values},
-        lambda base, chosen: [base.with_(**{field_name: v}) for v in chosen[field_name]],
-        lambda config: label(getattr(config, field_name)), findings, base or RunConfig(),
+        name=name, title=title, question=question, intro=intro, controls=(Control(field_name, many=True),),
+        choices={field_name: values},
+        make_configs=lambda base, chosen: [base.with_(**{field_name: v}) for v in chosen[field_name]],
+        make_label=lambda config: label(getattr(config, field_name)), findings=findings, base=base or RunConfig(),
         baseline=lambda config: getattr(config, field_name) == baseline and not config.target_accuracy,
         **options,
     )
@@ -324,45 +325,49 @@ def _conclude_dropout(results: Sequence[RunResult], label: dict[int, str]) -> li
 
 
 EXPERIMENTS: dict[str, Experiment] = {e.name: e for e in (
-    sweep("epochs", N_("Epochs"), N_("What happens if I train longer?"),
-          N_("Each run trains the same network for a different number of epochs."),
-          "epochs", (1, 5, 10, 30), 10,
+    sweep(name="epochs", title=N_("Epochs"), question=N_("What happens if I train longer?"),
+          intro=N_("Each run trains the same network for a different number of epochs."),
+          field_name="epochs", values=(1, 5, 10, 30), baseline=10,
           # Translators: a run label; {n}: epochs, e.g. 30
-          lambda n: ngettext("{n} epoch", "{n} epochs", n).format(n=n), _conclude_epochs,
+          label=lambda n: ngettext("{n} epoch", "{n} epochs", n).format(n=n), findings=_conclude_epochs,
           caption=N_("Runs with the same seed start identically, so a shorter run's line lies under the first "
                      "epochs of a longer one (drawn wider underneath).")),
-    sweep("units", N_("Hidden units"), N_("Do more hidden units make a better network?"),
-          N_("Each run gives the hidden layer a different number of units. More units mean more parameters and "
-             "more time; see how much accuracy each step buys."),
-          "hidden_units", (10, 32, 128, 512, 1024), 128,
+    sweep(name="units", title=N_("Hidden units"), question=N_("Do more hidden units make a better network?"),
+          intro=N_("Each run gives the hidden layer a different number of units. More units mean more parameters "
+                   "and more time; see how much accuracy each step buys."),
+          field_name="hidden_units", values=(10, 32, 128, 512, 1024), baseline=128,
           # Translators: a run label; {n}: hidden units, e.g. 512
-          lambda n: ngettext("{n} unit", "{n} units", n).format(n=n), _conclude_units),
-    sweep("layers", N_("Layers"), N_("Do more hidden layers help?"),
-          N_("Each run stacks a different number of hidden Dense(relu) layers of the same size."),
-          "extra_layers", (0, 1, 2, 3), 0,
+          label=lambda n: ngettext("{n} unit", "{n} units", n).format(n=n), findings=_conclude_units),
+    sweep(name="layers", title=N_("Layers"), question=N_("Do more hidden layers help?"),
+          intro=N_("Each run stacks a different number of hidden Dense(relu) layers of the same size."),
+          field_name="extra_layers", values=(0, 1, 2, 3), baseline=0,
           # Translators: a run label; {n}: hidden layers, e.g. 3
-          lambda v: ngettext("{n} hidden layer", "{n} hidden layers", 1 + v).format(n=1 + v), _conclude_layers),
-    sweep("normalisation", N_("Normalisation"), N_("Does dividing the pixels by 255 matter?"),
-          N_("Two runs: pixels divided by 255 (0-1) and raw pixels (0-255); everything else is the same."),
-          "normalize", (True, False), True, lambda v: _("normalised /255") if v else _("raw 0-255"),
-          _conclude_normalisation, metric="loss"),
-    sweep("dropout", N_("Dropout"), N_("Does dropout help?"),
-          N_("The lessons add `Dropout(0.2)` to reduce overfitting. Each run trains the same network for 30 epochs, "
-             "long enough to start memorising its training images, with a different dropout rate; compare the gap "
-             "between training and validation accuracy."),
-          "dropout", (0.0, 0.2, 0.5), 0.0,
+          label=lambda v: ngettext("{n} hidden layer", "{n} hidden layers", 1 + v).format(n=1 + v),
+          findings=_conclude_layers),
+    sweep(name="normalisation", title=N_("Normalisation"), question=N_("Does dividing the pixels by 255 matter?"),
+          intro=N_("Two runs: pixels divided by 255 (0-1) and raw pixels (0-255); everything else is the same."),
+          field_name="normalize", values=(True, False), baseline=True,
+          label=lambda v: _("normalised /255") if v else _("raw 0-255"), findings=_conclude_normalisation,
+          metric="loss"),
+    sweep(name="dropout", title=N_("Dropout"), question=N_("Does dropout help?"),
+          intro=N_("The lessons add `Dropout(0.2)` to reduce overfitting. Each run trains the same network for 30 "
+                   "epochs, long enough to start memorising its training images, with a different dropout rate; "
+                   "compare the gap between training and validation accuracy."),
+          field_name="dropout", values=(0.0, 0.2, 0.5), baseline=0.0,
           # Translators: a run label; {value}: the dropout rate, e.g. "0.2"
-          lambda v: _("dropout {value}").format(value=decimal(v)), _conclude_dropout,
+          label=lambda v: _("dropout {value}").format(value=decimal(v)), findings=_conclude_dropout,
           base=RunConfig(epochs=30)),
     Experiment(
-        "early_stopping", N_("Early stopping"), N_("Can training stop by itself at the right time?"),
-        N_("Three runs with the same settings: one trains for every epoch; one stops when **training accuracy** "
-           "reaches a target you pick (a Keras callback that sets `model.stop_training`); one stops when "
-           "**validation loss** has not improved for a few epochs (Keras `EarlyStopping` with "
-           "`restore_best_weights=True`, so the saved model is the one from its best epoch)."),
-        (Control("target_accuracy"), Control("patience")), {"target_accuracy": 0.9, "patience": 3},
-        _early_stopping_configs, _early_stopping_label, _conclude_early_stopping, RunConfig(epochs=30),
-        metric="loss", baseline=lambda config: not config.target_accuracy and not config.patience,
+        name="early_stopping", title=N_("Early stopping"),
+        question=N_("Can training stop by itself at the right time?"),
+        intro=N_("Three runs with the same settings: one trains for every epoch; one stops when **training "
+                 "accuracy** reaches a target you pick (a Keras callback that sets `model.stop_training`); one stops "
+                 "when **validation loss** has not improved for a few epochs (Keras `EarlyStopping` with "
+                 "`restore_best_weights=True`, so the saved model is the one from its best epoch)."),
+        controls=(Control("target_accuracy"), Control("patience")), choices={"target_accuracy": 0.9, "patience": 3},
+        make_configs=_early_stopping_configs, make_label=_early_stopping_label, findings=_conclude_early_stopping,
+        base=RunConfig(epochs=30), metric="loss",
+        baseline=lambda config: not config.target_accuracy and not config.patience,
         code="""class StopAtAccuracy(keras.callbacks.Callback):
     def on_epoch_end(self, epoch, logs=None):
         if logs["accuracy"] >= target:

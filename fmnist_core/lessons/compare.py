@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from ..config import FIELDS, RunConfig
 from ..i18n import _, decimal, number, percent, signed
-from .results import RunResult
+from ..runs.results import RunResult
 
 MAX_RUNS = 6  # runs one comparison shows
 NEAR_BEST = 0.005  # test accuracy within this of the best counts as "as good" when looking for the cheapest
