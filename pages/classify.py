@@ -8,10 +8,9 @@ import numpy as np
 import streamlit as st
 from PIL import Image
 
-from fmnist_core.data.intake import LOW_CONFIDENCE, ImageError, prepare_image
-from fmnist_core.data.sources import CLASS_NAMES
+from fmnist_core.data import CLASS_NAMES, LOW_CONFIDENCE, ImageError, prepare_image
 from fmnist_core.i18n import _, class_name, percent
-from fmnist_core.runs.evaluation import top_k
+from fmnist_core.runs import top_k
 from fmnist_core.views import charts
 from pages.ui import canvas
 from pages.ui.lang import fragment

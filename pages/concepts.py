@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from fmnist_core.data.sources import CLASS_NAMES
+from fmnist_core.data import CLASS_NAMES
 from fmnist_core.forward import ForwardPass, categorical_cross_entropy, cross_entropy, flatten, one_hot, softmax
 from fmnist_core.i18n import _, class_name, number, percent
 from fmnist_core.views import charts

@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from fmnist_core.data.sources import CLASS_NAMES
-from fmnist_core.data.statistics import (
+from fmnist_core.data import (
+    CLASS_NAMES,
     alike_caption,
     browse_alt,
     browse_caption,

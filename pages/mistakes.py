@@ -3,7 +3,7 @@
 import streamlit as st
 
 from fmnist_core.i18n import _, percent
-from fmnist_core.lessons.mistakes import MISTAKES, Mistake, MistakeOutcome
+from fmnist_core.lessons import MISTAKES, Mistake, MistakeOutcome
 from fmnist_core.queue import WorkerLost
 from fmnist_core.views import charts
 from pages.ui.data import get_data

@@ -5,11 +5,12 @@ from __future__ import annotations
 import streamlit as st
 
 from fmnist_core.config import FIELD, ConfigError, RunConfig, config_from_query, config_to_query
-from fmnist_core.data.sources import CLASS_NAMES
+from fmnist_core.data import CLASS_NAMES
 from fmnist_core.i18n import _, class_name, in_sentence, number, percent, signed
-from fmnist_core.lessons.challenges import READY, Challenge, LinkControls, link_controls
+from fmnist_core.lessons import READY, Challenge, LinkControls, link_controls
 from fmnist_core.queue import JobStatus
-from fmnist_core.runs.evaluation import (
+from fmnist_core.runs import (
+    RunResult,
     class_reports,
     confused_indices,
     confusion_matrix,
@@ -17,7 +18,6 @@ from fmnist_core.runs.evaluation import (
     most_confused,
     select_examples,
 )
-from fmnist_core.runs.results import RunResult
 from fmnist_core.views import charts
 from pages.ui.data import get_data, test_set_of
 from pages.ui.history import SessionRun, remember, session_runs

@@ -2,3 +2,20 @@
 
 NumPy and Pillow only; nothing here imports TensorFlow.
 """
+
+from .intake import LOW_CONFIDENCE, ImageError, PreparedImage, prepare_image
+from .sources import CLASS_NAMES, DataError, Dataset, load_fashion_mnist
+from .statistics import (
+    alike_caption,
+    browse_alt,
+    browse_caption,
+    class_counts,
+    counts_caption,
+    mean_images,
+    most_alike,
+    pixel_histogram,
+)
+
+__all__ = ["CLASS_NAMES", "LOW_CONFIDENCE", "DataError", "Dataset", "ImageError", "PreparedImage", "alike_caption",
+           "browse_alt", "browse_caption", "class_counts", "counts_caption", "load_fashion_mnist", "mean_images",
+           "most_alike", "pixel_histogram", "prepare_image"]

@@ -2,3 +2,20 @@
 
 TensorFlow is imported only when a run is really trained or its Keras model loaded (through ``net``).
 """
+
+from . import export
+from .cache import Lookup, RunCache, default_cache_dir
+from .evaluation import (
+    class_reports,
+    confused_indices,
+    confusion_matrix,
+    correct_count,
+    most_confused,
+    select_examples,
+    top_k,
+)
+from .results import Origin, RunResult, RunUnavailable
+
+__all__ = ["Lookup", "Origin", "RunCache", "RunResult", "RunUnavailable", "class_reports", "confused_indices",
+           "confusion_matrix", "correct_count", "default_cache_dir", "export", "most_confused", "select_examples",
+           "top_k"]

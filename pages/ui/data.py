@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import streamlit as st
 
-from fmnist_core.data.sources import DataError, Dataset, load_fashion_mnist
+from fmnist_core.data import DataError, Dataset, load_fashion_mnist
 from fmnist_core.i18n import _
-from fmnist_core.runs.results import RunResult
+from fmnist_core.runs import RunResult
 
 
 def get_data() -> Dataset | None:

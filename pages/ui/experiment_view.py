@@ -9,7 +9,7 @@ import streamlit as st
 
 from fmnist_core.config import FIELD, ConfigError, RunConfig, config_from_query
 from fmnist_core.i18n import _, in_sentence, percent
-from fmnist_core.lessons.experiments import (
+from fmnist_core.lessons import (
     EXPERIMENTS,
     Experiment,
     best_final_sentence,
@@ -17,7 +17,7 @@ from fmnist_core.lessons.experiments import (
     sweep_labels,
     table,
 )
-from fmnist_core.runs.results import RunResult
+from fmnist_core.runs import RunResult
 from fmnist_core.views import charts
 from pages.ui.data import get_data
 from pages.ui.lang import with_language

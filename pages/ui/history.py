@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import streamlit as st
 
 from fmnist_core.config import RunConfig
-from fmnist_core.runs.results import RunResult
+from fmnist_core.runs import RunResult
 
 KEY = "runs"
 

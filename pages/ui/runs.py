@@ -12,10 +12,8 @@ import streamlit as st
 from fmnist_core.config import RunConfig
 from fmnist_core.i18n import _, date_time, ngettext, number, percent
 from fmnist_core.queue import Job, JobSnapshot, JobStatus, Refused, Runner, open_runner, start_workers
-from fmnist_core.runs.cache import RunCache, default_cache_dir
-from fmnist_core.runs.results import RunResult, RunUnavailable
-from fmnist_core.views import charts
-from fmnist_core.views.progress import format_metrics
+from fmnist_core.runs import RunCache, RunResult, RunUnavailable, default_cache_dir
+from fmnist_core.views import charts, format_metrics
 from pages.ui.lang import fragment
 from pages.ui.text import plain
 
@@ -52,7 +50,7 @@ STOPPED = "stopped_jobs"  # keys of the runs this session pressed Stop on (not w
 
 @st.cache_resource(show_spinner=False)
 def _prefetch(cache_root: str) -> int:
-    from fmnist_core.lessons.experiments import EXPERIMENTS
+    from fmnist_core.lessons import EXPERIMENTS
 
     configs = dict.fromkeys(c for e in EXPERIMENTS.values() for c in e.configs())
     return len(get_runner().prefetch(sorted(configs, key=lambda c: -c.epochs)))  # longest first

@@ -5,8 +5,7 @@ from __future__ import annotations
 import streamlit as st
 
 from fmnist_core.i18n import _
-from fmnist_core.runs import export
-from fmnist_core.runs.results import RunResult
+from fmnist_core.runs import RunResult, export
 
 
 def _model_file(result: RunResult) -> bytes:
