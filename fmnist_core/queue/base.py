@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import Enum
@@ -129,10 +130,8 @@ class Runner(Protocol):
 
 def check(runner: Runner, config: RunConfig) -> None:
     """The ceiling for page and link runs, estimated on the data in use (both transports)."""
-    try:
+    with contextlib.suppress(DataError):
         runner.costs.train_images = len(load_fashion_mnist().x_train)
-    except DataError:
-        pass
     check_cost(config, runner.costs, runner.max_seconds, cached=lambda c: runner.cache.get(c) is not None)
 
 

@@ -13,6 +13,7 @@ closes, so none outlives the server, however the server ends (Ctrl-C, SIGTERM, a
 from __future__ import annotations
 
 import atexit
+import contextlib
 import itertools
 import logging
 import os
@@ -156,10 +157,8 @@ class _Worker:
         self.pool._on_lost(self)
 
     def stop(self) -> None:
-        try:
+        with contextlib.suppress(OSError):
             self.conn.close()
-        except OSError:
-            pass
         if self.proc.poll() is None:
             self.proc.terminate()
 

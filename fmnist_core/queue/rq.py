@@ -15,6 +15,7 @@ RQ worker (any number, on any machine that reaches Redis and the shared run cach
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import threading
 import time
@@ -260,10 +261,8 @@ class RQJob:
             return
         status = _status_of(job)
         if status == "started":
-            try:
+            with contextlib.suppress(InvalidJobOperation):
                 send_stop_job_command(self.runner.redis, self.key)
-            except InvalidJobOperation:
-                pass
         elif status in _LIVE:
             job.cancel()
 
