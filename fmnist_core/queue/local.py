@@ -22,7 +22,7 @@ import socket
 import subprocess
 import sys
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
@@ -94,19 +94,43 @@ class LocalJob:
                 logs=dict(self._logs), history={k: list(v) for k, v in self._history.items()}, error=self._error,
                 result=self._result, watchers=len(self._watchers))
 
-    # the pool's side (under the pool's lock)
-    def _update(self, **values: Any) -> None:
+    # ------------------------------------------------------------------ the pool's side (``WorkerPool`` only)
+
+    @property
+    def cancelled(self) -> bool:
+        """Asked to stop (the job ends once its worker confirms)."""
+        return self._cancelled
+
+    def mark_cancelled(self) -> None:
+        """Note that the job was asked to stop (under the pool's lock)."""
+        self._cancelled = True
+
+    def watch(self, session: str) -> None:
+        """``session`` watches the job too."""
+        with self._lock:
+            self._watchers.add(session)
+
+    def unwatch(self, session: str) -> int:
+        """``session`` stops watching the job; returns the watchers left."""
+        with self._lock:
+            self._watchers.discard(session)
+            return len(self._watchers)
+
+    def update(self, **values: Any) -> None:
+        """Set the job's status, epoch, fraction, logs or history (named as keywords)."""
         with self._lock:
             for name, value in values.items():
                 setattr(self, f"_{name}", value)
 
-    def _add_epoch(self, epoch: int, metrics: dict[str, float]) -> None:
+    def add_epoch(self, epoch: int, metrics: dict[str, float]) -> None:
+        """An epoch ended with ``metrics``: they become the logs and extend the history."""
         with self._lock:
             self._epoch, self._fraction, self._logs = epoch, 1.0, dict(metrics)
             for name, value in metrics.items():
                 self._history.setdefault(name, []).append(value)
 
-    def _finish(self, status: JobStatus, result: RunResult | None = None, error: str | None = None) -> None:
+    def finish(self, status: JobStatus, result: RunResult | None = None, error: str | None = None) -> None:
+        """End the job (once: later calls change nothing) and wake its waiters."""
         with self._lock:
             if self._finished.is_set():
                 return
@@ -115,9 +139,9 @@ class LocalJob:
 
 
 class _Worker:
-    """One worker process and the thread that reads what it says."""
+    """One worker process and the thread that reads what it says (handed to ``on_message``, then ``on_lost``)."""
 
-    def __init__(self, pool: WorkerPool) -> None:
+    def __init__(self, on_message: Callable[[_Worker, tuple], None], on_lost: Callable[[_Worker], None]) -> None:
         ours, theirs = socket.socketpair()
         env = os.environ | {"PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
         env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -125,7 +149,9 @@ class _Worker:
                                      pass_fds=[theirs.fileno()], env=env, stdin=subprocess.DEVNULL)
         theirs.close()
         self.conn = Connection(ours.detach())
-        self.pool, self.job, self.alive = pool, None, True
+        self.on_message, self.on_lost = on_message, on_lost
+        self.job: LocalJob | None = None
+        self.alive = True
         self.job_id: int | None = None
         self.calls: dict[int, list] = {}  # call id -> [event, ok, value]
         self._send_lock = threading.Lock()
@@ -146,7 +172,7 @@ class _Worker:
         while True:
             try:
                 message = self.conn.recv()
-                self.pool._on_message(self, message)
+                self.on_message(self, message)
             except (EOFError, OSError):
                 break
             except Exception:  # noqa: BLE001 - a message we cannot read: this worker is lost, not the server
@@ -154,7 +180,7 @@ class _Worker:
                 self.proc.kill()
                 break
         self.proc.wait()
-        self.pool._on_lost(self)
+        self.on_lost(self)
 
     def stop(self) -> None:
         with contextlib.suppress(OSError):
@@ -179,12 +205,15 @@ class WorkerPool:
 
     # ------------------------------------------------------------------ workers
 
+    def _new_worker(self) -> _Worker:
+        return _Worker(self._on_message, self._on_lost)
+
     def start(self) -> None:
         """Start the worker processes (they import and warm up TensorFlow) and the dispatcher; idempotent."""
         with self._cond:
             if self._closed or self._dispatcher is not None:
                 return
-            self._workers = [_Worker(self) for _ in range(self.size)]
+            self._workers = [self._new_worker() for _ in range(self.size)]
             self._dispatcher = threading.Thread(target=self._dispatch, name="queue-dispatcher", daemon=True)
             self._dispatcher.start()
 
@@ -215,8 +244,7 @@ class WorkerPool:
         with self._cond:
             job = self._jobs.get((str(cache.root), config.key))
             if job is not None and job.live:
-                with job._lock:
-                    job._watchers.add(session)
+                job.watch(session)
                 if job.background:  # promoted: a learner wants it now
                     job.background, job.rank, job.seq = False, self._rank(session, but=job), next(self._seq)
                     self._give_way_if_needed()
@@ -241,9 +269,7 @@ class WorkerPool:
     def leave(self, job: LocalJob, session: str) -> int:
         """``session`` stops watching ``job``; it is cancelled when nobody is left. Returns the watchers left."""
         with self._cond:
-            with job._lock:
-                job._watchers.discard(session)
-                left = len(job._watchers)
+            left = job.unwatch(session)
             if left == 0 and not job.background:
                 self._cancel(job)
             self._cond.notify_all()
@@ -322,10 +348,10 @@ class WorkerPool:
                 return
 
     def _cancel(self, job: LocalJob) -> None:
-        job._cancelled = True
+        job.mark_cancelled()
         worker = next((w for w in self._workers if w.job is job), None)
         if worker is None:
-            job._finish(JobStatus.CANCELLED)
+            job.finish(JobStatus.CANCELLED)
         else:
             worker.send("cancel", worker.job_id)
 
@@ -337,7 +363,7 @@ class WorkerPool:
                 if idle and queue:
                     worker, job = idle[0], queue[0]
                     worker.job, worker.job_id, job.giving_way = job, next(self._ids), False
-                    job._update(status=JobStatus.RUNNING, epoch=0, fraction=0.0, history={}, logs={})
+                    job.update(status=JobStatus.RUNNING, epoch=0, fraction=0.0, history={}, logs={})
                     worker.send("train", worker.job_id, job.config.to_dict(), str(job.cache.root), job.data_dir,
                                 job.hold_dir)
                     continue
@@ -367,12 +393,12 @@ class WorkerPool:
         if job is None:
             return
         if kind == "start":
-            job._update(epoch=1, fraction=0.0)
+            job.update(epoch=1, fraction=0.0)
         elif kind == "progress":
             epoch, fraction, logs = rest
-            job._update(epoch=epoch, fraction=fraction, logs=dict(logs))
+            job.update(epoch=epoch, fraction=fraction, logs=dict(logs))
         elif kind == "epoch":
-            job._add_epoch(*rest)
+            job.add_epoch(*rest)
         else:
             self._end(worker, job, kind, rest)
 
@@ -387,17 +413,17 @@ class WorkerPool:
             unsaved, from_cache, train_images = rest
             result = unsaved if unsaved is not None else job.cache.load(job.key)
             if result is None:
-                job._finish(JobStatus.FAILED, error=N_("the finished run is not in the run cache"))
+                job.finish(JobStatus.FAILED, error=N_("the finished run is not in the run cache"))
             else:
                 result.from_cache = from_cache
                 learn(self.costs, result, train_images)
-                job._finish(JobStatus.DONE, result=result)
-        elif kind == "yielded" and not job._cancelled:
-            job._update(status=JobStatus.QUEUED, epoch=0, fraction=0.0, history={}, logs={})
+                job.finish(JobStatus.DONE, result=result)
+        elif kind == "yielded" and not job.cancelled:
+            job.update(status=JobStatus.QUEUED, epoch=0, fraction=0.0, history={}, logs={})
         elif kind in ("cancelled", "yielded"):
-            job._finish(JobStatus.CANCELLED)
+            job.finish(JobStatus.CANCELLED)
         else:
-            job._finish(JobStatus.FAILED, error=rest[0])
+            job.finish(JobStatus.FAILED, error=rest[0])
 
     def _on_lost(self, worker: _Worker) -> None:
         with self._cond:
@@ -405,7 +431,7 @@ class WorkerPool:
             job, calls = worker.job, dict(worker.calls)
             worker.job, worker.calls = None, {}
             if job is not None:
-                job._finish(JobStatus.FAILED, error=WORKER_LOST)
+                job.finish(JobStatus.FAILED, error=WORKER_LOST)
             for pending in calls.values():
                 pending[1], pending[2] = False, WorkerLost(WORKER_LOST)
                 pending[0].set()
@@ -414,7 +440,7 @@ class WorkerPool:
                 log.warning("worker process %s ended (exit status %s); starting another", worker.pid,
                             worker.proc.returncode)
                 try:
-                    self._workers[self._workers.index(worker)] = _Worker(self)
+                    self._workers[self._workers.index(worker)] = self._new_worker()
                 except OSError:  # out of processes or memory: the others go on, the log says why
                     log.exception("could not start a worker process")
             self._cond.notify_all()
