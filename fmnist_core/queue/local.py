@@ -25,6 +25,7 @@ import threading
 from collections.abc import Callable, Iterable
 from multiprocessing.connection import Connection
 from pathlib import Path
+from queue import Queue
 from typing import Any
 
 from ..config import RunConfig
@@ -32,9 +33,10 @@ from ..data.sources import DATA_DIR_ENV
 from ..i18n import N_
 from ..runs.cache import RunCache
 from ..runs.results import RunResult
+from ..runs.training import TrainingCancelled
 from .base import JobSnapshot, JobStatus, Position, WorkerLost, check, learn
 from .rules import CostModel, Tier, local_workers, max_run_seconds, tier, wait_seconds
-from .work import HOLD_ENV
+from .work import HOLD_ENV, TASKS, train_run, warm_up
 
 log = logging.getLogger(__name__)
 ROOT = Path(__file__).resolve().parents[2]  # the folder holding fmnist_core, for the workers' import path
@@ -511,64 +513,77 @@ def shared_pool() -> WorkerPool:
 # --------------------------------------------------------------------------- inside a worker process
 
 
-def serve(fd: int) -> None:
-    """A worker process's life: warm up, then train what the socket ``fd`` asks until it closes."""
-    import queue
+class _Serving:
+    """A worker process's end of the socket: the runs asked for, trained one at a time, and their flags."""
 
-    from ..runs.training import TrainingCancelled
-    from .work import TASKS, train_run, warm_up
+    def __init__(self, fd: int) -> None:
+        self.conn, self._send_lock = Connection(fd), threading.Lock()
+        self.tasks: Queue[tuple] = Queue()  # runs to train: (run id, config, cache root, data dir, hold dir)
+        self.flags: dict[int, tuple[threading.Event, threading.Event]] = {}  # run id -> (cancel, give way)
 
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the server's to handle; we end with its socket
-    conn, send_lock = Connection(fd), threading.Lock()
-    tasks: queue.Queue = queue.Queue()
-    flags: dict[int, tuple[threading.Event, threading.Event]] = {}
+    def send(self, *message: Any) -> None:
+        with self._send_lock:
+            self.conn.send(message)
 
-    def send(*message: Any) -> None:
-        with send_lock:
-            conn.send(message)
-
-    def call(call_id: int, name: str, args: tuple) -> None:
+    def run(self) -> None:
+        """Read the socket in a thread, warm up, then train the runs in the order they come."""
+        threading.Thread(target=self.read, daemon=True).start()
         try:
-            send("called", call_id, True, TASKS[name](*args))
-        except Exception as exc:  # noqa: BLE001 - the asker gets the error's words, the worker goes on
-            send("called", call_id, False, str(exc) or type(exc).__name__)
+            warm_up()
+        except Exception:  # noqa: BLE001 - a failed warm-up only means the first run waits
+            log.exception("TensorFlow warm-up failed")
+        while True:
+            self.train(*self.tasks.get())
 
-    def read() -> None:
+    def read(self) -> None:
+        """Queue runs, raise their cancel and give-way flags, start short tasks; exit when the socket closes."""
         try:
             while True:
-                kind, ident, *rest = conn.recv()
-                if kind == "train":
-                    flags[ident] = (threading.Event(), threading.Event())
-                    tasks.put((ident, *rest))
-                elif kind in ("cancel", "give_way") and ident in flags:
-                    flags[ident][0 if kind == "cancel" else 1].set()
-                elif kind == "call":
-                    threading.Thread(target=call, args=(ident, *rest), daemon=True).start()
+                kind, ident, *rest = self.conn.recv()
+                self.take(kind, ident, rest)
         except (EOFError, OSError):
             os._exit(0)  # the server is gone: so are we, mid-run or not
 
-    threading.Thread(target=read, daemon=True).start()
-    try:
-        warm_up()
-    except Exception:  # noqa: BLE001 - a failed warm-up only means the first run waits
-        log.exception("TensorFlow warm-up failed")
-    while True:
-        ident, config, cache_root, data_dir, hold_dir = tasks.get()
-        cancel, give_way = flags[ident]
+    def take(self, kind: str, ident: int, rest: list) -> None:
+        """One message from the server."""
+        if kind == "train":
+            self.flags[ident] = (threading.Event(), threading.Event())
+            self.tasks.put((ident, *rest))
+        elif kind in ("cancel", "give_way") and ident in self.flags:
+            self.flags[ident][0 if kind == "cancel" else 1].set()
+        elif kind == "call":
+            threading.Thread(target=self.call, args=(ident, *rest), daemon=True).start()
 
-        def report(kind: str, _ident: int = ident, **values: Any) -> None:
-            send(kind, _ident, *values.values())
+    def call(self, call_id: int, name: str, args: tuple) -> None:
+        """A short task (``work.TASKS``), in its own thread beside the training."""
+        try:
+            self.send("called", call_id, True, TASKS[name](*args))
+        except Exception as exc:  # noqa: BLE001 - the asker gets the error's words, the worker goes on
+            self.send("called", call_id, False, str(exc) or type(exc).__name__)
+
+    def train(self, ident: int, config: dict[str, Any], cache_root: str, data_dir: str, hold_dir: str) -> None:
+        """Train one run, reporting its progress, and say how it ended."""
+        cancel, give_way = self.flags[ident]
+
+        def report(kind: str, **values: Any) -> None:
+            self.send(kind, ident, *values.values())
 
         try:
             result, train_images = train_run(RunConfig.from_dict(config), cache_root, report,
-                                             lambda c=cancel, g=give_way: c.is_set() or g.is_set(), data_dir, hold_dir)
+                                             lambda: cancel.is_set() or give_way.is_set(), data_dir, hold_dir)
         except TrainingCancelled:
-            send("yielded" if give_way.is_set() and not cancel.is_set() else "cancelled", ident)
+            self.send("yielded" if give_way.is_set() and not cancel.is_set() else "cancelled", ident)
         except Exception as exc:  # noqa: BLE001 - reported to the watchers, the worker goes on
-            send("failed", ident, str(exc) or type(exc).__name__)
+            self.send("failed", ident, str(exc) or type(exc).__name__)
         else:
-            send("done", ident, None if result.saved else result, result.from_cache, train_images)
-        flags.pop(ident, None)
+            self.send("done", ident, None if result.saved else result, result.from_cache, train_images)
+        self.flags.pop(ident, None)
+
+
+def serve(fd: int) -> None:
+    """A worker process's life: warm up, then train what the socket ``fd`` asks until it closes."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the server's to handle; we end with its socket
+    _Serving(fd).run()
 
 
 if __name__ == "__main__":
