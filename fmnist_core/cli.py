@@ -9,7 +9,7 @@ import argparse
 import json
 import os
 import sys
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from .config import FIELDS, ConfigError, RunConfig
 from .data.sources import DataError
@@ -82,29 +82,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Entry point; returns the exit status."""
     parser = build_parser()
     args = parser.parse_args(argv)
+    if args.command == "worker" and not args.url:
+        parser.error("worker needs --url or FMNIST_QUEUE_URL (e.g. redis://localhost:6379/0)")
     os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
     try:
-        if args.command == "train":
-            return _train(args)
-        if args.command == "bench":
-            from .bench import run_benchmark, run_sharing_benchmark
-
-            if args.sharing:
-                return run_sharing_benchmark(as_json=args.json)
-            return run_benchmark(epochs=args.epochs, as_json=args.json)
-        if args.command == "cache":
-            return _cache(args)
-        if args.command == "predict":
-            return _predict(args)
-        if args.command == "experiments":
-            return _experiments(args)
-        if args.command == "worker":
-            if not args.url:
-                parser.error("worker needs --url or FMNIST_QUEUE_URL (e.g. redis://localhost:6379/0)")
-            from .queue.rq import run_worker
-
-            run_worker(args.url, burst=args.burst)
-            return 0
+        return _RUN[args.command](args)
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)
         return 130
@@ -116,10 +98,9 @@ def main(argv: Sequence[str] | None = None) -> int:
             raise
         print(f"error: {type(exc).__name__}: {exc}", file=sys.stderr)
         return 1
-    return 2
 
 
-def _config_or_exit(args: argparse.Namespace) -> RunConfig:
+def config_or_exit(args: argparse.Namespace) -> RunConfig:
     """The config the arguments describe; out-of-range values exit 2 with the subcommand's usage."""
     try:
         return config_from_args(args)
@@ -149,7 +130,7 @@ def fetch_or_train(config: RunConfig, cache):
 
 
 def _train(args: argparse.Namespace) -> int:
-    config = _config_or_exit(args)
+    config = config_or_exit(args)
     from .runs.cache import RunCache
 
     cache = RunCache()
@@ -167,6 +148,21 @@ def _train(args: argparse.Namespace) -> int:
         print(f"error: the run could not be stored in {cache.root} (see the log above); it was not kept",
               file=sys.stderr)
         return 1
+    return 0
+
+
+def _bench(args: argparse.Namespace) -> int:
+    from .bench import run_benchmark, run_sharing_benchmark
+
+    if args.sharing:
+        return run_sharing_benchmark(as_json=args.json)
+    return run_benchmark(epochs=args.epochs, as_json=args.json)
+
+
+def _worker(args: argparse.Namespace) -> int:
+    from .queue.rq import run_worker
+
+    run_worker(args.url, burst=args.burst)
     return 0
 
 
@@ -203,7 +199,7 @@ def _experiments(args: argparse.Namespace) -> int:
 
 
 def _predict(args: argparse.Namespace) -> int:
-    config = _config_or_exit(args)
+    config = config_or_exit(args)
     import numpy as np
 
     from .data.intake import MAX_BYTES, ImageError, prepare_image
@@ -248,3 +244,10 @@ def _predict(args: argparse.Namespace) -> int:
             else:
                 print(f"{o['file']}: {o['label']} ({max(o['probabilities']):.0%})")
     return 1 if any("error" in o for o in rows) else 0
+
+
+# the commands: each runs with the parsed arguments and returns the exit status
+_RUN: dict[str, Callable[[argparse.Namespace], int]] = {
+    "train": _train, "bench": _bench, "predict": _predict, "experiments": _experiments, "worker": _worker,
+    "cache": _cache,
+}

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import sys
 import tempfile
 import threading
@@ -68,10 +69,8 @@ class Sampler(threading.Thread):
     def sample(self) -> Sample:
         times, workers = self.proc.cpu_times(), 0
         for child in self.proc.children(recursive=True):
-            try:
+            with contextlib.suppress(psutil.NoSuchProcess):
                 workers += child.memory_info().rss
-            except psutil.NoSuchProcess:
-                pass
         sample = Sample(time.monotonic(), self.proc.memory_info().rss, times.user + times.system, workers)
         self.samples.append(sample)
         return sample

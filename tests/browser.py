@@ -42,28 +42,27 @@ def running_server(env_extra: dict[str, str]) -> Iterator[tuple[str, subprocess.
     port = free_port()
     env = os.environ | {"TF_CPP_MIN_LOG_LEVEL": "3"} | env_extra
     ARTIFACTS.mkdir(exist_ok=True)
-    log = open(ARTIFACTS / f"streamlit-{port}.log", "w")
-    proc = subprocess.Popen(
-        [sys.executable, "-m", "streamlit", "run", "streamlit_app.py", "--server.port", str(port),
-         "--server.headless", "true", "--browser.gatherUsageStats", "false"],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                urllib.request.urlopen(url + "/_stcore/health", timeout=2)
-                break
-            except OSError:
-                if time.monotonic() > deadline or proc.poll() is not None:
-                    raise RuntimeError(f"streamlit did not start; see {log.name}") from None
-                time.sleep(0.3)
-        yield url, proc
-    finally:
-        proc.terminate()
-        proc.wait(10)
-        log.close()
+    with open(ARTIFACTS / f"streamlit-{port}.log", "w") as log:  # closed once the server has stopped
+        proc = subprocess.Popen(
+            [sys.executable, "-m", "streamlit", "run", "streamlit_app.py", "--server.port", str(port),
+             "--server.headless", "true", "--browser.gatherUsageStats", "false"],
+            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+        )
+        url = f"http://127.0.0.1:{port}"
+        try:
+            deadline = time.monotonic() + 60
+            while True:
+                try:
+                    urllib.request.urlopen(url + "/_stcore/health", timeout=2)
+                    break
+                except OSError:
+                    if time.monotonic() > deadline or proc.poll() is not None:
+                        raise RuntimeError(f"streamlit did not start; see {log.name}") from None
+                    time.sleep(0.3)
+            yield url, proc
+        finally:
+            proc.terminate()
+            proc.wait(10)
 
 
 def settled(page, timeout: int = WAIT_MS) -> None:

@@ -103,7 +103,7 @@ def test_an_experiment_pages_list_refuses_generated_invalid_texts(spec, text):
 def cli_config(spec: Field, text: str) -> RunConfig:
     """What ``python -m fmnist_core train --<flag>=<text>`` would train (it exits 2 with usage on a bad value)."""
     args = cli.build_parser().parse_args(["train", f"{spec.flag}={text}"])
-    return cli._config_or_exit(args)
+    return cli.config_or_exit(args)
 
 
 @pytest.mark.parametrize("spec,text", cases(invalid_texts))

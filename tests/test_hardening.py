@@ -5,6 +5,7 @@ Each test here reproduces a defect found by trying the app as a hostile visitor 
 
 from __future__ import annotations
 
+import contextlib
 import errno
 import gzip
 import io
@@ -59,10 +60,8 @@ SAMPLES = {fmt: encoded(fmt) for fmt in ("PNG", "JPEG", "WEBP", "BMP")} | {"GIF"
 def test_every_cut_of_an_animated_gif_is_one_sentence():
     data = SAMPLES["GIF"]
     for cut in range(len(data)):
-        try:
+        with contextlib.suppress(ImageError):
             prepare_image(data[:cut])
-        except ImageError:
-            pass
 
 
 @pytest.mark.parametrize("fmt", sorted(SAMPLES))
@@ -74,10 +73,8 @@ def test_cut_and_flipped_files_raise_only_image_error(fmt, data):
         position = data.draw(st.integers(0, len(raw) - 1))
         raw[position] ^= 1 << data.draw(st.integers(0, 7))
     raw = raw[: data.draw(st.integers(0, len(raw)))]
-    try:
+    with contextlib.suppress(ImageError):
         prepare_image(bytes(raw))
-    except ImageError:
-        pass
 
 
 def test_huge_pictures_are_refused_or_shrunk_before_any_work():

@@ -6,6 +6,7 @@ until the file is removed), so nothing here depends on how fast this machine tra
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -104,10 +105,8 @@ class Queue:
             return
         for worker in self.workers:
             for pid in [*_children(worker.pid), worker.pid]:
-                try:
+                with contextlib.suppress(ProcessLookupError):
                     os.kill(pid, signal.SIGKILL)
-                except ProcessLookupError:
-                    pass
             worker.wait(30)
         self.workers.clear()
 

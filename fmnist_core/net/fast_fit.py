@@ -43,8 +43,9 @@ def _philox_dropout(inputs, rate, noise_shape=None, seed=None):
         return tf.zeros_like(inputs)
     if rate == 0.0:
         return inputs
-    seed = tf_random._cast_seed(tf_random.draw_seed(seed))
-    noise_shape = tf_random._get_concrete_noise_shape(inputs, noise_shape)
+    # Keras's own helpers, as its dropout calls them (this is a copy of that function with one argument changed)
+    seed = tf_random._cast_seed(tf_random.draw_seed(seed))  # noqa: SLF001
+    noise_shape = tf_random._get_concrete_noise_shape(inputs, noise_shape)  # noqa: SLF001
     return tf.nn.experimental.stateless_dropout(inputs, rate=rate, seed=seed, rng_alg="philox",
                                                 noise_shape=noise_shape)
 

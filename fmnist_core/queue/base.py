@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from enum import Enum
@@ -130,11 +131,9 @@ class Runner(Protocol):
 def check(runner: Runner, config: RunConfig) -> None:
     """The ceiling for page and link runs, estimated on the data in use (both transports)."""
     data = None
-    try:
+    with contextlib.suppress(DataError):
         data = load_fashion_mnist()
         runner.costs.train_images = len(data.x_train)
-    except DataError:
-        pass
     check_cost(config, runner.costs, runner.max_seconds, cached=lambda c: runner.cache.can_answer(c, data))
 
 

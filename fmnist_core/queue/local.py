@@ -13,6 +13,7 @@ closes, so none outlives the server, however the server ends (Ctrl-C, SIGTERM, a
 from __future__ import annotations
 
 import atexit
+import contextlib
 import itertools
 import logging
 import os
@@ -21,9 +22,10 @@ import socket
 import subprocess
 import sys
 import threading
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from multiprocessing.connection import Connection
 from pathlib import Path
+from queue import Queue
 from typing import Any
 
 from ..config import RunConfig
@@ -31,9 +33,10 @@ from ..data.sources import DATA_DIR_ENV
 from ..i18n import N_
 from ..runs.cache import RunCache
 from ..runs.results import RunResult
+from ..runs.training import TrainingCancelled
 from .base import JobSnapshot, JobStatus, Position, WorkerLost, check, learn
 from .rules import CostModel, Tier, local_workers, max_run_seconds, tier, wait_seconds
-from .work import HOLD_ENV
+from .work import HOLD_ENV, TASKS, train_run, warm_up
 
 log = logging.getLogger(__name__)
 ROOT = Path(__file__).resolve().parents[2]  # the folder holding fmnist_core, for the workers' import path
@@ -93,19 +96,43 @@ class LocalJob:
                 logs=dict(self._logs), history={k: list(v) for k, v in self._history.items()}, error=self._error,
                 result=self._result, watchers=len(self._watchers))
 
-    # the pool's side (under the pool's lock)
-    def _update(self, **values: Any) -> None:
+    # ------------------------------------------------------------------ the pool's side (``WorkerPool`` only)
+
+    @property
+    def cancelled(self) -> bool:
+        """Asked to stop (the job ends once its worker confirms)."""
+        return self._cancelled
+
+    def mark_cancelled(self) -> None:
+        """Note that the job was asked to stop (under the pool's lock)."""
+        self._cancelled = True
+
+    def watch(self, session: str) -> None:
+        """``session`` watches the job too."""
+        with self._lock:
+            self._watchers.add(session)
+
+    def unwatch(self, session: str) -> int:
+        """``session`` stops watching the job; returns the watchers left."""
+        with self._lock:
+            self._watchers.discard(session)
+            return len(self._watchers)
+
+    def update(self, **values: Any) -> None:
+        """Set the job's status, epoch, fraction, logs or history (named as keywords)."""
         with self._lock:
             for name, value in values.items():
                 setattr(self, f"_{name}", value)
 
-    def _add_epoch(self, epoch: int, metrics: dict[str, float]) -> None:
+    def add_epoch(self, epoch: int, metrics: dict[str, float]) -> None:
+        """An epoch ended with ``metrics``: they become the logs and extend the history."""
         with self._lock:
             self._epoch, self._fraction, self._logs = epoch, 1.0, dict(metrics)
             for name, value in metrics.items():
                 self._history.setdefault(name, []).append(value)
 
-    def _finish(self, status: JobStatus, result: RunResult | None = None, error: str | None = None) -> None:
+    def finish(self, status: JobStatus, result: RunResult | None = None, error: str | None = None) -> None:
+        """End the job (once: later calls change nothing) and wake its waiters."""
         with self._lock:
             if self._finished.is_set():
                 return
@@ -114,9 +141,9 @@ class LocalJob:
 
 
 class _Worker:
-    """One worker process and the thread that reads what it says."""
+    """One worker process and the thread that reads what it says (handed to ``on_message``, then ``on_lost``)."""
 
-    def __init__(self, pool: WorkerPool) -> None:
+    def __init__(self, on_message: Callable[[_Worker, tuple], None], on_lost: Callable[[_Worker], None]) -> None:
         ours, theirs = socket.socketpair()
         env = os.environ | {"PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
         env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -124,7 +151,9 @@ class _Worker:
                                      pass_fds=[theirs.fileno()], env=env, stdin=subprocess.DEVNULL)
         theirs.close()
         self.conn = Connection(ours.detach())
-        self.pool, self.job, self.alive = pool, None, True
+        self.on_message, self.on_lost = on_message, on_lost
+        self.job: LocalJob | None = None
+        self.alive = True
         self.job_id: int | None = None
         self.calls: dict[int, list] = {}  # call id -> [event, ok, value]
         self._send_lock = threading.Lock()
@@ -145,7 +174,7 @@ class _Worker:
         while True:
             try:
                 message = self.conn.recv()
-                self.pool._on_message(self, message)
+                self.on_message(self, message)
             except (EOFError, OSError):
                 break
             except Exception:  # noqa: BLE001 - a message we cannot read: this worker is lost, not the server
@@ -153,13 +182,11 @@ class _Worker:
                 self.proc.kill()
                 break
         self.proc.wait()
-        self.pool._on_lost(self)
+        self.on_lost(self)
 
     def stop(self) -> None:
-        try:
+        with contextlib.suppress(OSError):
             self.conn.close()
-        except OSError:
-            pass
         if self.proc.poll() is None:
             self.proc.terminate()
 
@@ -180,12 +207,15 @@ class WorkerPool:
 
     # ------------------------------------------------------------------ workers
 
+    def _new_worker(self) -> _Worker:
+        return _Worker(self._on_message, self._on_lost)
+
     def start(self) -> None:
         """Start the worker processes (they import and warm up TensorFlow) and the dispatcher; idempotent."""
         with self._cond:
             if self._closed or self._dispatcher is not None:
                 return
-            self._workers = [_Worker(self) for _ in range(self.size)]
+            self._workers = [self._new_worker() for _ in range(self.size)]
             self._dispatcher = threading.Thread(target=self._dispatch, name="queue-dispatcher", daemon=True)
             self._dispatcher.start()
 
@@ -216,8 +246,7 @@ class WorkerPool:
         with self._cond:
             job = self._jobs.get((str(cache.root), config.key))
             if job is not None and job.live:
-                with job._lock:
-                    job._watchers.add(session)
+                job.watch(session)
                 if job.background:  # promoted: a learner wants it now
                     job.background, job.rank, job.seq = False, self._rank(session, but=job), next(self._seq)
                     self._give_way_if_needed()
@@ -242,9 +271,7 @@ class WorkerPool:
     def leave(self, job: LocalJob, session: str) -> int:
         """``session`` stops watching ``job``; it is cancelled when nobody is left. Returns the watchers left."""
         with self._cond:
-            with job._lock:
-                job._watchers.discard(session)
-                left = len(job._watchers)
+            left = job.unwatch(session)
             if left == 0 and not job.background:
                 self._cancel(job)
             self._cond.notify_all()
@@ -323,10 +350,10 @@ class WorkerPool:
                 return
 
     def _cancel(self, job: LocalJob) -> None:
-        job._cancelled = True
+        job.mark_cancelled()
         worker = next((w for w in self._workers if w.job is job), None)
         if worker is None:
-            job._finish(JobStatus.CANCELLED)
+            job.finish(JobStatus.CANCELLED)
         else:
             worker.send("cancel", worker.job_id)
 
@@ -338,7 +365,7 @@ class WorkerPool:
                 if idle and queue:
                     worker, job = idle[0], queue[0]
                     worker.job, worker.job_id, job.giving_way = job, next(self._ids), False
-                    job._update(status=JobStatus.RUNNING, epoch=0, fraction=0.0, history={}, logs={})
+                    job.update(status=JobStatus.RUNNING, epoch=0, fraction=0.0, history={}, logs={})
                     worker.send("train", worker.job_id, job.config.to_dict(), str(job.cache.root), job.data_dir,
                                 job.hold_dir)
                     continue
@@ -368,12 +395,12 @@ class WorkerPool:
         if job is None:
             return
         if kind == "start":
-            job._update(epoch=1, fraction=0.0)
+            job.update(epoch=1, fraction=0.0)
         elif kind == "progress":
             epoch, fraction, logs = rest
-            job._update(epoch=epoch, fraction=fraction, logs=dict(logs))
+            job.update(epoch=epoch, fraction=fraction, logs=dict(logs))
         elif kind == "epoch":
-            job._add_epoch(*rest)
+            job.add_epoch(*rest)
         else:
             self._end(worker, job, kind, rest)
 
@@ -388,17 +415,17 @@ class WorkerPool:
             unsaved, from_cache, train_images = rest
             result = unsaved if unsaved is not None else job.cache.load(job.key)
             if result is None:
-                job._finish(JobStatus.FAILED, error=N_("the finished run is not in the run cache"))
+                job.finish(JobStatus.FAILED, error=N_("the finished run is not in the run cache"))
             else:
                 result.from_cache = from_cache
                 learn(self.costs, result, train_images)
-                job._finish(JobStatus.DONE, result=result)
-        elif kind == "yielded" and not job._cancelled:
-            job._update(status=JobStatus.QUEUED, epoch=0, fraction=0.0, history={}, logs={})
+                job.finish(JobStatus.DONE, result=result)
+        elif kind == "yielded" and not job.cancelled:
+            job.update(status=JobStatus.QUEUED, epoch=0, fraction=0.0, history={}, logs={})
         elif kind in ("cancelled", "yielded"):
-            job._finish(JobStatus.CANCELLED)
+            job.finish(JobStatus.CANCELLED)
         else:
-            job._finish(JobStatus.FAILED, error=rest[0])
+            job.finish(JobStatus.FAILED, error=rest[0])
 
     def _on_lost(self, worker: _Worker) -> None:
         with self._cond:
@@ -406,7 +433,7 @@ class WorkerPool:
             job, calls = worker.job, dict(worker.calls)
             worker.job, worker.calls = None, {}
             if job is not None:
-                job._finish(JobStatus.FAILED, error=WORKER_LOST)
+                job.finish(JobStatus.FAILED, error=WORKER_LOST)
             for pending in calls.values():
                 pending[1], pending[2] = False, WorkerLost(WORKER_LOST)
                 pending[0].set()
@@ -415,7 +442,7 @@ class WorkerPool:
                 log.warning("worker process %s ended (exit status %s); starting another", worker.pid,
                             worker.proc.returncode)
                 try:
-                    self._workers[self._workers.index(worker)] = _Worker(self)
+                    self._workers[self._workers.index(worker)] = self._new_worker()
                 except OSError:  # out of processes or memory: the others go on, the log says why
                     log.exception("could not start a worker process")
             self._cond.notify_all()
@@ -486,64 +513,77 @@ def shared_pool() -> WorkerPool:
 # --------------------------------------------------------------------------- inside a worker process
 
 
-def serve(fd: int) -> None:
-    """A worker process's life: warm up, then train what the socket ``fd`` asks until it closes."""
-    import queue
+class _Serving:
+    """A worker process's end of the socket: the runs asked for, trained one at a time, and their flags."""
 
-    from ..runs.training import TrainingCancelled
-    from .work import TASKS, train_run, warm_up
+    def __init__(self, fd: int) -> None:
+        self.conn, self._send_lock = Connection(fd), threading.Lock()
+        self.tasks: Queue[tuple] = Queue()  # runs to train: (run id, config, cache root, data dir, hold dir)
+        self.flags: dict[int, tuple[threading.Event, threading.Event]] = {}  # run id -> (cancel, give way)
 
-    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the server's to handle; we end with its socket
-    conn, send_lock = Connection(fd), threading.Lock()
-    tasks: queue.Queue = queue.Queue()
-    flags: dict[int, tuple[threading.Event, threading.Event]] = {}
+    def send(self, *message: Any) -> None:
+        with self._send_lock:
+            self.conn.send(message)
 
-    def send(*message: Any) -> None:
-        with send_lock:
-            conn.send(message)
-
-    def call(call_id: int, name: str, args: tuple) -> None:
+    def run(self) -> None:
+        """Read the socket in a thread, warm up, then train the runs in the order they come."""
+        threading.Thread(target=self.read, daemon=True).start()
         try:
-            send("called", call_id, True, TASKS[name](*args))
-        except Exception as exc:  # noqa: BLE001 - the asker gets the error's words, the worker goes on
-            send("called", call_id, False, str(exc) or type(exc).__name__)
+            warm_up()
+        except Exception:  # noqa: BLE001 - a failed warm-up only means the first run waits
+            log.exception("TensorFlow warm-up failed")
+        while True:
+            self.train(*self.tasks.get())
 
-    def read() -> None:
+    def read(self) -> None:
+        """Queue runs, raise their cancel and give-way flags, start short tasks; exit when the socket closes."""
         try:
             while True:
-                kind, ident, *rest = conn.recv()
-                if kind == "train":
-                    flags[ident] = (threading.Event(), threading.Event())
-                    tasks.put((ident, *rest))
-                elif kind in ("cancel", "give_way") and ident in flags:
-                    flags[ident][0 if kind == "cancel" else 1].set()
-                elif kind == "call":
-                    threading.Thread(target=call, args=(ident, *rest), daemon=True).start()
+                kind, ident, *rest = self.conn.recv()
+                self.take(kind, ident, rest)
         except (EOFError, OSError):
             os._exit(0)  # the server is gone: so are we, mid-run or not
 
-    threading.Thread(target=read, daemon=True).start()
-    try:
-        warm_up()
-    except Exception:  # noqa: BLE001 - a failed warm-up only means the first run waits
-        log.exception("TensorFlow warm-up failed")
-    while True:
-        ident, config, cache_root, data_dir, hold_dir = tasks.get()
-        cancel, give_way = flags[ident]
+    def take(self, kind: str, ident: int, rest: list) -> None:
+        """One message from the server."""
+        if kind == "train":
+            self.flags[ident] = (threading.Event(), threading.Event())
+            self.tasks.put((ident, *rest))
+        elif kind in ("cancel", "give_way") and ident in self.flags:
+            self.flags[ident][0 if kind == "cancel" else 1].set()
+        elif kind == "call":
+            threading.Thread(target=self.call, args=(ident, *rest), daemon=True).start()
 
-        def report(kind: str, _ident: int = ident, **values: Any) -> None:
-            send(kind, _ident, *values.values())
+    def call(self, call_id: int, name: str, args: tuple) -> None:
+        """A short task (``work.TASKS``), in its own thread beside the training."""
+        try:
+            self.send("called", call_id, True, TASKS[name](*args))
+        except Exception as exc:  # noqa: BLE001 - the asker gets the error's words, the worker goes on
+            self.send("called", call_id, False, str(exc) or type(exc).__name__)
+
+    def train(self, ident: int, config: dict[str, Any], cache_root: str, data_dir: str, hold_dir: str) -> None:
+        """Train one run, reporting its progress, and say how it ended."""
+        cancel, give_way = self.flags[ident]
+
+        def report(kind: str, **values: Any) -> None:
+            self.send(kind, ident, *values.values())
 
         try:
             result, train_images = train_run(RunConfig.from_dict(config), cache_root, report,
-                                             lambda c=cancel, g=give_way: c.is_set() or g.is_set(), data_dir, hold_dir)
+                                             lambda: cancel.is_set() or give_way.is_set(), data_dir, hold_dir)
         except TrainingCancelled:
-            send("yielded" if give_way.is_set() and not cancel.is_set() else "cancelled", ident)
+            self.send("yielded" if give_way.is_set() and not cancel.is_set() else "cancelled", ident)
         except Exception as exc:  # noqa: BLE001 - reported to the watchers, the worker goes on
-            send("failed", ident, str(exc) or type(exc).__name__)
+            self.send("failed", ident, str(exc) or type(exc).__name__)
         else:
-            send("done", ident, None if result.saved else result, result.from_cache, train_images)
-        flags.pop(ident, None)
+            self.send("done", ident, None if result.saved else result, result.from_cache, train_images)
+        self.flags.pop(ident, None)
+
+
+def serve(fd: int) -> None:
+    """A worker process's life: warm up, then train what the socket ``fd`` asks until it closes."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the server's to handle; we end with its socket
+    _Serving(fd).run()
 
 
 if __name__ == "__main__":

@@ -15,12 +15,13 @@ RQ worker (any number, on any machine that reaches Redis and the shared run cach
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import threading
 import time
 import uuid
 from collections.abc import Callable, Iterable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
 from ..config import RunConfig
@@ -31,6 +32,9 @@ from ..runs.training import TrainingCancelled
 from .base import JobSnapshot, JobStatus, Position, QueueUnreachable, WorkerLost, check, learn
 from .rules import CostModel, Tier, max_run_seconds, tier, wait_seconds
 from .work import TASKS, train_run
+
+if TYPE_CHECKING:  # rq is imported only where it is used: the embedded transport runs without it
+    from rq.job import Job
 
 QUEUE_URL_ENV = "FMNIST_QUEUE_URL"
 QUEUES = ("fmnist-first", "fmnist-more", "fmnist-background")  # indexed by rules.Tier
@@ -172,7 +176,8 @@ class RQJob:
     def key(self) -> str:
         return self.config.key
 
-    def _job(self):
+    def rq_job(self) -> Job | None:
+        """RQ's job for this run (fetched afresh), or None when Redis holds none."""
         from rq.exceptions import NoSuchJobError
         from rq.job import Job
 
@@ -183,11 +188,12 @@ class RQJob:
 
     @property
     def background(self) -> bool:
-        job = self._job()
+        job = self.rq_job()
         return (job is not None and bool(job.meta.get("background"))
                 and not self.runner.redis.exists(_promoted_key(self.key)))
 
-    def _status(self, job) -> tuple[JobStatus, str | None]:
+    def status_and_error(self, job: Job | None) -> tuple[JobStatus, str | None]:
+        """The status of RQ's ``job`` (from ``rq_job``) as the app names it, and the error of a failed one."""
         if job is None:
             return JobStatus.CANCELLED, None
         status = _status_of(job)
@@ -206,8 +212,8 @@ class RQJob:
         return JobStatus.QUEUED, None
 
     def snapshot(self) -> JobSnapshot:
-        job = self._job()
-        status, error = self._status(job)
+        job = self.rq_job()
+        status, error = self.status_and_error(job)
         meta = job.meta if job is not None else {}
         if status is JobStatus.DONE and self._result is None:
             self._result = self.runner.cache.load(self.key)
@@ -255,15 +261,13 @@ class RQJob:
 
         self.runner.redis.delete(_watchers_key(self.key))
         self.runner.redis.set(_cancel_key(self.key), "1", ex=JOB_TIMEOUT)
-        job = self._job()
+        job = self.rq_job()
         if job is None:
             return
         status = _status_of(job)
         if status == "started":
-            try:
+            with contextlib.suppress(InvalidJobOperation):
                 send_stop_job_command(self.runner.redis, self.key)
-            except InvalidJobOperation:
-                pass
         elif status in _LIVE:
             job.cancel()
 
@@ -302,8 +306,8 @@ class RQRunner:
     def _submit(self, config: RunConfig, session: str | None) -> RQJob:
         key, job = config.key, RQJob(self, config)
         with self.redis.lock(f"fmnist:enqueue:{key}", timeout=10):
-            existing = job._job()
-            if existing is not None and not job._status(existing)[0].finished:
+            existing = job.rq_job()
+            if existing is not None and not job.status_and_error(existing)[0].finished:
                 if session is not None:
                     self.redis.sadd(_watchers_key(key), session)
                     if existing.meta.get("background") and not self.redis.exists(_promoted_key(key)):

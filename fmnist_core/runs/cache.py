@@ -520,7 +520,7 @@ class RunCache:
             try:
                 lock_dir = self.root / "locks"
                 lock_dir.mkdir(parents=True, exist_ok=True)
-                handle = open(lock_dir / f"{key}.lock", "w")
+                handle = open(lock_dir / f"{key}.lock", "w")  # noqa: SIM115 - closed by `with handle` below
             except OSError as exc:  # a read-only cache: still train (in this process, one at a time)
                 log.warning("no lock file for %s in %s (%s); training without one", key, self.root, exc)
                 yield
