@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
+import time
+
 import pytest
 
-from .browser import ARTIFACTS, browser_page, running_app, settled
+from .browser import ARTIFACTS, WAIT_MS, browser_page, running_app, settled
 
 pytestmark = pytest.mark.browser
 
@@ -126,6 +128,10 @@ def test_a_tab_of_inside_the_network_reruns_alone_and_keeps_its_language(synthet
         slider.focus()
         page.keyboard.press("ArrowRight")  # -1.5 -> -1.4
         page.wait_for_function("s => Number(s.getAttribute('aria-valuenow')) > -1.5", arg=slider.element_handle())
+        deadline = time.monotonic() + WAIT_MS / 1000
+        while len(reruns) == before:  # the slider sends its value a moment after it moved
+            assert time.monotonic() < deadline, "the slider's change never reached the server"
+            page.wait_for_timeout(50)  # lets Playwright deliver the websocket events
         settled(page)
         assert len(reruns) > before and all(r.fragment_id for r in reruns[before:])  # the tab, not the page
         page.get_by_text("negative Summe, und ReLU setzt sie auf 0").wait_for()
