@@ -26,6 +26,7 @@ from pages.ui.navigation import in_app
 from pages.ui.runs import cached_result, get_runner, provenance, report_unfinished, submit, warn_if_unsaved, watch
 from pages.ui.take_home import get_the_code
 from pages.ui.text import plain
+from pages.ui.timeline import watch_it_learn
 from pages.ui.widgets import field_widget
 
 LINK_KEYS = ("hide", "lock", "challenge")  # a teacher's link: kept in the URL through every run
@@ -56,6 +57,7 @@ def main() -> None:
     if test_set is not None:
         predictions(*test_set)
         where_it_goes_wrong(*test_set)
+        watch_it_learn(result, *test_set[:2], where="train")
     st.subheader(_("Get the code"))
     get_the_code(result, key="train_code")
     show_session_runs(session_runs())

@@ -15,7 +15,8 @@ from .evaluation import (
     top_k,
 )
 from .results import Origin, RunResult, RunUnavailable
+from .timeline import Frame, Timeline, what_changed
 
-__all__ = ["Lookup", "Origin", "RunCache", "RunResult", "RunUnavailable", "class_reports", "confused_indices",
-           "confusion_matrix", "correct_count", "default_cache_dir", "export", "most_confused", "select_examples",
-           "top_k"]
+__all__ = ["Frame", "Lookup", "Origin", "RunCache", "RunResult", "RunUnavailable", "Timeline", "class_reports",
+           "confused_indices", "confusion_matrix", "correct_count", "default_cache_dir", "export", "most_confused",
+           "select_examples", "top_k", "what_changed"]

@@ -348,13 +348,15 @@ class RunCache:
             return None
         if not _same_test_set(run, data):
             return None
-        network = self._source_arrays(run, _SNAPSHOTS, lambda z: DenseNetwork.from_arrays(
-            z, config, prefix=f"e{outcome.weights_epoch}_"))
-        if network is None:
-            return None
         n = outcome.epochs_run
+        snapshots = self._source_arrays(run, _SNAPSHOTS, lambda z: {  # its epochs, for its own timeline
+            e: DenseNetwork.from_arrays(z, config, prefix=f"e{e}_") for e in run.kept_epochs if e <= n})
+        if snapshots is None or outcome.weights_epoch not in snapshots:
+            return None
+        network = snapshots[outcome.weights_epoch]
         result = evaluated(config, network, data, {k: v[:n] for k, v in run.history.items()},
-                           run.epoch_seconds[:n], outcome.stopped_early_at, origin=Origin("taken", run.epochs_run))
+                           run.epoch_seconds[:n], outcome.stopped_early_at, origin=Origin("taken", run.epochs_run),
+                           snapshots={e: w for e, w in snapshots.items() if e <= n})
         self._store(result)
         return result
 
@@ -383,6 +385,22 @@ class RunCache:
         except (RunUnavailable, OSError, ValueError, KeyError):
             pass
         return None
+
+    def epoch_networks(self, run: RunResult) -> dict[int, DenseNetwork]:
+        """The weights ``run`` kept of its epochs (0: before training), by epoch; a fresh run's own, a stored run's
+        read from disk and checked against their checksum. Reading only: damaged or unreadable snapshots raise
+        RunUnavailable (nothing is deleted); a run that kept none gives {}."""
+        if run.snapshots or not run.kept_epochs:
+            return dict(run.snapshots)
+        try:
+            return self._arrays(self.runs_dir / run.key, self._files(run.key), _SNAPSHOTS, lambda z: {
+                e: DenseNetwork.from_arrays(z, run.config, prefix=f"e{e}_") for e in run.kept_epochs})
+        except DamagedEntry:
+            raise RunUnavailable(_("The weights this run kept of its epochs are damaged: train it again to see "
+                                   "its epochs.")) from None
+        except (OSError, ValueError, KeyError) as exc:
+            raise RunUnavailable(_("The weights this run kept of its epochs cannot be read now; try again in a "
+                                   "moment.")) from exc
 
     def list(self) -> list[RunResult]:
         """All readable entries, newest first (damaged ones and folders not ours are skipped, not touched)."""

@@ -41,9 +41,10 @@ def _names() -> list[str]:
 
 
 def training_curves(history: Mapping[str, Sequence[float]], title: str | None = None,
-                    behind: Mapping[str, Sequence[float]] | None = None) -> go.Figure:
+                    behind: Mapping[str, Sequence[float]] | None = None, marker: int | None = None) -> go.Figure:
     """Loss and accuracy per epoch, training (solid) vs validation (dashed), side by side; ``behind``, another
-    run's history (the previous one), draws its validation curves faded underneath."""
+    run's history (the previous one), draws its validation curves faded underneath; ``marker``, an epoch, a
+    vertical line at it (0: before training)."""
     fig = make_subplots(rows=1, cols=2, subplot_titles=(_(METRIC_TITLES["loss"]), _(METRIC_TITLES["accuracy"])))
     for col, metric in enumerate(("loss", "accuracy"), start=1):
         previous = list((behind or {}).get("val_" + metric, []))
@@ -68,6 +69,9 @@ def training_curves(history: Mapping[str, Sequence[float]], title: str | None = 
                 row=1, col=col,
             )
         fig.update_xaxes(title_text=_("epoch"), row=1, col=col, dtick=_epoch_tick(history))
+    if marker is not None:
+        fig.add_vline(x=marker, line={"color": GREY, "dash": "dot", "width": 2})
+        fig.update_xaxes(range=[-0.3 if marker == 0 else 0.7, len(history.get("loss", [])) + 0.3])
     fig.update_layout(title=title, height=340, margin={"t": 60, "b": 40}, hovermode="x unified",
                       legend={"orientation": "h", "y": -0.25})
     return localised(fig)
@@ -274,6 +278,30 @@ def image_grid(images: np.ndarray, titles: Sequence[str], columns: int = 5, zmax
     fig.update_annotations(font_size=12)
     fig.update_layout(height=height_per_row * rows + 40, margin={"t": 30, "b": 5, "l": 5, "r": 5})
     return localised(fig)
+
+
+def weight_mosaic(images: np.ndarray, units: Sequence[int], scale: float, columns: int = 8) -> go.Figure:
+    """Several units' first-layer weights (``images``, (n, 28, 28)) as 28x28 tiles of one heatmap, blue positive,
+    red negative, on the colour scale ±``scale`` (the same in every frame of a timeline). One trace, not a grid
+    of subplots: the epoch timeline redraws it on every frame."""
+    n, step_x, step_y = len(images), 30, 36  # 2 empty columns between tiles, 8 rows for a unit's number above
+    rows = max(1, math.ceil(n / columns))
+    z = np.full((rows * step_y, min(n, columns) * step_x - 2), np.nan, np.float32)
+    annotations = []
+    for i, (image, unit) in enumerate(zip(images, units, strict=True)):
+        row, col = divmod(i, columns)
+        z[row * step_y + 8: row * step_y + 36, col * step_x: col * step_x + 28] = image
+        # Translators: a tile's title in a picture of weights; {n}: a unit's number, e.g. 17
+        annotations.append({"text": _("unit {n}").format(n=unit), "x": col * step_x + 13.5, "y": row * step_y + 7,
+                            "xref": "x", "yref": "y", "yanchor": "bottom", "showarrow": False, "font": {"size": 11}})
+    data = [{"type": "heatmap", "z": z, "colorscale": "RdBu", "zmid": 0, "zmin": -scale, "zmax": scale,
+             "hoverongaps": False, "colorbar": {"thickness": 12, "len": 0.9},
+             "hovertemplate": _("weight") + " %{z:.3f}<extra></extra>"}]
+    layout = {"height": 40 + 125 * rows, "margin": {"t": 10, "b": 5, "l": 5, "r": 5}, "separators": separators(),
+              "xaxis": {"showticklabels": False, "showgrid": False, "zeroline": False},
+              "yaxis": {"showticklabels": False, "showgrid": False, "zeroline": False, "autorange": "reversed",
+                        "scaleanchor": "x"}, "annotations": annotations}
+    return go.Figure(data=data, layout=layout, _validate=False)  # built right above, as prediction_grid
 
 
 def class_count_figure(train_counts: np.ndarray, test_counts: np.ndarray) -> go.Figure:
