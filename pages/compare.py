@@ -8,12 +8,16 @@ import streamlit as st
 from fmnist_core.config import FIELD
 from fmnist_core.i18n import _, ngettext, percent
 from fmnist_core.lessons import compare
+from fmnist_core.runs import RunUnavailable
 from fmnist_core.views import charts
+from pages.ui.data import get_data
 from pages.ui.history import session_runs
+from pages.ui.lang import fragment
 from pages.ui.navigation import in_app
 from pages.ui.runs import get_runner, run_choice
 from pages.ui.take_home import get_the_code
 from pages.ui.text import plain
+from pages.ui.timeline import epoch_label, timeline_of
 
 
 def main() -> None:
@@ -36,6 +40,7 @@ def main() -> None:
     for sentence in compare.findings(results):
         st.markdown(f"- {sentence}")
     learning_curves(rows, results)
+    at_one_epoch(rows, results)
     side_by_side(rows)
     st.subheader(_("Get the code"))
     picked = st.selectbox(_("Run"), chosen, key="compare_code_run", format_func=lambda k: rows[chosen.index(k)].label)
@@ -94,6 +99,44 @@ def learning_curves(rows: list, results: list) -> None:
     # Translators: {run}: a run label, e.g. "units 256"; {accuracy}: e.g. "88.12%"
     st.caption(_("Each run keeps its colour; solid lines are validation, dotted ones training. Best test accuracy: "
                  "{run} ({accuracy}).").format(run=best.label, accuracy=percent(best.test_accuracy)))
+
+
+@fragment
+def at_one_epoch(rows: list, results: list) -> None:
+    """Every chosen run at the same epoch: a line on their curves, and each one's accuracy there (test accuracy
+    from that epoch's kept weights); the slider reruns only this section."""
+    st.subheader(_("All runs at one epoch"))
+    longest = max(r.epochs_run for r in results)
+    epoch = st.select_slider(_("Epoch"), options=range(longest + 1), value=longest, key="compare_epoch",
+                             format_func=epoch_label, help=_("Moves every chosen run to the same epoch."))
+    st.plotly_chart(charts.overlay_figure({row.label: r.history for row, r in zip(rows, results, strict=True)},
+                                          "accuracy", ["validation"], marker=epoch), key="compare_epoch_chart",
+                    # Translators: {epoch}: "epoch 3" or "before training"
+                    alt=_("Validation accuracy per epoch of each chosen run, with a line at {epoch}").format(
+                        epoch=epoch_label(epoch)))
+    data = get_data()
+    table = [{_("run"): row.label, _("validation accuracy"): validation_at(run, epoch),
+              _("test accuracy"): test_at(run, epoch, data)} for row, run in zip(rows, results, strict=True)]
+    st.dataframe(pd.DataFrame(table).style.format("{:.2%}", subset=[_("validation accuracy"), _("test accuracy")],
+                                                  na_rep="—"), hide_index=True)
+    st.caption(_("A dash: the run did not get that far, or did not keep that epoch's weights."))
+
+
+def validation_at(run, epoch: int) -> float | None:
+    """The run's validation accuracy after ``epoch`` (None before training, past its end, or without one)."""
+    values = run.history.get("val_accuracy", [])
+    return values[epoch - 1] if 1 <= epoch <= len(values) else None
+
+
+def test_at(run, epoch: int, data) -> float | None:
+    """The run's test accuracy with its weights of ``epoch`` (None when they are not kept or not readable)."""
+    if data is None or not run.evaluated_on(data.y_test):
+        return None
+    try:
+        timeline = timeline_of(run, data.x_test, data.y_test)
+    except RunUnavailable:
+        return None
+    return timeline.frame(epoch).accuracy if timeline is not None and epoch in timeline.epochs else None
 
 
 def side_by_side(rows: list) -> None:

@@ -9,11 +9,12 @@ from fmnist_core.data import CLASS_NAMES
 from fmnist_core.forward import ForwardPass, categorical_cross_entropy, cross_entropy, flatten, one_hot, softmax
 from fmnist_core.i18n import _, class_name, number, percent
 from fmnist_core.views import charts
-from pages.ui.data import get_data
+from pages.ui.data import get_data, test_set_of
 from pages.ui.lang import fragment
 from pages.ui.navigation import in_app
 from pages.ui.runs import choose_run, shared_run
 from pages.ui.text import plain
+from pages.ui.timeline import watch_it_learn
 
 
 def main() -> None:
@@ -42,6 +43,9 @@ def main() -> None:
         softmax_section(result)
     with tabs[4]:
         labels_section(result, index, label)
+    test_set = test_set_of(data, shared)
+    if test_set is not None:
+        watch_it_learn(shared, *test_set[:2], where="concepts")
 
 
 def names() -> list[str]:

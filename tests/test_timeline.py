@@ -131,3 +131,33 @@ def test_timeline_units_on_request(trained):
     assert len(units.value) == 16  # the strongest 16 by default
     units.set_value([3]).run()
     assert not at.exception and at.multiselect(key="train_tl_units").value == [3]
+
+
+def test_inside_the_network_has_the_timeline(trained):
+    from .support import open_page
+
+    at = open_page("pages/concepts.py")
+    assert not at.exception
+    assert "Watch it learn" in texts(at.subheader)
+    at.select_slider(key="concepts_epoch").set_value(1).run()
+    assert any(m.startswith("**epoch 1.** In its first epoch") for m in texts(at.markdown))
+
+
+def test_compare_moves_every_run_to_one_epoch(trained):
+    from .support import open_page
+
+    cache, longer = trained
+    shorter = cache.get_or_train(CONFIG.with_(epochs=2, hidden_units=8))
+    at = open_page("pages/compare.py", {"runs": f"{longer.key},{shorter.key}"})
+    assert not at.exception
+    at.select_slider(key="compare_epoch").set_value(3).run()
+    table = at.dataframe[0].value
+    data = load_fashion_mnist()
+    expected = Timeline(cache.epoch_networks(longer), data.x_test, data.y_test).frame(3).accuracy
+    assert list(table["test accuracy"].isna()) == [False, True]  # the 2-epoch run did not get that far
+    assert table["test accuracy"][0] == pytest.approx(expected)
+    assert table["validation accuracy"][0] == pytest.approx(longer.history["val_accuracy"][2])
+    at.select_slider(key="compare_epoch").set_value(1).run()
+    table = at.dataframe[0].value
+    assert table["test accuracy"][1] == pytest.approx(
+        Timeline(cache.epoch_networks(shorter), data.x_test, data.y_test).frame(1).accuracy)

@@ -21,7 +21,8 @@ from dataclasses import dataclass
 from ..config import RunConfig
 
 SNAPSHOT_BUDGET = 64 * 2**20  # bytes of per-epoch weights a run may keep; bigger runs keep SNAPSHOT_EPOCHS only
-SNAPSHOT_EPOCHS = frozenset({1, 2, 3, 5, 10, 15, 20, 30, 50, 100})
+SNAPSHOT_EPOCHS = frozenset({0, 1, 2, 3, 5, 10, 15, 20, 30, 50, 100})  # 0: the weights it started from
+HUGE_BUDGET = 4 * SNAPSHOT_BUDGET  # a run whose SNAPSHOT_EPOCHS weigh more keeps its last epoch only
 
 
 def family(config: RunConfig) -> str:
@@ -30,9 +31,12 @@ def family(config: RunConfig) -> str:
 
 
 def keeps_snapshot(config: RunConfig, epoch: int) -> bool:
-    """Whether a run of ``config`` keeps its weights of ``epoch`` (every epoch when that is small)."""
-    every_epoch_bytes = 4 * config.parameters * config.epochs
-    return every_epoch_bytes <= SNAPSHOT_BUDGET or epoch in SNAPSHOT_EPOCHS or epoch == config.epochs
+    """Whether a run of ``config`` keeps its weights of ``epoch`` (0: before training): every epoch when that is
+    small, else the epochs of SNAPSHOT_EPOCHS and the last, and for a huge network the last only."""
+    epoch_bytes = 4 * config.parameters
+    if epoch_bytes * (config.epochs + 1) <= SNAPSHOT_BUDGET or epoch == config.epochs:
+        return True
+    return epoch in SNAPSHOT_EPOCHS and epoch_bytes * len(SNAPSHOT_EPOCHS) <= HUGE_BUDGET
 
 
 @dataclass(frozen=True)

@@ -79,7 +79,7 @@ def train(config: RunConfig, data: Dataset | None = None, listener: TrainingList
         fitter = FastFitter(model, normalize=config.normalize)
         if resume:
             fitter.load_state(resume.state)
-        else:
+        elif keeps_snapshot(config, 0):
             snapshots[0] = DenseNetwork.from_model(model, config)  # "before training": the timeline's first frame
     listener.on_run_start(config, steps)
     clock = [time.perf_counter()]

@@ -100,9 +100,9 @@ def comparison_figure(
 
 
 def overlay_figure(runs: Mapping[str, Mapping[str, Sequence[float]]], metric: str = "accuracy",
-                   splits: Sequence[str] = ("validation",)) -> go.Figure:
+                   splits: Sequence[str] = ("validation",), marker: int | None = None) -> go.Figure:
     """Every run's curves of ``metric`` in one chart: one colour per run (in the order given), validation solid,
-    training dotted."""
+    training dotted; ``marker``, an epoch, a vertical line at it."""
     fig = go.Figure()
     for i, (label, history) in enumerate(runs.items()):
         for split in splits:
@@ -113,6 +113,8 @@ def overlay_figure(runs: Mapping[str, Mapping[str, Sequence[float]]], metric: st
                 line={"color": PALETTE[i % len(PALETTE)], "dash": "solid" if split == "validation" else "dot"},
                 hovertemplate=f"{label}, {_(SPLITS[split])}<br>{_epoch_hover()}<extra></extra>",
             ))
+    if marker is not None:
+        fig.add_vline(x=marker, line={"color": GREY, "dash": "dot", "width": 2})
     fig.update_layout(xaxis_title=_("epoch"), yaxis_title=_(METRIC_TITLES[metric]), height=420, hovermode="x unified",
                       margin={"t": 30}, legend={"orientation": "h", "y": -0.25})
     return localised(fig)
