@@ -121,7 +121,7 @@ def dense_layer(weights: np.ndarray, result: ForwardPass, index: int) -> None:
                                       # e.g. "-3.42"
                                       [_("unit {n}: {sum}").format(n=u, sum=number(result.pre_activations[u], 2))
                                        for u in chosen],
-                                      columns=8, colorscale="RdBu", zmid=0.0, height_per_row=120),
+                                      columns=8, colorscale=charts.WEIGHT_COLORS, zmid=0.0, height_per_row=120),
                     key="weights", alt=_("First-layer weights of several units as images"))
     # Translators: {n}: a test image's number, e.g. 42; {limit}: e.g. "0.25"
     st.caption(_("The number by each unit is its sum for image #{n} before ReLU (weights up to ±{limit}).").format(

@@ -3,6 +3,8 @@ changed, and the Train page's slider and Play under AppTest."""
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 
@@ -10,6 +12,7 @@ from fmnist_core.config import RunConfig
 from fmnist_core.data import load_fashion_mnist
 from fmnist_core.runs import Frame, RunUnavailable, Timeline, what_changed
 from fmnist_core.runs.cache import RunCache
+from fmnist_core.views.charts import BLUE, RED
 
 from .support import open_app, texts
 
@@ -141,6 +144,12 @@ def test_inside_the_network_has_the_timeline(trained):
     assert "Watch it learn" in texts(at.subheader)
     at.select_slider(key="concepts_epoch").set_value(1).run()
     assert any(m.startswith("**epoch 1.** In its first epoch") for m in texts(at.markdown))
+    # the words say blue pushes a unit's sum up: both pictures of weights draw positive weights blue
+    charts = {c.key: json.loads(c.proto.spec) for c in at.get("plotly_chart")}
+    for key in ("weights", "concepts_tl_weights"):
+        heatmap = next(t for t in charts[key]["data"] if t["type"] == "heatmap")
+        scale = heatmap["colorscale"]
+        assert scale[0][1] == RED and scale[-1][1] == BLUE, (key, scale)
 
 
 def test_compare_moves_every_run_to_one_epoch(trained):

@@ -20,6 +20,7 @@ from ..runs.results import curve_name
 BLUE, RED, GREY = "#1a56db", "#d62728", "#777777"  # true class / wrong prediction / other classes
 PALETTE = ("#1a56db", "#e8590c", "#2b8a3e", "#ae3ec9", "#c92a2a", "#0b7285", "#5c940d", "#862e9c")
 _BINARY = [[0.0, "white"], [1.0, "black"]]  # matplotlib's "binary": 0 white, 255 black
+WEIGHT_COLORS = [[0.0, RED], [0.5, "#f7f7f7"], [1.0, BLUE]]  # weights: negative red, 0 white, positive blue
 METRIC_TITLES = {"loss": N_("Loss (cross-entropy)"), "accuracy": N_("Accuracy")}
 SPLITS = {"validation": N_("validation"), "training": N_("training")}  # the order pages offer them in
 METRICS = {"accuracy": N_("accuracy"), "loss": N_("loss")}
@@ -296,7 +297,7 @@ def weight_mosaic(images: np.ndarray, units: Sequence[int], scale: float, column
         # Translators: a tile's title in a picture of weights; {n}: a unit's number, e.g. 17
         annotations.append({"text": _("unit {n}").format(n=unit), "x": col * step_x + 13.5, "y": row * step_y + 7,
                             "xref": "x", "yref": "y", "yanchor": "bottom", "showarrow": False, "font": {"size": 11}})
-    data = [{"type": "heatmap", "z": z, "colorscale": "RdBu", "zmid": 0, "zmin": -scale, "zmax": scale,
+    data = [{"type": "heatmap", "z": z, "colorscale": WEIGHT_COLORS, "zmin": -scale, "zmax": scale,
              "hoverongaps": False, "colorbar": {"thickness": 12, "len": 0.9},
              "hovertemplate": _("weight") + " %{z:.3f}<extra></extra>"}]
     layout = {"height": 40 + 125 * rows, "margin": {"t": 10, "b": 5, "l": 5, "r": 5}, "separators": separators(),

@@ -103,27 +103,25 @@ def show_frame(run: RunResult, timeline: Timeline, frame: Frame, where: str) -> 
     st.plotly_chart(charts.training_curves(run.history, marker=frame.epoch), key=f"{where}_tl_curves",
                     # Translators: a chart's text alternative; {epoch}: "epoch 3" or "before training"
                     alt=_("Learning curves with a line at {epoch}").format(epoch=epoch_label(frame.epoch)))
-    weights, predictions = st.columns(2)
+    weights, mistakes = st.columns(2)
     with weights:
         first_layer(timeline, frame, where)
-    with predictions:
-        indices = np.sort(np.random.default_rng(0).choice(len(timeline.labels), GRID_IMAGES, replace=False))
-        labels = timeline.labels[indices]
-        st.plotly_chart(charts.prediction_grid(timeline.images[indices], frame.probabilities[indices], labels,
-                                               indices), key=f"{where}_tl_grid",
-                        # Translators: {n}: the number of images in the grid, e.g. 9 (a chart's text alternative)
-                        alt=_("{n} test images with their predicted probabilities").format(n=len(indices)))
-        # Translators: {right}: images classified correctly, e.g. 7; {n}: images shown, e.g. 9
-        st.caption(_("{right} of {n} shown images are classified correctly.").format(
-            right=correct_count(frame.probabilities[indices], labels), n=len(indices)))
-    matrix, classes = st.columns(2)
-    matrix.plotly_chart(charts.confusion_figure(frame.matrix), key=f"{where}_tl_confusion",
-                        alt=_("Confusion matrix: counts of test images by true and predicted class"))
+    mistakes.plotly_chart(charts.confusion_figure(frame.matrix), key=f"{where}_tl_confusion",
+                          alt=_("Confusion matrix: counts of test images by true and predicted class"))
+    shown = min(GRID_IMAGES, len(timeline.labels))
+    indices = np.sort(np.random.default_rng(0).choice(len(timeline.labels), shown, replace=False))
+    labels = timeline.labels[indices]
+    st.plotly_chart(charts.prediction_grid(timeline.images[indices], frame.probabilities[indices], labels, indices),
+                    key=f"{where}_tl_grid",
+                    # Translators: {n}: the number of images in the grid, e.g. 9 (a chart's text alternative)
+                    alt=_("{n} test images with their predicted probabilities").format(n=len(indices)))
+    # Translators: {right}: images classified correctly, e.g. 7; {n}: images shown, e.g. 9
+    st.caption(_("{right} of {n} shown images are classified correctly.").format(
+        right=correct_count(frame.probabilities[indices], labels), n=len(indices)))
     reports = class_reports(frame.matrix)
-    classes.plotly_chart(charts.bars([r.name for r in reports], [r.accuracy for r in reports],
-                                     _("Per-class accuracy"), y_range=(0, 1.05), text_format=".0%"),
-                         key=f"{where}_tl_classes",
-                         alt=_("Per-class accuracy"))
+    st.plotly_chart(charts.bars([r.name for r in reports], [r.accuracy for r in reports], _("Per-class accuracy"),
+                                y_range=(0, 1.2), text_format=".0%"), key=f"{where}_tl_classes",
+                    alt=_("Per-class accuracy"))
 
 
 def first_layer(timeline: Timeline, frame: Frame, where: str) -> None:
