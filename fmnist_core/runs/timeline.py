@@ -77,9 +77,11 @@ class Timeline:
         return [int(u) for u in np.argsort(-np.linalg.norm(kernel, axis=0), kind="stable")[:n]]
 
     def weight_range(self, units: list[int]) -> float:
-        """The largest absolute first-layer weight of ``units`` over all kept epochs: one colour scale for
-        every frame, so growing weights look stronger."""
-        return max(float(np.abs(net.layers[0][0][:, units]).max()) for net in self.networks.values()) or 1.0
+        """Where the weight pictures' colours end: the 99th percentile of the absolute first-layer weights of
+        ``units`` over all kept epochs. One scale for every frame, so growing weights look stronger; a few
+        outliers get the end colour instead of fading the rest."""
+        weights = np.concatenate([np.abs(net.layers[0][0][:, units]).ravel() for net in self.networks.values()])
+        return float(np.percentile(weights, 99)) or 1.0
 
 
 def what_changed(before: Frame | None, after: Frame) -> str:

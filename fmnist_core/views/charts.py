@@ -300,7 +300,7 @@ def weight_mosaic(images: np.ndarray, units: Sequence[int], scale: float, column
     data = [{"type": "heatmap", "z": z, "colorscale": WEIGHT_COLORS, "zmin": -scale, "zmax": scale,
              "hoverongaps": False, "colorbar": {"thickness": 12, "len": 0.9},
              "hovertemplate": _("weight") + " %{z:.3f}<extra></extra>"}]
-    layout = {"height": 40 + 125 * rows, "margin": {"t": 10, "b": 5, "l": 5, "r": 5}, "separators": separators(),
+    layout = {"height": 30 + 110 * rows, "margin": {"t": 10, "b": 5, "l": 5, "r": 5}, "separators": separators(),
               "xaxis": {"showticklabels": False, "showgrid": False, "zeroline": False},
               "yaxis": {"showticklabels": False, "showgrid": False, "zeroline": False, "autorange": "reversed",
                         "scaleanchor": "x"}, "annotations": annotations}

@@ -138,7 +138,7 @@ def first_layer(timeline: Timeline, frame: Frame, where: str) -> None:
     scale = timeline.weight_range(list(chosen))
     st.plotly_chart(charts.weight_mosaic(images, chosen, scale, columns=4), key=f"{where}_tl_weights",
                     alt=_("First-layer weights of several units as images"))
-    # Translators: {limit}: the colour scale's end, the largest weight of these units in any epoch, e.g. "0.25"
-    st.caption(_("Blue pixels push a unit's sum up, red pixels push it down (the colours end at ±{limit}, the "
-                 "largest weight of these units in any epoch).").format(limit=number(scale, 2)))
+    # Translators: {limit}: where the colour scale ends, e.g. "0.25"
+    st.caption(_("Blue pixels push a unit's sum up, red pixels push it down. The colours are the same in every "
+                 "epoch and end at ±{limit} (a few larger weights get the end colour).").format(limit=number(scale, 2)))
 
