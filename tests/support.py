@@ -52,6 +52,11 @@ def findings(at: AppTest) -> str:
     return " ".join(m.value for m in at.markdown if m.value.startswith("- "))
 
 
+def table_with(at: AppTest, column: str):
+    """The page's table (a pandas DataFrame) that has ``column``."""
+    return next(t for t in (d.value for d in at.dataframe) if column in t.columns)
+
+
 def texts(elements) -> list[str]:
     """The values of AppTest elements (markdown, warnings, ...)."""
     return [e.value for e in elements]

@@ -7,7 +7,7 @@ import pytest
 from fmnist_core.config import RunConfig
 from fmnist_core.runs.cache import RunCache
 
-from .support import finish, open_app, open_page, texts
+from .support import finish, open_app, open_page, table_with, texts
 
 SMALL = RunConfig(epochs=2, hidden_units=16)
 BIGGER = RunConfig(epochs=2, hidden_units=32)
@@ -30,7 +30,7 @@ def test_compare_page_overlays_chosen_runs_and_words_the_difference(two_runs):
     assert any(b.startswith("- Cheapest for its accuracy: units") for b in bullets)
     chart = at.get("plotly_chart")[0].proto.spec
     assert chart.count('"name":"units 16 (validation)"') == 1 and chart.count('"name":"units 32 (validation)"') == 1
-    assert list(at.dataframe[0].value.columns[:2]) == ["run", "units"]  # the differing setting, highlighted
+    assert list(table_with(at, "test loss").columns[:2]) == ["run", "units"]  # the differing setting, highlighted
     assert sorted(at.query_params["runs"].split(",")) == sorted(r.key for r in two_runs)
 
 

@@ -14,7 +14,7 @@ from fmnist_core.runs import Frame, RunUnavailable, Timeline, what_changed
 from fmnist_core.runs.cache import RunCache
 from fmnist_core.views.charts import BLUE, RED
 
-from .support import open_app, texts
+from .support import open_app, table_with, texts
 
 CONFIG = RunConfig(epochs=3, hidden_units=16)
 QUERY = {"epochs": "3", "units": "16"}
@@ -160,13 +160,13 @@ def test_compare_moves_every_run_to_one_epoch(trained):
     at = open_page("pages/compare.py", {"runs": f"{longer.key},{shorter.key}"})
     assert not at.exception
     at.select_slider(key="compare_epoch").set_value(3).run()
-    table = at.dataframe[0].value
+    table = table_with(at, "validation accuracy")
     data = load_fashion_mnist()
     expected = Timeline(cache.epoch_networks(longer), data.x_test, data.y_test).frame(3).accuracy
     assert list(table["test accuracy"].isna()) == [False, True]  # the 2-epoch run did not get that far
     assert table["test accuracy"][0] == pytest.approx(expected)
     assert table["validation accuracy"][0] == pytest.approx(longer.history["val_accuracy"][2])
     at.select_slider(key="compare_epoch").set_value(1).run()
-    table = at.dataframe[0].value
+    table = table_with(at, "validation accuracy")
     assert table["test accuracy"][1] == pytest.approx(
         Timeline(cache.epoch_networks(shorter), data.x_test, data.y_test).frame(1).accuracy)
