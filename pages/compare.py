@@ -111,9 +111,9 @@ def at_one_epoch(rows: list, results: list) -> None:
                              format_func=epoch_label, help=_("Moves every chosen run to the same epoch."))
     st.plotly_chart(charts.overlay_figure({row.label: r.history for row, r in zip(rows, results, strict=True)},
                                           "accuracy", ["validation"], marker=epoch), key="compare_epoch_chart",
-                    # Translators: {epoch}: "epoch 3" or "before training"
-                    alt=_("Validation accuracy per epoch of each chosen run, with a line at {epoch}").format(
-                        epoch=epoch_label(epoch)))
+                    # Translators: a chart's text alternative; {n}: an epoch, e.g. 3 (0: before training)
+                    alt=_("Validation accuracy per epoch of each chosen run, with a line at epoch {n}").format(
+                        n=epoch))
     data = get_data()
     table = [{_("run"): row.label, _("validation accuracy"): validation_at(run, epoch),
               _("test accuracy"): test_at(run, epoch, data)} for row, run in zip(rows, results, strict=True)]

@@ -362,12 +362,40 @@ def data_and_cache_errors() -> Iterator[str]:
         reason=_("{path}: file is missing").format(path="/data/train-images-idx3-ubyte.gz"))
 
 
+def timeline() -> Iterator[str]:
+    from fmnist_core.runs.timeline import Frame, what_changed
+
+    def frame(epoch: int, matrix: np.ndarray) -> Frame:
+        return Frame(epoch, None, np.zeros((0, 10), np.float16), matrix)
+
+    chance = np.full((10, 10), 100)
+    early = MATRIX.copy()
+    early[6, 6], early[6, 0] = early[6, 6] - 107, early[6, 0] + 107  # Shirt taken for T-shirt/top more often
+    early[5, 5], early[5, 7] = early[5, 5] - 50, early[5, 7] + 50
+    worse = MATRIX.copy()
+    worse[8, 8], worse[8, 2] = worse[8, 8] - 60, worse[8, 2] + 60
+    yield page("before training")
+    yield page("epoch {n}").format(n=3)
+    yield what_changed(None, frame(0, chance))
+    yield what_changed(None, frame(1, early))
+    yield what_changed(frame(0, chance), frame(1, early))
+    yield what_changed(frame(4, early), frame(5, MATRIX))
+    yield what_changed(frame(5, MATRIX), frame(6, worse))
+    yield what_changed(frame(6, MATRIX), frame(7, MATRIX))
+    yield page("This run is big, so it kept the weights of some epochs only: {epochs}.").format(
+        epochs="0, 1, 2, 3, 5, 10, 15, 20, 30, 50, 100")
+    yield page("Blue pixels push a unit's sum up, red pixels push it down. The colours are the same in every epoch and "
+               "end at ±{limit} (a few larger weights get the end colour).").format(limit=number(0.46, 2))
+    yield page("Learning curves with a line at epoch {n}").format(n=3)
+    yield page("Validation accuracy per epoch of each chosen run, with a line at epoch {n}").format(n=0)
+
+
 SECTIONS = {
     "Run labels": run_labels, "Experiment captions and findings": experiments, "Chart labels and hovers": charts,
     "Challenge goals and checks": challenges, "Confusion captions": confusions, "The Data page": data_page,
     "Where a run came from": origins, "Queue and wait texts": queue, "Refusals": refusals,
     "Configuration and link errors": config_errors, "Intake errors": intake_errors,
-    "Data and cache errors": data_and_cache_errors,
+    "Data and cache errors": data_and_cache_errors, "Watch it learn": timeline,
 }
 
 

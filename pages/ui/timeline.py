@@ -101,8 +101,8 @@ def show_frame(run: RunResult, timeline: Timeline, frame: Frame, where: str) -> 
     """One epoch: what changed, the curves with a marker, the first layer's weights, predictions, mistakes."""
     st.markdown(f"**{epoch_label(frame.epoch)}.** {timeline.changes(frame.epoch)}")
     st.plotly_chart(charts.training_curves(run.history, marker=frame.epoch), key=f"{where}_tl_curves",
-                    # Translators: a chart's text alternative; {epoch}: "epoch 3" or "before training"
-                    alt=_("Learning curves with a line at {epoch}").format(epoch=epoch_label(frame.epoch)))
+                    # Translators: a chart's text alternative; {n}: an epoch, e.g. 3 (0: before training)
+                    alt=_("Learning curves with a line at epoch {n}").format(n=frame.epoch))
     weights, mistakes = st.columns(2)
     with weights:
         first_layer(timeline, frame, where)
