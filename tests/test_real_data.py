@@ -43,3 +43,16 @@ def test_pictures_through_the_pipeline_classify_nearly_as_well(real_default_run,
     raw_accuracy = np.mean(result.test_probabilities[indices].argmax(1) == labels)
     pipeline_accuracy = np.mean(result.predict(finals).argmax(1) == labels)
     assert pipeline_accuracy >= raw_accuracy - 0.05, (kind, raw_accuracy, pipeline_accuracy)
+
+
+def test_the_timeline_of_the_default_run_starts_at_chance_and_ends_at_the_run(real_default_run, real_data):
+    from fmnist_core.runs import Timeline
+
+    cache, run = real_default_run
+    timeline = Timeline(cache.epoch_networks(cache.load(run.key)), real_data.x_test, real_data.y_test)
+    assert timeline.epochs == tuple(range(11))  # before training, then every epoch
+    accuracies = [timeline.frame(e).accuracy for e in timeline.epochs]
+    assert 0.02 < accuracies[0] < 0.25  # random weights: about chance
+    assert accuracies[1] > 0.75 and accuracies[-1] == pytest.approx(run.test_accuracy)
+    assert timeline.changes(1).startswith("In its first epoch the network went from")
+    assert "taken for" in timeline.changes(2)  # a confusion changed between epochs 1 and 2
