@@ -98,7 +98,9 @@ def test_what_changed_in_german():
 
 
 def epoch_of(at) -> int:
-    return at.select_slider(key="train_epoch").value
+    """The epoch of the frame shown, from its heading ('**epoch 2.** …', '**before training.** …')."""
+    heading = next(m for m in texts(at.markdown) if m.startswith(("**epoch ", "**before training.**")))
+    return 0 if heading.startswith("**before") else int(heading.split()[1].rstrip(".*"))
 
 
 def test_train_page_timeline_moves_and_plays(trained):
@@ -120,11 +122,13 @@ def test_train_page_timeline_moves_and_plays(trained):
     at.button(key="train_play").click().run()
     seen = [epoch_of(at)]
     assert at.button(key="train_play").label == "Pause"
+    assert "train_epoch" not in {w.key for w in at.select_slider} and at.get("progress")  # a progress bar instead
     while at.button(key="train_play").label == "Pause":
         assert len(seen) < 10, seen
         at.run()
         seen.append(epoch_of(at))
     assert seen[:4] == [0, 1, 2, 3] and seen[-1] == 3
+    assert at.select_slider(key="train_epoch").value == 3  # the slider is back where Play stopped
     assert not at.exception
 
 

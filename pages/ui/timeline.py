@@ -60,8 +60,7 @@ def watch_it_learn(run: RunResult, images: np.ndarray, labels: np.ndarray, where
         # Translators: {epochs}: the epochs kept, e.g. "0, 1, 2, 3, 5, 10, 15, 20, 30, 50, 100"
         st.caption(_("This run is big, so it kept the weights of some epochs only: {epochs}.").format(
             epochs=", ".join(map(str, kept))))
-    playing_key = f"{where}_playing"
-    playing = st.session_state.get(playing_key, False)
+    playing = st.session_state.get(f"{where}_playing", False)
     st.button(_("Pause") if playing else _("Play"), key=f"{where}_play", on_click=play_or_pause,
               args=(where, timeline.epochs), icon=":material/pause:" if playing else ":material/play_arrow:",
               help=_("Plays the epochs one after another, about two a second."))
@@ -73,28 +72,35 @@ def play_or_pause(where: str, epochs: tuple[int, ...]) -> None:
     epoch starts again at the first, which is then shown for a whole frame."""
     playing = not st.session_state.get(f"{where}_playing", False)
     st.session_state[f"{where}_playing"] = playing
-    if playing and st.session_state.get(f"{where}_epoch") == epochs[-1]:
-        st.session_state[f"{where}_epoch"] = epochs[0]
+    if playing and st.session_state.get(f"{where}_at") == epochs[-1]:
+        st.session_state[f"{where}_at"] = epochs[0]
         st.session_state[f"{where}_hold"] = True
 
 
 def frames(run: RunResult, timeline: Timeline, where: str) -> None:
-    """The slider and the frame at the chosen epoch. While playing, each rerun moves one epoch on; at the
-    last, a full rerun stops the timer (it belongs to the fragment's definition)."""
-    epoch_key, playing_key = f"{where}_epoch", f"{where}_playing"
-    epochs = timeline.epochs
-    if st.session_state.get(epoch_key) not in epochs:
-        st.session_state[epoch_key] = epochs[-1]
-    if st.session_state.get(playing_key) and not st.session_state.pop(f"{where}_hold", False):
-        later = [e for e in epochs if e > st.session_state[epoch_key]]
-        if later:
-            st.session_state[epoch_key] = later[0]
-        else:
-            st.session_state[playing_key] = False
-            st.rerun()
-    epoch = st.select_slider(_("Epoch"), options=epochs, key=epoch_key, format_func=epoch_label,
-                             help=_("The network as it was after each epoch; Play moves through them."))
+    """The epoch shown (``<where>_at``, server-side state) and its frame: a slider to choose it, or while
+    playing a progress bar, each rerun one epoch on from the last frame drawn (a timer tick that interrupts a slow
+    run repeats its epoch, never skips it). No slider while playing: its value in the browser would race the
+    timer. At the last epoch a full rerun stops the timer (it belongs to the fragment's definition)."""
+    at, epochs = f"{where}_at", timeline.epochs
+    if st.session_state.get(at) not in epochs:
+        st.session_state[at] = epochs[-1]
+    if st.session_state.get(f"{where}_playing"):
+        if not st.session_state.pop(f"{where}_hold", False):
+            later = [e for e in epochs if e > st.session_state.get(f"{where}_drawn", st.session_state[at])]
+            if not later:
+                st.session_state[f"{where}_playing"] = False
+                st.rerun()
+            st.session_state[at] = later[0]
+        epoch = st.session_state[at]
+        st.progress(epochs.index(epoch) / (len(epochs) - 1), text=epoch_label(epoch))
+    else:
+        st.session_state[f"{where}_epoch"] = st.session_state[at]  # the slider shows where Play stopped
+        epoch = st.select_slider(_("Epoch"), options=epochs, key=f"{where}_epoch", format_func=epoch_label,
+                                 on_change=lambda: st.session_state.update({at: st.session_state[f"{where}_epoch"]}),
+                                 help=_("The network as it was after each epoch; Play moves through them."))
     show_frame(run, timeline, timeline.frame(epoch), where)
+    st.session_state[f"{where}_drawn"] = epoch
 
 
 def show_frame(run: RunResult, timeline: Timeline, frame: Frame, where: str) -> None:
