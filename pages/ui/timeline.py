@@ -44,8 +44,10 @@ def shared_timeline(run: RunResult, images: np.ndarray, labels: np.ndarray) -> T
 
 def epoch_label(epoch: int) -> str:
     """'before training' for epoch 0, else 'epoch 3'."""
+    if epoch == 0:
+        return _("before training")  # a position on the epoch timeline
     # Translators: a position on the epoch timeline; {n}: an epoch, e.g. 3
-    return _("before training") if epoch == 0 else _("epoch {n}").format(n=epoch)
+    return _("epoch {n}").format(n=epoch)
 
 
 def watch_it_learn(run: RunResult, images: np.ndarray, labels: np.ndarray, where: str) -> None:
