@@ -198,12 +198,25 @@ def _experiments(args: argparse.Namespace) -> int:
     return 0
 
 
+def _prediction_row(name: str, probabilities, found) -> dict:
+    """One file's JSON row: the answer, the warning (English, or None) and the nearest training images."""
+    from .data.sources import CLASS_NAMES
+
+    index = int(probabilities.argmax())
+    return {"file": name, "label": CLASS_NAMES[index], "class_index": index,
+            "probabilities": [round(float(v), 6) for v in probabilities], "warning": found.warning(),
+            "neighbours": [{"label": CLASS_NAMES[int(label)], "class_index": int(label), "index": int(row),
+                            "distance": round(float(distance), 4)}
+                           for row, label, distance in zip(found.indices, found.labels, found.distances, strict=True)]}
+
+
 def _predict(args: argparse.Namespace) -> int:
     config = config_or_exit(args)
     import numpy as np
 
     from .data.intake import MAX_BYTES, ImageError, prepare_image
-    from .data.sources import CLASS_NAMES
+    from .data.neighbours import neighbour_index
+    from .data.sources import load_fashion_mnist
     from .runs.cache import RunCache
 
     outcomes: dict[int, dict] = {}  # by position, so a file named twice gets two rows
@@ -224,16 +237,12 @@ def _predict(args: argparse.Namespace) -> int:
         try:
             result = fetch_or_train(config, RunCache())
             probabilities = result.predict(np.stack([final for _, final in prepared]))
+            index = neighbour_index(load_fashion_mnist())
         except (DataError, RunUnavailable, RuntimeError) as exc:
             probabilities, failure = None, str(exc)
-        for j, (i, _) in enumerate(prepared):
-            if probabilities is None:
-                outcomes[i] = {"file": args.files[i], "error": failure}
-                continue
-            p = probabilities[j]
-            index = int(np.argmax(p))
-            outcomes[i] = {"file": args.files[i], "label": CLASS_NAMES[index], "class_index": index,
-                           "probabilities": [round(float(v), 6) for v in p]}
+        for j, (i, final) in enumerate(prepared):
+            outcomes[i] = ({"file": args.files[i], "error": failure} if probabilities is None else
+                           _prediction_row(args.files[i], probabilities[j], index.nearest(final)))
     rows = [outcomes[i] for i in range(len(args.files))]
     if args.json:
         print(json.dumps(rows))
@@ -242,7 +251,8 @@ def _predict(args: argparse.Namespace) -> int:
             if "error" in o:
                 print(f"{o['file']}: error: {o['error']}")
             else:
-                print(f"{o['file']}: {o['label']} ({max(o['probabilities']):.0%})")
+                warning = f"; warning: {o['warning']}" if o["warning"] else ""
+                print(f"{o['file']}: {o['label']} ({max(o['probabilities']):.0%}){warning}")
     return 1 if any("error" in o for o in rows) else 0
 
 
