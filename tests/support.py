@@ -160,3 +160,18 @@ def uniform_noise(seed: int = 0) -> bytes:
 def black() -> bytes:
     """A fully black picture."""
     return png_bytes(Image.new("L", (280, 280), 0))
+
+
+# --------------------------------------------------------------------------- the nearest training images
+
+
+def brute_force(train: np.ndarray, images: np.ndarray, k: int = 5, chunk: int = 10_000):
+    """(rows, distances) of each image's k nearest training images, every row measured (float64, chunked)."""
+    from fmnist_core.data.neighbours import network_pixels, standardise
+
+    queries = standardise(network_pixels(images).astype(np.float64))[0]
+    distances = np.concatenate([
+        np.sqrt(np.maximum(2 - 2 * queries @ standardise(network_pixels(train[a : a + chunk]).astype(np.float64))[0].T,
+                           0)) for a in range(0, len(train), chunk)], axis=1)
+    rows = np.argsort(distances, axis=1, kind="stable")[:, :k]
+    return rows, np.take_along_axis(distances, rows, 1)

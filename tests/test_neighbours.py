@@ -15,21 +15,11 @@ from fmnist_core.data import (
     prepare_image,
     unlike_warning,
 )
-from fmnist_core.data.neighbours import network_pixels, standardise
 
 from . import support
+from .support import brute_force
 
 WARNING = "This does not look like the clothes I learned from; my answer is a guess."
-
-
-def brute_force(train: np.ndarray, images: np.ndarray, k: int = 5, chunk: int = 10_000):
-    """(rows, distances) of each image's k nearest training images, every row measured (float64, chunked)."""
-    queries = standardise(network_pixels(images).astype(np.float64))[0]
-    distances = np.concatenate([
-        np.sqrt(np.maximum(2 - 2 * queries @ standardise(network_pixels(train[a : a + chunk]).astype(np.float64))[0].T,
-                           0)) for a in range(0, len(train), chunk)], axis=1)
-    rows = np.argsort(distances, axis=1, kind="stable")[:, :k]
-    return rows, np.take_along_axis(distances, rows, 1)
 
 
 # --------------------------------------------------------------------------- the API, synthetic data
