@@ -11,13 +11,13 @@ from PIL import Image
 from fmnist_core.data import (
     CLASS_NAMES,
     LOW_CONFIDENCE,
-    PASS_SHARE,
     ImageError,
     Neighbours,
+    distance_caption,
     neighbour_index,
     prepare_image,
 )
-from fmnist_core.i18n import _, class_name, number, percent
+from fmnist_core.i18n import _, class_name, percent
 from fmnist_core.runs import top_k
 from fmnist_core.views import charts
 from pages.ui import canvas
@@ -106,11 +106,7 @@ def show_neighbours(found: Neighbours) -> None:
     for column, image, label in zip(st.columns(len(found.indices)), found.images, found.labels, strict=True):
         column.image(Image.fromarray(image).resize((84, 84), Image.Resampling.NEAREST),
                      caption=class_name(CLASS_NAMES[int(label)]))
-    # Translators: {distance}: the picture's distance to its nearest training image, e.g. "0.42"; {threshold}: e.g.
-    # "0.84"; {share}: e.g. "99%"
-    st.caption(_("Distance to the nearest: {distance} (0 is the same pattern, 1 unrelated). A picture further than "
-                 "{threshold} from every training image gets a warning; {share} of the test images are nearer.").format(
-        distance=number(found.distances[0], 2), threshold=number(found.threshold, 2), share=percent(PASS_SHARE, 0)))
+    st.caption(distance_caption(found))
 
 
 def main() -> None:

@@ -32,7 +32,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..config import scale_pixels
-from ..i18n import _
+from ..i18n import _, number, percent
 from .sources import Dataset
 
 PASS_SHARE = 0.99  # of real test images under the threshold
@@ -56,6 +56,15 @@ def standardise(pixels: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
 def unlike_warning() -> str:
     """The sentence said with every answer for a picture over the threshold."""
     return _("This does not look like the clothes I learned from; my answer is a guess.")
+
+
+def distance_caption(found: Neighbours) -> str:
+    """The nearest distance against the threshold, in the reader's language, for the page."""
+    # Translators: {distance}: the picture's distance to its nearest training image, e.g. "0.42"; {threshold}: e.g.
+    # "0.84"; {share}: e.g. "99%"
+    return _("Distance to the nearest: {distance} (0 is the same pattern, 1 unrelated). A picture further than "
+             "{threshold} from every training image gets a warning; {share} of the test images are nearer.").format(
+        distance=number(found.distances[0], 2), threshold=number(found.threshold, 2), share=percent(PASS_SHARE, 0))
 
 
 @dataclass(frozen=True)
