@@ -105,3 +105,8 @@ def test_predict_gives_the_warning_and_the_nearest_training_images(synthetic_dir
     assert [n["distance"] for n in row["neighbours"]] == sorted(n["distance"] for n in row["neighbours"])
     plain = run_cli(*args, env_extra=env)
     assert plain.returncode == 0 and plain.stdout.strip().endswith(f"; warning: {WARNING}")
+    gone = run_cli(*args, "--json", env_extra=env | {"FMNIST_DATA_DIR": str(tmp_path / "missing")})
+    assert gone.returncode == 0, gone.stderr  # the stored run still answers, and says what it cannot
+    row = json.loads(gone.stdout)[0]
+    assert row["label"] and row["warning"] is None and row["neighbours"] is None
+    assert gone.stderr.strip().splitlines()[-1].startswith("note: no nearest training images and no warning")
