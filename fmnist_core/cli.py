@@ -198,12 +198,39 @@ def _experiments(args: argparse.Namespace) -> int:
     return 0
 
 
+def _training_images():
+    """The nearest-training-image index, or None after one line on stderr when the data set cannot be loaded (a
+    stored run still answers)."""
+    from .data.neighbours import neighbour_index
+    from .data.sources import load_fashion_mnist
+
+    try:
+        return neighbour_index(load_fashion_mnist())
+    except DataError as exc:
+        print(f"note: no nearest training images and no warning, the data set is missing: {exc}", file=sys.stderr)
+        return None
+
+
+def _prediction_row(name: str, probabilities, found) -> dict:
+    """One file's JSON row: the answer, the warning (English, or None) and the nearest training images (None when
+    the data set is missing)."""
+    from .data.sources import CLASS_NAMES
+
+    index = int(probabilities.argmax())
+    neighbours = None if found is None else [
+        {"label": CLASS_NAMES[int(label)], "class_index": int(label), "index": int(row),
+         "distance": round(float(distance), 4)}
+        for row, label, distance in zip(found.indices, found.labels, found.distances, strict=True)]
+    return {"file": name, "label": CLASS_NAMES[index], "class_index": index,
+            "probabilities": [round(float(v), 6) for v in probabilities],
+            "warning": None if found is None else found.warning(), "neighbours": neighbours}
+
+
 def _predict(args: argparse.Namespace) -> int:
     config = config_or_exit(args)
     import numpy as np
 
     from .data.intake import MAX_BYTES, ImageError, prepare_image
-    from .data.sources import CLASS_NAMES
     from .runs.cache import RunCache
 
     outcomes: dict[int, dict] = {}  # by position, so a file named twice gets two rows
@@ -226,14 +253,11 @@ def _predict(args: argparse.Namespace) -> int:
             probabilities = result.predict(np.stack([final for _, final in prepared]))
         except (DataError, RunUnavailable, RuntimeError) as exc:
             probabilities, failure = None, str(exc)
-        for j, (i, _) in enumerate(prepared):
-            if probabilities is None:
-                outcomes[i] = {"file": args.files[i], "error": failure}
-                continue
-            p = probabilities[j]
-            index = int(np.argmax(p))
-            outcomes[i] = {"file": args.files[i], "label": CLASS_NAMES[index], "class_index": index,
-                           "probabilities": [round(float(v), 6) for v in p]}
+        index = _training_images() if probabilities is not None else None
+        for j, (i, final) in enumerate(prepared):
+            found = None if index is None else index.nearest(final)
+            outcomes[i] = ({"file": args.files[i], "error": failure} if probabilities is None else
+                           _prediction_row(args.files[i], probabilities[j], found))
     rows = [outcomes[i] for i in range(len(args.files))]
     if args.json:
         print(json.dumps(rows))
@@ -242,7 +266,8 @@ def _predict(args: argparse.Namespace) -> int:
             if "error" in o:
                 print(f"{o['file']}: error: {o['error']}")
             else:
-                print(f"{o['file']}: {o['label']} ({max(o['probabilities']):.0%})")
+                warning = f"; warning: {o['warning']}" if o["warning"] else ""
+                print(f"{o['file']}: {o['label']} ({max(o['probabilities']):.0%}){warning}")
     return 1 if any("error" in o for o in rows) else 0
 
 

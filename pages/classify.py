@@ -8,11 +8,20 @@ import numpy as np
 import streamlit as st
 from PIL import Image
 
-from fmnist_core.data import CLASS_NAMES, LOW_CONFIDENCE, ImageError, prepare_image
+from fmnist_core.data import (
+    CLASS_NAMES,
+    LOW_CONFIDENCE,
+    ImageError,
+    Neighbours,
+    distance_caption,
+    neighbour_index,
+    prepare_image,
+)
 from fmnist_core.i18n import _, class_name, percent
 from fmnist_core.runs import top_k
 from fmnist_core.views import charts
 from pages.ui import canvas
+from pages.ui.data import get_data
 from pages.ui.lang import fragment
 from pages.ui.navigation import in_app
 from pages.ui.runs import choose_run, shared_run
@@ -64,12 +73,40 @@ def show_prediction(source: bytes | Image.Image, key: str, name: str, where: str
     # Translators: {answers}: the three likeliest classes, e.g. "Dress 81%, Coat 9%, Shirt 4%"
     st.markdown(_("**The network says:** {answers}.").format(
         answers=", ".join(f"{label} {percent(p, 0)}" for label, p in best)))
+    found = nearest_training_images(prepared.final)
+    if found is not None and found.unlike:
+        st.warning(found.warning())
     if best[0][1] < LOW_CONFIDENCE:
         # Translators: {confidence}: e.g. "38%"
         st.warning(_("The network is unsure (its best guess has only {confidence}). The picture may not look like "
                      "the catalogue photos it learned from.").format(confidence=percent(best[0][1], 0)))
     st.plotly_chart(charts.prediction_bars(probabilities), key=f"bars-{where}",
                     alt=_("Probability of each of the ten classes"))
+    if found is not None:
+        show_neighbours(found)
+
+
+def nearest_training_images(final: np.ndarray) -> Neighbours | None:
+    """The five training images nearest to the prepared picture (None after a message when the data is missing);
+    the index is built once per process, on first use, and shared by every session."""
+    data = get_data()
+    if data is None:
+        return None
+    with st.spinner(_("Finding the nearest training images…")):
+        return neighbour_index(data).nearest(final, k=5)
+
+
+def show_neighbours(found: Neighbours) -> None:
+    """The nearest training images with their classes, in which space they are nearest and why."""
+    st.markdown("**" + _("The five nearest training images") + "**")
+    st.caption(_("Compared pixel by pixel after the same preparation the network gets (with brightness and contrast "
+                 "evened out), not inside the network: so they do not depend on the model chosen, you see what is "
+                 "compared, and a network's insides are exactly what cannot be trusted for a picture unlike its "
+                 "training data."))
+    for column, image, label in zip(st.columns(len(found.indices)), found.images, found.labels, strict=True):
+        column.image(Image.fromarray(image).resize((84, 84), Image.Resampling.NEAREST),
+                     caption=class_name(CLASS_NAMES[int(label)]))
+    st.caption(distance_caption(found))
 
 
 def main() -> None:

@@ -2,10 +2,11 @@
 
 A translator (or reviewer) reads finished text here, not the .po: run labels, experiment captions and findings,
 challenge goals and checks, confusion captions, the Data page's captions, where a run came from, queue and wait
-texts, refusals, intake, data and cache errors. The values are real-looking (synthetic runs, no training); the
-sentences come from the app's own functions where the app has one, and otherwise (the sentences the page
-scripts of the Train page and the job runner's UI put together) from the same messages with the same fields
-(``page()`` names those, and tests/test_rendered.py checks that each still is a message of the code).
+texts, refusals, intake, data and cache errors, the Classify page's warning and distance. The values are
+real-looking (synthetic runs, no training); the sentences come from the app's own functions where the app has
+one, and otherwise (the sentences the page scripts of the Train page and the job runner's UI put together) from
+the same messages with the same fields (``page()`` names those, and tests/test_rendered.py checks that each still
+is a message of the code).
 
     python -m tests.render_sentences --write    # rewrite tests/rendered/*.txt
     python -m tests.render_sentences ko         # print one language
@@ -205,6 +206,15 @@ def data_page() -> Iterator[str]:
     yield alike_caption([(6, 0, 31.0), (2, 4, 33.0), (4, 6, 35.0)], names)
 
 
+def classify_page() -> Iterator[str]:
+    from fmnist_core.data.neighbours import Neighbours, distance_caption, unlike_warning
+
+    yield unlike_warning()
+    for nearest in (0.31, 1.21):
+        yield distance_caption(Neighbours(np.arange(5), np.zeros(5, np.uint8), np.full(5, nearest),
+                                          np.zeros((5, 28, 28), np.uint8), 0.842))
+
+
 def origins() -> Iterator[str]:
     run = fake_run(RunConfig(epochs=10))
     for how, epochs in (("taken", 30), ("continued", 10)):
@@ -393,6 +403,7 @@ def timeline() -> Iterator[str]:
 SECTIONS = {
     "Run labels": run_labels, "Experiment captions and findings": experiments, "Chart labels and hovers": charts,
     "Challenge goals and checks": challenges, "Confusion captions": confusions, "The Data page": data_page,
+    "The Classify page": classify_page,
     "Where a run came from": origins, "Queue and wait texts": queue, "Refusals": refusals,
     "Configuration and link errors": config_errors, "Intake errors": intake_errors,
     "Data and cache errors": data_and_cache_errors, "Watch it learn": timeline,

@@ -6,7 +6,7 @@ import io
 from pathlib import Path
 
 import numpy as np
-from PIL import Image
+from PIL import Image, ImageDraw, ImageFont
 from streamlit.testing.v1 import AppTest
 
 from fmnist_core.config import RunConfig
@@ -109,3 +109,74 @@ def drawing(garment: np.ndarray, rng: np.random.Generator) -> bytes:
     out = io.BytesIO()
     canvas.save(out, "PNG")
     return out.getvalue()
+
+
+# --------------------------------------------------------------------------- pictures that are not garments
+
+
+def png_bytes(image: Image.Image) -> bytes:
+    """A PIL image as PNG bytes, as an upload would bring it."""
+    out = io.BytesIO()
+    image.save(out, "PNG")
+    return out.getvalue()
+
+
+def smiley(dark_on_white: bool = True) -> bytes:
+    """A drawn smiley face: a circle, two eyes and a smiling mouth."""
+    background, pen = (255, 0) if dark_on_white else (0, 255)
+    image = Image.new("L", (280, 280), background)
+    draw = ImageDraw.Draw(image)
+    draw.ellipse((30, 30, 250, 250), outline=pen, width=12)
+    draw.ellipse((90, 90, 120, 120), fill=pen)
+    draw.ellipse((160, 90, 190, 120), fill=pen)
+    draw.arc((80, 110, 200, 210), 20, 160, fill=pen, width=12)
+    return png_bytes(image)
+
+
+def printed_text(lines: tuple[str, ...] = ("Hello", "world"), size: int = 64) -> bytes:
+    """Black text in PIL's default font on white paper."""
+    image = Image.new("L", (700, int(len(lines) * size * 1.3) + 80), 255)
+    ImageDraw.Draw(image).multiline_text((30, 40), "\n".join(lines), fill=0, font=ImageFont.load_default(size=size),
+                                         spacing=size // 4)
+    return png_bytes(image)
+
+
+def black_square_on_white() -> bytes:
+    """A black square in the middle of white paper (the intake inverts it to a white square)."""
+    image = Image.new("L", (280, 280), 255)
+    ImageDraw.Draw(image).rectangle((70, 70, 210, 210), fill=0)
+    return png_bytes(image)
+
+
+def noise_on_black(cell: int = 1, seed: int = 0) -> bytes:
+    """A square of uniform noise (``cell`` pixels a value) in the middle of a black picture."""
+    values = np.random.default_rng(seed).integers(0, 256, (200 // cell, 200 // cell), dtype=np.uint8)
+    picture = np.zeros((280, 280), np.uint8)
+    side = values.shape[0] * cell
+    picture[40 : 40 + side, 40 : 40 + side] = np.kron(values, np.ones((cell, cell), np.uint8))
+    return png_bytes(Image.fromarray(picture))
+
+
+def uniform_noise(seed: int = 0) -> bytes:
+    """Uniform noise over the whole picture."""
+    return png_bytes(Image.fromarray(np.random.default_rng(seed).integers(0, 256, (280, 280), dtype=np.uint8)))
+
+
+def black() -> bytes:
+    """A fully black picture."""
+    return png_bytes(Image.new("L", (280, 280), 0))
+
+
+# --------------------------------------------------------------------------- the nearest training images
+
+
+def brute_force(train: np.ndarray, images: np.ndarray, k: int = 5, chunk: int = 10_000):
+    """(rows, distances) of each image's k nearest training images, every row measured (float64, chunked)."""
+    from fmnist_core.data.neighbours import network_pixels, standardise
+
+    queries = standardise(network_pixels(images).astype(np.float64))[0]
+    distances = np.concatenate([
+        np.sqrt(np.maximum(2 - 2 * queries @ standardise(network_pixels(train[a : a + chunk]).astype(np.float64))[0].T,
+                           0)) for a in range(0, len(train), chunk)], axis=1)
+    rows = np.argsort(distances, axis=1, kind="stable")[:, :k]
+    return rows, np.take_along_axis(distances, rows, 1)

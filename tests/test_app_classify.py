@@ -9,10 +9,13 @@ import pytest
 from PIL import Image
 from streamlit.testing.v1 import AppTest
 
+from fmnist_core import i18n
 from fmnist_core.config import RunConfig
+from fmnist_core.data import CLASS_NAMES, load_fashion_mnist, neighbour_index, prepare_image
+from fmnist_core.i18n import class_name
 from fmnist_core.runs.cache import RunCache
 
-from .support import APP, texts
+from .support import APP, open_page, smiley, texts
 
 PAGE = "pages/classify.py"
 TINY = RunConfig(epochs=2, hidden_units=16)
@@ -155,3 +158,52 @@ def test_a_model_damaged_in_place_is_a_sentence_not_an_exception(trained):
     assert "checksum" in cache.get_or_derive(run.config).damage  # asked for again (the Train page): discarded
     at = open_classify()  # the page offers to train again
     assert not at.exception and any("No trained model yet" in t for t in texts(at.info))
+
+
+# --------------------------------------------------------------------------- the nearest training images, the warning
+
+WARNING = "This does not look like the clothes I learned from; my answer is a guess."
+
+
+def upload_tab_images(at: AppTest) -> list[str]:
+    """The captions of the Upload tab's images, in order (the four steps, then the nearest training images)."""
+    return [img.caption for image in at.tabs[1].get("image") for img in image.proto.imgs]
+
+
+def test_a_picture_unlike_clothes_is_warned_and_shows_its_nearest_training_images(trained):
+    at = upload(open_classify(), "face.png", smiley())
+    assert not at.exception
+    tab = at.tabs[1]
+    assert WARNING in texts(tab.warning)
+    found = neighbour_index(load_fashion_mnist()).nearest(prepare_image(smiley()).final)
+    assert upload_tab_images(at)[4:] == [class_name(CLASS_NAMES[label]) for label in found.labels]
+    assert len(found.labels) == 5
+    assert any("pixel by pixel after the same preparation the network gets" in t for t in texts(tab.caption))
+
+
+def test_a_picture_within_the_threshold_is_not_warned(trained, monkeypatch):
+    at = open_classify()
+    index = neighbour_index(load_fashion_mnist())
+    assert index.nearest(prepare_image(smiley()).final).unlike
+    monkeypatch.setattr(index, "threshold", 2.0)  # the largest distance there is: every picture passes
+    at = upload(at, "face.png", smiley())
+    assert not at.exception
+    assert WARNING not in texts(at.tabs[1].warning)
+    assert len(upload_tab_images(at)) == 9  # the four steps and the five nearest training images
+
+
+@pytest.fixture
+def speaking():
+    """Set this thread's language too (AppTest formats the widgets' options here), English again afterwards."""
+    yield i18n.set_language
+    i18n.set_language(i18n.DEFAULT)
+
+
+@pytest.mark.parametrize("code", ["ko", "de"])
+def test_the_warning_is_said_in_every_language(trained, speaking, code):
+    speaking(code)
+    at = upload(open_page(PAGE, {"lang": code}), "face.png", smiley())
+    assert not at.exception
+    assert i18n.catalog(code).gettext(WARNING) in texts(at.tabs[1].warning)  # the catalog's words (English until
+    # the sentence is translated)
+    assert len(upload_tab_images(at)) == 9

@@ -7,6 +7,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
+WARNING = "This does not look like the clothes I learned from; my answer is a guess."
 
 
 def run_cli(*args: str, env_extra: dict[str, str] | None = None) -> subprocess.CompletedProcess:
@@ -74,9 +75,38 @@ def test_predict_json_mixes_results_and_errors(synthetic_dir, tmp_path):
     assert out.returncode == 1, out.stderr
     results = json.loads(out.stdout)
     assert [r["file"] for r in results] == [str(good), str(bad), str(tmp_path / "missing.png")]
-    assert set(results[0]) == {"file", "label", "class_index", "probabilities"}
+    assert set(results[0]) == {"file", "label", "class_index", "probabilities", "warning", "neighbours"}
     assert len(results[0]["probabilities"]) == 10 and abs(sum(results[0]["probabilities"]) - 1) < 1e-3
+    assert results[0]["warning"] in (None, WARNING)
     assert results[1]["error"] == "This file is not an image we can read (PNG, JPEG, WebP, BMP or GIF)."
     assert "cannot be read" in results[2]["error"]
     ok = run_cli("predict", str(good), "--epochs", "3", "--hidden-units", "16", env_extra=env)
     assert ok.returncode == 0 and ok.stdout.startswith(f"{good}: ")
+
+
+def test_predict_gives_the_warning_and_the_nearest_training_images(synthetic_dir, tmp_path):
+    from fmnist_core.data import CLASS_NAMES
+
+    from .support import make_synthetic, smiley
+
+    env = {"FMNIST_DATA_DIR": str(synthetic_dir), "FMNIST_CACHE_DIR": str(tmp_path / "cache")}
+    _, y_train, _, _ = make_synthetic()
+    face = tmp_path / "face.png"
+    face.write_bytes(smiley())
+    args = ("predict", str(face), "--epochs", "3", "--hidden-units", "16")
+    out = run_cli(*args, "--json", env_extra=env)
+    assert out.returncode == 0, out.stderr
+    row = json.loads(out.stdout)[0]
+    assert row["warning"] == WARNING
+    assert len(row["neighbours"]) == 5 and set(row["neighbours"][0]) == {"label", "class_index", "index", "distance"}
+    for neighbour in row["neighbours"]:
+        assert neighbour["class_index"] == y_train[neighbour["index"]]
+        assert neighbour["label"] == CLASS_NAMES[neighbour["class_index"]]
+    assert [n["distance"] for n in row["neighbours"]] == sorted(n["distance"] for n in row["neighbours"])
+    plain = run_cli(*args, env_extra=env)
+    assert plain.returncode == 0 and plain.stdout.strip().endswith(f"; warning: {WARNING}")
+    gone = run_cli(*args, "--json", env_extra=env | {"FMNIST_DATA_DIR": str(tmp_path / "missing")})
+    assert gone.returncode == 0, gone.stderr  # the stored run still answers, and says what it cannot
+    row = json.loads(gone.stdout)[0]
+    assert row["label"] and row["warning"] is None and row["neighbours"] is None
+    assert gone.stderr.strip().splitlines()[-1].startswith("note: no nearest training images and no warning")
