@@ -137,6 +137,8 @@ def draw_section(key: str) -> None:
                      "knows T-shirts, trousers, pullovers, dresses, coats, sandals, shirts, sneakers, bags and ankle "
                      "boots. Drawing needs a mouse, pen or finger; with a keyboard or a screen reader, use the "
                      "**Upload a photo** tab (or the **Examples**) instead."))
+        st.caption(_("Colour the garment in: the training images are filled photos, so an outline alone looks unlike "
+                     "them."))
     with left:
         try:
             pixels = canvas.draw_canvas(width, key=f"canvas-{st.session_state.get('canvas_round', 0)}")
