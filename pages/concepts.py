@@ -116,12 +116,11 @@ def dense_layer(weights: np.ndarray, result: ForwardPass, index: int) -> None:
     order = np.argsort(result.pre_activations)[::-1] if order_by == "strongest" else np.arange(weights.shape[0])
     chosen = order[:k]
     limit = float(np.abs(weights[chosen]).max()) or 1.0
-    st.plotly_chart(charts.image_grid(weights[chosen],
-                                      # Translators: a picture's title; {n}: a unit's number, e.g. 17; {sum}: its sum,
-                                      # e.g. "-3.42"
-                                      [_("unit {n}: {sum}").format(n=u, sum=number(result.pre_activations[u], 2))
-                                       for u in chosen],
-                                      columns=8, colorscale=charts.WEIGHT_COLORS, zmid=0.0, height_per_row=120),
+    st.plotly_chart(charts.weight_mosaic(weights[chosen],
+                                         # Translators: a picture's title; {n}: a unit's number, e.g. 17; {sum}: its
+                                         # sum, e.g. "-3.42"
+                                         [_("unit {n}: {sum}").format(n=u, sum=number(result.pre_activations[u], 2))
+                                          for u in chosen], limit, columns=8),
                     key="weights", alt=_("First-layer weights of several units as images"))
     # Translators: {n}: a test image's number, e.g. 42; {limit}: e.g. "0.25"
     st.caption(_("The number by each unit is its sum for image #{n} before ReLU (weights up to ±{limit}).").format(

@@ -95,3 +95,19 @@ def browser_page(width: int = 1400, height: int = 1000, phone: bool = False, loc
             yield page
         finally:
             browser.close()
+
+
+def sent_reruns(page) -> list:
+    """Every script rerun the page asks the server for (Streamlit's BackMsg.rerun_script), as they are sent."""
+    from streamlit.proto.BackMsg_pb2 import BackMsg
+
+    reruns = []
+
+    def on_frame(payload) -> None:
+        if isinstance(payload, bytes):
+            message = BackMsg.FromString(payload)
+            if message.WhichOneof("type") == "rerun_script":
+                reruns.append(message.rerun_script)
+
+    page.on("websocket", lambda ws: ws.on("framesent", on_frame))
+    return reruns

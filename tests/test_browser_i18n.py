@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from .browser import ARTIFACTS, WAIT_MS, browser_page, running_app, settled
+from .browser import ARTIFACTS, WAIT_MS, browser_page, running_app, sent_reruns, settled
 
 pytestmark = pytest.mark.browser
 
@@ -90,22 +90,6 @@ def test_two_visitors_at_once_each_keep_their_language(synthetic_dir, tmp_path):
             assert heading_is(korean, "실행 비교") and heading_is(german, "Läufe vergleichen")
         finally:
             browser.close()
-
-
-def sent_reruns(page) -> list:
-    """Every script rerun the page asks the server for (Streamlit's BackMsg.rerun_script), as they are sent."""
-    from streamlit.proto.BackMsg_pb2 import BackMsg
-
-    reruns = []
-
-    def on_frame(payload) -> None:
-        if isinstance(payload, bytes):
-            message = BackMsg.FromString(payload)
-            if message.WhichOneof("type") == "rerun_script":
-                reruns.append(message.rerun_script)
-
-    page.on("websocket", lambda ws: ws.on("framesent", on_frame))
-    return reruns
 
 
 def test_a_tab_of_inside_the_network_reruns_alone_and_keeps_its_language(synthetic_dir, tmp_path):

@@ -6,8 +6,7 @@ from fmnist_core.config import RunConfig
 from fmnist_core.data.sources import load_idx_folder
 from fmnist_core.runs.cache import RunCache
 
-from .browser import ARTIFACTS, browser_page, running_app, settled
-from .test_browser_i18n import sent_reruns
+from .browser import ARTIFACTS, browser_page, running_app, sent_reruns, settled
 
 pytestmark = pytest.mark.browser
 

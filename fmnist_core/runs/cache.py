@@ -349,8 +349,8 @@ class RunCache:
         if not _same_test_set(run, data):
             return None
         n = outcome.epochs_run
-        snapshots = self._source_arrays(run, _SNAPSHOTS, lambda z: {  # its epochs, for its own timeline
-            e: DenseNetwork.from_arrays(z, config, prefix=f"e{e}_") for e in run.kept_epochs if e <= n})
+        snapshots = self._source_arrays(run, _SNAPSHOTS, lambda z: _epoch_weights(  # its epochs, for its timeline
+            z, config, [e for e in run.kept_epochs if e <= n]))
         if snapshots is None or outcome.weights_epoch not in snapshots:
             return None
         network = snapshots[outcome.weights_epoch]
@@ -368,8 +368,7 @@ class RunCache:
             return None
         run = dict((s.key, r) for s, r in sources)[source.key]
         state = self._source_arrays(run, _STATE, lambda z: [z[f"v{i}"] for i in range(len(z.files))])
-        snapshots = self._source_arrays(run, _SNAPSHOTS, lambda z: {
-            e: DenseNetwork.from_arrays(z, run.config, prefix=f"e{e}_") for e in run.kept_epochs})
+        snapshots = self._source_arrays(run, _SNAPSHOTS, lambda z: _epoch_weights(z, run.config, run.kept_epochs))
         if state is None or snapshots is None:
             return None
         return Resume(run.history, run.epoch_seconds, state, snapshots, run.epochs_run)
@@ -393,8 +392,8 @@ class RunCache:
         if run.snapshots or not run.kept_epochs:
             return dict(run.snapshots)
         try:
-            return self._arrays(self.runs_dir / run.key, self._files(run.key), _SNAPSHOTS, lambda z: {
-                e: DenseNetwork.from_arrays(z, run.config, prefix=f"e{e}_") for e in run.kept_epochs})
+            return self._arrays(self.runs_dir / run.key, self._files(run.key), _SNAPSHOTS,
+                                lambda z: _epoch_weights(z, run.config, run.kept_epochs))
         except DamagedEntry:
             raise RunUnavailable(_("The weights this run kept of its epochs are damaged: train it again to see "
                                    "its epochs.")) from None
@@ -568,6 +567,11 @@ def _verify(folder: Path, files: dict[str, Any], name: str) -> None:
             raise DamagedEntry(f"{name} does not match its checksum")
     except OSError as exc:
         raise _unreadable(exc, name) from None
+
+
+def _epoch_weights(arrays, config: RunConfig, epochs) -> dict[int, DenseNetwork]:
+    """The networks of ``epochs`` from a snapshots.npz (arrays named ``e<epoch>_kernel_0``, ...), by epoch."""
+    return {e: DenseNetwork.from_arrays(arrays, config, prefix=f"e{e}_") for e in epochs}
 
 
 def _unreadable(exc: OSError, name: str) -> Exception:

@@ -48,6 +48,7 @@ class Timeline:
         self.epochs: tuple[int, ...] = tuple(self.networks)
         self.images, self.labels = images, np.asarray(labels)
         self._frames: dict[int, Frame] = {}
+        self._ranges: dict[tuple[int, ...], float] = {}
         self._lock = threading.Lock()
 
     def frame(self, epoch: int) -> Frame:
@@ -80,8 +81,11 @@ class Timeline:
         """Where the weight pictures' colours end: the 99th percentile of the absolute first-layer weights of
         ``units`` over all kept epochs. One scale for every frame, so growing weights look stronger; a few
         outliers get the end colour instead of fading the rest."""
-        weights = np.concatenate([np.abs(net.layers[0][0][:, units]).ravel() for net in self.networks.values()])
-        return float(np.percentile(weights, 99)) or 1.0
+        key = tuple(units)
+        if key not in self._ranges:  # every frame asks: once per choice of units (all epochs are read)
+            weights = np.concatenate([np.abs(net.layers[0][0][:, units]).ravel() for net in self.networks.values()])
+            self._ranges[key] = float(np.percentile(weights, 99)) or 1.0
+        return self._ranges[key]
 
 
 def what_changed(before: Frame | None, after: Frame) -> str:

@@ -283,19 +283,18 @@ def image_grid(images: np.ndarray, titles: Sequence[str], columns: int = 5, zmax
     return localised(fig)
 
 
-def weight_mosaic(images: np.ndarray, units: Sequence[int], scale: float, columns: int = 8) -> go.Figure:
-    """Several units' first-layer weights (``images``, (n, 28, 28)) as 28x28 tiles of one heatmap, blue positive,
-    red negative, on the colour scale ±``scale`` (the same in every frame of a timeline). One trace, not a grid
-    of subplots: the epoch timeline redraws it on every frame."""
+def weight_mosaic(images: np.ndarray, titles: Sequence[str], scale: float, columns: int = 8) -> go.Figure:
+    """Several units' first-layer weights (``images``, (n, 28, 28)) as 28x28 tiles of one heatmap, each with its
+    title, blue positive, red negative, on the colour scale ±``scale`` (the same in every frame of a timeline).
+    One trace, not a grid of subplots: the epoch timeline redraws it on every frame."""
     n, step_x, step_y = len(images), 30, 36  # 2 empty columns between tiles, 8 rows for a unit's number above
     rows = max(1, math.ceil(n / columns))
     z = np.full((rows * step_y, min(n, columns) * step_x - 2), np.nan, np.float32)
     annotations = []
-    for i, (image, unit) in enumerate(zip(images, units, strict=True)):
+    for i, (image, title) in enumerate(zip(images, titles, strict=True)):
         row, col = divmod(i, columns)
         z[row * step_y + 8: row * step_y + 36, col * step_x: col * step_x + 28] = image
-        # Translators: a tile's title in a picture of weights; {n}: a unit's number, e.g. 17
-        annotations.append({"text": _("unit {n}").format(n=unit), "x": col * step_x + 13.5, "y": row * step_y + 7,
+        annotations.append({"text": title, "x": col * step_x + 13.5, "y": row * step_y + 7,
                             "xref": "x", "yref": "y", "yanchor": "bottom", "showarrow": False, "font": {"size": 11}})
     data = [{"type": "heatmap", "z": z, "colorscale": WEIGHT_COLORS, "zmin": -scale, "zmax": scale,
              "hoverongaps": False, "colorbar": {"thickness": 12, "len": 0.9},

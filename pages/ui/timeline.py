@@ -6,7 +6,15 @@ import numpy as np
 import streamlit as st
 
 from fmnist_core.i18n import _, number
-from fmnist_core.runs import Frame, RunResult, RunUnavailable, Timeline, class_reports, correct_count
+from fmnist_core.runs import (
+    Frame,
+    RunResult,
+    RunUnavailable,
+    Timeline,
+    class_reports,
+    correct_count,
+    select_examples,
+)
 from fmnist_core.views import charts
 from pages.ui.lang import fragment
 from pages.ui.runs import get_runner
@@ -116,8 +124,7 @@ def show_frame(run: RunResult, timeline: Timeline, frame: Frame, where: str) -> 
         first_layer(timeline, frame, where)
     mistakes.plotly_chart(charts.confusion_figure(frame.matrix), key=f"{where}_tl_confusion",
                           alt=_("Confusion matrix: counts of test images by true and predicted class"))
-    shown = min(GRID_IMAGES, len(timeline.labels))
-    indices = np.sort(np.random.default_rng(0).choice(len(timeline.labels), shown, replace=False))
+    indices = select_examples(timeline.labels, frame.probabilities, GRID_IMAGES, seed=0)  # the same in every frame
     labels = timeline.labels[indices]
     st.plotly_chart(charts.prediction_grid(timeline.images[indices], frame.probabilities[indices], labels, indices),
                     key=f"{where}_tl_grid",
@@ -144,7 +151,9 @@ def first_layer(timeline: Timeline, frame: Frame, where: str) -> None:
         return
     images = frame.network.weight_images()[chosen]
     scale = timeline.weight_range(list(chosen))
-    st.plotly_chart(charts.weight_mosaic(images, chosen, scale, columns=4), key=f"{where}_tl_weights",
+    # Translators: a tile's title in a picture of weights; {n}: a unit's number, e.g. 17
+    titles = [_("unit {n}").format(n=u) for u in chosen]
+    st.plotly_chart(charts.weight_mosaic(images, titles, scale, columns=4), key=f"{where}_tl_weights",
                     alt=_("First-layer weights of several units as images"))
     # Translators: {limit}: where the colour scale ends, e.g. "0.25"
     st.caption(_("Blue pixels push a unit's sum up, red pixels push it down. The colours are the same in every "
