@@ -115,10 +115,12 @@ def at_one_epoch(rows: list, results: list) -> None:
                     alt=_("Validation accuracy per epoch of each chosen run, with a line at epoch {n}").format(
                         n=epoch))
     data = get_data()
-    table = [{_("run"): row.label, _("validation accuracy"): validation_at(run, epoch),
-              _("test accuracy"): test_at(run, epoch, data)} for row, run in zip(rows, results, strict=True)]
-    st.dataframe(pd.DataFrame(table).style.format("{:.2%}", subset=[_("validation accuracy"), _("test accuracy")],
-                                                  na_rep="—"), hide_index=True)
+    def shown(value: float | None) -> str:  # Streamlit draws a missing number as "None", whatever na_rep says
+        return "—" if value is None else percent(value)
+
+    st.dataframe([{_("run"): row.label, _("validation accuracy"): shown(validation_at(run, epoch)),
+                   _("test accuracy"): shown(test_at(run, epoch, data))}
+                  for row, run in zip(rows, results, strict=True)], hide_index=True)
     st.caption(_("A dash: the run did not get that far, or did not keep that epoch's weights."))
 
 
