@@ -175,3 +175,27 @@ def test_compare_moves_every_run_to_one_epoch(trained):
     assert table["test accuracy"][1] == percent(
         Timeline(cache.epoch_networks(shorter), data.x_test, data.y_test).frame(1).accuracy)
 
+
+def test_damaged_epoch_weights_are_one_sentence_on_the_page(trained):
+    cache, _fresh = trained
+    snapshots = cache.entry_dir(CONFIG) / "snapshots.npz"
+    snapshots.write_bytes(b"not a zip file")
+    at = open_app(QUERY)
+    assert not at.exception and not at.error
+    assert any("kept of its epochs are damaged" in w for w in texts(at.warning))
+    assert snapshots.exists() and cache.load(CONFIG.key) is not None  # the run itself is still shown, nothing deleted
+
+
+def test_sessions_at_once_share_each_epoch_computed_once(trained):
+    import threading
+
+    cache, run = trained
+    data = load_fashion_mnist()
+    timeline = Timeline(cache.epoch_networks(run), data.x_test, data.y_test)
+    found: list[Frame] = []
+    threads = [threading.Thread(target=lambda: found.append(timeline.frame(2))) for _ in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(found) == 6 and all(f is found[0] for f in found)
