@@ -22,6 +22,7 @@ import socket
 import subprocess
 import sys
 import threading
+from collections import Counter
 from collections.abc import Callable, Iterable
 from multiprocessing.connection import Connection
 from pathlib import Path
@@ -35,7 +36,17 @@ from ..runs.cache import RunCache
 from ..runs.results import RunResult
 from ..runs.training import TrainingCancelled
 from .base import JobSnapshot, JobStatus, Position, WorkerLost, check, learn
-from .rules import CostModel, Tier, local_workers, max_run_seconds, tier, wait_seconds
+from .rules import (
+    CostModel,
+    Tier,
+    allowance,
+    check_visitor,
+    local_workers,
+    max_run_seconds,
+    max_runs_per_visitor,
+    tier,
+    wait_seconds,
+)
 from .work import HOLD_ENV, TASKS, train_run, warm_up
 
 log = logging.getLogger(__name__)
@@ -47,12 +58,13 @@ KEEP_FINISHED = 32  # finished jobs remembered (each holds a result); older ones
 class LocalJob:
     """One config being trained in a worker process, as the web process sees it. Thread-safe."""
 
-    def __init__(self, pool: WorkerPool, cache: RunCache, config: RunConfig, session: str | None,
-                 background: bool, rank: Tier, seq: int, data_dir: str, hold_dir: str) -> None:
+    def __init__(self, pool: WorkerPool, cache: RunCache, config: RunConfig, session: str | None, visitor: str,
+                 background: bool, rank: Tier, seq: int, data_dir: str, hold_dir: str,
+                 allowance: float | None = None) -> None:
         self.pool, self.cache, self.config = pool, cache, config
         self.background, self.rank, self.seq = background, rank, seq
-        self.data_dir, self.hold_dir = data_dir, hold_dir
-        self._watchers = {session} if session is not None else set()
+        self.data_dir, self.hold_dir, self.allowance = data_dir, hold_dir, allowance
+        self._watchers = {session: visitor} if session is not None else {}  # session -> its visitor
         self._lock = threading.Lock()
         self._finished = threading.Event()
         self._cancelled = False  # asked to stop (it ends once its worker confirms)
@@ -107,16 +119,26 @@ class LocalJob:
         """Note that the job was asked to stop (under the pool's lock)."""
         self._cancelled = True
 
-    def watch(self, session: str) -> None:
-        """``session`` watches the job too."""
+    def watch(self, session: str, visitor: str) -> None:
+        """``session`` (of ``visitor``) watches the job too."""
         with self._lock:
-            self._watchers.add(session)
+            self._watchers[session] = visitor
 
     def unwatch(self, session: str) -> int:
         """``session`` stops watching the job; returns the watchers left."""
         with self._lock:
-            self._watchers.discard(session)
+            self._watchers.pop(session, None)
             return len(self._watchers)
+
+    def visitors(self) -> set[str]:
+        """The visitors whose sessions watch the job."""
+        with self._lock:
+            return set(self._watchers.values())
+
+    def sessions(self) -> set[str]:
+        """The sessions that watch the job."""
+        with self._lock:
+            return set(self._watchers)
 
     def update(self, **values: Any) -> None:
         """Set the job's status, epoch, fraction, logs or history (named as keywords)."""
@@ -240,18 +262,24 @@ class WorkerPool:
 
     # ------------------------------------------------------------------ asking
 
-    def submit(self, cache: RunCache, config: RunConfig, session: str) -> LocalJob:
-        """Queue ``config`` for ``session``, or join (and take over, if it is a background run) its live job."""
+    def submit(self, cache: RunCache, config: RunConfig, session: str, visitor: str | None = None,
+               max_runs: int | None = None, allowance: float | None = None) -> LocalJob:
+        """Queue ``config`` for ``session`` (of ``visitor``, by default a visitor of its own), or join (and take
+        over, if it is a background run) its live job. A new run is refused (``Refused``) when the visitor
+        already has ``max_runs`` live runs; it is stopped after ``allowance`` seconds of training."""
         self.start()
+        visitor = visitor or session
         with self._cond:
             job = self._jobs.get((str(cache.root), config.key))
             if job is not None and job.live:
-                job.watch(session)
+                job.watch(session, visitor)
                 if job.background:  # promoted: a learner wants it now
-                    job.background, job.rank, job.seq = False, self._rank(session, but=job), next(self._seq)
+                    job.background, job.rank, job.seq = False, self._rank(visitor, but=job), next(self._seq)
                     self._give_way_if_needed()
             else:
-                job = self._new_job(cache, config, session)
+                if max_runs is not None:
+                    check_visitor(self._live_runs(visitor), max_runs)
+                job = self._new_job(cache, config, session, visitor, allowance)
             self._cond.notify_all()
             return job
 
@@ -267,6 +295,19 @@ class WorkerPool:
                 jobs.append(self._new_job(cache, config, None))
             self._cond.notify_all()
         return jobs
+
+    def drop_sessions(self, sessions: Iterable[str]) -> int:
+        """These sessions ended (their tabs closed): each leaves every job it watched, as if it pressed Stop.
+        Returns how many jobs were cancelled because nobody watches them any more."""
+        gone, cancelled = set(sessions), 0
+        with self._cond:
+            for job in list(self._jobs.values()):
+                for session in job.sessions() & gone:
+                    if job.unwatch(session) == 0 and job.live and not job.background:
+                        self._cancel(job)
+                        cancelled += 1
+            self._cond.notify_all()
+        return cancelled
 
     def leave(self, job: LocalJob, session: str) -> int:
         """``session`` stops watching ``job``; it is cancelled when nobody is left. Returns the watchers left."""
@@ -318,19 +359,24 @@ class WorkerPool:
 
     # ------------------------------------------------------------------ the queue (under self._cond)
 
-    def _new_job(self, cache: RunCache, config: RunConfig, session: str | None) -> LocalJob:
+    def _new_job(self, cache: RunCache, config: RunConfig, session: str | None, visitor: str = "",
+                 allowance: float | None = None) -> LocalJob:
         background = session is None
-        job = LocalJob(self, cache, config, session, background,
-                       Tier.BACKGROUND if background else self._rank(session), next(self._seq),
-                       data_dir=os.environ.get(DATA_DIR_ENV, ""), hold_dir=os.environ.get(HOLD_ENV, ""))
+        job = LocalJob(self, cache, config, session, visitor, background,
+                       Tier.BACKGROUND if background else self._rank(visitor), next(self._seq),
+                       data_dir=os.environ.get(DATA_DIR_ENV, ""), hold_dir=os.environ.get(HOLD_ENV, ""),
+                       allowance=allowance)
         self._remember(job)
         self._give_way_if_needed()
         return job
 
-    def _rank(self, session: str, but: LocalJob | None = None) -> Tier:
-        live = sum(1 for j in self._jobs.values() if j.live and not j.background and j is not but
-                   and j.watched_by(session))
-        return tier(live)
+    def _live_runs(self, visitor: str, but: LocalJob | None = None) -> int:
+        """The visitor's live learner runs (queued or running)."""
+        return sum(1 for j in self._jobs.values() if j.live and not j.background and j is not but
+                   and visitor in j.visitors())
+
+    def _rank(self, visitor: str, but: LocalJob | None = None) -> Tier:
+        return tier(self._live_runs(visitor, but))
 
     def _queue(self) -> list[LocalJob]:
         running = {id(w.job) for w in self._workers if w.job is not None}
@@ -338,14 +384,18 @@ class WorkerPool:
         return sorted(waiting, key=lambda j: (Tier.BACKGROUND if j.background else j.rank, j.seq))
 
     def _give_way_if_needed(self) -> None:
-        """A learner's run waits and every worker is busy: one background run gives way (between chunks)."""
+        """A learner's run waits and every worker is busy: one background run gives way (between chunks), or,
+        when a first run waits, a later run of a visitor who holds more than one worker."""
         queue = self._queue()
         busy = [w for w in self._workers if w.alive and w.job is not None]
         if not queue or queue[0].background or len(busy) < len([w for w in self._workers if w.alive]):
             return
-        for worker in busy:
-            if worker.job.background and not worker.job.giving_way:
-                worker.job.giving_way = True
+        held = Counter(v for w in busy for v in w.job.visitors())
+        for worker in sorted(busy, key=lambda w: not w.job.background):  # background runs first
+            job = worker.job
+            more = queue[0].rank is Tier.FIRST and job.rank is Tier.MORE and any(held[v] > 1 for v in job.visitors())
+            if (job.background or more) and not job.giving_way:
+                job.giving_way = True
                 worker.send("give_way", worker.job_id)
                 return
 
@@ -367,7 +417,7 @@ class WorkerPool:
                     worker.job, worker.job_id, job.giving_way = job, next(self._ids), False
                     job.update(status=JobStatus.RUNNING, epoch=0, fraction=0.0, history={}, logs={})
                     worker.send("train", worker.job_id, job.config.to_dict(), str(job.cache.root), job.data_dir,
-                                job.hold_dir)
+                                job.hold_dir, job.allowance)
                     continue
                 self._give_way_if_needed()
                 self._cond.wait()
@@ -467,10 +517,15 @@ class LocalRunner:
     def check(self, config: RunConfig) -> None:
         check(self, config)
 
-    def submit(self, config: RunConfig, session: str = "local", limit: bool = False) -> LocalJob:
+    def submit(self, config: RunConfig, session: str = "local", limit: bool = False,
+               visitor: str | None = None) -> LocalJob:
         if limit:
             self.check(config)
-        return self.pool.submit(self.cache, config, session)
+        return self.pool.submit(self.cache, config, session, visitor, max_runs_per_visitor() if limit else None,
+                                allowance(limit, self.max_seconds))
+
+    def drop_sessions(self, sessions: Iterable[str]) -> int:
+        return self.pool.drop_sessions(sessions)
 
     def prefetch(self, configs: Iterable[RunConfig]) -> list[LocalJob]:
         return self.pool.prefetch(self.cache, configs)
@@ -518,7 +573,7 @@ class _Serving:
 
     def __init__(self, fd: int) -> None:
         self.conn, self._send_lock = Connection(fd), threading.Lock()
-        self.tasks: Queue[tuple] = Queue()  # runs to train: (run id, config, cache root, data dir, hold dir)
+        self.tasks: Queue[tuple] = Queue()  # runs: (run id, config, cache root, data dir, hold dir, allowance)
         self.flags: dict[int, tuple[threading.Event, threading.Event]] = {}  # run id -> (cancel, give way)
 
     def send(self, *message: Any) -> None:
@@ -561,7 +616,8 @@ class _Serving:
         except Exception as exc:  # noqa: BLE001 - the asker gets the error's words, the worker goes on
             self.send("called", call_id, False, str(exc) or type(exc).__name__)
 
-    def train(self, ident: int, config: dict[str, Any], cache_root: str, data_dir: str, hold_dir: str) -> None:
+    def train(self, ident: int, config: dict[str, Any], cache_root: str, data_dir: str, hold_dir: str,
+              allowance: float | None = None) -> None:
         """Train one run, reporting its progress, and say how it ended."""
         cancel, give_way = self.flags[ident]
 
@@ -570,7 +626,8 @@ class _Serving:
 
         try:
             result, train_images = train_run(RunConfig.from_dict(config), cache_root, report,
-                                             lambda: cancel.is_set() or give_way.is_set(), data_dir, hold_dir)
+                                             lambda: cancel.is_set() or give_way.is_set(), data_dir, hold_dir,
+                                             allowance)
         except TrainingCancelled:
             self.send("yielded" if give_way.is_set() and not cancel.is_set() else "cancelled", ident)
         except Exception as exc:  # noqa: BLE001 - reported to the watchers, the worker goes on

@@ -7,8 +7,10 @@ RQ worker (any number, on any machine that reaches Redis and the shared run cach
 - The tiers of ``rules`` are three RQ queues, which workers take from in order: ``fmnist-first``,
   ``fmnist-more``, ``fmnist-background``. A session's live runs (queued *or started*) decide its tier; a
   learner asking for a queued background run moves it to their tier.
-- Progress (epoch, fraction, metrics, history) is the job's ``meta``; watchers are a Redis set; Stop removes
-  the session and, when nobody is left, withdraws the job or sends RQ's stop-job command.
+- Progress (epoch, fraction, metrics, history) is the job's ``meta``; watchers are a Redis hash (session ->
+  visitor); Stop removes the session and, when nobody is left, withdraws the job or sends RQ's stop-job command.
+- A visitor's later run that holds a worker while a first run waits is asked to give way (a Redis key the
+  worker reads between chunks); it ends as "yielded" and the first app server that sees it queues it again.
 - A worker that dies mid-run stops refreshing the run's heartbeat key; the watchers are told the run failed.
   The run cache writes an entry by renaming a finished folder, so nothing half-written stands under the key.
 """
@@ -20,6 +22,7 @@ import functools
 import threading
 import time
 import uuid
+from collections import Counter
 from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
@@ -30,8 +33,18 @@ from ..runs.cache import RunCache
 from ..runs.results import RunResult
 from ..runs.training import TrainingCancelled
 from .base import JobSnapshot, JobStatus, Position, QueueUnreachable, WorkerLost, check, learn
-from .rules import CostModel, Tier, max_run_seconds, tier, wait_seconds
-from .work import TASKS, train_run
+from .rules import (
+    OVERRAN,
+    CostModel,
+    Tier,
+    allowance,
+    check_visitor,
+    max_run_seconds,
+    max_runs_per_visitor,
+    tier,
+    wait_seconds,
+)
+from .work import TASKS, RunOverran, train_run
 
 if TYPE_CHECKING:  # rq is imported only where it is used: the embedded transport runs without it
     from rq.job import Job
@@ -58,6 +71,10 @@ def _cancel_key(key: str) -> str:  # Stop, as the worker sees it between chunks 
     return f"fmnist:cancel:{key}"  # run whose horse has not registered yet)
 
 
+def _give_way_key(key: str) -> str:
+    return f"fmnist:give-way:{key}"
+
+
 def _promoted_key(key: str) -> str:  # apart from the job's meta, which its worker rewrites with every progress
     return f"fmnist:promoted:{key}"
 
@@ -70,15 +87,47 @@ def _status_of(job) -> str:
 # --------------------------------------------------------------------------- the worker side
 
 
-def train_job(config: dict[str, Any], cache_root: str) -> dict[str, Any]:
+def train_job(config: dict[str, Any], cache_root: str, allowance: float | None = None) -> dict[str, Any]:
     """The RQ job: fetch or train ``config`` into the shared run cache; what the app servers need to know."""
     from rq import get_current_job
 
     job = get_current_job()
     key = RunConfig.from_dict(config).key
+    report = _meta_reporter(job)
+    stop = threading.Event()
+
+    def beat() -> None:  # the heartbeat says "this worker is alive"; it stops with the process
+        while not stop.is_set():
+            job.connection.set(_alive_key(key), "1", ex=HEARTBEAT_TTL)
+            stop.wait(HEARTBEAT_SECONDS)
+
+    threading.Thread(target=beat, daemon=True).start()
+    try:
+        checked = [0.0, False]
+
+        def stop_asked() -> bool:  # asked a few times a second at most
+            if time.monotonic() - checked[0] > 0.25:
+                checked[:] = [time.monotonic(), bool(job.connection.exists(_cancel_key(key), _give_way_key(key)))]
+            return checked[1]
+
+        try:
+            result, train_images = train_run(RunConfig.from_dict(config), cache_root, report, stop_asked,
+                                             allowance=allowance)
+        except RunOverran:
+            return {"key": key, "overran": True}
+        except TrainingCancelled:
+            return {"key": key, _why_stopped(job.connection, key): True}
+        if not result.saved:
+            raise OSError("the run could not be stored in the shared run cache")
+        return {"key": result.key, "from_cache": result.from_cache, "train_images": train_images}
+    finally:
+        stop.set()
+
+
+def _meta_reporter(job: Job) -> Callable[..., None]:
+    """``report(kind, **values)`` for ``work.train_run``: progress into the job's meta, at most twice a second."""
     history: dict[str, list[float]] = {}
     last = [0.0]
-    stop = threading.Event()
 
     def report(kind: str, **values: Any) -> None:
         if kind == "start":
@@ -94,29 +143,12 @@ def train_job(config: dict[str, Any], cache_root: str) -> dict[str, Any]:
         job.save_meta()
         last[0] = time.monotonic()
 
-    def beat() -> None:  # the heartbeat says "this worker is alive"; it stops with the process
-        while not stop.is_set():
-            job.connection.set(_alive_key(key), "1", ex=HEARTBEAT_TTL)
-            stop.wait(HEARTBEAT_SECONDS)
+    return report
 
-    threading.Thread(target=beat, daemon=True).start()
-    try:
-        checked = [0.0, False]
 
-        def stop_asked() -> bool:  # asked a few times a second at most
-            if time.monotonic() - checked[0] > 0.25:
-                checked[:] = [time.monotonic(), bool(job.connection.exists(_cancel_key(key)))]
-            return checked[1]
-
-        try:
-            result, train_images = train_run(RunConfig.from_dict(config), cache_root, report, stop_asked)
-        except TrainingCancelled:
-            return {"key": key, "cancelled": True}
-        if not result.saved:
-            raise OSError("the run could not be stored in the shared run cache")
-        return {"key": result.key, "from_cache": result.from_cache, "train_images": train_images}
-    finally:
-        stop.set()
+def _why_stopped(redis: Any, key: str) -> str:
+    """'yielded' when the run was asked only to give way, else 'cancelled'."""
+    return "yielded" if not redis.exists(_cancel_key(key)) and redis.exists(_give_way_key(key)) else "cancelled"
 
 
 def call_job(task: str, args: tuple) -> Any:
@@ -199,7 +231,12 @@ class RQJob:
         status = _status_of(job)
         if status == "finished":
             done = job.return_value() or {}
-            return (JobStatus.CANCELLED if isinstance(done, dict) and done.get("cancelled") else JobStatus.DONE), None
+            done = done if isinstance(done, dict) else {}
+            if done.get("overran"):
+                return JobStatus.FAILED, OVERRAN
+            if done.get("yielded"):
+                return JobStatus.QUEUED, None  # gave way: queued again by ``requeue``
+            return (JobStatus.CANCELLED if done.get("cancelled") else JobStatus.DONE), None
         if status in ("stopped", "canceled"):
             return JobStatus.CANCELLED, None
         if status == "failed":
@@ -213,6 +250,8 @@ class RQJob:
 
     def snapshot(self) -> JobSnapshot:
         job = self.rq_job()
+        if job is not None and _status_of(job) == "finished" and _yielded(job):
+            job = self.runner.requeue(job)
         status, error = self.status_and_error(job)
         meta = job.meta if job is not None else {}
         if status is JobStatus.DONE and self._result is None:
@@ -228,7 +267,7 @@ class RQJob:
             key=self.key, config=self.config, status=status, epoch=int(meta.get("epoch", 0)),
             fraction=float(meta.get("fraction", 0.0)), logs=dict(meta.get("logs", {})),
             history={k: list(v) for k, v in meta.get("history", {}).items()}, error=error, result=self._result,
-            watchers=int(self.runner.redis.scard(_watchers_key(self.key))),
+            watchers=int(self.runner.redis.hlen(_watchers_key(self.key))),
         )
 
     @property
@@ -244,7 +283,7 @@ class RQJob:
         return self.snapshot().status
 
     def watched_by(self, session: str) -> bool:
-        return bool(self.runner.redis.sismember(_watchers_key(self.key), session))
+        return bool(self.runner.redis.hexists(_watchers_key(self.key), session))
 
     def wait(self, timeout: float | None = None) -> bool:
         deadline = time.monotonic() + (timeout if timeout is not None else 1e9)
@@ -297,44 +336,93 @@ class RQRunner:
     def check(self, config: RunConfig) -> None:
         check(self, config)
 
-    def submit(self, config: RunConfig, session: str = "local", limit: bool = False) -> RQJob:
-        """Queue ``config`` (job id: its key) for ``session``, or join (and take over) the live job for it."""
+    def submit(self, config: RunConfig, session: str = "local", limit: bool = False,
+               visitor: str | None = None) -> RQJob:
+        """Queue ``config`` (job id: its key) for ``session`` (of ``visitor``), or join (and take over) the live
+        job for it; a page run (``limit``) is refused when too big or when its visitor has enough live runs."""
         if limit:
             self.check(config)
-        return self._submit(config, session)
+        return self._submit(config, session, visitor or session, max_runs_per_visitor() if limit else None,
+                            allowance(limit, self.max_seconds))
 
-    def _submit(self, config: RunConfig, session: str | None) -> RQJob:
+    def _submit(self, config: RunConfig, session: str | None, visitor: str = "", max_runs: int | None = None,
+                allowance: float | None = None) -> RQJob:
         key, job = config.key, RQJob(self, config)
         with self.redis.lock(f"fmnist:enqueue:{key}", timeout=10):
             existing = job.rq_job()
             if existing is not None and not job.status_and_error(existing)[0].finished:
                 if session is not None:
-                    self.redis.sadd(_watchers_key(key), session)
+                    self.redis.hset(_watchers_key(key), session, visitor)
                     if existing.meta.get("background") and not self.redis.exists(_promoted_key(key)):
-                        self._promote(existing, session)
+                        self._promote(existing, visitor)
                 return job
+            if max_runs is not None:
+                check_visitor(self._live_runs(visitor, but=key), max_runs)
             if existing is not None:
                 existing.delete()
-            self.redis.delete(_watchers_key(key), _promoted_key(key), _cancel_key(key))  # a new run: nothing
-            # of the one before (watchers, a takeover, a Stop) carries over
-            rank = Tier.BACKGROUND if session is None else tier(self._live_runs(session, but=key))
+            self.redis.delete(_watchers_key(key), _promoted_key(key), _cancel_key(key), _give_way_key(key))
+            # a new run: nothing of the one before (watchers, a takeover, a Stop) carries over
+            rank = Tier.BACKGROUND if session is None else tier(self._live_runs(visitor, but=key))
             if session is not None:
-                self.redis.sadd(_watchers_key(key), session)
-            self.queues[rank].enqueue(train_job, config.to_dict(), str(self.cache.root), job_id=key,
+                self.redis.hset(_watchers_key(key), session, visitor)
+            self.queues[rank].enqueue(train_job, config.to_dict(), str(self.cache.root), allowance, job_id=key,
                                       job_timeout=JOB_TIMEOUT, result_ttl=3600, failure_ttl=3600,
-                                      meta={"config": config.to_dict(), "background": session is None})
+                                      meta={"config": config.to_dict(), "background": session is None,
+                                            "tier": int(rank), "allowance": allowance})
+        if rank is Tier.FIRST:
+            self._give_way_if_needed()
         return job
 
-    def _promote(self, existing, session: str) -> None:
+    def requeue(self, finished: Job) -> Job | None:
+        """A run that gave way goes back to the front of its tier, watchers kept (once, whoever sees it first);
+        RQ's job for it now."""
+        from rq.job import Job
+
+        key = finished.id
+        with self.redis.lock(f"fmnist:enqueue:{key}", timeout=10):
+            current = Job.fetch(key, connection=self.redis)
+            if _status_of(current) == "finished" and _yielded(current):
+                meta, args = dict(current.meta), current.args
+                current.delete()
+                self.redis.delete(_give_way_key(key))
+                self.queues[meta.get("tier", Tier.MORE)].enqueue(
+                    train_job, *args, job_id=key, job_timeout=JOB_TIMEOUT, result_ttl=3600, failure_ttl=3600,
+                    meta={k: meta[k] for k in ("config", "background", "tier", "allowance") if k in meta},
+                    at_front=True)
+            return Job.fetch(key, connection=self.redis)
+
+    def _give_way_if_needed(self) -> None:
+        """A first run waits and no worker is idle: a later run of a visitor who holds two workers gives way."""
+        from rq import Worker
+        from rq.registry import StartedJobRegistry
+
+        started = [key for name in QUEUES[: Tier.BACKGROUND]
+                   for key in StartedJobRegistry(name, connection=self.redis).get_job_ids()]
+        if not self.queues[Tier.FIRST].count or len(started) < len(Worker.all(connection=self.redis)):
+            return
+        visitors = {key: set(v.decode() for v in self.redis.hvals(_watchers_key(key))) for key in started}
+        held = Counter(v for vs in visitors.values() for v in vs)
+        for key in started:
+            job = self.get(key)
+            meta = job.rq_job().meta if job is not None and job.rq_job() is not None else {}
+            if meta.get("tier") == Tier.MORE and any(held[v] > 1 for v in visitors[key]):
+                self.redis.set(_give_way_key(key), "1", ex=JOB_TIMEOUT)
+                return
+
+    def _promote(self, existing, visitor: str) -> None:
         """A learner wants a background run: it is theirs now (Stop can cancel it), and if it still waits it
         moves to their tier."""
         self.redis.set(_promoted_key(existing.id), "1", ex=JOB_TIMEOUT)
         if _status_of(existing) == "queued" and existing.origin == QUEUES[Tier.BACKGROUND]:
             self.queues[Tier.BACKGROUND].remove(existing.id)
-            self.queues[tier(self._live_runs(session, but=existing.id))].enqueue_job(existing)
+            rank = tier(self._live_runs(visitor, but=existing.id))
+            existing.meta["tier"] = int(rank)
+            existing.save_meta()
+            self.queues[rank].enqueue_job(existing)
 
-    def _live_runs(self, session: str, but: str) -> int:
-        """The session's live learner runs: queued in the first two tiers or started there."""
+    def _live_keys(self) -> set[str]:
+        """Learner runs queued in the first two tiers or started there (or a started background run a learner
+        took over)."""
         from rq.registry import StartedJobRegistry
 
         keys = set()
@@ -342,17 +430,35 @@ class RQRunner:
             keys.update(self.queues[QUEUES.index(name)].job_ids)
             keys.update(StartedJobRegistry(name, connection=self.redis).get_job_ids())
         keys.update(key for key in StartedJobRegistry(QUEUES[Tier.BACKGROUND], connection=self.redis).get_job_ids()
-                    if self.redis.exists(_promoted_key(key)))  # a started background run a learner took over
-        keys.discard(but)
-        return sum(1 for key in keys if self.redis.sismember(_watchers_key(key), session))
+                    if self.redis.exists(_promoted_key(key)))
+        return keys
+
+    def _live_runs(self, visitor: str, but: str) -> int:
+        """The visitor's live learner runs."""
+        return sum(1 for key in self._live_keys() - {but}
+                   if visitor.encode() in self.redis.hvals(_watchers_key(key)))
+
+    def drop_sessions(self, sessions: Iterable[str]) -> int:
+        """These sessions ended: each leaves every run it watched; returns the runs cancelled for want of
+        watchers. Only this server's sessions are named, so other servers' watchers stay."""
+        gone, cancelled = list(sessions), 0
+        if not gone:
+            return 0
+        for key in self._live_keys() | set(self.queues[Tier.BACKGROUND].job_ids):
+            if self.redis.hdel(_watchers_key(key), *gone) and not self.redis.hlen(_watchers_key(key)):
+                job = self.get(key)
+                if job is not None and not job.background:
+                    job.cancel()
+                    cancelled += 1
+        return cancelled
 
     def prefetch(self, configs: Iterable[RunConfig]) -> list[RQJob]:
         return [self._submit(c, None) for c in configs if self.cache.load(c.key) is None]
 
     def leave(self, job: RQJob, session: str) -> int:
         """``session`` stops watching; the run is stopped when nobody is left. Returns the watchers left."""
-        self.redis.srem(_watchers_key(job.key), session)
-        left = int(self.redis.scard(_watchers_key(job.key)))
+        self.redis.hdel(_watchers_key(job.key), session)
+        left = int(self.redis.hlen(_watchers_key(job.key)))
         if left == 0 and not job.background:
             job.cancel()
         return left
@@ -408,6 +514,11 @@ class RQRunner:
     def keras_file(self, key: str) -> bytes:
         """The ``.keras`` file of a stored run, written by a worker."""
         return self._call("keras_file", str(self.cache.root), key)
+
+
+def _yielded(job: Job) -> bool:
+    done = job.return_value()
+    return isinstance(done, dict) and bool(done.get("yielded"))
 
 
 def _last_line(text: str | None) -> str | None:

@@ -1,19 +1,29 @@
 """The classroom queue's rules, written once and followed by both transports (local worker processes, RQ).
 
-- **Tiers.** A session's only live run is a *first* run; its second and later live runs (queued or running)
+- **Visitors.** The rules count a *visitor* (one browser, across its page loads and tabs), not a page session:
+  every page load is a new session, so counting sessions let one browser queue run after run as "first" runs.
+- **Tiers.** A visitor's only live run is a *first* run; their second and later live runs (queued or running)
   are *more* runs; prefetched experiment runs are *background*. Workers take first, then more, then background;
-  first come, first served within a tier. So a learner's later runs wait behind other learners' first runs.
+  first come, first served within a tier. So a learner's later runs wait behind other learners' first runs, and
+  a visitor's later run that holds a worker gives way (between chunks, back in line) when a first run waits.
+- **A few runs each.** A visitor has at most ``FMNIST_MAX_RUNS_PER_VISITOR`` (default 3) live runs from pages.
+- **Nobody watching.** A run whose watchers' sessions all ended (tabs closed; Streamlit drops a session after
+  ``server.disconnectedSessionTTL``) leaves the queue, as if each had pressed Stop.
 - **Promotion.** A learner asking for a configuration that waits as a background run takes it over: it moves
   to that learner's tier, and their Stop can cancel it.
 - **Ceiling.** A run started from a page or a link is refused when its estimated training time here is above
-  ``FMNIST_MAX_RUN_SECONDS`` (default 180); the command line has no ceiling.
-- **Costs.** Estimates follow the size of the data in use and learn from the speed of finished runs.
+  ``FMNIST_MAX_RUN_SECONDS`` (default 180), and stopped when its real training time passes that ceiling times
+  ``OVERRUN`` (an estimate can be wrong); the command line has no ceiling.
+- **Costs.** Estimates follow the size of the data in use and learn from the speed of finished runs, each kind
+  of run (batch size and network size) from its own kind only and at most 2x either way, so that one kind of
+  run cannot pull every estimate.
 - **Stop means "I stop watching".** A run is cancelled when its last watcher leaves.
 - **Waits.** What is left of the running runs plus the runs ahead, shared by the workers.
 """
 
 from __future__ import annotations
 
+import math
 import os
 import threading
 from collections.abc import Callable, Iterable
@@ -21,11 +31,16 @@ from dataclasses import dataclass, field
 from enum import IntEnum
 
 from ..config import FIELDS, RunConfig
-from ..i18n import _, number
+from ..i18n import N_, _, ngettext, number
 
 MAX_SECONDS_ENV, WORKERS_ENV = "FMNIST_MAX_RUN_SECONDS", "FMNIST_WORKERS"
-DEFAULT_MAX_SECONDS = 180.0
+MAX_RUNS_ENV, OVERRUN_ENV = "FMNIST_MAX_RUNS_PER_VISITOR", "FMNIST_OVERRUN"
+DEFAULT_MAX_SECONDS, DEFAULT_MAX_RUNS, DEFAULT_OVERRUN = 180.0, 3, 1.5
 TRAIN_IMAGES = 60_000
+CORRECTION_BOUND = 2.0  # a kind of run's estimate moves at most 2x either way from the measured priors
+# Translators: why a run ended as failed; shown as "Training failed: {reason}. The app is still running; …"
+OVERRAN = N_("it trained much longer than its estimate and than runs started from a page or a link may take here, "
+             "so it was stopped for the others' sake; make it smaller, or train it from the command line")
 
 
 class Tier(IntEnum):
@@ -36,11 +51,11 @@ class Tier(IntEnum):
     BACKGROUND = 2
 
 
-def tier(session_live_runs: int, background: bool = False) -> Tier:
-    """The tier of a new run for a session that already has ``session_live_runs`` live runs (queued or running)."""
+def tier(visitor_live_runs: int, background: bool = False) -> Tier:
+    """The tier of a new run for a visitor who already has ``visitor_live_runs`` live runs (queued or running)."""
     if background:
         return Tier.BACKGROUND
-    return Tier.FIRST if session_live_runs == 0 else Tier.MORE
+    return Tier.FIRST if visitor_live_runs == 0 else Tier.MORE
 
 
 class Refused(ValueError):
@@ -58,6 +73,33 @@ def _env_float(name: str, default: float) -> float:
 def max_run_seconds() -> float:
     """The ceiling for runs started from a page or a link: ``FMNIST_MAX_RUN_SECONDS``, default 180."""
     return _env_float(MAX_SECONDS_ENV, DEFAULT_MAX_SECONDS)
+
+
+def max_runs_per_visitor() -> int:
+    """Live runs (queued or running) one visitor may have from pages: ``FMNIST_MAX_RUNS_PER_VISITOR``, default 3."""
+    return max(1, int(min(1000.0, _env_float(MAX_RUNS_ENV, DEFAULT_MAX_RUNS))))
+
+
+def overrun() -> float:
+    """A page run is stopped when its training time passes the ceiling times this: ``FMNIST_OVERRUN``, 1.5."""
+    return min(100.0, _env_float(OVERRUN_ENV, DEFAULT_OVERRUN))
+
+
+def allowance(limit: bool, max_seconds: float) -> float | None:
+    """Training seconds a run may take before it is stopped: None (no limit) for the command line and the
+    background, the ceiling times ``overrun()`` for a run started from a page or a link."""
+    return max_seconds * overrun() if limit else None
+
+
+def check_visitor(live_runs: int, limit: int) -> None:
+    """Raise Refused when a visitor who already has ``live_runs`` live runs may not start another."""
+    if live_runs >= limit:
+        # Translators: {n}: the most runs one browser may have waiting or training at once, e.g. 3
+        raise Refused(ngettext(
+            "You already have {n} run waiting or training. Wait for it to finish, or stop it, before you start "
+            "another one (so that everyone in the class gets a turn).",
+            "You already have {n} runs waiting or training. Wait for one to finish, or stop one, before you start "
+            "another one (so that everyone in the class gets a turn).", limit).format(n=limit))
 
 
 def local_workers() -> int:
@@ -81,11 +123,18 @@ class CostModel:
     per_step: float = 3e-5
     overhead: float = 1.5
     train_images: int = TRAIN_IMAGES  # the size of the training set in use (before the validation split)
+    corrections: dict[tuple[int, int], float] = field(default_factory=dict)  # kind of run -> measured / prior
     _lock: threading.Lock = field(default_factory=threading.Lock, repr=False)
+
+    @staticmethod
+    def kind(config: RunConfig) -> tuple[int, int]:
+        """A kind of run: its batch size in powers of 4, its parameters in half-decades (1, 4, 16, 64, …;
+        the default network, 101,770 parameters, is in 10^5-10^5.5)."""
+        return (config.batch_size.bit_length() - 1) // 2, int(2 * math.log10(max(1, config.parameters)))
 
     def estimate(self, config: RunConfig) -> float:
         """Seconds to build and train ``config`` from scratch here."""
-        return self.overhead + self._epochs_cost(config, config.epochs)
+        return self.overhead + self._epochs_cost(config, config.epochs) * self.corrections.get(self.kind(config), 1.0)
 
     def _epochs_cost(self, config: RunConfig, epochs: int) -> float:
         images = self.train_images - int(self.train_images * config.validation_split)
@@ -95,17 +144,17 @@ class CostModel:
 
     def observe(self, config: RunConfig, train_seconds: float, epochs: int, train_images: int | None = None) -> None:
         """Learn from a finished run: ``epochs`` trained in ``train_seconds`` (the run's own epoch times) on a
-        training set of ``train_images``. Scales the per-unit and per-step costs a third of the way (in log
-        terms) towards what was measured."""
+        training set of ``train_images``. Moves its kind's correction a third of the way (in log terms) towards
+        what was measured, never beyond ``CORRECTION_BOUND`` either way: other kinds are not touched."""
         if epochs <= 0 or train_seconds <= 0:
             return
         with self._lock:
             if train_images:
                 self.train_images = train_images
-            predicted = self._epochs_cost(config, epochs)
-            factor = min(4.0, max(0.25, train_seconds / max(predicted, 1e-9)))
-            self.per_unit *= factor**0.3
-            self.per_step *= factor**0.3
+            measured = train_seconds / max(self._epochs_cost(config, epochs), 1e-9)
+            kind = self.kind(config)
+            moved = self.corrections.get(kind, 1.0) ** 0.7 * measured**0.3
+            self.corrections[kind] = min(CORRECTION_BOUND, max(1 / CORRECTION_BOUND, moved))
 
 
 def wait_seconds(costs: CostModel, running: Iterable[tuple[RunConfig, float]], ahead: Iterable[RunConfig],

@@ -20,6 +20,7 @@ from ..data.sources import load_fashion_mnist
 from ..runs.cache import RunCache
 from ..runs.results import RunResult
 from ..runs.training import TrainingCancelled, TrainingListener
+from .rules import OVERRAN
 
 HOLD_ENV = "FMNIST_HOLD_DIR"
 Report = Callable[..., None]  # report(kind, **values): "start", "progress", "epoch"
@@ -58,14 +59,36 @@ def _hold(key: str, hold_dir: str | None, should_stop: Callable[[], bool]) -> No
         time.sleep(0.05)
 
 
+class RunOverran(RuntimeError):
+    """A page run trained past its allowance (``rules.allowance``) and was stopped; ``str()`` is ``OVERRAN``."""
+
+    def __init__(self) -> None:
+        super().__init__(OVERRAN)
+
+
 def train_run(config: RunConfig, cache_root: str, report: Report, should_stop: Callable[[], bool],
-              data_dir: str | None = None, hold_dir: str | None = None) -> tuple[RunResult, int]:
+              data_dir: str | None = None, hold_dir: str | None = None,
+              allowance: float | None = None) -> tuple[RunResult, int]:
     """Fetch or train ``config`` into the run cache at ``cache_root``; (the result, training images in the data).
 
-    Raises TrainingCancelled when ``should_stop`` says so; any other error is the run's failure."""
+    Raises TrainingCancelled when ``should_stop`` says so, RunOverran when its training (the clock starts once the
+    data are loaded) passes ``allowance`` seconds; any other error is the run's failure."""
     _hold(config.key, hold_dir, should_stop)
     data = load_fashion_mnist(data_dir)
-    result = RunCache(cache_root).get_or_train(config, data, ReportingListener(report, should_stop))
+    started, overran = time.monotonic(), []
+
+    def stop() -> bool:
+        if allowance is not None and time.monotonic() - started > allowance:
+            overran.append(True)
+            return True
+        return should_stop()
+
+    try:
+        result = RunCache(cache_root).get_or_train(config, data, ReportingListener(report, stop))
+    except TrainingCancelled:
+        if overran:
+            raise RunOverran() from None
+        raise
     return result, len(data.x_train)
 
 
