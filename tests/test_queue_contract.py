@@ -75,6 +75,13 @@ class Queue:
         until(up, 30)
 
     def add_worker(self) -> None:
+        """One more worker (RQ: a worker process; embedded: the pool grows by one)."""
+        if self.kind == "embedded":
+            self.pool.close()
+            from fmnist_core.queue.local import WorkerPool
+
+            self.pool = WorkerPool(workers=self.pool.size + 1)
+            return
         self.workers.append(subprocess.Popen([sys.executable, "-m", "fmnist_core", "worker", "--url", self.url],
                                              cwd=ROOT, env=self.env, start_new_session=True,
                                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL))
@@ -290,3 +297,75 @@ def test_the_train_page_trains_through_either_transport(queue, monkeypatch):
     finish(at)
     assert not at.exception and any(t.startswith("Trained just now") for t in texts(at.success))
     assert RunConfig(epochs=2, hidden_units=8, seed=11).key in entries(queue)
+
+
+# --------------------------------------------------------------------------- visitors (issue 28: one browser, many loads)
+
+
+def test_a_visitor_is_one_browser_across_page_loads(queue):
+    runner = queue.runner()
+    a1, a2, b1 = (queue.hold(TINY.with_(seed=s)) for s in (20, 21, 22))
+    first = runner.submit(a1, "ann-load-1", visitor="ann")
+    until(lambda: running(first))
+    runner.submit(a2, "ann-load-2", visitor="ann")  # a new page load of the same browser: still ann's second run
+    runner.submit(b1, "bob-load-1", visitor="bob")
+    assert [j.key for j in runner.queued()] == [b1.key, a2.key]
+
+
+def test_a_visitor_has_at_most_a_few_runs_from_pages(queue, monkeypatch):
+    monkeypatch.setenv("FMNIST_MAX_RUNS_PER_VISITOR", "2")
+    runner = queue.runner()
+    a1, a2, a3, b1 = (queue.hold(QUICK.with_(seed=s)) for s in (30, 31, 32, 33))
+    runner.submit(a1, "ann-1", limit=True, visitor="ann")
+    runner.submit(a2, "ann-2", limit=True, visitor="ann")
+    with pytest.raises(Refused, match="You already have 2 runs waiting or training"):
+        runner.submit(a3, "ann-3", limit=True, visitor="ann")
+    assert runner.get(a3.key) is None or not runner.get(a3.key).live
+    runner.submit(b1, "bob-1", limit=True, visitor="bob")  # others are not held back
+    assert runner.submit(b1, "ann-3", limit=True, visitor="ann").watched_by("ann-3")  # watching a live run is free
+    assert runner.submit(a3, "cli", visitor="ann").live  # the command line has no such limit
+
+
+def test_a_visitor_holding_two_workers_gives_one_back_when_a_first_run_waits(queue):
+    queue.add_worker()  # two workers
+    runner = queue.runner()
+    a1, a2, b1 = (queue.hold(TINY.with_(seed=s)) for s in (40, 41, 42))
+    one = runner.submit(a1, "ann-1", visitor="ann")
+    two = runner.submit(a2, "ann-2", visitor="ann")  # nobody else waits: ann may use both workers
+    until(lambda: running(one) and running(two))
+    newcomer = runner.submit(b1, "bob-1", visitor="bob")
+    until(lambda: running(newcomer))
+    assert running(one) and two.snapshot().status is JobStatus.QUEUED and two.live  # back in line, not lost
+    for config in (a1, a2, b1):
+        queue.release(config)
+    until(lambda: two.snapshot().finished)
+    assert two.snapshot().done and one.snapshot().done and newcomer.snapshot().done
+
+
+def test_a_run_nobody_watches_any_more_leaves_the_queue(queue):
+    runner = queue.runner()
+    busy = runner.submit(queue.hold(TINY.with_(seed=50)), "ann-tab", visitor="ann")
+    until(lambda: running(busy))
+    shared = runner.submit(queue.hold(QUICK.with_(seed=51)), "bob-tab", visitor="bob")
+    runner.submit(shared.config, "cy-tab", visitor="cy")
+    (background,) = runner.prefetch([queue.hold(QUICK.with_(seed=52))])
+    assert runner.drop_sessions(["ann-tab", "bob-tab"]) == 1  # ann's tab closed; cy still watches the shared run
+    until(lambda: busy.snapshot().status is JobStatus.CANCELLED)
+    assert shared.live and background.live
+    assert runner.drop_sessions(["cy-tab"]) == 1
+    until(lambda: shared.snapshot().status is JobStatus.CANCELLED)
+    assert background.live and shared.key not in [j.key for j in runner.queued()]  # the background run goes on
+    assert entries(queue) == []
+
+
+def test_a_page_run_past_its_allowance_is_stopped_with_a_sentence(queue, monkeypatch):
+    monkeypatch.setenv("FMNIST_OVERRUN", "0")  # any training time is past the allowance: no clock to race
+    runner = queue.runner()
+    page = runner.submit(QUICK.with_(seed=60), "ann", limit=True, visitor="ann")
+    until(lambda: page.snapshot().finished)
+    snap = page.snapshot()
+    assert snap.status is JobStatus.FAILED and "trained much longer than its estimate" in snap.error
+    assert entries(queue) == []
+    cli = runner.submit(QUICK.with_(seed=61), "command line")  # no ceiling on the command line
+    until(lambda: cli.snapshot().finished)
+    assert cli.snapshot().done

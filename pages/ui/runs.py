@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 import logging
+import threading
 import time
 import uuid
 from datetime import datetime
 
 import streamlit as st
+from streamlit import runtime
+from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from fmnist_core.config import RunConfig
 from fmnist_core.i18n import _, date_time, ngettext, number, percent
 from fmnist_core.queue import Job, JobSnapshot, JobStatus, Refused, Runner, open_runner, start_workers
+from fmnist_core.queue.visitors import Departures, visitor_id
 from fmnist_core.runs import RunCache, RunResult, RunUnavailable, default_cache_dir
 from fmnist_core.views import charts, format_metrics
 from pages.ui.lang import fragment
@@ -56,7 +60,8 @@ def _prefetch(cache_root: str) -> int:
     return len(get_runner().prefetch(sorted(configs, key=lambda c: -c.epochs)))  # longest first
 
 
-SESSION_ID = "queue_session_id"
+SESSION_ID, VISITOR_ID = "queue_session_id", "queue_visitor_id"
+XSRF_COOKIE = "_streamlit_xsrf"  # Streamlit's XSRF cookie: one token per browser (``visitors``)
 PREFETCH_RETRY_SECONDS = 60.0
 _prefetch_retry_at: dict[tuple[str, str], float] = {}  # (cache, queue URL) -> when to try again after a failure
 
@@ -82,15 +87,66 @@ def prefetch_experiments() -> None:
 
 
 def session_id() -> str:
-    """This browser session's id for the queue (its fairness and Stop are per session): made once per session."""
-    return st.session_state.setdefault(SESSION_ID, uuid.uuid4().hex)
+    """This page session's id for the queue (Stop is per session): the web server's own id for it, so that the
+    queue learns when it ends; a made-up one where there is no server (AppTest)."""
+    if SESSION_ID not in st.session_state:
+        ctx = get_script_run_ctx() if runtime.exists() else None
+        st.session_state[SESSION_ID] = ctx.session_id if ctx is not None else uuid.uuid4().hex
+    return st.session_state[SESSION_ID]
+
+
+def visitor() -> str:
+    """The browser behind this session (its page loads and tabs count as one for the queue's fairness)."""
+    if VISITOR_ID not in st.session_state:
+        st.session_state[VISITOR_ID] = visitor_id(st.context.cookies.get(XSRF_COOKIE), st.context.ip_address,
+                                                  session_id())
+    return st.session_state[VISITOR_ID]
+
+
+REAP_EVERY = 5.0  # seconds between looks for ended sessions
+
+
+@st.cache_resource(show_spinner=False)
+def _departures(cache_root: str, queue_url: str) -> Departures:
+    """The sessions that asked for runs, watched by a thread that takes the ended ones off their runs (once
+    the web server has dropped them, after ``server.disconnectedSessionTTL``), so that a run nobody watches any
+    more leaves the queue."""
+    departures = Departures(grace=float(st.get_option("server.disconnectedSessionTTL")))
+    if runtime.exists():
+        threading.Thread(target=_reap, args=(departures, _runner_for(cache_root, queue_url), runtime.get_instance()),
+                         name="queue-departures", daemon=True).start()
+    return departures
+
+
+def _reap(departures: Departures, runner: Runner, server: runtime.Runtime) -> None:
+    while True:
+        time.sleep(REAP_EVERY)  # a periodic look, not a wait for a state: nothing waits on it
+        try:
+            gone = departures.gone(server.is_active_session)
+            if gone:
+                runner.drop_sessions(gone)
+        except Exception as exc:  # noqa: BLE001 - e.g. Redis down: the next look tries again, the log says why
+            logging.getLogger(__name__).warning("could not take ended sessions off their runs (%s: %s)",
+                                                type(exc).__name__, exc)
+
+
+def _watching() -> str:
+    """This session's id, noted as one to take off its runs when it ends."""
+    import os
+
+    from fmnist_core.queue import QUEUE_URL_ENV
+
+    me = session_id()
+    _departures(str(default_cache_dir()), os.environ.get(QUEUE_URL_ENV, "")).seen(me)
+    return me
 
 
 def submit(config: RunConfig) -> Job | None:
-    """Queue ``config`` for this session; None after a sentence in the page when it is too big for a page."""
+    """Queue ``config`` for this session; None after a sentence in the page when it is too big for a page or
+    this browser already has its share of runs waiting or training."""
     st.session_state.setdefault(STOPPED, set()).discard(config.key)  # asked for again: watched again
     try:
-        return get_runner().submit(config, session_id(), limit=True)
+        return get_runner().submit(config, _watching(), limit=True, visitor=visitor())
     except Refused as exc:
         st.error(str(exc))
         return None
@@ -159,7 +215,8 @@ def watch(job: Job, label: str = "", stop_key: str = "stop") -> JobSnapshot | No
             snap = job.snapshot()
         return snap
     if not job.watched_by(me) and job.live:
-        get_runner().submit(job.config, me)  # watching again, e.g. after the server forgot this session
+        get_runner().submit(job.config, _watching(), visitor=visitor())  # watching again, e.g. after the server
+        # forgot this session
     snap = job.snapshot()
     if snap.finished:
         return snap
