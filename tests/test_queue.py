@@ -149,3 +149,60 @@ def test_a_queue_that_does_not_answer_is_one_sentence_and_not_asked_on_every_run
     assert any(f"Redis at 127.0.0.1:{port} does not answer" in e.value for e in at.error)
     assert not at.exception
     assert sum("could not queue the experiment pages' runs" in r.getMessage() for r in caplog.records) == 1
+
+
+def test_one_kind_of_run_cannot_pull_every_estimate_nor_bend_the_ceiling():
+    costs = CostModel()
+    big = RunConfig(epochs=100, hidden_units=1024)  # about 270 s of real training here: refused
+    with pytest.raises(Refused):
+        check_cost(big, costs, 180)
+    tiny = RunConfig(epochs=100, hidden_units=1, batch_size=1)
+    for seed in range(12):  # twelve tiny runs that trained at 0.29x their estimate
+        costs.observe(tiny.with_(seed=seed), train_seconds=0.29 * (costs.estimate(tiny) - costs.overhead), epochs=100)
+    with pytest.raises(Refused):
+        check_cost(big, costs, 180)  # other kinds keep their estimate
+    assert costs.estimate(big) == pytest.approx(CostModel().estimate(big))
+    assert costs.estimate(tiny) - costs.overhead >= (CostModel().estimate(tiny) - costs.overhead) / 2  # bounded
+    for _ in range(50):
+        costs.observe(big, train_seconds=1000 * costs.estimate(big), epochs=100)
+    assert costs.estimate(big) <= 2 * CostModel().estimate(big)
+
+
+def test_a_browser_is_one_visitor_whatever_its_cookie_mask():
+    from fmnist_core.queue.visitors import visitor_id
+
+    token = bytes(range(16))
+
+    def cookie(mask: bytes, value: bytes = token) -> str:
+        return f"2|{mask.hex()}|{bytes(b ^ mask[i % 4] for i, b in enumerate(value)).hex()}|1796390000"
+
+    one, two = cookie(b"\x01\x02\x03\x04"), cookie(b"\xaa\xbb\xcc\xdd")
+    assert one != two and visitor_id(one, "10.0.0.5", "s1") == visitor_id(two, "10.0.0.6", "s2")
+    assert visitor_id(cookie(b"\x01\x02\x03\x04", bytes(16)), None, "s1") != visitor_id(one, None, "s1")
+    assert visitor_id(None, "10.0.0.5", "s1") == visitor_id("not a cookie", "10.0.0.5", "s2") != visitor_id(
+        None, "10.0.0.6", "s1")  # no cookie (or a broken one): the address
+    assert visitor_id(None, None, "s1") != visitor_id(None, None, "s2")
+    assert visitor_id("2|zz|zz|1", None, "s1") == visitor_id(None, None, "s1")
+    assert token.hex() not in visitor_id(one, None, "s1")  # only a hash is kept
+
+
+def test_a_session_is_gone_once_it_stayed_away_for_the_grace():
+    from fmnist_core.queue.visitors import Departures
+
+    now = [0.0]
+    departures = Departures(grace=120, clock=lambda: now[0])
+    departures.seen("tab-1")
+    departures.seen("tab-2")
+    connected = {"tab-1", "tab-2"}
+    assert departures.gone(connected.__contains__) == []
+    connected.discard("tab-1")
+    assert departures.gone(connected.__contains__) == []  # just disconnected: it may come back
+    now[0] = 60.0
+    connected.add("tab-1")
+    assert departures.gone(connected.__contains__) == []  # it came back: the clock starts again
+    connected.clear()
+    now[0] = 100.0
+    assert departures.gone(connected.__contains__) == []
+    now[0] = 220.0
+    assert sorted(departures.gone(connected.__contains__)) == ["tab-1", "tab-2"]
+    assert departures.gone(connected.__contains__) == []  # told once
