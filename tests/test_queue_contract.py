@@ -299,7 +299,7 @@ def test_the_train_page_trains_through_either_transport(queue, monkeypatch):
     assert RunConfig(epochs=2, hidden_units=8, seed=11).key in entries(queue)
 
 
-# --------------------------------------------------------------------------- visitors (issue 28: one browser, many loads)
+# ------------------------------------------------------------------- visitors (one browser across its page loads)
 
 
 def test_a_visitor_is_one_browser_across_page_loads(queue):
