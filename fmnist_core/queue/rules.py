@@ -97,9 +97,9 @@ def check_visitor(live_runs: int, limit: int) -> None:
         # Translators: {n}: the most runs one browser may have waiting or training at once, e.g. 3
         raise Refused(ngettext(
             "You already have {n} run waiting or training. Wait for it to finish, or stop it, before you start "
-            "another one (so that everyone in the class gets a turn).",
+            "another one (so that everyone gets a turn).",
             "You already have {n} runs waiting or training. Wait for one to finish, or stop one, before you start "
-            "another one (so that everyone in the class gets a turn).", limit).format(n=limit))
+            "another one (so that everyone gets a turn).", limit).format(n=limit))
 
 
 def local_workers() -> int:
