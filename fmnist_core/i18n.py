@@ -166,4 +166,4 @@ def date_time(moment: datetime) -> str:
 def class_name(english: str) -> str:
     """A class in this language, its English data-set label beside it: 'Coat', '코트 (Coat)', 'Mantel (Coat)'."""
     translated = _(english)
-    return english if translated.casefold() == english.casefold() else f"{translated} ({english})"
+    return translated if translated.casefold() == english.casefold() else f"{translated} ({english})"

@@ -164,6 +164,12 @@ def test_class_names_keep_their_english_label_beside_the_translation():
     assert [i18n.class_name(n) for n in CLASS_NAMES] == list(CLASS_NAMES)
 
 
+def test_a_class_name_differing_only_in_case_is_shown_as_translated():
+    """German writes 'T-Shirt/Top': the translation, not the English 'T-shirt/top' it equals ignoring case."""
+    i18n.set_language("de")
+    assert i18n.class_name("T-shirt/top") == "T-Shirt/Top"
+
+
 def test_each_thread_speaks_its_own_language():
     """Two visitors' script runs run in two threads at once: one's choice must not change the other's page."""
     import threading
