@@ -164,6 +164,15 @@ def date_time(moment: datetime) -> str:
 
 
 def class_name(english: str) -> str:
-    """A class in this language, its English data-set label beside it: 'Coat', '코트 (Coat)', 'Mantel (Coat)'."""
+    """A class in this language, its English data-set label beside it: 'Coat', '코트(Coat)', 'Mantel (Coat)'."""
     translated = _(english)
-    return translated if translated.casefold() == english.casefold() else f"{translated} ({english})"
+    if translated.casefold() == english.casefold():
+        return translated
+    # Translators: a class name with its English data-set label beside it; {translated}: e.g. "Mantel";
+    # {english}: e.g. "Coat". Write it your language's way (Korean puts no space before "(").
+    return _("{translated} ({english})").format(translated=translated, english=english)
+
+
+def span(low: float, high: float, digits: int = 0) -> str:
+    """'6,000' when both ends are equal, else '5,990–6,010' (the language's digits): a range of counts."""
+    return number(low, digits) if low == high else f"{number(low, digits)}–{number(high, digits)}"

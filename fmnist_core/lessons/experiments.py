@@ -75,11 +75,16 @@ class Experiment:
         if best is not baseline:
             gain = 100 * (best.test_accuracy - baseline.test_accuracy)
             ratio = best.train_seconds / max(baseline.train_seconds, 1e-9)
-            # Translators: {gain}: percentage points with a sign, e.g. "+0.51"; {baseline}: the baseline run's label,
-            # e.g. "10 epochs"; {accuracy}: its test accuracy, e.g. "87.61%"; {ratio}: e.g. "2.9"
-            out.append(_("That is {gain} points over {baseline} ({accuracy}), for {ratio}x its training time.")
-                       .format(gain=signed(gain), baseline=label[id(baseline)],
-                               accuracy=percent(baseline.test_accuracy), ratio=number(ratio, 1)))
+            if round(ratio, 1) == 1.0:
+                # Translators: {gain}: percentage points with a sign, e.g. "+0.51"; {baseline}: the baseline run's
+                # label, e.g. "10 epochs"; {accuracy}: its test accuracy, e.g. "87.61%"
+                sentence = _("That is {gain} points over {baseline} ({accuracy}), in about the same training time.")
+            else:
+                # Translators: {gain}: percentage points with a sign, e.g. "+0.51"; {baseline}: the baseline run's
+                # label, e.g. "10 epochs"; {accuracy}: its test accuracy, e.g. "87.61%"; {ratio}: e.g. "2.9"
+                sentence = _("That is {gain} points over {baseline} ({accuracy}), for {ratio}x its training time.")
+            out.append(sentence.format(gain=signed(gain), baseline=label[id(baseline)],
+                                       accuracy=percent(baseline.test_accuracy), ratio=number(ratio, 1)))
         else:
             # Translators: {run}: the baseline run's label, the one the others are measured against, e.g. "10 epochs"
             out.append(_("The baseline, {run}, is the best of these runs.").format(run=label[id(baseline)]))
