@@ -173,7 +173,7 @@ def confusions() -> Iterator[str]:
     from fmnist_core.runs.evaluation import class_reports, most_confused
 
     names = [class_name(n) for n in CLASS_NAMES]
-    pairs = "; ".join(page("{true} taken for {predicted} {n} times").format(true=names[t], predicted=names[p], n=c)
+    pairs = i18n.joined(page("{true} taken for {predicted} {n} times").format(true=names[t], predicted=names[p], n=c)
                       for t, p, c in most_confused(MATRIX))
     yield page("Most frequent confusions: {pairs}.").format(pairs=pairs)
     for t, p, n in ((6, 0, 123), (6, 6, 634), (1, 5, 0)):

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..i18n import _, number, percent, span
+from ..i18n import _, joined, number, percent, span
 
 
 def class_counts(labels: np.ndarray, n_classes: int = 10) -> np.ndarray:
@@ -75,7 +75,7 @@ def counts_caption(train_counts: np.ndarray, test_counts: np.ndarray) -> str:
 def alike_caption(alike: Sequence[tuple[int, int, float]], names: Sequence[str]) -> str:
     """The caption under the mean images, naming the most alike pairs of ``most_alike``."""
     # Translators: two classes and their difference; {a}, {b}: class names, e.g. "Shirt", "Coat"; {d}: e.g. 31
-    pairs = "; ".join(_("{a} and {b} ({d})").format(a=names[a], b=names[b], d=number(d)) for a, b, d in alike)
+    pairs = joined(_("{a} and {b} ({d})").format(a=names[a], b=names[b], d=number(d)) for a, b, d in alike)
     # Translators: {pairs}: e.g. "Shirt and T-shirt/top (31); Pullover and Coat (33)"
     return _("Each picture is the pixel-by-pixel mean of all training images of that class. The most alike "
              "averages (root-mean-square difference of pixel values): {pairs}. Classes that look alike on average "

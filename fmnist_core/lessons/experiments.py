@@ -14,7 +14,7 @@ from typing import Any
 
 from ..config import FIELD, ConfigError, RunConfig
 from ..data.sources import Dataset
-from ..i18n import N_, _, decimal, ngettext, number, percent, signed
+from ..i18n import N_, _, decimal, joined, ngettext, number, percent, signed
 from ..runs.cache import RunCache
 from ..runs.results import RunResult, curve_name
 from ..runs.training import TrainingListener
@@ -228,7 +228,7 @@ def _conclude_units(results: Sequence[RunResult], label: dict[int, str]) -> list
         return []
     # Translators: one step of a list joined by "; "; {run}: a run label, e.g. "512 units"; {gain}: percentage
     # points with a sign, e.g. "+0.48"; {factor}: e.g. "4.0"
-    text = "; ".join(_("{run}: {gain} points for {factor}x the parameters").format(
+    text = joined(_("{run}: {gain} points for {factor}x the parameters").format(
         run=name, gain=signed(gain), factor=number(factor, 1)) for name, gain, factor in steps)
     first_gain, last_gain = steps[0][1], steps[-1][1]
     verdict = (_("So each step up buys less accuracy than the one before: diminishing returns.")
@@ -309,7 +309,7 @@ def _conclude_dropout(results: Sequence[RunResult], label: dict[int, str]) -> li
         return []
     # Translators: one item of a list joined by "; "; {run}: a run label, e.g. "dropout 0.2"; {gap}: training minus
     # validation accuracy, percentage points with a sign, e.g. "+3.1"
-    gaps = "; ".join(_("{run}: {gap} points").format(run=label[id(r)], gap=signed(100 * rep.gap, 1))
+    gaps = joined(_("{run}: {gap} points").format(run=label[id(r)], gap=signed(100 * rep.gap, 1))
                      for r, rep in reports)
     (none, first), (most, last) = reports[0], reports[-1]
     change = 100 * (most.test_accuracy - none.test_accuracy)
