@@ -90,7 +90,7 @@ def test_every_experiment_is_configs_label_and_findings():
     """Early stopping is no special case: its runs come from its controls like a sweep's."""
     es = EXPERIMENTS["early_stopping"]
     configs = es.configs(RunConfig(epochs=6), {"target_accuracy": 0.8, "patience": 1})
-    assert [es.label(c) for c in configs] == ["no early stop (6 epochs)", "stop at train acc 0.8", "patience 1"]
+    assert [es.label(c) for c in configs] == ["no early stop, 6 epochs", "stop at train acc 0.8", "patience 1"]
     units = EXPERIMENTS["units"].configs(RunConfig(epochs=2), {"hidden_units": parse_values("hidden_units", "8, 16")})
     assert [c.hidden_units for c in units] == [8, 16] and all(c.epochs == 2 for c in units)
 

@@ -133,7 +133,7 @@ def _early_stopping_label(config: RunConfig) -> str:
         # Translators: a run label; {value}: the training accuracy that stops training, e.g. "0.9"
         return _("stop at train acc {value}").format(value=decimal(config.target_accuracy))
     # Translators: a run label; {n}: the epochs it trains for, e.g. 30
-    return _("no early stop ({n} epochs)").format(n=config.epochs)
+    return _("no early stop, {n} epochs").format(n=config.epochs)
 
 
 def _early_stopping_configs(base: RunConfig, chosen: Mapping[str, Any]) -> list[RunConfig]:
