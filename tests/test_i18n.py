@@ -181,6 +181,16 @@ def test_a_count_range_with_equal_ends_is_one_number():
     assert "6.000–6.000" not in counts_caption(np.full(10, 6000), np.full(10, 1000))
 
 
+def test_a_failure_that_says_what_to_do_gets_no_second_advice():
+    """A lost worker's reason ends 'press Train to try again': no 'try another configuration' after it."""
+    from fmnist_core.queue.base import WORKER_LOST, failure_sentence
+
+    i18n.set_language("en")
+    assert failure_sentence(WORKER_LOST).format(reason=WORKER_LOST) == (
+        "Training failed: the worker training this run stopped unexpectedly; press Train to try again.")
+    assert failure_sentence("Graph execution error").endswith("try another configuration.")
+
+
 @pytest.mark.parametrize("code", ["en", "ko", "de"])
 def test_a_switchs_default_in_a_link_error_is_on_or_off_in_the_language(code):
     """normalize=maybe falls back to the default, shown as the switch's word ('on', '켬', 'an'), not as '1'."""
