@@ -139,7 +139,10 @@ class Field:
         return self.check(number)
 
     def value_text(self, value: Any) -> str:
-        """The value as a reader sees it inside a label: '0,2' in German, whole numbers as they are."""
+        """The value as a reader sees it in a label or sentence: '0,2' in German, whole numbers as they are, a
+        switch as on/off in the reader's language."""
+        if self.type is bool:
+            return _("on") if value else _("off")
         return decimal(value) if self.type is float else str(value)
 
     def format(self, value: Any) -> str:
@@ -334,10 +337,10 @@ def config_from_query(params: Mapping[str, str], base: RunConfig | None = None) 
             config = config.with_(**{spec.name: spec.parse(raw)})
         except ConfigError as exc:
             # Translators: {name}: a setting's name in the link, e.g. "units"; {value}: the link's text, e.g. "lots";
-            # {reason}: why, e.g. "units must be a whole number (1-4096)"; {default}: the value used, e.g. "128"
+            # {reason}: why, e.g. "units must be a whole number (1-4096)"; {default}: the value used, e.g. "128" or "on"
             problems.append(_("The link's {name}={value} is not usable ({reason}); using the default {default} "
                               "instead.").format(name=spec.url, value=raw[:40], reason=exc,
-                                                 default=spec.format(getattr(config, spec.name))))
+                                                 default=spec.value_text(getattr(config, spec.name))))
     return config, problems
 
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 import gettext
 import io
 import logging
+from collections.abc import Iterable
 from contextvars import ContextVar
 from datetime import datetime
 from functools import cache
@@ -164,6 +165,24 @@ def date_time(moment: datetime) -> str:
 
 
 def class_name(english: str) -> str:
-    """A class in this language, its English data-set label beside it: 'Coat', '코트 (Coat)', 'Mantel (Coat)'."""
+    """A class in this language, its English data-set label beside it: 'Coat', '코트(Coat)', 'Mantel (Coat)'."""
     translated = _(english)
-    return english if translated.casefold() == english.casefold() else f"{translated} ({english})"
+    if translated.casefold() == english.casefold():
+        return translated
+    # Translators: a class name with its English data-set label beside it; {translated}: e.g. "Mantel";
+    # {english}: e.g. "Coat". Write it your language's way (Korean puts no space before "(").
+    return _("{translated} ({english})").format(translated=translated, english=english)
+
+
+def joined(items: Iterable[str]) -> str:
+    """Items of a list inside a sentence, joined the language's way: 'a; b' in English and German, 'a, b' in
+    Korean (which writes no semicolons)."""
+    # Translators: what stands between the items of a list inside a sentence, e.g. the checks of a challenge
+    # ("test accuracy at least 86%: ✓ yes; epochs at most 3: ✗ not yet") or confusions ("Shirt taken for Coat 12
+    # times; …"); Korean writes no semicolons
+    return _("; ").join(items)
+
+
+def span(low: float, high: float, digits: int = 0) -> str:
+    """'6,000' when both ends are equal, else '5,990–6,010' (the language's digits): a range of counts."""
+    return number(low, digits) if low == high else f"{number(low, digits)}–{number(high, digits)}"

@@ -6,7 +6,7 @@ import streamlit as st
 
 from fmnist_core.config import FIELD, ConfigError, RunConfig, config_from_query, config_to_query
 from fmnist_core.data import CLASS_NAMES
-from fmnist_core.i18n import _, class_name, in_sentence, number, percent, signed
+from fmnist_core.i18n import _, class_name, in_sentence, joined, number, percent, signed
 from fmnist_core.lessons import READY, Challenge, LinkControls, link_controls
 from fmnist_core.queue import JobStatus
 from fmnist_core.runs import (
@@ -272,7 +272,7 @@ def confusion_chart(matrix) -> tuple[int, int]:
     if worst:
         # Translators: {pairs}: up to three confusions joined by "; ", each "{true} taken for {predicted} {n}
         # times", e.g. "Shirt taken for T-shirt/top 123 times; Coat taken for Pullover 98 times"
-        st.caption(_("Most frequent confusions: {pairs}.").format(pairs="; ".join(
+        st.caption(_("Most frequent confusions: {pairs}.").format(pairs=joined(
             # Translators: {true}: the true class, e.g. "Shirt"; {predicted}: the class the network answered, e.g.
             # "T-shirt/top"; {n}: test images, e.g. 123. It is put into "Most frequent confusions: {pairs}."
             _("{true} taken for {predicted} {n} times").format(true=names[t], predicted=names[p], n=c)

@@ -32,6 +32,7 @@ from fmnist_core.i18n import _, class_name, date_time, ngettext, number, percent
 from fmnist_core.lessons import compare
 from fmnist_core.lessons.challenges import READY, link_controls, parse_challenge
 from fmnist_core.lessons.experiments import EXPERIMENTS, best_final_sentence, parse_values
+from fmnist_core.queue.base import WORKER_LOST, failure_sentence
 from fmnist_core.runs.results import CURVES, Origin, RunResult, curve_name
 
 OUT = Path(__file__).parent / "rendered"
@@ -173,7 +174,7 @@ def confusions() -> Iterator[str]:
     from fmnist_core.runs.evaluation import class_reports, most_confused
 
     names = [class_name(n) for n in CLASS_NAMES]
-    pairs = "; ".join(page("{true} taken for {predicted} {n} times").format(true=names[t], predicted=names[p], n=c)
+    pairs = i18n.joined(page("{true} taken for {predicted} {n} times").format(true=names[t], predicted=names[p], n=c)
                       for t, p, c in most_confused(MATRIX))
     yield page("Most frequent confusions: {pairs}.").format(pairs=pairs)
     for t, p, n in ((6, 0, 123), (6, 6, 634), (1, 5, 0)):
@@ -278,13 +279,10 @@ def refusals() -> Iterator[str]:
             check_cost(config, Costs(seconds), 120)
         except Refused as exc:
             yield str(exc)
-    yield page("Training failed: {reason}. The app is still running; try another configuration.").format(
-        reason="Graph execution error")
-    for reason in ("the worker training this run stopped unexpectedly; press Train to try again",  # queue/local, rq
-                   "the run failed on its worker", "the finished run is not in the run cache",
+    yield failure_sentence("Graph execution error").format(reason="Graph execution error")
+    for reason in (WORKER_LOST, "the run failed on its worker", "the finished run is not in the run cache",
                    "the finished run is not in the shared run cache"):
-        yield page("Training failed: {reason}. The app is still running; try another configuration.").format(
-            reason=page(reason))
+        yield failure_sentence(reason).format(reason=page(reason))
     yield page("No worker process is running to do this.")  # the Common mistakes page, when no worker answers
     yield page("A worker process took too long to answer.")
     yield page("That configuration is not possible: {reason}.").format(

@@ -41,6 +41,8 @@ def test_baseline_gap_and_time_ratio():
     text = e.conclude(runs)
     assert text[0] == "Best test accuracy: 512 units with 88.50%."
     assert text[1].startswith("That is +1.50 points over 128 units (87.00%), for 3.0x its training time.")
+    runs[2] = made_run(RunConfig(hidden_units=512), [0.4] * 3, [0.8] * 3, 0.885, seconds=10.4)
+    assert e.conclude(runs)[1] == "That is +1.50 points over 128 units (87.00%), in about the same training time."
     assert "diminishing returns" in text[-1]
     runs[2] = made_run(RunConfig(hidden_units=512), [0.4] * 3, [0.8] * 3, 0.92, seconds=30)
     assert "still pay off" in e.conclude(runs)[-1]
@@ -88,7 +90,7 @@ def test_every_experiment_is_configs_label_and_findings():
     """Early stopping is no special case: its runs come from its controls like a sweep's."""
     es = EXPERIMENTS["early_stopping"]
     configs = es.configs(RunConfig(epochs=6), {"target_accuracy": 0.8, "patience": 1})
-    assert [es.label(c) for c in configs] == ["no early stop (6 epochs)", "stop at train acc 0.8", "patience 1"]
+    assert [es.label(c) for c in configs] == ["no early stop, 6 epochs", "stop at train acc 0.8", "patience 1"]
     units = EXPERIMENTS["units"].configs(RunConfig(epochs=2), {"hidden_units": parse_values("hidden_units", "8, 16")})
     assert [c.hidden_units for c in units] == [8, 16] and all(c.epochs == 2 for c in units)
 

@@ -9,6 +9,7 @@ from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 
+import numpy as np
 import pytest
 from babel.messages.extract import extract_from_dir
 from babel.messages.pofile import read_po
@@ -105,7 +106,7 @@ def test_a_stale_compiled_catalog_is_not_used(tmp_path, monkeypatch):
     i18n.catalog.cache_clear()
     try:
         i18n.set_language("de")
-        assert i18n._("Train the network") == "Das Netz trainieren"
+        assert i18n._("Train the network") == "Netz trainieren"
     finally:
         i18n.catalog.cache_clear()
 
@@ -127,7 +128,7 @@ def test_a_damaged_catalog_on_disk_is_not_a_traceback(tmp_path, monkeypatch, cap
         said = i18n._("Train the network")
     finally:
         i18n.catalog.cache_clear()
-    assert said == ("Das Netz trainieren" if damage == "mo" else "Train the network")
+    assert said == ("Netz trainieren" if damage == "mo" else "Train the network")
     assert "damaged" in caplog.text or "cannot be read" in caplog.text
 
 
@@ -144,7 +145,7 @@ def test_sentences_numbers_and_dates_follow_the_language():
     assert said["en"] == ("256 units x 2 layers, 1 epoch, normalised", "87.82%", "12,345.5", "25 Nov 2026, 07:52:00")
     assert said["de"][0] == "256 Einheiten x 2 Schichten, 1 Epoche, normalisiert"
     assert said["de"][1:3] == ("87,82\xa0%", "12.345,5") and said["de"][3].startswith("25.11.2026")
-    assert said["ko"][0] == "유닛 256개 x 2층, 1 에포크, 정규화함" and said["ko"][1] == "87.82%"
+    assert said["ko"][0] == "유닛 256개 × 은닉층 2개, 1 에포크, 정규화" and said["ko"][1] == "87.82%"
     assert "2026. 11. 25." in said["ko"][3]
 
 
@@ -157,11 +158,50 @@ def test_plural_forms_follow_the_language():
 
 def test_class_names_keep_their_english_label_beside_the_translation():
     i18n.set_language("ko")
-    assert i18n.class_name("Coat") == "코트 (Coat)"
+    assert i18n.class_name("Coat") == "코트(Coat)"  # the catalog's own pattern: Korean puts no space before "("
     i18n.set_language("de")
     assert i18n.class_name("Coat") == "Mantel (Coat)" and i18n.class_name("Pullover") == "Pullover"
     i18n.set_language("en")
     assert [i18n.class_name(n) for n in CLASS_NAMES] == list(CLASS_NAMES)
+
+
+def test_a_class_name_differing_only_in_case_is_shown_as_translated():
+    """German writes 'T-Shirt/Top': the translation, not the English 'T-shirt/top' it equals ignoring case."""
+    i18n.set_language("de")
+    assert i18n.class_name("T-shirt/top") == "T-Shirt/Top"
+
+
+def test_a_count_range_with_equal_ends_is_one_number():
+    from fmnist_core.data.statistics import counts_caption
+
+    i18n.set_language("en")
+    assert counts_caption(np.full(10, 6000), np.full(10, 1000)).startswith("Training: 6,000 per class; test: 1,000.")
+    assert counts_caption(np.array([38, 41]), np.array([10, 10])).startswith("Training: 38–41 per class; test: 10.")
+    i18n.set_language("de")
+    assert "6.000–6.000" not in counts_caption(np.full(10, 6000), np.full(10, 1000))
+
+
+def test_a_failure_that_says_what_to_do_gets_no_second_advice():
+    """A lost worker's reason ends 'press Train to try again': no 'try another configuration' after it."""
+    from fmnist_core.queue.base import WORKER_LOST, failure_sentence
+
+    i18n.set_language("en")
+    assert failure_sentence(WORKER_LOST).format(reason=WORKER_LOST) == (
+        "Training failed: the worker training this run stopped unexpectedly; press Train to try again.")
+    assert failure_sentence("Graph execution error").endswith("try another configuration.")
+
+
+@pytest.mark.parametrize("code", ["en", "ko", "de"])
+def test_a_switchs_default_in_a_link_error_is_on_or_off_in_the_language(code):
+    """normalize=maybe falls back to the default, shown as the switch's word ('on', '켬', 'an'), not as '1'."""
+    from fmnist_core.config import config_from_query
+
+    i18n.set_language(code)
+    config, problems = config_from_query({"normalize": "maybe"})
+    reason = i18n._("{name} must be true or false").format(name="normalize")
+    expected = i18n._("The link's {name}={value} is not usable ({reason}); using the default {default} instead.")
+    assert config.normalize
+    assert problems == [expected.format(name="normalize", value="maybe", reason=reason, default=i18n._("on"))]
 
 
 def test_each_thread_speaks_its_own_language():
@@ -181,7 +221,7 @@ def test_each_thread_speaks_its_own_language():
         thread.start()
     for thread in threads:
         thread.join()
-    assert seen == {"ko": "신경망 훈련하기", "de": "Das Netz trainieren"}
+    assert seen == {"ko": "신경망 훈련하기", "de": "Netz trainieren"}
     assert i18n.language() == "en"  # this thread never chose
 
 
@@ -326,7 +366,7 @@ def test_every_page_renders_in_each_language(two_runs, code):
         refusals = 3 if path == "pages/mistakes.py" else 0  # Keras refuses three of the mistakes, by design
         assert len(at.error) == refusals, f"{path} in {code}: {[e.value for e in at.error]}"
         shown[path] = at.title[0].value
-    titles = {"en": "Train the network", "ko": "신경망 훈련하기", "de": "Das Netz trainieren"}
+    titles = {"en": "Train the network", "ko": "신경망 훈련하기", "de": "Netz trainieren"}
     assert shown["pages/train.py"] == titles[code]
     assert len(set(shown.values())) == len(PAGES)  # each page has its own title in every language
 
@@ -367,7 +407,7 @@ def test_the_language_comes_from_the_link_and_the_picker(synthetic_env):
     """(The URL half of the picker — the choice written into the link — is in tests/test_browser_i18n.py: AppTest
     reruns only the page after its first run, not the app script that writes it.)"""
     at = open_app({"lang": "de"})
-    assert at.title[0].value == "Das Netz trainieren"
+    assert at.title[0].value == "Netz trainieren"
     assert at.sidebar.caption[0].value.startswith("Fashion-MNIST Lab: Ein")
     at.sidebar.selectbox(key="ui_language_picker").set_value("ko").run()
     assert at.title[0].value == "신경망 훈련하기"
@@ -427,10 +467,11 @@ def test_challenge_checks_and_goals_are_whole_sentences_in_the_language(two_runs
 
     challenge = parse_challenge("acc>=0.05;units<=16")
     i18n.set_language("de")
-    assert challenge.checks(two_runs[0]) == "Testgenauigkeit mindestens 5 %: ✓ ja; Verdeckte Einheiten je Schicht " \
-        "höchstens 16: ✓ ja"
+    assert challenge.checks(two_runs[0]) == "Testgenauigkeit mindestens 5\u00a0%: ✓ ja; Verdeckte Einheiten je " \
+        "Schicht höchstens 16: ✓ ja"
     assert challenge.checks(two_runs[1]).endswith("höchstens 16: ✗ noch nicht")
-    assert READY["steady"].goal == ("Ziel: Abstand zwischen Trainings- und Validierungsgenauigkeit unter 2 Pkt.; "
-                                    "Bedingung: Epochen mindestens 30.")
+    assert READY["steady"].goal == ("Ziel: Abstand zwischen Trainings- und Validierungsgenauigkeit unter 2\u00a0Pkt. · "
+                                    "Vorgaben: Epochen mindestens 30")
     i18n.set_language("ko")
-    assert READY["small"].goal == "목표: 테스트 정확도 86% 이상, 조건: 층마다 은닉 유닛 수 32 이하"
+    assert READY["small"].goal == "목표: 테스트 정확도 86% 이상 · 조건: 층당 은닉 유닛 수 32 이하"
+    assert challenge.checks(two_runs[0]) == "테스트 정확도 5% 이상 ✓ 달성, 층당 은닉 유닛 수 16 이하 ✓ 달성"  # no ";"

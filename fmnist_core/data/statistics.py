@@ -11,7 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..i18n import _, number, percent
+from ..i18n import _, joined, number, percent, span
 
 
 def class_counts(labels: np.ndarray, n_classes: int = 10) -> np.ndarray:
@@ -61,11 +61,10 @@ def most_alike(means: np.ndarray, top: int = 3) -> list[tuple[int, int, float]]:
 
 
 def counts_caption(train_counts: np.ndarray, test_counts: np.ndarray) -> str:
-    """'Training: 6,000–6,000 per class; test: 1,000–1,000. Every class is equally common, so …'."""
-    # Translators: {low}, {high}, {test_low}, {test_high}: image counts, e.g. "6,000", "1,000"
-    text = _("Training: {low}–{high} per class; test: {test_low}–{test_high}.").format(
-        low=number(train_counts.min()), high=number(train_counts.max()),
-        test_low=number(test_counts.min()), test_high=number(test_counts.max()))
+    """'Training: 6,000 per class; test: 1,000. Every class is equally common, so …' (a range when counts differ)."""
+    # Translators: {train}, {test}: images per class, one count ("6,000") or a range ("38–41")
+    text = _("Training: {train} per class; test: {test}.").format(
+        train=span(train_counts.min(), train_counts.max()), test=span(test_counts.min(), test_counts.max()))
     if len(set(train_counts.tolist())) == 1 and len(set(test_counts.tolist())) == 1:
         # Translators: {share}: "10%"
         text += " " + _("Every class is equally common, so guessing gives {share} accuracy.").format(
@@ -76,7 +75,7 @@ def counts_caption(train_counts: np.ndarray, test_counts: np.ndarray) -> str:
 def alike_caption(alike: Sequence[tuple[int, int, float]], names: Sequence[str]) -> str:
     """The caption under the mean images, naming the most alike pairs of ``most_alike``."""
     # Translators: two classes and their difference; {a}, {b}: class names, e.g. "Shirt", "Coat"; {d}: e.g. 31
-    pairs = "; ".join(_("{a} and {b} ({d})").format(a=names[a], b=names[b], d=number(d)) for a, b, d in alike)
+    pairs = joined(_("{a} and {b} ({d})").format(a=names[a], b=names[b], d=number(d)) for a, b, d in alike)
     # Translators: {pairs}: e.g. "Shirt and T-shirt/top (31); Pullover and Coat (33)"
     return _("Each picture is the pixel-by-pixel mean of all training images of that class. The most alike "
              "averages (root-mean-square difference of pixel values): {pairs}. Classes that look alike on average "

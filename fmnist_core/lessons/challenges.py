@@ -16,7 +16,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from ..config import FIELDS, ConfigError
-from ..i18n import N_, _, in_sentence, number
+from ..i18n import N_, _, in_sentence, joined, number
 from ..runs.results import RunResult
 
 URL_FIELDS = {f.url: f for f in FIELDS}
@@ -118,7 +118,7 @@ class Challenge:
     def checks(self, result: RunResult) -> str:
         """Each term and whether ``result`` meets it, as one line: 'test accuracy at least 86%: ✓ yes; …'."""
         # Translators: one condition of a challenge the run meets; {term}: e.g. "test accuracy at least 86%"
-        return "; ".join((_("{term}: ✓ yes") if ok else
+        return joined((_("{term}: ✓ yes") if ok else
                           # Translators: one condition the run does not meet yet; {term}: e.g. "epochs at most 3"
                           _("{term}: ✗ not yet")).format(term=term.words()) for term, ok in self.check(result))
 

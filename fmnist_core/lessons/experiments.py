@@ -14,7 +14,7 @@ from typing import Any
 
 from ..config import FIELD, ConfigError, RunConfig
 from ..data.sources import Dataset
-from ..i18n import N_, _, decimal, ngettext, number, percent, signed
+from ..i18n import N_, _, decimal, joined, ngettext, number, percent, signed
 from ..runs.cache import RunCache
 from ..runs.results import RunResult, curve_name
 from ..runs.training import TrainingListener
@@ -75,11 +75,16 @@ class Experiment:
         if best is not baseline:
             gain = 100 * (best.test_accuracy - baseline.test_accuracy)
             ratio = best.train_seconds / max(baseline.train_seconds, 1e-9)
-            # Translators: {gain}: percentage points with a sign, e.g. "+0.51"; {baseline}: the baseline run's label,
-            # e.g. "10 epochs"; {accuracy}: its test accuracy, e.g. "87.61%"; {ratio}: e.g. "2.9"
-            out.append(_("That is {gain} points over {baseline} ({accuracy}), for {ratio}x its training time.")
-                       .format(gain=signed(gain), baseline=label[id(baseline)],
-                               accuracy=percent(baseline.test_accuracy), ratio=number(ratio, 1)))
+            if round(ratio, 1) == 1.0:
+                # Translators: {gain}: percentage points with a sign, e.g. "+0.51"; {baseline}: the baseline run's
+                # label, e.g. "10 epochs"; {accuracy}: its test accuracy, e.g. "87.61%"
+                sentence = _("That is {gain} points over {baseline} ({accuracy}), in about the same training time.")
+            else:
+                # Translators: {gain}: percentage points with a sign, e.g. "+0.51"; {baseline}: the baseline run's
+                # label, e.g. "10 epochs"; {accuracy}: its test accuracy, e.g. "87.61%"; {ratio}: e.g. "2.9"
+                sentence = _("That is {gain} points over {baseline} ({accuracy}), for {ratio}x its training time.")
+            out.append(sentence.format(gain=signed(gain), baseline=label[id(baseline)],
+                                       accuracy=percent(baseline.test_accuracy), ratio=number(ratio, 1)))
         else:
             # Translators: {run}: the baseline run's label, the one the others are measured against, e.g. "10 epochs"
             out.append(_("The baseline, {run}, is the best of these runs.").format(run=label[id(baseline)]))
@@ -128,7 +133,7 @@ def _early_stopping_label(config: RunConfig) -> str:
         # Translators: a run label; {value}: the training accuracy that stops training, e.g. "0.9"
         return _("stop at train acc {value}").format(value=decimal(config.target_accuracy))
     # Translators: a run label; {n}: the epochs it trains for, e.g. 30
-    return _("no early stop ({n} epochs)").format(n=config.epochs)
+    return _("no early stop, {n} epochs").format(n=config.epochs)
 
 
 def _early_stopping_configs(base: RunConfig, chosen: Mapping[str, Any]) -> list[RunConfig]:
@@ -223,7 +228,7 @@ def _conclude_units(results: Sequence[RunResult], label: dict[int, str]) -> list
         return []
     # Translators: one step of a list joined by "; "; {run}: a run label, e.g. "512 units"; {gain}: percentage
     # points with a sign, e.g. "+0.48"; {factor}: e.g. "4.0"
-    text = "; ".join(_("{run}: {gain} points for {factor}x the parameters").format(
+    text = joined(_("{run}: {gain} points for {factor}x the parameters").format(
         run=name, gain=signed(gain), factor=number(factor, 1)) for name, gain, factor in steps)
     first_gain, last_gain = steps[0][1], steps[-1][1]
     verdict = (_("So each step up buys less accuracy than the one before: diminishing returns.")
@@ -304,7 +309,7 @@ def _conclude_dropout(results: Sequence[RunResult], label: dict[int, str]) -> li
         return []
     # Translators: one item of a list joined by "; "; {run}: a run label, e.g. "dropout 0.2"; {gap}: training minus
     # validation accuracy, percentage points with a sign, e.g. "+3.1"
-    gaps = "; ".join(_("{run}: {gap} points").format(run=label[id(r)], gap=signed(100 * rep.gap, 1))
+    gaps = joined(_("{run}: {gap} points").format(run=label[id(r)], gap=signed(100 * rep.gap, 1))
                      for r, rep in reports)
     (none, first), (most, last) = reports[0], reports[-1]
     change = 100 * (most.test_accuracy - none.test_accuracy)

@@ -13,12 +13,12 @@ import os
 
 from ..runs.cache import RunCache
 from ..runs.training import TrainingListener
-from .base import Job, JobSnapshot, JobStatus, Position, QueueUnreachable, Runner, WorkerLost
+from .base import Job, JobSnapshot, JobStatus, Position, QueueUnreachable, Runner, WorkerLost, failure_sentence
 from .rq import QUEUE_URL_ENV
 from .rules import CostModel, Refused, Tier
 
 __all__ = ["QUEUE_URL_ENV", "CostModel", "Job", "JobSnapshot", "JobStatus", "Position", "QueueUnreachable", "Refused",
-           "Runner", "Tier", "WorkerLost", "follow", "open_runner", "start_workers"]
+           "Runner", "Tier", "WorkerLost", "failure_sentence", "follow", "open_runner", "start_workers"]
 
 
 def open_runner(cache: RunCache, workers: int | None = None) -> Runner:

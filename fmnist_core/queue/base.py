@@ -13,7 +13,23 @@ from ..data.sources import DataError, load_fashion_mnist
 from ..i18n import N_, _
 from ..runs.cache import RunCache
 from ..runs.results import RunResult
-from .rules import CostModel, check_cost
+from .rules import OVERRAN, CostModel, check_cost
+
+# A worker process died under its job (both transports say so); the sentence already tells the reader what to do.
+WORKER_LOST = N_("the worker training this run stopped unexpectedly; press Train to try again")
+
+
+def failure_sentence(error: str | None) -> str:
+    """The sentence a page shows for a failed run, with a ``{reason}`` field for the (translated) error: it adds
+    "try another configuration" only when the reason does not already say what to do (a lost worker: press Train;
+    a page run stopped past its allowance: make it smaller)."""
+    if error in (WORKER_LOST, OVERRAN):
+        # Translators: {reason}: why, a sentence that already says what to do, e.g. "the worker training this run
+        # stopped unexpectedly; press Train to try again"
+        return _("Training failed: {reason}.")
+    # Translators: {reason}: why, one of this catalog's queue sentences, e.g. "the run failed on its worker", or the
+    # last line of Keras's own error (English), e.g. "Graph execution error"
+    return _("Training failed: {reason}. The app is still running; try another configuration.")
 
 
 class JobStatus(Enum):

@@ -35,7 +35,7 @@ from ..i18n import N_
 from ..runs.cache import RunCache
 from ..runs.results import RunResult
 from ..runs.training import TrainingCancelled
-from .base import JobSnapshot, JobStatus, Position, WorkerLost, check, learn
+from .base import WORKER_LOST, JobSnapshot, JobStatus, Position, WorkerLost, check, learn
 from .rules import (
     CostModel,
     Tier,
@@ -51,7 +51,6 @@ from .work import HOLD_ENV, TASKS, train_run, warm_up
 
 log = logging.getLogger(__name__)
 ROOT = Path(__file__).resolve().parents[2]  # the folder holding fmnist_core, for the workers' import path
-WORKER_LOST = N_("the worker training this run stopped unexpectedly; press Train to try again")
 KEEP_FINISHED = 32  # finished jobs remembered (each holds a result); older ones are forgotten
 
 

@@ -32,7 +32,7 @@ from ..i18n import N_
 from ..runs.cache import RunCache
 from ..runs.results import RunResult
 from ..runs.training import TrainingCancelled
-from .base import JobSnapshot, JobStatus, Position, QueueUnreachable, WorkerLost, check, learn
+from .base import WORKER_LOST, JobSnapshot, JobStatus, Position, QueueUnreachable, WorkerLost, check, learn
 from .rules import (
     OVERRAN,
     CostModel,
@@ -54,7 +54,6 @@ QUEUES = ("fmnist-first", "fmnist-more", "fmnist-background")  # indexed by rule
 HEARTBEAT_SECONDS, HEARTBEAT_TTL = 2.0, 10
 JOB_TIMEOUT = 6 * 3600  # the cost ceiling keeps page runs far below; the command line has no ceiling
 _LIVE = {"queued", "started", "deferred", "scheduled"}
-WORKER_LOST = N_("the worker training this run stopped unexpectedly; press Train to try again")
 RUN_FAILED = N_("the run failed on its worker")
 NOT_STORED = N_("the finished run is not in the shared run cache")
 

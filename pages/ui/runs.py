@@ -14,7 +14,7 @@ from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from fmnist_core.config import RunConfig
 from fmnist_core.i18n import _, date_time, ngettext, number, percent
-from fmnist_core.queue import Job, JobSnapshot, JobStatus, Refused, Runner, open_runner, start_workers
+from fmnist_core.queue import Job, JobSnapshot, JobStatus, Refused, Runner, failure_sentence, open_runner, start_workers
 from fmnist_core.queue.visitors import Departures, visitor_id
 from fmnist_core.runs import RunCache, RunResult, RunUnavailable, default_cache_dir
 from fmnist_core.views import charts, format_metrics
@@ -260,10 +260,7 @@ def report_unfinished(snap: JobSnapshot) -> None:
         st.warning(_("Training stopped after {done} of {epochs} epochs. Nothing was saved; press Train to run it "
                      "again.").format(done=done, epochs=snap.config.epochs))
     elif snap.status is JobStatus.FAILED:
-        # Translators: {reason}: why, one of this catalog's queue sentences, e.g. "the run failed on its worker", or the
-        # last line of Keras's own error (English), e.g. "Graph execution error"
-        st.error(_("Training failed: {reason}. The app is still running; try another configuration.")
-                 .format(reason=plain(_(snap.error or ""))))
+        st.error(failure_sentence(snap.error).format(reason=plain(_(snap.error or ""))))
 
 
 def provenance(result: RunResult) -> str:
