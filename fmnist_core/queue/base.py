@@ -64,12 +64,18 @@ class JobSnapshot:
         return min(1.0, max(0.0, (self.epoch - 1 + self.fraction) / self.config.epochs)) if self.epoch else 0.0
 
 
+# What a queued run's watchers see while no worker is registered (RQ: workers are started on their own machines)
+NO_WORKER = N_("no worker is running: the run starts when one does")
+
+
 @dataclass(frozen=True)
 class Position:
-    """Where a queued run stands: runs ahead of it (running ones included) and about how long until it starts."""
+    """Where a queued run stands: runs ahead of it (running ones included), about how long until it starts, and
+    the workers registered to take it (None: the transport starts its own, so there always are some)."""
 
     ahead: int
     seconds: float
+    workers: int | None = None
 
 
 class WorkerLost(RuntimeError):

@@ -1,0 +1,172 @@
+"""The worker of ``python -m fmnist_core worker``: RQ's forking worker, made to outlive Redis and to trust it less.
+
+- **Outages.** RQ's own worker quits on a Redis error while it runs a job ("found an unhandled exception"),
+  and an idle one reconnects but is never registered again, so the app sees no worker. This one, when Redis
+  stops answering (or answers again as a new server, its data possibly gone) while a job runs, stops the job's
+  work horse, waits for Redis, reports the run as lost to its watchers (``rq.REDIS_LOST``), and goes on; and it
+  registers again whenever Redis has forgotten it.
+- **No pickle.** Jobs, meta and results are JSON (``rq.SERIALIZER``). A job whose data or meta is not JSON
+  (planted by something else that writes to Redis) is refused in one log line and marked failed, never run.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+
+from redis import Redis
+from redis.exceptions import ConnectionError as Unconnected
+from redis.exceptions import TimeoutError as Unanswered
+from rq import Queue, Worker, worker_registration
+from rq.exceptions import NoSuchJobError, StopRequested
+from rq.job import Job
+from rq.job import JobStatus as RQStatus
+from rq.utils import now
+from rq.worker import WorkerStatus
+
+from .rq import LOST_TTL, QUEUES, REDIS_LOST, SERIALIZER, UNREADABLE, _lost_key, _unreadable
+
+OUTAGE = (Unconnected, Unanswered)
+MONITOR_SECONDS = 5  # how often the worker checks on a busy work horse (and on Redis): RQ's default is 30
+_log = logging.getLogger("rq.worker")
+
+
+class RedisRestarted(RuntimeError):
+    """Redis answers again, but it is a new server: what it held about the running job may be gone."""
+
+
+class OutlivingWorker(Worker):
+    """RQ's worker on JSON, that outlives Redis outages and refuses jobs it cannot read."""
+
+    def __init__(self, queues: list[Queue], connection: Redis) -> None:
+        super().__init__(queues, connection=connection, serializer=SERIALIZER,
+                         job_monitoring_interval=MONITOR_SECONDS)
+        self._server: str | None = None
+        self._execution = None
+        self.asked_to_stop = False
+
+    def request_stop(self, signum, frame) -> None:
+        """RQ's warm stop (SIGINT, SIGTERM), remembered: ``run`` does not start again after it."""
+        self.asked_to_stop = True
+        super().request_stop(signum, frame)
+
+    def prepare_execution(self, job: Job):
+        """RQ's record of this execution, kept so that a run lost in an outage leaves RQ's registries clean."""
+        self._execution = super().prepare_execution(job)
+        return self._execution
+
+    def _server_id(self) -> str:
+        """The Redis server's run id: a new one after every restart."""
+        return str(self.connection.info("server").get("run_id"))
+
+    def heartbeat(self, timeout: int | None = None, pipeline=None) -> None:
+        """RQ's heartbeat, and registering again when Redis has forgotten this worker (after a restart)."""
+        super().heartbeat(timeout, pipeline)
+        if pipeline is None and not self.is_horse:
+            self._ensure_registered()
+
+    def _ensure_registered(self) -> None:
+        if self.connection.sismember(worker_registration.REDIS_WORKER_KEYS, self.key):
+            return
+        with self.connection.pipeline() as pipeline:
+            pipeline.hset(self.key, mapping=self.serialize())
+            worker_registration.register(self, pipeline)
+            pipeline.expire(self.key, self.worker_ttl + 60)
+            pipeline.execute()
+        self.log.info("Worker %s: registered again (Redis had forgotten this worker)", self.name)
+
+    def maintain_heartbeats(self, job: Job, execution) -> None:
+        """RQ's heartbeats while a job runs, and a check that Redis is still the server the job started on."""
+        super().maintain_heartbeats(job, execution)
+        if self._server_id() != self._server:
+            raise RedisRestarted(self._server)
+
+    def execute_job(self, job: Job, queue: Queue) -> None:
+        """Run ``job`` in a work horse (RQ's way), refusing it when it is not JSON; when Redis stops answering
+        or restarts meanwhile, end the horse, wait for Redis and report the run as lost."""
+        if _unreadable(job):
+            self._refuse(job, queue)
+            return
+        self._execution = None
+        try:
+            self._server = self._server_id()
+            super().execute_job(job, queue)
+            if self._server_id() == self._server:
+                return
+        except (*OUTAGE, RedisRestarted) as exc:
+            self.log.warning("Worker %s: Redis went away while job %s ran (%s: %s)", self.name, job.id,
+                             type(exc).__name__, exc)
+            if self.horse_pid:  # never 0: kill_horse would signal this worker's own process group
+                self.kill_horse()
+                self.wait_for_horse()
+                self._horse_pid = 0
+        self.wait_for_redis()
+        self._report_lost(job, queue)
+        self._ensure_registered()
+        self.set_state(WorkerStatus.IDLE)
+
+    def wait_for_redis(self) -> None:
+        """Return once Redis answers (trying again every few seconds, one log line); StopRequested on a stop."""
+        pause, said = 0.5, False
+        while True:
+            if self._stop_requested or self.asked_to_stop:
+                raise StopRequested
+            try:
+                self.connection.ping()
+                return
+            except OUTAGE as exc:
+                if not said:
+                    self.log.warning("Worker %s: Redis does not answer (%s); trying again until it does",
+                                     self.name, exc)
+                    said = True
+            time.sleep(pause)
+            pause = min(5.0, pause * 2)
+
+    def _report_lost(self, job: Job, queue: Queue) -> None:
+        """Tell the watchers of ``job`` (lost in an outage) that it failed: a lost-run key with its config, and
+        the job marked failed where Redis still holds it."""
+        try:
+            stored = Job.fetch(job.id, connection=self.connection, serializer=SERIALIZER)
+            status = stored.get_status()
+        except NoSuchJobError:
+            stored, status = None, None
+        if status == RQStatus.FINISHED:  # the horse finished it after all
+            return
+        self.connection.set(_lost_key(job.id), json.dumps({"config": job.meta.get("config")}), ex=LOST_TTL)
+        if stored is None:
+            self.connection.delete(job.key)  # whatever the dying horse wrote into a new, empty Redis
+        elif status not in (RQStatus.FAILED, RQStatus.STOPPED, RQStatus.CANCELED):
+            job.ended_at = now()
+            self.handle_job_failure(job, queue, exc_string=REDIS_LOST, execution=self._execution)
+        self.log.warning("Worker %s: job %s was lost with Redis; its watchers are told it failed", self.name, job.id)
+
+    def _refuse(self, job: Job, queue: Queue) -> None:
+        self.log.warning("Worker %s: refused job %s: its data or meta is not JSON (something other than this app "
+                         "writes to Redis; keep Redis private)", self.name, job.id)
+        execution = self.prepare_execution(job)
+        job.ended_at = now()
+        self.handle_job_failure(job, queue, exc_string=UNREADABLE, execution=execution)
+        self.set_state(WorkerStatus.IDLE)
+
+
+def run(url: str, burst: bool = False) -> None:
+    """Work the three queues of ``url`` until stopped (or, with ``burst``, until they are empty). When RQ's loop
+    quits because Redis went away between jobs, a new worker starts once Redis answers again."""
+    connection = Redis.from_url(url)
+    while True:
+        worker = OutlivingWorker([Queue(name, connection=connection, serializer=SERIALIZER) for name in QUEUES],
+                                 connection)
+        try:
+            worker.work(burst=burst)
+        except OUTAGE:  # RQ's loop quit, and its teardown could not tell Redis: Redis is away
+            pass
+        else:  # stopped, done (burst), or quit on an error that is not an outage (logged by RQ): as RQ does
+            return
+        if burst or worker.asked_to_stop:
+            return
+        try:
+            worker.wait_for_redis()
+        except StopRequested:
+            return
+        _log.info("Worker %s: starting again now that Redis answers", worker.name)
