@@ -235,6 +235,7 @@ def queue() -> Iterator[str]:
     from fmnist_core.views.progress import format_metrics
 
     yield page("next in line…")
+    yield page("no worker is running: the run starts when one does")  # RQ, while no worker is registered
     for ahead in (1, 3):
         yield ngettext(*_plural("waiting: {n} run is ahead of yours (about {seconds} s)",
                                 "waiting: {n} runs are ahead of yours (about {seconds} s)"), ahead).format(
@@ -282,7 +283,11 @@ def refusals() -> Iterator[str]:
         reason="Graph execution error")
     for reason in ("the worker training this run stopped unexpectedly; press Train to try again",  # queue/local, rq
                    "the run failed on its worker", "the finished run is not in the run cache",
-                   "the finished run is not in the shared run cache"):
+                   "the finished run is not in the shared run cache",
+                   "the queue's Redis server stopped while this run was training, so the run was lost; press Train to "
+                   "try again",  # queue/rq
+                   "the queue held data for this run that this app did not write, so it was refused; press Train to "
+                   "try again"):
         yield page("Training failed: {reason}. The app is still running; try another configuration.").format(
             reason=page(reason))
     yield page("No worker process is running to do this.")  # the Common mistakes page, when no worker answers

@@ -55,11 +55,12 @@ class Outage(Queue):
                                                  cwd=ROOT, env=self.env, start_new_session=True,
                                                  stdout=out, stderr=subprocess.STDOUT))
 
-    def kill_redis_and_start_it_again(self) -> None:
-        """SIGKILL redis-server, then start a new, empty one on the same port."""
+    def kill_redis_and_start_it_again(self, when=lambda: True) -> None:
+        """SIGKILL redis-server, then, once ``when()`` holds, start a new, empty one on the same port."""
         port = self.url.rsplit(":", 1)[1].split("/")[0]
         self.redis.send_signal(signal.SIGKILL)
         self.redis.wait(30)
+        until(when, 120)
         self.redis = subprocess.Popen([self.redis.args[0], "--port", port, "--save", "", "--appendonly", "no"],
                                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
 
@@ -84,8 +85,9 @@ def status(job) -> JobStatus | None:
         return None
 
 
+@pytest.mark.parametrize("down", ["moment", "until the worker noticed"])
 def test_workers_outlive_redis_killed_mid_run_and_the_killed_runs_watchers_are_told(tmp_path, synthetic_dir,
-                                                                                    monkeypatch):
+                                                                                    monkeypatch, down):
     q = Outage(tmp_path, synthetic_dir, monkeypatch, workers=2)  # one will be busy, one idle
     try:
         runner = q.runner()
@@ -93,7 +95,10 @@ def test_workers_outlive_redis_killed_mid_run_and_the_killed_runs_watchers_are_t
         job = runner.submit(q.hold(TINY), "ann")
         until(lambda: running(job), 120)
 
-        q.kill_redis_and_start_it_again()
+        if down == "moment":  # back at once: the worker finds a new, empty Redis
+            q.kill_redis_and_start_it_again()
+        else:  # back only once the busy worker has seen that Redis does not answer
+            q.kill_redis_and_start_it_again(when=lambda: "Redis does not answer" in q.log_text())
 
         until(lambda: registered(runner) == 2, 120)  # both came back and registered again
         until(lambda: status(job) is JobStatus.FAILED, 120)
