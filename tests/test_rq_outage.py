@@ -177,8 +177,11 @@ def test_a_pickle_planted_in_redis_is_refused_and_never_run(tmp_path, synthetic_
         in_meta, in_data = tmp_path / "ran-from-meta", tmp_path / "ran-from-data"
         stranger = Redis.from_url(q.url)
         stranger.hset(f"rq:job:{QUICK.key}", "meta", pickle.dumps(Plant(in_meta)))
-        # and a whole job in RQ's default (pickle) serializer, straight into the first queue, for the worker
+        # and whole jobs straight into the first queue, for the worker: one in RQ's default (pickle) serializer, one
+        # in JSON naming a function that is not this app's
         planted = RQQueue(QUEUES[0], connection=stranger).enqueue("builtins.print", Plant(in_data))
+        in_json = tmp_path / "ran-from-json"
+        named = RQQueue(QUEUES[0], connection=stranger, serializer="json").enqueue("builtins.open", str(in_json), "w")
 
         at.run()  # the page refreshes, as the progress fragment does
         assert not at.exception and not in_meta.exists()
@@ -192,12 +195,13 @@ def test_a_pickle_planted_in_redis_is_refused_and_never_run(tmp_path, synthetic_
         assert runner.get(QUICK.key).snapshot().status is JobStatus.QUEUED
 
         q.release(TINY)  # the worker takes the planted job, refuses it, and goes on with the runs behind it
-        until(lambda: Job.fetch(planted.id, connection=stranger, serializer="json").get_status() == "failed", 120)
+        until(lambda: all(Job.fetch(j.id, connection=stranger, serializer="json").get_status() == "failed"
+                          for j in (planted, named)), 120)
         finish(at)
         assert not at.exception and any(s.value.startswith("Trained just now") for s in at.success)
-        assert not in_data.exists() and not in_meta.exists()
+        assert not in_data.exists() and not in_meta.exists() and not in_json.exists()
         assert q.workers[0].poll() is None
         log = q.log_text()
-        assert f"refused job {planted.id}" in log and "Traceback" not in log
+        assert f"refused job {planted.id}" in log and f"refused job {named.id}" in log and "Traceback" not in log
     finally:
         q.close()

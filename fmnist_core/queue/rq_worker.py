@@ -5,8 +5,9 @@
   stops answering (or answers again as a new server, its data possibly gone) while a job runs, stops the job's
   work horse, waits for Redis, reports the run as lost to its watchers (``rq.REDIS_LOST``), and goes on; and it
   registers again whenever Redis has forgotten it.
-- **No pickle.** Jobs, meta and results are JSON (``rq.SERIALIZER``). A job whose data or meta is not JSON
-  (planted by something else that writes to Redis) is refused in one log line and marked failed, never run.
+- **No pickle, no strangers' jobs.** Jobs, meta and results are JSON (``rq.SERIALIZER``). A job that this app
+  did not write (data or meta not JSON, a function other than this app's two, callbacks or webhooks: planted by
+  something else that writes to Redis) is refused in one log line and marked failed, never run.
 """
 
 from __future__ import annotations
@@ -25,11 +26,25 @@ from rq.job import JobStatus as RQStatus
 from rq.utils import now
 from rq.worker import WorkerStatus
 
-from .rq import LOST_TTL, QUEUES, REDIS_LOST, SERIALIZER, UNREADABLE, _lost_key, _unreadable
+from .rq import LOST_TTL, QUEUES, REDIS_LOST, SERIALIZER, UNREADABLE, _lost_key, _unreadable, call_job, train_job
 
 OUTAGE = (Unconnected, Unanswered)
 MONITOR_SECONDS = 5  # how often the worker checks on a busy work horse (and on Redis): RQ's default is 30
 _log = logging.getLogger("rq.worker")
+OURS = {f"{f.__module__}.{f.__qualname__}" for f in (train_job, call_job)}  # the only functions a job may name
+
+
+def foreign(job: Job) -> str | None:
+    """Why ``job`` was not written by this app (so it must not run), or None when it was."""
+    if _unreadable(job):
+        return "its data or meta is not JSON"
+    if job.func_name not in OURS or job.instance is not None:
+        return f"it names the function {job.func_name!r}, not one of this app's"
+    if any(getattr(job, f"_{kind}_callback_name", None) for kind in ("success", "failure", "stopped")):
+        return "it names callbacks"
+    if getattr(job, "webhooks", None):
+        return "it names webhooks"
+    return None
 
 
 class RedisRestarted(RuntimeError):
@@ -85,8 +100,9 @@ class OutlivingWorker(Worker):
     def execute_job(self, job: Job, queue: Queue) -> None:
         """Run ``job`` in a work horse (RQ's way), refusing it when it is not JSON; when Redis stops answering
         or restarts meanwhile, end the horse, wait for Redis and report the run as lost."""
-        if _unreadable(job):
-            self._refuse(job, queue)
+        why = foreign(job)
+        if why is not None:
+            self._refuse(job, queue, why)
             return
         self._execution = None
         try:
@@ -141,9 +157,9 @@ class OutlivingWorker(Worker):
             self.handle_job_failure(job, queue, exc_string=REDIS_LOST, execution=self._execution)
         self.log.warning("Worker %s: job %s was lost with Redis; its watchers are told it failed", self.name, job.id)
 
-    def _refuse(self, job: Job, queue: Queue) -> None:
-        self.log.warning("Worker %s: refused job %s: its data or meta is not JSON (something other than this app "
-                         "writes to Redis; keep Redis private)", self.name, job.id)
+    def _refuse(self, job: Job, queue: Queue, why: str) -> None:
+        self.log.warning("Worker %s: refused job %s: %s (something other than this app writes to Redis; keep Redis "
+                         "private)", self.name, job.id, why)
         execution = self.prepare_execution(job)
         job.ended_at = now()
         self.handle_job_failure(job, queue, exc_string=UNREADABLE, execution=execution)
