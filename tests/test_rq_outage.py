@@ -142,7 +142,7 @@ def test_pages_and_the_command_line_say_when_no_worker_is_running(tmp_path, synt
             until(lambda: NO_WORKER in "".join(lines) or cli.poll() is not None, 120)
             assert NO_WORKER in "".join(lines)
             q.add_worker()  # the run starts when a worker does
-            assert cli.wait(300) == 0
+            assert cli.wait(600) == 0
         finally:
             if cli.poll() is None:
                 cli.kill()

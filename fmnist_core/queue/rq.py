@@ -241,13 +241,14 @@ class RQJob:
 
     def status_and_error(self, job: Job | None) -> tuple[JobStatus, str | None]:
         """The status of RQ's ``job`` (from ``rq_job``) as the app names it, and the error of a failed one."""
+        lost = self.runner.redis.exists(_lost_key(self.key))  # its worker said Redis went away during this run
         if job is None:
-            if self.runner.redis.exists(_lost_key(self.key)):  # Redis restarted empty: its worker said so
-                return JobStatus.FAILED, REDIS_LOST
-            return JobStatus.CANCELLED, None
+            return (JobStatus.FAILED, REDIS_LOST) if lost else (JobStatus.CANCELLED, None)
         if self.runner.refused(job):
             return JobStatus.FAILED, UNREADABLE
         status = _status_of(job)
+        if lost and status != "finished":
+            return JobStatus.FAILED, REDIS_LOST
         if status == "finished":
             done = self.runner.done_value(job)
             if done is None:

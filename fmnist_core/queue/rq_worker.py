@@ -2,9 +2,9 @@
 
 - **Outages.** RQ's own worker quits on a Redis error while it runs a job ("found an unhandled exception"),
   and an idle one reconnects but is never registered again, so the app sees no worker. This one, when Redis
-  stops answering (or answers again as a new server, its data possibly gone) while a job runs, stops the job's
-  work horse, waits for Redis, reports the run as lost to its watchers (``rq.REDIS_LOST``), and goes on; and it
-  registers again whenever Redis has forgotten it.
+  stops answering (or answers again having forgotten this worker: restarted empty) while a job runs, stops the
+  job's work horse, waits for Redis, reports the run as lost to its watchers (``rq.REDIS_LOST``), and goes on;
+  and it registers again whenever Redis has forgotten it.
 - **No pickle, no strangers' jobs.** Jobs, meta and results are JSON (``rq.SERIALIZER``). A job that this app
   did not write (data or meta not JSON, a function other than this app's two, callbacks or webhooks: planted by
   something else that writes to Redis) is refused in one log line and marked failed, never run.
@@ -47,17 +47,16 @@ def foreign(job: Job) -> str | None:
     return None
 
 
-class RedisRestarted(RuntimeError):
-    """Redis answers again, but it is a new server: what it held about the running job may be gone."""
+class RedisForgot(RuntimeError):
+    """Redis answers, but has forgotten this worker (restarted empty, or flushed): the running job is gone too."""
 
 
 class OutlivingWorker(Worker):
-    """RQ's worker on JSON, that outlives Redis outages and refuses jobs it cannot read."""
+    """RQ's worker on JSON, that outlives Redis outages and refuses jobs this app did not write."""
 
     def __init__(self, queues: list[Queue], connection: Redis) -> None:
         super().__init__(queues, connection=connection, serializer=SERIALIZER,
                          job_monitoring_interval=MONITOR_SECONDS)
-        self._server: str | None = None
         self._execution = None
         self.asked_to_stop = False
 
@@ -71,18 +70,18 @@ class OutlivingWorker(Worker):
         self._execution = super().prepare_execution(job)
         return self._execution
 
-    def _server_id(self) -> str:
-        """The Redis server's run id: a new one after every restart."""
-        return str(self.connection.info("server").get("run_id"))
+    def _forgotten(self) -> bool:
+        """True when Redis no longer lists this worker (it restarted empty, or was flushed)."""
+        return not self.connection.sismember(worker_registration.REDIS_WORKER_KEYS, self.key)
 
     def heartbeat(self, timeout: int | None = None, pipeline=None) -> None:
-        """RQ's heartbeat, and registering again when Redis has forgotten this worker (after a restart)."""
+        """RQ's heartbeat, and, between jobs, registering again when Redis has forgotten this worker."""
         super().heartbeat(timeout, pipeline)
-        if pipeline is None and not self.is_horse:
+        if pipeline is None and not self.is_horse and self.get_state() != WorkerStatus.BUSY:
             self._ensure_registered()
 
     def _ensure_registered(self) -> None:
-        if self.connection.sismember(worker_registration.REDIS_WORKER_KEYS, self.key):
+        if not self._forgotten():
             return
         with self.connection.pipeline() as pipeline:
             pipeline.hset(self.key, mapping=self.serialize())
@@ -92,25 +91,24 @@ class OutlivingWorker(Worker):
         self.log.info("Worker %s: registered again (Redis had forgotten this worker)", self.name)
 
     def maintain_heartbeats(self, job: Job, execution) -> None:
-        """RQ's heartbeats while a job runs, and a check that Redis is still the server the job started on."""
+        """RQ's heartbeats while a job runs, and a check that Redis still knows this worker (and so its job)."""
         super().maintain_heartbeats(job, execution)
-        if self._server_id() != self._server:
-            raise RedisRestarted(self._server)
+        if self._forgotten():
+            raise RedisForgot("Redis no longer lists this worker")
 
     def execute_job(self, job: Job, queue: Queue) -> None:
-        """Run ``job`` in a work horse (RQ's way), refusing it when it is not JSON; when Redis stops answering
-        or restarts meanwhile, end the horse, wait for Redis and report the run as lost."""
+        """Run ``job`` in a work horse (RQ's way), refusing it when this app did not write it; when Redis stops
+        answering or forgets this worker meanwhile, end the horse, wait for Redis and report the run as lost."""
         why = foreign(job)
         if why is not None:
             self._refuse(job, queue, why)
             return
         self._execution = None
         try:
-            self._server = self._server_id()
             super().execute_job(job, queue)
-            if self._server_id() == self._server:
+            if not self._forgotten():
                 return
-        except (*OUTAGE, RedisRestarted) as exc:
+        except (*OUTAGE, RedisForgot) as exc:
             self.log.warning("Worker %s: Redis went away while job %s ran (%s: %s)", self.name, job.id,
                              type(exc).__name__, exc)
             if self.horse_pid:  # never 0: kill_horse would signal this worker's own process group
