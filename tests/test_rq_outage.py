@@ -97,8 +97,9 @@ def test_workers_outlive_redis_killed_mid_run_and_the_killed_runs_watchers_are_t
 
         if down == "moment":  # back at once: the worker finds a new, empty Redis
             q.kill_redis_and_start_it_again()
-        else:  # back only once the busy worker has seen that Redis does not answer
-            q.kill_redis_and_start_it_again(when=lambda: "Redis does not answer" in q.log_text())
+        else:  # back only once the busy worker has seen that Redis does not answer (or has quit over it)
+            q.kill_redis_and_start_it_again(when=lambda: "Redis does not answer" in q.log_text()
+                                            or any(worker.poll() is not None for worker in q.workers))
 
         until(lambda: registered(runner) == 2, 120)  # both came back and registered again
         until(lambda: status(job) is JobStatus.FAILED, 120)
