@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import logging
 import time
+from collections.abc import Callable
 
 from redis import Redis
 from redis.exceptions import ConnectionError as Unconnected
@@ -64,6 +65,14 @@ class OutlivingWorker(Worker):
         """RQ's warm stop (SIGINT, SIGTERM), remembered: ``run`` does not start again after it."""
         self.asked_to_stop = True
         super().request_stop(signum, frame)
+
+    def subscribe(self) -> None:
+        """RQ's channel for commands (stop a job), read in a thread that waits at most a second at a time: RQ's
+        waits 60 s, and a SIGTERM then took up to a minute to stop the worker (measured with RQ 3.0)."""
+        self.pubsub = self.connection.pubsub()
+        self.pubsub.subscribe(**{self.pubsub_channel_name: self.handle_payload})
+        self.pubsub_thread = self.pubsub.run_in_thread(sleep_time=1, daemon=True,
+                                                       exception_handler=self._pubsub_exception_handler)
 
     def prepare_execution(self, job: Job):
         """RQ's record of this execution, kept so that a run lost in an outage leaves RQ's registries clean."""
@@ -122,20 +131,7 @@ class OutlivingWorker(Worker):
 
     def wait_for_redis(self) -> None:
         """Return once Redis answers (trying again every few seconds, one log line); StopRequested on a stop."""
-        pause, said = 0.5, False
-        while True:
-            if self._stop_requested or self.asked_to_stop:
-                raise StopRequested
-            try:
-                self.connection.ping()
-                return
-            except OUTAGE as exc:
-                if not said:
-                    self.log.warning("Worker %s: Redis does not answer (%s); trying again until it does",
-                                     self.name, exc)
-                    said = True
-            time.sleep(pause)
-            pause = min(5.0, pause * 2)
+        wait_for_redis(self.connection, self.name, lambda: self._stop_requested or self.asked_to_stop)
 
     def _report_lost(self, job: Job, queue: Queue) -> None:
         """Tell the watchers of ``job`` (lost in an outage) that it failed: a lost-run key with its config, and
@@ -164,13 +160,35 @@ class OutlivingWorker(Worker):
         self.set_state(WorkerStatus.IDLE)
 
 
+def wait_for_redis(connection: Redis, name: str, stopping: Callable[[], bool] = lambda: False) -> None:
+    """Return once Redis answers, trying again every few seconds (one log line for worker ``name``); raise
+    StopRequested when ``stopping()`` says so."""
+    pause, said = 0.5, False
+    while True:
+        if stopping():
+            raise StopRequested
+        try:
+            connection.ping()
+            return
+        except OUTAGE as exc:
+            if not said:
+                _log.warning("Worker %s: Redis does not answer (%s); trying again until it does", name, exc)
+                said = True
+        time.sleep(pause)
+        pause = min(5.0, pause * 2)
+
+
 def run(url: str, burst: bool = False) -> None:
-    """Work the three queues of ``url`` until stopped (or, with ``burst``, until they are empty). When RQ's loop
-    quits because Redis went away between jobs, a new worker starts once Redis answers again."""
+    """Work the three queues of ``url`` until stopped (or, with ``burst``, until they are empty). A worker starts
+    once Redis answers; when RQ's loop quits because Redis went away between jobs, a new one starts the same way."""
     connection = Redis.from_url(url)
     while True:
-        worker = OutlivingWorker([Queue(name, connection=connection, serializer=SERIALIZER) for name in QUEUES],
-                                 connection)
+        try:
+            worker = OutlivingWorker([Queue(name, connection=connection, serializer=SERIALIZER) for name in QUEUES],
+                                     connection)
+        except OUTAGE:  # RQ asks Redis as it makes a worker: not there yet (or gone again), so wait for it
+            wait_for_redis(connection, "(starting)")
+            continue
         try:
             worker.work(burst=burst)
         except OUTAGE:  # RQ's loop quit, and its teardown could not tell Redis: Redis is away
