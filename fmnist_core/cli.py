@@ -11,11 +11,15 @@ import os
 import sys
 import time
 from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
 from .config import FIELDS, ConfigError, RunConfig
 from .data.sources import DataError
 from .lessons.experiments import EXPERIMENTS
 from .runs.results import RunUnavailable
+
+if TYPE_CHECKING:
+    from .queue import Job, Runner
 
 
 def _add_config_arguments(parser: argparse.ArgumentParser) -> None:
@@ -130,7 +134,7 @@ def fetch_or_train(config: RunConfig, cache):
     return snap.result
 
 
-def _no_worker_notice(runner, job, every: float = 2.0):
+def _no_worker_notice(runner: Runner, job: Job, every: float = 2.0) -> Callable[[], None]:
     """For ``follow``: while ``job`` waits, say on stderr when no worker is registered to take it (RQ's workers
     are started on their own machines), once each time that becomes so; asks the queue every ``every`` s."""
     from .i18n import _

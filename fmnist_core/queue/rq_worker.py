@@ -16,12 +16,15 @@ import json
 import logging
 import time
 from collections.abc import Callable
+from types import FrameType
 
 from redis import Redis
+from redis.client import Pipeline
 from redis.exceptions import ConnectionError as Unconnected
 from redis.exceptions import TimeoutError as Unanswered
 from rq import Queue, Worker, worker_registration
 from rq.exceptions import NoSuchJobError, StopRequested
+from rq.executions import Execution
 from rq.job import Job
 from rq.job import JobStatus as RQStatus
 from rq.utils import now
@@ -58,10 +61,10 @@ class OutlivingWorker(Worker):
     def __init__(self, queues: list[Queue], connection: Redis) -> None:
         super().__init__(queues, connection=connection, serializer=SERIALIZER,
                          job_monitoring_interval=MONITOR_SECONDS)
-        self._execution = None
+        self._execution: Execution | None = None
         self.asked_to_stop = False
 
-    def request_stop(self, signum, frame) -> None:
+    def request_stop(self, signum: int, frame: FrameType | None) -> None:
         """RQ's warm stop (SIGINT, SIGTERM), remembered: ``run`` does not start again after it."""
         self.asked_to_stop = True
         super().request_stop(signum, frame)
@@ -74,7 +77,7 @@ class OutlivingWorker(Worker):
         self.pubsub_thread = self.pubsub.run_in_thread(sleep_time=1, daemon=True,
                                                        exception_handler=self._pubsub_exception_handler)
 
-    def prepare_execution(self, job: Job):
+    def prepare_execution(self, job: Job) -> Execution:
         """RQ's record of this execution, kept so that a run lost in an outage leaves RQ's registries clean."""
         self._execution = super().prepare_execution(job)
         return self._execution
@@ -83,7 +86,7 @@ class OutlivingWorker(Worker):
         """True when Redis no longer lists this worker (it restarted empty, or was flushed)."""
         return not self.connection.sismember(worker_registration.REDIS_WORKER_KEYS, self.key)
 
-    def heartbeat(self, timeout: int | None = None, pipeline=None) -> None:
+    def heartbeat(self, timeout: int | None = None, pipeline: Pipeline | None = None) -> None:
         """RQ's heartbeat, and, between jobs, registering again when Redis has forgotten this worker."""
         super().heartbeat(timeout, pipeline)
         if pipeline is None and not self.is_horse and self.get_state() != WorkerStatus.BUSY:
@@ -99,7 +102,7 @@ class OutlivingWorker(Worker):
             pipeline.execute()
         self.log.info("Worker %s: registered again (Redis had forgotten this worker)", self.name)
 
-    def maintain_heartbeats(self, job: Job, execution) -> None:
+    def maintain_heartbeats(self, job: Job, execution: Execution) -> None:
         """RQ's heartbeats while a job runs, and a check that Redis still knows this worker (and so its job)."""
         super().maintain_heartbeats(job, execution)
         if self._forgotten():
