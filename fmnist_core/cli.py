@@ -9,12 +9,17 @@ import argparse
 import json
 import os
 import sys
+import time
 from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
 from .config import FIELDS, ConfigError, RunConfig
 from .data.sources import DataError
 from .lessons.experiments import EXPERIMENTS
 from .runs.results import RunUnavailable
+
+if TYPE_CHECKING:
+    from .queue import Job, Runner
 
 
 def _add_config_arguments(parser: argparse.ArgumentParser) -> None:
@@ -120,13 +125,34 @@ def fetch_or_train(config: RunConfig, cache):
     runner = open_runner(cache, workers=1)
     job = runner.submit(config, f"command line {os.getpid()}")
     try:
-        snap = follow(job, TextProgress())
+        snap = follow(job, TextProgress(), queued=_no_worker_notice(runner, job))
     finally:  # also on Ctrl-C: this command stops watching (the run is cancelled when nobody else does)
         if not job.finished:
             runner.leave(job, f"command line {os.getpid()}")
     if not snap.done:
         raise RuntimeError(snap.error or snap.status.value)
     return snap.result
+
+
+def _no_worker_notice(runner: Runner, job: Job, every: float = 2.0) -> Callable[[], None]:
+    """For ``follow``: while ``job`` waits, say on stderr when no worker is registered to take it (RQ's workers
+    are started on their own machines), once each time that becomes so; asks the queue every ``every`` s."""
+    from .i18n import _
+    from .queue import NO_WORKER
+
+    state = {"asked": -every, "none": False}
+
+    def queued() -> None:
+        if time.monotonic() - state["asked"] < every:
+            return
+        state["asked"] = time.monotonic()
+        position = runner.position(job)
+        none = position is not None and position.workers == 0
+        if none and not state["none"]:
+            print(_(NO_WORKER), file=sys.stderr, flush=True)
+        state["none"] = none
+
+    return queued
 
 
 def _train(args: argparse.Namespace) -> int:

@@ -32,7 +32,8 @@ from fmnist_core.i18n import _, class_name, date_time, ngettext, number, percent
 from fmnist_core.lessons import compare
 from fmnist_core.lessons.challenges import READY, link_controls, parse_challenge
 from fmnist_core.lessons.experiments import EXPERIMENTS, best_final_sentence, parse_values
-from fmnist_core.queue.base import WORKER_LOST, failure_sentence
+from fmnist_core.queue.base import REDIS_LOST, UNREADABLE, WORKER_LOST, failure_sentence
+from fmnist_core.queue.rules import OVERRAN
 from fmnist_core.runs.results import CURVES, Origin, RunResult, curve_name
 
 OUT = Path(__file__).parent / "rendered"
@@ -236,6 +237,7 @@ def queue() -> Iterator[str]:
     from fmnist_core.views.progress import format_metrics
 
     yield page("next in line…")
+    yield page("no worker is running: the run starts when one does")  # RQ, while no worker is registered
     for ahead in (1, 3):
         yield ngettext(*_plural("waiting: {n} run is ahead of yours (about {seconds} s)",
                                 "waiting: {n} runs are ahead of yours (about {seconds} s)"), ahead).format(
@@ -281,7 +283,7 @@ def refusals() -> Iterator[str]:
             yield str(exc)
     yield failure_sentence("Graph execution error").format(reason="Graph execution error")
     for reason in (WORKER_LOST, "the run failed on its worker", "the finished run is not in the run cache",
-                   "the finished run is not in the shared run cache"):
+                   "the finished run is not in the shared run cache", REDIS_LOST, UNREADABLE, OVERRAN):
         yield failure_sentence(reason).format(reason=page(reason))
     yield page("No worker process is running to do this.")  # the Common mistakes page, when no worker answers
     yield page("A worker process took too long to answer.")

@@ -10,15 +10,26 @@ The web process never imports TensorFlow: only worker processes do (``work``, ``
 from __future__ import annotations
 
 import os
+from collections.abc import Callable
 
 from ..runs.cache import RunCache
 from ..runs.training import TrainingListener
-from .base import Job, JobSnapshot, JobStatus, Position, QueueUnreachable, Runner, WorkerLost, failure_sentence
+from .base import (
+    NO_WORKER,
+    Job,
+    JobSnapshot,
+    JobStatus,
+    Position,
+    QueueUnreachable,
+    Runner,
+    WorkerLost,
+    failure_sentence,
+)
 from .rq import QUEUE_URL_ENV
 from .rules import CostModel, Refused, Tier
 
-__all__ = ["QUEUE_URL_ENV", "CostModel", "Job", "JobSnapshot", "JobStatus", "Position", "QueueUnreachable", "Refused",
-           "Runner", "Tier", "WorkerLost", "failure_sentence", "follow", "open_runner", "start_workers"]
+__all__ = ["NO_WORKER", "QUEUE_URL_ENV", "CostModel", "Job", "JobSnapshot", "JobStatus", "Position", "QueueUnreachable",
+           "Refused", "Runner", "Tier", "WorkerLost", "failure_sentence", "follow", "open_runner", "start_workers"]
 
 
 def open_runner(cache: RunCache, workers: int | None = None) -> Runner:
@@ -34,13 +45,16 @@ def open_runner(cache: RunCache, workers: int | None = None) -> Runner:
     return LocalRunner(cache, pool=None if workers is None else WorkerPool(workers))
 
 
-def follow(job: Job, listener: TrainingListener, poll: float = 0.1) -> JobSnapshot:
+def follow(job: Job, listener: TrainingListener, poll: float = 0.1,
+           queued: Callable[[], None] | None = None) -> JobSnapshot:
     """Wait for ``job`` to finish, telling ``listener`` its progress as the snapshots show it (the command line's
-    progress bar); the final snapshot."""
+    progress bar), and calling ``queued`` after each poll while it waits for a worker; the final snapshot."""
     started, epochs = False, 0
     while True:
         finished = job.wait(poll)
         snap = job.snapshot()
+        if queued is not None and snap.status is JobStatus.QUEUED:
+            queued()
         if snap.epoch and not started:
             listener.on_run_start(snap.config, 0)
             started = True

@@ -17,13 +17,18 @@ from .rules import OVERRAN, CostModel, check_cost
 
 # A worker process died under its job (both transports say so); the sentence already tells the reader what to do.
 WORKER_LOST = N_("the worker training this run stopped unexpectedly; press Train to try again")
+# RQ: the run was lost in a Redis outage, or Redis held data this app did not write (said by the RQ transport).
+REDIS_LOST = N_("the queue's Redis server stopped while this run was training, so the run was lost; press Train to "
+                "try again")
+UNREADABLE = N_("the queue held data for this run that this app did not write, so it was refused; press Train to "
+                "try again")
 
 
 def failure_sentence(error: str | None) -> str:
     """The sentence a page shows for a failed run, with a ``{reason}`` field for the (translated) error: it adds
     "try another configuration" only when the reason does not already say what to do (a lost worker: press Train;
     a page run stopped past its allowance: make it smaller)."""
-    if error in (WORKER_LOST, OVERRAN):
+    if error in (WORKER_LOST, REDIS_LOST, UNREADABLE, OVERRAN):
         # Translators: {reason}: why, a sentence that already says what to do, e.g. "the worker training this run
         # stopped unexpectedly; press Train to try again"
         return _("Training failed: {reason}.")
@@ -80,12 +85,18 @@ class JobSnapshot:
         return min(1.0, max(0.0, (self.epoch - 1 + self.fraction) / self.config.epochs)) if self.epoch else 0.0
 
 
+# What a queued run's watchers see while no worker is registered (RQ: workers are started on their own machines)
+NO_WORKER = N_("no worker is running: the run starts when one does")
+
+
 @dataclass(frozen=True)
 class Position:
-    """Where a queued run stands: runs ahead of it (running ones included) and about how long until it starts."""
+    """Where a queued run stands: runs ahead of it (running ones included), about how long until it starts, and
+    the workers registered to take it (None: the transport starts its own, so there always are some)."""
 
     ahead: int
     seconds: float
+    workers: int | None = None
 
 
 class WorkerLost(RuntimeError):

@@ -13,12 +13,20 @@ RQ worker (any number, on any machine that reaches Redis and the shared run cach
   worker reads between chunks); it ends as "yielded" and the first app server that sees it queues it again.
 - A worker that dies mid-run stops refreshing the run's heartbeat key; the watchers are told the run failed.
   The run cache writes an entry by renaming a finished folder, so nothing half-written stands under the key.
+- A worker outlives a Redis outage (``rq_worker``): it reconnects, registers again, and reports the run it had
+  as lost (``fmnist:lost:<key>``, which outlives the job when Redis restarted empty).
+- Nothing over Redis is pickled: jobs, meta and results are JSON (``rq.serializers.JSONSerializer``) on both
+  sides, so a write to Redis cannot run code here; data that is not JSON is refused as an unreadable run.
 """
 
 from __future__ import annotations
 
+import base64
 import contextlib
+import dataclasses
 import functools
+import json
+import logging
 import threading
 import time
 import uuid
@@ -32,7 +40,18 @@ from ..i18n import N_
 from ..runs.cache import RunCache
 from ..runs.results import RunResult
 from ..runs.training import TrainingCancelled
-from .base import WORKER_LOST, JobSnapshot, JobStatus, Position, QueueUnreachable, WorkerLost, check, learn
+from .base import (
+    REDIS_LOST,
+    UNREADABLE,
+    WORKER_LOST,
+    JobSnapshot,
+    JobStatus,
+    Position,
+    QueueUnreachable,
+    WorkerLost,
+    check,
+    learn,
+)
 from .rules import (
     OVERRAN,
     CostModel,
@@ -56,6 +75,9 @@ JOB_TIMEOUT = 6 * 3600  # the cost ceiling keeps page runs far below; the comman
 _LIVE = {"queued", "started", "deferred", "scheduled"}
 RUN_FAILED = N_("the run failed on its worker")
 NOT_STORED = N_("the finished run is not in the shared run cache")
+LOST_TTL = 3600  # how long the watchers of a run lost with Redis can still be told
+SERIALIZER = "rq.serializers.JSONSerializer"  # for RQ's queues, jobs and workers: never pickle
+_log = logging.getLogger(__name__)
 
 
 def _watchers_key(key: str) -> str:
@@ -78,6 +100,29 @@ def _promoted_key(key: str) -> str:  # apart from the job's meta, which its work
     return f"fmnist:promoted:{key}"
 
 
+def _lost_key(key: str) -> str:  # set by a worker whose run was lost in a Redis outage: {"config": ...}
+    return f"fmnist:lost:{key}"
+
+
+def _plain(value: Any) -> Any:
+    """``value`` as JSON's plain values (numpy numbers become floats)."""
+    return json.loads(json.dumps(value, default=float))
+
+
+def _unreadable(job: Job) -> bool:
+    """True when the job's data or meta in Redis is not JSON (RQ keeps what it cannot read as
+    ``meta["unserialized"]``; its data is read lazily): written by something other than this app."""
+    from rq.exceptions import DeserializationError
+
+    if "unserialized" in job.meta:
+        return True
+    try:
+        job.func_name  # noqa: B018 - reading it parses the job's data (JSON: nothing runs)
+    except DeserializationError:
+        return True
+    return False
+
+
 def _status_of(job) -> str:
     status = job.get_status(refresh=True)
     return getattr(status, "value", status)
@@ -96,8 +141,12 @@ def train_job(config: dict[str, Any], cache_root: str, allowance: float | None =
     stop = threading.Event()
 
     def beat() -> None:  # the heartbeat says "this worker is alive"; it stops with the process
+        from redis.exceptions import ConnectionError as Unconnected
+        from redis.exceptions import TimeoutError as Unanswered
+
         while not stop.is_set():
-            job.connection.set(_alive_key(key), "1", ex=HEARTBEAT_TTL)
+            with contextlib.suppress(Unconnected, Unanswered):  # Redis away: the worker's main process sees to it
+                job.connection.set(_alive_key(key), "1", ex=HEARTBEAT_TTL)
             stop.wait(HEARTBEAT_SECONDS)
 
     threading.Thread(target=beat, daemon=True).start()
@@ -132,13 +181,14 @@ def _meta_reporter(job: Job) -> Callable[..., None]:
         if kind == "start":
             job.meta.update(epoch=1, fraction=0.0, logs={}, history={})
         elif kind == "progress":
-            job.meta.update(epoch=values["epoch"], fraction=values["fraction"], logs=values["logs"])
+            job.meta.update(epoch=values["epoch"], fraction=values["fraction"], logs=_plain(values["logs"]))
             if time.monotonic() - last[0] < 0.5:
                 return
         else:
-            for name, value in values["metrics"].items():
+            metrics = _plain(values["metrics"])
+            for name, value in metrics.items():
                 history.setdefault(name, []).append(value)
-            job.meta.update(epoch=values["epoch"], fraction=1.0, logs=values["metrics"], history=history)
+            job.meta.update(epoch=values["epoch"], fraction=1.0, logs=metrics, history=history)
         job.save_meta()
         last[0] = time.monotonic()
 
@@ -150,18 +200,22 @@ def _why_stopped(redis: Any, key: str) -> str:
     return "yielded" if not redis.exists(_cancel_key(key)) and redis.exists(_give_way_key(key)) else "cancelled"
 
 
-def call_job(task: str, args: tuple) -> Any:
-    """The RQ job of a short task (``work.TASKS``)."""
-    return TASKS[task](*args)
+def call_job(task: str, args: list) -> Any:
+    """The RQ job of a short task (``work.TASKS``), its answer as JSON's plain values: bytes as
+    ``{"base64": ...}``, a dataclass (a ``MistakeOutcome``) as its fields."""
+    value = TASKS[task](*args)
+    if isinstance(value, bytes):
+        return {"base64": base64.b64encode(value).decode("ascii")}
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return _plain(dataclasses.asdict(value))
+    return _plain(value)
 
 
 def run_worker(url: str, burst: bool = False) -> None:
-    """Start an RQ worker on the three queues (blocks)."""
-    from redis import Redis
-    from rq import Queue, Worker
+    """Start an RQ worker on the three queues (blocks); it outlives Redis outages (``rq_worker``)."""
+    from .rq_worker import run
 
-    connection = Redis.from_url(url)
-    Worker([Queue(name, connection=connection) for name in QUEUES], connection=connection).work(burst=burst)
+    run(url, burst=burst)
 
 
 # --------------------------------------------------------------------------- the app side
@@ -213,24 +267,30 @@ class RQJob:
         from rq.job import Job
 
         try:
-            return Job.fetch(self.key, connection=self.runner.redis)
+            return Job.fetch(self.key, connection=self.runner.redis, serializer=SERIALIZER)
         except NoSuchJobError:
             return None
 
     @property
     def background(self) -> bool:
         job = self.rq_job()
-        return (job is not None and bool(job.meta.get("background"))
+        return (job is not None and job.meta.get("background") is True
                 and not self.runner.redis.exists(_promoted_key(self.key)))
 
     def status_and_error(self, job: Job | None) -> tuple[JobStatus, str | None]:
         """The status of RQ's ``job`` (from ``rq_job``) as the app names it, and the error of a failed one."""
+        lost = self.runner.redis.exists(_lost_key(self.key))  # its worker said Redis went away during this run
         if job is None:
-            return JobStatus.CANCELLED, None
+            return (JobStatus.FAILED, REDIS_LOST) if lost else (JobStatus.CANCELLED, None)
+        if self.runner.refused(job):
+            return JobStatus.FAILED, UNREADABLE
         status = _status_of(job)
+        if lost and status != "finished":
+            return JobStatus.FAILED, REDIS_LOST
         if status == "finished":
-            done = job.return_value() or {}
-            done = done if isinstance(done, dict) else {}
+            done = self.runner.done_value(job)
+            if done is None:
+                return JobStatus.FAILED, UNREADABLE
             if done.get("overran"):
                 return JobStatus.FAILED, OVERRAN
             if done.get("yielded"):
@@ -252,22 +312,27 @@ class RQJob:
         if job is not None and _status_of(job) == "finished" and _yielded(job):
             job = self.runner.requeue(job)
         status, error = self.status_and_error(job)
-        meta = job.meta if job is not None else {}
+        meta = job.meta if job is not None and error != UNREADABLE else {}
         if status is JobStatus.DONE and self._result is None:
             self._result = self.runner.cache.load(self.key)
             if self._result is None:
                 status, error = JobStatus.FAILED, NOT_STORED
             else:
-                done = job.return_value() or {}
+                done = self.runner.done_value(job) or {}
                 self._result.from_cache = bool(done.get("from_cache", False))
                 if self.runner.first_sight(self.key, job.ended_at):  # each finished run teaches once
-                    learn(self.runner.costs, self._result, done.get("train_images"))
-        return JobSnapshot(
-            key=self.key, config=self.config, status=status, epoch=int(meta.get("epoch", 0)),
-            fraction=float(meta.get("fraction", 0.0)), logs=dict(meta.get("logs", {})),
-            history={k: list(v) for k, v in meta.get("history", {}).items()}, error=error, result=self._result,
-            watchers=int(self.runner.redis.hlen(_watchers_key(self.key))),
-        )
+                    train_images = done.get("train_images")
+                    learn(self.runner.costs, self._result, train_images if isinstance(train_images, int) else None)
+        try:
+            progress = dict(epoch=int(meta.get("epoch", 0)), fraction=float(meta.get("fraction", 0.0)),
+                            logs={k: float(v) for k, v in meta.get("logs", {}).items()},
+                            history={k: [float(x) for x in v] for k, v in meta.get("history", {}).items()})
+        except (TypeError, ValueError, AttributeError):  # JSON, but not the progress this app writes
+            self.runner.refuse(self.key, "its progress is not what a worker of this app writes")
+            status, error = JobStatus.FAILED, UNREADABLE
+            progress = dict(epoch=0, fraction=0.0, logs={}, history={})
+        return JobSnapshot(key=self.key, config=self.config, status=status, **progress, error=error,
+                           result=self._result, watchers=int(self.runner.redis.hlen(_watchers_key(self.key))))
 
     @property
     def finished(self) -> bool:
@@ -322,8 +387,36 @@ class RQRunner:
         self.max_seconds = max_run_seconds() if max_seconds is None else max_seconds
         self.costs = CostModel()
         self.redis = Redis.from_url(url)
-        self.queues = [Queue(name, connection=self.redis) for name in QUEUES]
+        self.queues = [Queue(name, connection=self.redis, serializer=SERIALIZER) for name in QUEUES]
         self._seen: dict[str, object] = {}  # key -> when its last finished run ended (learnt from once)
+        self._refused: set[str] = set()  # keys whose unreadable data was logged (once each)
+
+    def refuse(self, key: str, why: str) -> None:
+        """Log once per key that the queue's data for run ``key`` was refused, and why."""
+        if key not in self._refused:
+            self._refused.add(key)
+            _log.warning("refused the queue's data for run %s: %s (is something other than this app writing to "
+                         "Redis? Keep Redis private: see the README)", key, why)
+
+    def refused(self, job: Job) -> bool:
+        """True (logged once) when RQ's ``job`` holds data or meta that is not JSON."""
+        if _unreadable(job):
+            self.refuse(job.id, "its data or meta is not JSON")
+            return True
+        return False
+
+    def done_value(self, job: Job) -> dict | None:
+        """What the finished ``job`` returned (a dict), or None (logged once) when it is not JSON this app wrote."""
+        try:
+            value = job.return_value()
+        except ValueError:  # not JSON (json's and the UTF-8 decoder's errors, base64's too, are ValueErrors)
+            value = None
+        else:
+            value = {} if value is None else value
+        if not isinstance(value, dict):
+            self.refuse(job.id, "its result is not JSON this app wrote")
+            return None
+        return value
 
     def first_sight(self, key: str, ended_at: object) -> bool:
         """True the first time this server sees the run ``key`` that ended at ``ended_at``."""
@@ -359,8 +452,9 @@ class RQRunner:
                 check_visitor(self._live_runs(visitor, but=key), max_runs)
             if existing is not None:
                 existing.delete()
-            self.redis.delete(_watchers_key(key), _promoted_key(key), _cancel_key(key), _give_way_key(key))
-            # a new run: nothing of the one before (watchers, a takeover, a Stop) carries over
+            self.redis.delete(_watchers_key(key), _promoted_key(key), _cancel_key(key), _give_way_key(key),
+                              _lost_key(key))  # a new run: nothing of the one before (watchers, a takeover, a Stop,
+            # a give-way, a loss) carries over
             rank = Tier.BACKGROUND if session is None else tier(self._live_runs(visitor, but=key))
             if session is not None:
                 self.redis.hset(_watchers_key(key), session, visitor)
@@ -467,11 +561,26 @@ class RQRunner:
         from rq.job import Job
 
         try:
-            job = Job.fetch(key, connection=self.redis)
+            job = Job.fetch(key, connection=self.redis, serializer=SERIALIZER)
         except NoSuchJobError:
+            lost = self.redis.get(_lost_key(key))  # a run lost with Redis: its watchers are told
+            return self._job_of(key, _json(lost).get("config")) if lost else None
+        if self.refused(job):
             return None
-        config = job.meta.get("config")
-        return RQJob(self, RunConfig.from_dict(config)) if config else None
+        return self._job_of(key, job.meta.get("config"))
+
+    def _job_of(self, key: str, config: Any) -> RQJob | None:
+        """The job of run ``key`` for its stored ``config`` (a dict); None (logged) when that is not a config of
+        this key."""
+        try:
+            run = RunConfig.from_dict(config) if isinstance(config, dict) else None
+        except (TypeError, ValueError, KeyError, AttributeError):
+            run = None
+        if run is None or run.key != key:
+            if config is not None:
+                self.refuse(key, "its configuration is not one this app wrote")
+            return None
+        return RQJob(self, run)
 
     def queued(self) -> list[RQJob]:
         return [j for queue in self.queues for j in map(self.get, queue.job_ids) if j is not None]
@@ -488,18 +597,22 @@ class RQRunner:
         running = [j for name in QUEUES for j in map(self.get, StartedJobRegistry(name, connection=self.redis)
                                                      .get_job_ids()) if j is not None]
         ahead = queue[: keys.index(job.key)]
+        workers = len(Worker.all(connection=self.redis))  # registered ones: a worker registers again after an outage
         seconds = wait_seconds(self.costs, [(j.config, j.snapshot().overall_fraction) for j in running],
-                               [j.config for j in ahead], len(Worker.all(connection=self.redis)))
-        return Position(len(ahead) + len(running), seconds)
+                               [j.config for j in ahead], workers)
+        return Position(len(ahead) + len(running), seconds, workers)
 
     def _call(self, task: str, *args: Any, timeout: float = 600) -> Any:
-        job = self.queues[Tier.FIRST].enqueue(call_job, task, args, job_id=f"call-{uuid.uuid4().hex}",
+        job = self.queues[Tier.FIRST].enqueue(call_job, task, list(args), job_id=f"call-{uuid.uuid4().hex}",
                                               result_ttl=600, failure_ttl=600, job_timeout=timeout)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             status = _status_of(job)
             if status == "finished":
-                return job.return_value()
+                value = self.done_value(job)
+                if value is None:
+                    raise WorkerLost(UNREADABLE)
+                return value
             if status in ("failed", "stopped", "canceled"):
                 raise WorkerLost(_last_line(job.exc_info) or RUN_FAILED)
             time.sleep(0.2)
@@ -508,11 +621,28 @@ class RQRunner:
 
     def mistake(self, name: str) -> Any:
         """One Common mistake trained through Keras on a worker (a ``MistakeOutcome``)."""
-        return self._call("mistake", name)
+        from ..lessons.mistakes import MistakeOutcome
+
+        try:
+            return MistakeOutcome(**self._call("mistake", name))
+        except TypeError as exc:
+            raise WorkerLost(UNREADABLE) from exc
 
     def keras_file(self, key: str) -> bytes:
         """The ``.keras`` file of a stored run, written by a worker."""
-        return self._call("keras_file", str(self.cache.root), key)
+        try:
+            return base64.b64decode(self._call("keras_file", str(self.cache.root), key)["base64"], validate=True)
+        except (KeyError, TypeError, ValueError) as exc:
+            raise WorkerLost(UNREADABLE) from exc
+
+
+def _json(raw: bytes) -> dict:
+    """``raw`` parsed as a JSON object; {} when it is not one."""
+    try:
+        value = json.loads(raw)
+    except ValueError:
+        return {}
+    return value if isinstance(value, dict) else {}
 
 
 def _yielded(job: Job) -> bool:

@@ -14,7 +14,17 @@ from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from fmnist_core.config import RunConfig
 from fmnist_core.i18n import _, date_time, ngettext, number, percent
-from fmnist_core.queue import Job, JobSnapshot, JobStatus, Refused, Runner, failure_sentence, open_runner, start_workers
+from fmnist_core.queue import (
+    NO_WORKER,
+    Job,
+    JobSnapshot,
+    JobStatus,
+    Refused,
+    Runner,
+    failure_sentence,
+    open_runner,
+    start_workers,
+)
 from fmnist_core.queue.visitors import Departures, visitor_id
 from fmnist_core.runs import RunCache, RunResult, RunUnavailable, default_cache_dir
 from fmnist_core.views import charts, format_metrics
@@ -184,10 +194,12 @@ def shared_run(key: str) -> RunResult | None:
 
 
 def progress_text(snap: JobSnapshot, job: Job | None = None) -> str:
-    """'waiting: 2 runs ahead of yours (about 15 s)' for a queued job, 'epoch 3/10 · loss 0.41 · acc 0.85 ·
-    val acc 0.86' for a running one."""
+    """'waiting: 2 runs ahead of yours (about 15 s)' for a queued job (or that no worker is running), 'epoch 3/10 ·
+    loss 0.41 · acc 0.85 · val acc 0.86' for a running one."""
     position = get_runner().position(job) if job is not None and snap.status is JobStatus.QUEUED else None
     if position is not None:
+        if position.workers == 0:
+            return _(NO_WORKER)
         if position.ahead == 0:
             return _("next in line…")
         # Translators: {n}: runs queued before this one, e.g. 2; {seconds}: about how long until it starts, e.g. "15"
