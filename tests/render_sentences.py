@@ -266,7 +266,7 @@ def _plural(singular: str, plural: str) -> tuple[str, str]:
 
 
 def refusals() -> Iterator[str]:
-    from fmnist_core.queue.rules import Refused, check_cost
+    from fmnist_core.queue.rules import Refused, check_cost, check_visitor
 
     class Costs:
         def __init__(self, seconds: float) -> None:
@@ -279,6 +279,11 @@ def refusals() -> Iterator[str]:
                             (250_000, RunConfig(epochs=100, hidden_units=4096, extra_layers=5, batch_size=1))):
         try:
             check_cost(config, Costs(seconds), 120)
+        except Refused as exc:
+            yield str(exc)
+    for most in (1, 3):  # one browser's share of runs
+        try:
+            check_visitor(most, most)
         except Refused as exc:
             yield str(exc)
     yield failure_sentence("Graph execution error").format(reason="Graph execution error")
