@@ -6,6 +6,8 @@ trained it again at every visit. A run the disk refused is gone after a reload, 
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 
 import pytest
 
@@ -71,3 +73,12 @@ def test_a_run_the_disk_refused_is_gone_after_a_reload_says_the_page(synthetic_e
     assert "gone after a reload" in warning and "restart" not in warning
     at = open_app(QUERY)  # a reload: a new session
     assert any("has not been trained yet" in t for t in texts(at.info))
+
+
+def test_the_command_line_names_what_is_in_the_way(synthetic_env):
+    place = put_in_the_way(RunCache(synthetic_env), "folder", None)
+    done = subprocess.run([sys.executable, "-m", "fmnist_core", "train", "--epochs", "2", "--hidden-units", "16"],
+                          capture_output=True, text=True, timeout=300, env=os.environ | {"TF_CPP_MIN_LOG_LEVEL": "3"})
+    assert done.returncode == 1 and "Traceback" not in done.stderr
+    last = done.stderr.strip().splitlines()[-1]
+    assert last.startswith(f"error: {place} stands at this run's place") and place.is_dir()
