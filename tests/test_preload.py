@@ -1,7 +1,8 @@
-"""A class arriving together: every library the pages use is imported by the app script's imports, before any
-session draws a page (``pages/ui/preload.py``). A page that imported one on first use left it half imported
-while other sessions' threads ran, and Plotly took a half-imported pandas from ``sys.modules`` (a traceback in
-most tabs of a class opening a fresh server; ``tests/test_browser_arrival.py`` shows it in a browser)."""
+"""A class arriving together: every library and module of ours the pages use is imported by one gate that every
+script a session runs passes first (``pages/ui/preload.py``), before any session draws a page. A page that
+imported one on first use left it half imported while other sessions' threads ran, and Plotly took a
+half-imported pandas from ``sys.modules`` (a traceback in most tabs of a class opening a fresh server;
+``tests/test_browser_arrival.py`` shows it in a browser)."""
 
 from __future__ import annotations
 
@@ -28,13 +29,11 @@ PAGES = ["pages/data.py", "pages/concepts.py", "pages/compare.py", "pages/epochs
 # component, which can only be registered inside a running app; reached through ``import`` only).
 LATER = ("streamlit.", "streamlit_drawable_canvas", "pages.ui.canvas")
 SCRIPT = """
-import ast, json, sys
+import json, sys
 import streamlit.web.bootstrap  # what `streamlit run` has imported before the first session
 from streamlit.testing.v1 import AppTest
 app = {app!r}
-for node in ast.parse(open(app).read()).body:  # the app script's imports, as its first script run does them
-    if isinstance(node, (ast.Import, ast.ImportFrom)):
-        exec(compile(ast.Module([node], []), app, "exec"))
+import pages.ui.preload  # the gate every script a session runs passes first (the next test)
 light = "tensorflow" not in sys.modules and "keras" not in sys.modules
 before = set(sys.modules)
 at = AppTest.from_file(app, default_timeout=300)
@@ -51,7 +50,7 @@ print(json.dumps({{"light": light, "errors": errors, "later": sorted(set(sys.mod
 """
 
 
-def test_the_pages_import_nothing_the_app_script_did_not_import_first(synthetic_dir, tmp_path):
+def test_the_pages_import_nothing_the_preload_did_not_import_first(synthetic_dir, tmp_path):
     data = load_idx_folder(synthetic_dir)
     cache = RunCache(tmp_path / "cache")
     for config in (RunConfig(epochs=2, hidden_units=16), RunConfig(epochs=3, hidden_units=16)):

@@ -20,6 +20,7 @@ from __future__ import annotations
 import _strptime  # noqa: F401 - datetime.strptime imports it on first use
 import encodings.cp437  # noqa: F401 - zip files (a model download)
 import multiprocessing.connection  # noqa: F401 - the local runner's worker pipes
+import runpy  # noqa: F401 - a linked page's file run alone runs the app script
 import unicodedata  # noqa: F401
 import zoneinfo  # noqa: F401 - babel's dates
 
@@ -52,7 +53,11 @@ import fmnist_core.queue.local  # noqa: F401 - the runner the first page opens
 import pages.ui.data  # noqa: F401
 import pages.ui.experiment_view  # noqa: F401
 import pages.ui.history  # noqa: F401
+import pages.ui.lang  # noqa: F401
+import pages.ui.navigation  # noqa: F401
+import pages.ui.runs  # noqa: F401
 import pages.ui.take_home  # noqa: F401
+import pages.ui.text  # noqa: F401
 import pages.ui.timeline  # noqa: F401
 import pages.ui.widgets  # noqa: F401
 
