@@ -6,6 +6,7 @@ import time
 
 import streamlit as st
 
+import pages.ui.preload  # noqa: F401 - first: every library the pages use, imported before sessions run side by side
 from fmnist_core.i18n import _
 from fmnist_core.queue import QueueUnreachable
 from pages.ui.lang import choose_language

@@ -171,7 +171,10 @@ def _train(args: argparse.Namespace) -> int:
     if args.json:
         print(json.dumps(result.to_dict()))
     if not result.saved:
-        print(f"error: the run could not be stored in {cache.root} (see the log above); it was not kept",
+        in_the_way = cache.in_the_way(config)
+        print(f"error: {in_the_way} stands at this run's place in the run cache and is not a run (left alone: move "
+              f"it away); the run was not kept" if in_the_way else
+              f"error: the run could not be stored in {cache.root} (see the log above); it was not kept",
               file=sys.stderr)
         return 1
     return 0

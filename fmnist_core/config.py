@@ -13,6 +13,7 @@ import json
 import math
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, fields, replace
+from decimal import Decimal
 from typing import Any
 
 import numpy as np
@@ -98,23 +99,21 @@ class Field:
             # Translators: {name}: a setting's name in links, e.g. "units"; {range}: its range, e.g. "1-4096";
             # {value}: what was given, e.g. "'many'"
             raise ConfigError(self._wrong(_("{name} must be a number ({range}), got {value}"), repr(value)))
-        if not math.isfinite(value):
+        if isinstance(value, (float, np.floating)) and not math.isfinite(value):  # ints are finite, of any size
             # Translators: as above; {value}: e.g. "nan"
             raise ConfigError(self._wrong(_("{name} must be a number ({range}), got {value}"), repr(value)))
+        if self.type is int and value != int(value):
+            # Translators: {name}: e.g. "epochs"; {range}: e.g. "1-100"; {value}: e.g. "2.5"
+            raise ConfigError(self._wrong(_("{name} must be a whole number ({range}), got {value}"), repr(value)))
         if self.type is int:
-            if value != int(value):
-                # Translators: {name}: e.g. "epochs"; {range}: e.g. "1-100"; {value}: e.g. "2.5"
-                raise ConfigError(self._wrong(_("{name} must be a whole number ({range}), got {value}"),
-                                              repr(value)))
             value = int(value)
-        else:
-            value = float(value) + 0.0  # + 0.0 turns -0.0 into 0.0, so both give one key
+        # Compared before any conversion to float: an int of 310 digits is out of range, not an OverflowError.
         too_low = value <= self.low if self.low_open else value < self.low
         too_high = value >= self.high if self.high_open else value > self.high
         if too_low or too_high:
             # Translators: {name}: e.g. "dropout"; {range}: e.g. "0 to below 1"; {value}: e.g. "1.5"
-            raise ConfigError(self._wrong(_("{name} must be {range}, got {value}"), f"{value:g}"))
-        return value
+            raise ConfigError(self._wrong(_("{name} must be {range}, got {value}"), _short_number(value)))
+        return value if self.type is int else float(value) + 0.0  # + 0.0 turns -0.0 into 0.0: both give one key
 
     def _wrong(self, sentence: str, value: str) -> str:
         return sentence.format(name=self.name, range=self.range_text, value=value)
@@ -150,6 +149,14 @@ class Field:
         if self.type is bool:
             return "1" if value else "0"
         return f"{value:g}" if self.type is float else str(value)
+
+
+def _short_number(value: float) -> str:
+    """A number as an error message quotes it: '1.5', '1000', and '1e+309' for an int no float can hold."""
+    try:
+        return f"{value:g}"
+    except OverflowError:
+        return f"{Decimal(int(value)).normalize():.6g}"
 
 
 FIELDS: tuple[Field, ...] = (

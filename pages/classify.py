@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import pages.ui.preload  # noqa: F401 - first: a fresh server runs a linked page's file alone (preload.py)
+
+# isort: split
+
 from pathlib import Path
 
 import numpy as np

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import pages.ui.preload  # noqa: F401 - first: a fresh server runs a linked page's file alone (preload.py)
+
+# isort: split
+
 import numpy as np
 import streamlit as st
 
@@ -56,7 +60,7 @@ def names() -> list[str]:
 def choose_image(column, count: int) -> int:
     """The test image every section uses, from the link's ``image=`` (kept in the link)."""
     linked = st.query_params.get("image", "0")
-    start = int(linked) if linked.isdigit() and int(linked) < count else 0
+    start = int(linked) if linked.isdecimal() and len(linked) < 10 and int(linked) < count else 0  # "²", 5,000 digits
     if str(start) != linked:
         # Translators: {value}: the link's text, e.g. "abc"; {last}: the last test image number, e.g. 9999
         st.warning(plain(_("The link's image={value} is not a test image number (0-{last}); showing image 0.").format(

@@ -1,5 +1,9 @@
 """Common mistakes: each wrong network really built and trained through Keras, with what happened."""
 
+import pages.ui.preload  # noqa: F401 - first: a fresh server runs a linked page's file alone (preload.py)
+
+# isort: split
+
 import streamlit as st
 
 from fmnist_core.i18n import _, percent

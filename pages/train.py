@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import pages.ui.preload  # noqa: F401 - first: a fresh server runs a linked page's file alone (preload.py)
+
+# isort: split
+
 import streamlit as st
 
 from fmnist_core.config import FIELD, ConfigError, RunConfig, config_from_query, config_to_query

@@ -34,13 +34,16 @@ def _above(spec: Field) -> float:
     return spec.high + 1 if spec.type is int else math.nextafter(spec.high, math.inf)
 
 
+HUGE = 10**309  # a link's "1" and 309 zeros: larger than any float
+
+
 def invalid_values(spec: Field) -> dict[str, Any]:
     """Python values ``spec`` must refuse, by what is wrong with them, generated from its description."""
     if spec.type is bool:
-        return {"a word": "yes", "the int 1": 1, "the int 0": 0, "a float": 1.0, "None": None}
+        return {"a word": "yes", "the int 1": 1, "the int 0": 0, "a float": 1.0, "None": None, "a huge int": HUGE}
     out = {"below the range": _below(spec), "above the range": _above(spec), "a word": "many", "None": None,
            "True": True, "False": False, "a list": [spec.default], "nan": math.nan, "inf": math.inf,
-           "-inf": -math.inf}
+           "-inf": -math.inf, "a huge int": HUGE, "a huge negative int": -HUGE}
     if spec.type is int:
         out["a fraction"] = spec.low + 0.5
     return out
@@ -49,8 +52,9 @@ def invalid_values(spec: Field) -> dict[str, Any]:
 def invalid_texts(spec: Field) -> list[str]:
     """Texts (a link's value, a CLI argument, an experiment page's list) ``spec`` must refuse."""
     if spec.type is bool:
-        return ["maybe", "2", "-1", "0.5", ""]
-    texts = [repr(_below(spec)), repr(_above(spec)), "many", "", "true", "nan", "inf", "-inf", "1e400"]
+        return ["maybe", "2", "-1", "0.5", "", str(HUGE)]
+    texts = [repr(_below(spec)), repr(_above(spec)), "many", "", "true", "nan", "inf", "-inf", "1e400", str(HUGE),
+             str(-HUGE), "1" + "0" * 5000]  # 310 digits: no float holds it; 5001: beyond Python's int parsing
     return texts + ([repr(spec.low + 0.5), "1e3"] if spec.type is int else [])
 
 
@@ -70,7 +74,9 @@ def cases(generate) -> list:
 
 
 def _named(generated) -> list[tuple[str, Any]]:
-    return list(generated.items()) if isinstance(generated, dict) else [(repr(v), v) for v in generated]
+    if isinstance(generated, dict):
+        return list(generated.items())
+    return [(repr(v) if len(repr(v)) < 30 else f"{v[:2]}...{len(v)} characters", v) for v in generated]
 
 
 def one_sentence(message: str) -> bool:

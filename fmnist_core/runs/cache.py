@@ -63,6 +63,15 @@ class DamagedEntry(ValueError):
     """The content of a cache entry is damaged (the write path discards it)."""
 
 
+class InTheWay(OSError):
+    """Something that is not a run of this cache (a foreign folder, a file, a link) stands at a run's place, so the
+    run cannot be stored there; it is never deleted (not ours)."""
+
+    def __init__(self, path: Path) -> None:
+        super().__init__(errno.EEXIST, "not a run of this cache, left alone", str(path))
+        self.path = path
+
+
 @dataclass(frozen=True)
 class Lookup:
     """What the cache holds for one config: the run (or None) and, when its entry was found damaged, why (plain
@@ -135,6 +144,12 @@ class RunCache:
     def entry_dir(self, config: RunConfig) -> Path:
         """Folder of the entry for ``config`` (it may not exist)."""
         return self.runs_dir / config.key
+
+    def in_the_way(self, config: RunConfig | str) -> Path | None:
+        """What stands at the place of ``config``'s run and is not a run of this cache (a foreign folder, a file,
+        a link), so the run cannot be stored; None when nothing does."""
+        place = self.runs_dir / _key_of(config)
+        return place if os.path.lexists(place) and not _is_ours(place) else None
 
     def get(self, config: RunConfig | str) -> RunResult | None:
         """The stored run of ``config`` (or of a key), or None. Never derives, writes or deletes."""
@@ -437,7 +452,11 @@ class RunCache:
             try:
                 os.rename(tmp, final)
             except OSError:
-                if not final.is_dir():
+                if _is_ours(final):  # another process stored it first
+                    pass
+                elif os.path.lexists(final):  # before: "stored", then "not in the run cache", for ever
+                    raise InTheWay(final) from None
+                else:
                     raise
         finally:
             shutil.rmtree(tmp, ignore_errors=True)

@@ -298,10 +298,19 @@ def provenance(result: RunResult) -> str:
 
 
 def warn_if_unsaved(result: RunResult) -> None:
-    """A run that could not be stored is shown, with a warning that it will not be kept."""
-    if not result.saved:
-        st.warning(_("This run could not be saved in the run cache (the disk may be full or read-only), so it will "
-                     "not be kept: it is shown now and gone after a restart. The server log says why."))
+    """A run that could not be stored is shown, with a warning that it will not be kept (and what stands in its
+    place in the cache, when something does)."""
+    if result.saved:
+        return
+    in_the_way = get_runner().cache.in_the_way(result.config)
+    if in_the_way is not None:
+        # Translators: {path}: a folder on the server, e.g. "/home/teacher/.cache/fmnist-lab/runs/3f9c2a1b7d4e5f60"
+        st.warning(plain(_("This run could not be saved because {path} stands in its place in the run cache and is "
+                           "not a run (it is left alone: move it away to keep this configuration's runs), so it is "
+                           "shown now and gone after a reload.").format(path=in_the_way)))
+        return
+    st.warning(_("This run could not be saved in the run cache (the disk may be full or read-only), so it will "
+                 "not be kept: it is shown now and gone after a reload. The server log says why."))
 
 
 def run_configs(configs: list[RunConfig], labels: list[str], key: str) -> list[RunResult] | None:
