@@ -35,6 +35,7 @@ from ..runs.cache import RunCache
 from ..runs.results import RunResult
 from ..runs.training import TrainingCancelled
 from .base import JobSnapshot, JobStatus, Position, WorkerLost, check, learn
+from .quiet import forward_in_thread, min_level, quiet_environment, quiet_python_logging, to_stderr
 from .rules import CostModel, Tier, local_workers, max_run_seconds, tier, wait_seconds
 from .work import HOLD_ENV, TASKS, train_run, warm_up
 
@@ -145,11 +146,15 @@ class _Worker:
 
     def __init__(self, on_message: Callable[[_Worker, tuple], None], on_lost: Callable[[_Worker], None]) -> None:
         ours, theirs = socket.socketpair()
-        env = os.environ | {"PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
-        env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+        env = quiet_environment(
+            os.environ | {"PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))})
+        level = min_level(env)  # its standard error reaches ours without TensorFlow's start-up lines (``quiet``)
         self.proc = subprocess.Popen([sys.executable, "-m", "fmnist_core.queue.local", str(theirs.fileno())],
-                                     pass_fds=[theirs.fileno()], env=env, stdin=subprocess.DEVNULL)
+                                     pass_fds=[theirs.fileno()], env=env, stdin=subprocess.DEVNULL,
+                                     stderr=subprocess.PIPE if level else None)
         theirs.close()
+        if self.proc.stderr is not None:
+            forward_in_thread(self.proc.stderr, to_stderr, level, name=f"worker-{self.proc.pid}-stderr")
         self.conn = Connection(ours.detach())
         self.on_message, self.on_lost = on_message, on_lost
         self.job: LocalJob | None = None
@@ -573,7 +578,8 @@ class _Serving:
                                              lambda: cancel.is_set() or give_way.is_set(), data_dir, hold_dir)
         except TrainingCancelled:
             self.send("yielded" if give_way.is_set() and not cancel.is_set() else "cancelled", ident)
-        except Exception as exc:  # noqa: BLE001 - reported to the watchers, the worker goes on
+        except Exception as exc:  # noqa: BLE001 - reported to the watchers and the terminal, the worker goes on
+            log.exception("a run failed (%s)", config)
             self.send("failed", ident, str(exc) or type(exc).__name__)
         else:
             self.send("done", ident, None if result.saved else result, result.from_cache, train_images)
@@ -583,6 +589,9 @@ class _Serving:
 def serve(fd: int) -> None:
     """A worker process's life: warm up, then train what the socket ``fd`` asks until it closes."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the server's to handle; we end with its socket
+    quiet_environment(os.environ)  # before TensorFlow is imported (the warm-up imports it)
+    quiet_python_logging()
+    logging.basicConfig(format="%(asctime)s fmnist worker %(process)d %(levelname)s %(message)s")
     _Serving(fd).run()
 
 
