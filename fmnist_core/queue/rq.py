@@ -125,12 +125,16 @@ def call_job(task: str, args: tuple) -> Any:
 
 
 def run_worker(url: str, burst: bool = False) -> None:
-    """Start an RQ worker on the three queues (blocks)."""
+    """Start an RQ worker on the three queues (blocks); it stops after ``FMNIST_WORKER_MAX_RUNS`` jobs or a job that
+    left it above ``FMNIST_WORKER_MAX_MB`` (``limits``), as RQ's ``--max-jobs`` does."""
     from redis import Redis
-    from rq import Queue, Worker
+    from rq import Queue
+
+    from .limits import max_runs, rq_worker_class
 
     connection = Redis.from_url(url)
-    Worker([Queue(name, connection=connection) for name in QUEUES], connection=connection).work(burst=burst)
+    worker = rq_worker_class()([Queue(name, connection=connection) for name in QUEUES], connection=connection)
+    worker.work(burst=burst, max_jobs=max_runs() or None)
 
 
 # --------------------------------------------------------------------------- the app side
