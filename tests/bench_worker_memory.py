@@ -9,8 +9,11 @@ when installed (else the synthetic one). Three ways, each in fresh processes:
 - ``released``: the same, with ``limits.release_memory()`` after each run (Keras's ``clear_session``,
   ``gc.collect``, ``malloc_trim``), as a local worker now does;
 - ``pool``: the app's own ``WorkerPool`` with one worker and the default limits (``FMNIST_WORKER_MAX_RUNS=20``,
-  ``FMNIST_WORKER_MAX_MB=900``): the RSS of whichever worker is current, and how many were replaced.
+  ``FMNIST_WORKER_MAX_MB=600``): whichever worker is current after each run, the peak of any, how many were
+  replaced.
 
+Each figure twice: RSS, and the worker's own memory (RSS less the file-backed pages of TensorFlow's libraries,
+which every worker maps from the same files; ``FMNIST_WORKER_MAX_MB`` limits this one).
 Goal (issue 29): one worker after 20 different small runs <= 600 MB (was 980 MB after five).
 """
 
@@ -22,6 +25,7 @@ import os
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 
@@ -30,7 +34,12 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "3")
 
 from fmnist_core.config import RunConfig  # noqa: E402
-from fmnist_core.queue.limits import rss_mb  # noqa: E402
+from fmnist_core.queue.limits import own_mb, rss_mb  # noqa: E402
+
+
+def memory(pid: int | None = None) -> tuple[float, float]:
+    """(RSS, own) in MB."""
+    return rss_mb(pid) or 0.0, own_mb(pid) or 0.0
 
 
 def configs(n: int) -> list[RunConfig]:
@@ -58,14 +67,15 @@ def in_process(release: bool, n: int, data: str, cache: str) -> dict:
     from fmnist_core.data.sources import load_fashion_mnist
 
     load_fashion_mnist(data)
-    out = {"start": rss_mb(), "start_seconds": time.perf_counter() - start, "after": [], "seconds": []}
+    out = {"start": memory(), "start_seconds": time.perf_counter() - start, "after": [], "seconds": []}
     for config in configs(n):
         begin = time.perf_counter()
         train_run(config, cache, lambda *a, **k: None, lambda: False, data)
         if release:
             release_memory()
         out["seconds"].append(time.perf_counter() - begin)
-        out["after"].append(rss_mb())
+        out["after"].append(memory())
+    out["peak"] = max(out["after"])
     return out
 
 
@@ -77,10 +87,18 @@ def in_pool(n: int, data: str, cache: str) -> dict:
     os.environ["FMNIST_DATA_DIR"] = data
     pool = WorkerPool(workers=1)
     runner = LocalRunner(RunCache(cache), pool=pool)
+    peak, stop = [(0.0, 0.0)], threading.Event()
+
+    def sample() -> None:  # the peak of any worker, also of one that is replaced right after its run
+        while not stop.wait(0.05):
+            for pid in pool.pids():
+                peak[0] = max(peak[0], memory(pid))
+
+    threading.Thread(target=sample, daemon=True).start()
     try:
         first = runner.submit(RunConfig(epochs=1, hidden_units=8, seed=99), "bench")  # after the warm-up
         first.wait()
-        out = {"start": rss_mb(pool.pids()[0]), "after": [], "seconds": [], "pids": set()}
+        out = {"start": memory(pool.pids()[0]), "after": [], "seconds": [], "pids": set()}
         for config in configs(n):
             begin = time.perf_counter()
             job = runner.submit(config, "bench")
@@ -90,11 +108,13 @@ def in_pool(n: int, data: str, cache: str) -> dict:
             deadline = time.monotonic() + 60
             while not pool.pids() and time.monotonic() < deadline:  # a worker being replaced
                 time.sleep(0.05)
-            out["after"].append(rss_mb(pool.pids()[0]))
+            out["after"].append(memory(pool.pids()[0]))
             out["pids"].add(pool.pids()[0])
         out["replaced"] = len(out.pop("pids") - {pool.pids()[0]})
+        out["peak"] = peak[0]
         return out
     finally:
+        stop.set()
         pool.close()
 
 
@@ -115,9 +135,9 @@ def main() -> None:
         data = data_dir(Path(tmp))
         print(f"data: {'real (Debian package)' if not data else 'synthetic'}; {args.runs} runs of 2 epochs, "
               f"units 16-{16 + 8 * (args.runs - 1)}")
-        print(f"{'way':10} {'start MB':>9} {'after 5':>8} {'after ' + str(args.runs):>9} {'s/run':>6}  replaced")
+        print("MB: RSS / own;  way, after start, after 5 runs, after the last, peak; seconds a run; workers replaced")
         for mode in ("kept", "released", "pool"):
-            env = os.environ | {"FMNIST_WORKER_MAX_RUNS": "20", "FMNIST_WORKER_MAX_MB": "900"}
+            env = os.environ | {"FMNIST_WORKER_MAX_RUNS": "20", "FMNIST_WORKER_MAX_MB": "600"}
             done = subprocess.run([sys.executable, __file__, "--runs", str(args.runs), "--child", mode, data,
                                    str(Path(tmp) / f"cache-{mode}")], env=env, capture_output=True, text=True,
                                   check=False)
@@ -127,7 +147,12 @@ def main() -> None:
             r = json.loads(done.stdout.strip().splitlines()[-1])
             after = r["after"]
             mean = sum(r["seconds"]) / len(r["seconds"])
-            print(f"{mode:10} {r['start']:9.0f} {after[min(4, len(after) - 1)]:8.0f} {after[-1]:9.0f} {mean:6.2f}  "
+
+            def mb(pair: list[float]) -> str:
+                return f"{pair[0]:5.0f} /{pair[1]:4.0f}"
+
+            print(f"{mode:9} start {mb(r['start'])}  after 5 {mb(after[min(4, len(after) - 1)])}  after "
+                  f"{len(after)} {mb(after[-1])}  peak {mb(r['peak'])}  {mean:5.2f} s/run  replaced "
                   f"{r.get('replaced', '-')}")
 
 

@@ -35,7 +35,7 @@ from ..runs.cache import RunCache
 from ..runs.results import RunResult, RunUnavailable
 from ..runs.training import TrainingCancelled
 from .base import JobSnapshot, JobStatus, Position, WorkerLost, check, learn
-from .limits import release_memory, retire_reason, rss_mb
+from .limits import own_mb, release_memory, retire_reason
 from .quiet import forward_in_thread, min_level, quiet_environment, quiet_python_logging, to_stderr
 from .rules import CostModel, Tier, local_workers, max_run_seconds, tier, wait_seconds
 from .work import HOLD_ENV, TASKS, train_run, warm_up
@@ -426,7 +426,7 @@ class WorkerPool:
     def _retire_if_due(self, worker: _Worker) -> None:
         """After a run: a worker past ``FMNIST_WORKER_MAX_RUNS`` or ``FMNIST_WORKER_MAX_MB`` makes way for a new one
         at once; it ends when its short tasks are answered (under the pool's lock)."""
-        reason = retire_reason(worker.runs, rss_mb(worker.pid))
+        reason = retire_reason(worker.runs, own_mb(worker.pid))
         if reason is None or self._closed or worker not in self._workers:
             return
         try:
