@@ -189,7 +189,10 @@ def _bench(args: argparse.Namespace) -> int:
 
 
 def _worker(args: argparse.Namespace) -> int:
+    from .queue.quiet import filter_own_stderr
     from .queue.rq import run_worker
+
+    filter_own_stderr()  # the work horses' TensorFlow start-up lines stay out of the terminal; errors do not
 
     run_worker(args.url, burst=args.burst)
     return 0

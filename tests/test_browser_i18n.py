@@ -62,7 +62,7 @@ def test_training_speaks_german_from_the_progress_bar_to_the_result(synthetic_di
         progress = page.locator('[data-testid="stProgress"]').first
         progress.get_by_text("Epoche").wait_for(timeout=60_000)  # e.g. 'Epoche 3/30 · Verlust 1,234 · Genauigkeit 0,45'
         assert "Epoche" in progress.inner_text() and "epoch" not in progress.inner_text()
-        page.get_by_text("gezeigten Bildern werden richtig erkannt").wait_for(timeout=180_000)
+        page.get_by_text("gezeigten Bildern werden richtig erkannt").first.wait_for(timeout=180_000)  # twice
         page.get_by_text("Soeben in").first.wait_for(timeout=120_000)  # 'Soeben in 4,2 s trainiert.'
         page.get_by_text("Testgenauigkeit", exact=True).first.wait_for(timeout=120_000)
         assert page.locator('[data-testid="stException"]').count() == 0

@@ -13,7 +13,8 @@ def test_train_tiny_run_in_browser(synthetic_dir, tmp_path):
         page.goto(f"{url}/?epochs=3&units=16")
         page.get_by_text("has not been trained yet").wait_for(timeout=120_000)
         page.get_by_role("button", name="Train").click()
-        page.get_by_text("shown images are classified correctly").wait_for(timeout=120_000)
+        # the prediction grid's caption; Watch it learn repeats the sentence under its own grid: any one will do
+        page.get_by_text("shown images are classified correctly").first.wait_for(timeout=120_000)
         page.get_by_text("Test accuracy", exact=True).first.wait_for(timeout=120_000)
         page.locator(".js-plotly-plot").nth(2).wait_for(timeout=120_000)  # curves, grid, confusion matrix drawn
         settled(page)  # the charts are drawn before the screenshot
@@ -88,7 +89,9 @@ def test_clicking_a_confusion_cell_shows_its_images(synthetic_dir, tmp_path):
         page.get_by_text("Look at the images of one cell").wait_for(timeout=60_000)
         plot = page.locator(".st-key-confusion .js-plotly-plot").first
         plot.scroll_into_view_if_needed()
-        chosen = page.get_by_text("Pullover taken for Sneaker")
+        # the drill-down's own sentence: "Pullover taken for Sneaker" alone is also in the most-confused pairs
+        # and in Watch it learn's "... fell from 12 to 8"
+        chosen = page.get_by_text("test images: Pullover taken for Sneaker")
         for _attempt in range(10):  # until the chart has its click handlers (a busy machine draws it later)
             area = plot.locator(".nsewdrag").first.bounding_box()
             # true class 2 (Pullover, third row), predicted class 7 (Sneaker, eighth column)

@@ -61,3 +61,17 @@ def keras_file(network: DenseNetwork) -> bytes:
         path = Path(tmp) / "model.keras"
         model.save(path)
         return path.read_bytes()
+
+
+def clear_keras_state() -> bool:
+    """Keras's global state cleared (``keras.backend.clear_session``), when nothing else in this process is building
+    or training through Keras (``KERAS_LOCK`` free); returns whether it was done. A worker calls it after a run."""
+    if not KERAS_LOCK.acquire(blocking=False):
+        return False
+    try:
+        import keras
+
+        keras.backend.clear_session(free_memory=False)  # the caller collects garbage itself
+    finally:
+        KERAS_LOCK.release()
+    return True

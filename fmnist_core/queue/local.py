@@ -30,12 +30,14 @@ from queue import Queue
 from typing import Any
 
 from ..config import RunConfig
-from ..data.sources import DATA_DIR_ENV
+from ..data.sources import DATA_DIR_ENV, DataError
 from ..i18n import N_
 from ..runs.cache import RunCache
-from ..runs.results import RunResult
+from ..runs.results import RunResult, RunUnavailable
 from ..runs.training import TrainingCancelled
 from .base import WORKER_LOST, JobSnapshot, JobStatus, Position, WorkerLost, check, learn
+from .limits import own_mb, release_memory, retire_reason
+from .quiet import forward_in_thread, min_level, quiet_environment, quiet_python_logging, to_stderr
 from .rules import (
     CostModel,
     Tier,
@@ -166,15 +168,20 @@ class _Worker:
 
     def __init__(self, on_message: Callable[[_Worker, tuple], None], on_lost: Callable[[_Worker], None]) -> None:
         ours, theirs = socket.socketpair()
-        env = os.environ | {"PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))}
-        env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
+        env = quiet_environment(
+            os.environ | {"PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))})
+        level = min_level(env)  # its standard error reaches ours without TensorFlow's start-up lines (``quiet``)
         self.proc = subprocess.Popen([sys.executable, "-m", "fmnist_core.queue.local", str(theirs.fileno())],
-                                     pass_fds=[theirs.fileno()], env=env, stdin=subprocess.DEVNULL)
+                                     pass_fds=[theirs.fileno()], env=env, stdin=subprocess.DEVNULL,
+                                     stderr=subprocess.PIPE if level else None)
         theirs.close()
+        if self.proc.stderr is not None:
+            forward_in_thread(self.proc.stderr, to_stderr, level, name=f"worker-{self.proc.pid}-stderr")
         self.conn = Connection(ours.detach())
         self.on_message, self.on_lost = on_message, on_lost
         self.job: LocalJob | None = None
         self.alive = True
+        self.runs, self.retiring = 0, False  # runs ended here; replaced (``limits``), ends when its calls are answered
         self.job_id: int | None = None
         self.calls: dict[int, list] = {}  # call id -> [event, ok, value]
         self._send_lock = threading.Lock()
@@ -221,6 +228,7 @@ class WorkerPool:
         self._cond = threading.Condition()
         self._jobs: dict[tuple[str, str], LocalJob] = {}
         self._workers: list[_Worker] = []
+        self._retiring: set[_Worker] = set()  # replaced, still answering short tasks
         self._seq = itertools.count()
         self._ids = itertools.count(1)
         self._closed = False
@@ -249,7 +257,7 @@ class WorkerPool:
         """Stop every worker; jobs still live end as failed."""
         with self._cond:
             self._closed = True
-            workers, self._workers = self._workers, []
+            workers, self._workers = [*self._workers, *self._retiring], []
             self._cond.notify_all()
         for worker in workers:
             worker.stop()
@@ -438,6 +446,9 @@ class WorkerPool:
             if pending is not None:
                 pending[1], pending[2] = rest
                 pending[0].set()
+            with self._cond:
+                if worker.retiring and not worker.calls:
+                    worker.stop()
             return
         with self._cond:
             job = worker.job if worker.job_id == ident else None
@@ -457,7 +468,26 @@ class WorkerPool:
         with self._cond:  # decided under the pool's lock: a Stop (``leave``) cannot slip in between
             self._decide(job, kind, rest)
             worker.job, worker.job_id = None, None
+            worker.runs += 1
+            self._retire_if_due(worker)
             self._cond.notify_all()
+
+    def _retire_if_due(self, worker: _Worker) -> None:
+        """After a run: a worker past ``FMNIST_WORKER_MAX_RUNS`` or ``FMNIST_WORKER_MAX_MB`` makes way for a new one
+        at once; it ends when its short tasks are answered (under the pool's lock)."""
+        reason = retire_reason(worker.runs, own_mb(worker.pid))
+        if reason is None or self._closed or worker not in self._workers:
+            return
+        try:
+            self._workers[self._workers.index(worker)] = self._new_worker()
+        except OSError:  # out of processes or memory: this one goes on
+            log.exception("could not start a worker process to replace %s", worker.pid)
+            return
+        log.info("worker process %s replaced after %s", worker.pid, reason)
+        worker.retiring = True
+        self._retiring.add(worker)
+        if not worker.calls:
+            worker.stop()
 
     def _decide(self, job: LocalJob, kind: str, rest: list) -> None:
         if kind == "done":
@@ -479,6 +509,7 @@ class WorkerPool:
     def _on_lost(self, worker: _Worker) -> None:
         with self._cond:
             worker.alive = False
+            self._retiring.discard(worker)
             job, calls = worker.job, dict(worker.calls)
             worker.job, worker.calls = None, {}
             if job is not None:
@@ -628,17 +659,29 @@ class _Serving:
                                              lambda: cancel.is_set() or give_way.is_set(), data_dir, hold_dir,
                                              allowance)
         except TrainingCancelled:
-            self.send("yielded" if give_way.is_set() and not cancel.is_set() else "cancelled", ident)
-        except Exception as exc:  # noqa: BLE001 - reported to the watchers, the worker goes on
-            self.send("failed", ident, str(exc) or type(exc).__name__)
+            outcome: tuple = ("yielded" if give_way.is_set() and not cancel.is_set() else "cancelled", ident)
+        except Exception as exc:  # noqa: BLE001 - reported to the watchers and the terminal, the worker goes on
+            if isinstance(exc, DataError | RunUnavailable):  # explained by its message: one line
+                log.error("a run failed: %s", exc)
+            else:
+                log.exception("a run failed (%s)", config)
+            outcome = ("failed", ident, str(exc) or type(exc).__name__)
         else:
-            self.send("done", ident, None if result.saved else result, result.from_cache, train_images)
+            outcome = ("done", ident, None if result.saved else result, result.from_cache, train_images)
         self.flags.pop(ident, None)
+        try:  # before the outcome: the pool measures this process's memory when it hears it
+            release_memory()
+        except Exception:  # noqa: BLE001 - memory not given back is no reason to lose the run
+            log.exception("releasing a finished run's Keras state failed")
+        self.send(*outcome)
 
 
 def serve(fd: int) -> None:
     """A worker process's life: warm up, then train what the socket ``fd`` asks until it closes."""
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the server's to handle; we end with its socket
+    quiet_environment(os.environ)  # before TensorFlow is imported (the warm-up imports it)
+    quiet_python_logging()
+    logging.basicConfig(format="%(asctime)s fmnist worker %(process)d %(levelname)s %(message)s")
     _Serving(fd).run()
 
 

@@ -212,7 +212,9 @@ def call_job(task: str, args: list) -> Any:
 
 
 def run_worker(url: str, burst: bool = False) -> None:
-    """Start an RQ worker on the three queues (blocks); it outlives Redis outages (``rq_worker``)."""
+    """Start an RQ worker on the three queues (blocks); it outlives Redis outages (``rq_worker``) and stops after
+    ``FMNIST_WORKER_MAX_RUNS`` jobs or a job that left it above ``FMNIST_WORKER_MAX_MB`` (``limits``), as RQ's
+    ``--max-jobs`` does, to be started again by whatever runs it."""
     from .rq_worker import run
 
     run(url, burst=burst)

@@ -30,6 +30,7 @@ from rq.job import JobStatus as RQStatus
 from rq.utils import now
 from rq.worker import WorkerStatus
 
+from .limits import max_runs, own_mb, retire_reason
 from .rq import LOST_TTL, QUEUES, REDIS_LOST, SERIALIZER, UNREADABLE, _lost_key, _unreadable, call_job, train_job
 
 OUTAGE = (Unconnected, Unanswered)
@@ -119,6 +120,7 @@ class OutlivingWorker(Worker):
         try:
             super().execute_job(job, queue)
             if not self._forgotten():
+                self._retire_if_over_budget()
                 return
         except (*OUTAGE, RedisForgot) as exc:
             self.log.warning("Worker %s: Redis went away while job %s ran (%s: %s)", self.name, job.id,
@@ -131,6 +133,14 @@ class OutlivingWorker(Worker):
         self._report_lost(job, queue)
         self._ensure_registered()
         self.set_state(WorkerStatus.IDLE)
+
+    def _retire_if_over_budget(self) -> None:
+        """Stop after a job that left this long-lived process above ``FMNIST_WORKER_MAX_MB`` of its own memory (its
+        work horses fork per job; ``max_jobs`` counts the runs): whatever runs the worker starts it again."""
+        reason = retire_reason(0, own_mb())
+        if reason:
+            self.log.info("Worker %s: %s, stopping to be started again", self.name, reason)
+            self._stop_requested = True
 
     def wait_for_redis(self) -> None:
         """Return once Redis answers (trying again every few seconds, one log line); StopRequested on a stop."""
@@ -193,7 +203,7 @@ def run(url: str, burst: bool = False) -> None:
             wait_for_redis(connection, "(starting)")
             continue
         try:
-            worker.work(burst=burst)
+            worker.work(burst=burst, max_jobs=max_runs() or None)
         except OUTAGE:  # RQ's loop quit, and its teardown could not tell Redis: Redis is away
             pass
         else:  # stopped, done (burst), or quit on an error that is not an outage (logged by RQ): as RQ does

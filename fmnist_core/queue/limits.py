@@ -1,0 +1,93 @@
+"""Workers that stay small: a worker is replaced after a number of runs or above a memory budget.
+
+The pattern of RQ's ``--max-jobs``, Celery's ``worker_max_memory_per_child`` and gunicorn's ``max_requests``:
+whatever a long-lived TensorFlow process keeps (XLA programs compiled for every network size, allocator pages) is
+given back by ending it. After each run a worker also lets go of that run's Keras state (``release_memory``).
+
+- ``FMNIST_WORKER_MAX_RUNS`` (default 20; 0: no limit): runs a worker trains before it is replaced.
+- ``FMNIST_WORKER_MAX_MB`` (default 600; 0: no limit): a worker's own memory above which it is replaced after its
+  run. Its own memory is its resident memory less the pages it shares with other processes from files
+  (``/proc/PID/statm``: resident - shared): of a fresh worker's 840 MB RSS, 540 MB are TensorFlow's libraries,
+  mapped from disk once for every worker, and 300 MB are its own (the data, the heap); what grows with runs is its
+  own part.
+
+A local worker is replaced by the app's pool (a new one starts at once; the old one ends when its short tasks are
+answered). ``python -m fmnist_core worker`` stops after its run, as RQ's ``--max-jobs`` does: start it under
+something that starts it again (systemd's ``Restart=always``, a container's restart policy, a shell loop).
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import gc
+import logging
+import os
+
+MAX_RUNS_ENV, MAX_MB_ENV = "FMNIST_WORKER_MAX_RUNS", "FMNIST_WORKER_MAX_MB"
+DEFAULT_MAX_RUNS, DEFAULT_MAX_MB = 20, 600.0
+log = logging.getLogger(__name__)
+
+
+def _setting(name: str, default: float) -> float:
+    try:
+        value = float(os.environ.get(name, default))
+    except ValueError:
+        return default
+    return value if value == value and value >= 0 else default  # NaN or negative: the default
+
+
+def max_runs() -> int:
+    """Runs a worker trains before it is replaced: ``FMNIST_WORKER_MAX_RUNS``, default 20 (0: no limit)."""
+    return int(_setting(MAX_RUNS_ENV, DEFAULT_MAX_RUNS))
+
+
+def max_mb() -> float:
+    """The budget of a worker's own memory in MB: ``FMNIST_WORKER_MAX_MB``, default 600 (0: no limit)."""
+    return _setting(MAX_MB_ENV, DEFAULT_MAX_MB)
+
+
+def _statm(pid: int | None) -> tuple[float, float] | None:
+    try:
+        with open(f"/proc/{pid or 'self'}/statm") as statm:
+            fields = statm.read().split()
+        page = os.sysconf("SC_PAGE_SIZE") / 2**20
+        return int(fields[1]) * page, int(fields[2]) * page
+    except (OSError, IndexError, ValueError):
+        return None
+
+
+def rss_mb(pid: int | None = None) -> float | None:
+    """The resident memory (RSS) of process ``pid`` (default: this one) in MB, or None where /proc cannot say."""
+    pages = _statm(pid)
+    return None if pages is None else pages[0]
+
+
+def own_mb(pid: int | None = None) -> float | None:
+    """The resident memory of process ``pid`` not shared from files (RSS less its file-backed pages: TensorFlow's
+    libraries, which every worker maps from the same files) in MB, or None where /proc cannot say."""
+    pages = _statm(pid)
+    return None if pages is None else pages[0] - pages[1]
+
+
+def retire_reason(runs: int, own: float | None) -> str | None:
+    """Why a worker that has trained ``runs`` runs and holds ``own`` MB of its own is replaced now, or None."""
+    limit_runs, limit_mb = max_runs(), max_mb()
+    if limit_runs and runs >= limit_runs:
+        return f"{runs} runs (FMNIST_WORKER_MAX_RUNS={limit_runs})"
+    if limit_mb and own is not None and own > limit_mb:
+        return f"{own:.0f} MB of its own memory (FMNIST_WORKER_MAX_MB={limit_mb:g})"
+    return None
+
+
+def release_memory() -> bool:
+    """In a worker, after a run: Keras's global state cleared, garbage collected, free heap pages returned to the
+    system. Done only when no other thread uses Keras (a short task beside the run); returns whether it was done."""
+    from ..net.model import clear_keras_state
+
+    if not clear_keras_state():
+        return False
+    gc.collect()
+    with contextlib.suppress(OSError, AttributeError):  # glibc only: give freed heap pages back
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    return True
