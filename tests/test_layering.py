@@ -61,6 +61,12 @@ def test_tensorflow_datasets_only_lazily_for_its_source_and_streamlit_never(path
 APP = [ROOT / "streamlit_app.py", *sorted((ROOT / "pages").rglob("*.py")), *SOURCES]
 
 
+# The one exception, and why: Streamlit has no public way to learn that a session ended (pages/ui/sessions.py).
+INTERNALS = {"pages/ui/sessions.py": {"streamlit.runtime.scriptrunner"}}
+
+
 @pytest.mark.parametrize("path", APP, ids=lambda p: p.relative_to(ROOT).as_posix())
 def test_no_module_outside_the_tests_touches_streamlit_internals(path):
-    assert [f"line {line}: {name}" for name, line, _ in imports(path) if name.startswith("streamlit.")] == []
+    allowed = INTERNALS.get(path.relative_to(ROOT).as_posix(), set())
+    assert [f"line {line}: {name}" for name, line, _ in imports(path)
+            if name.startswith("streamlit.") and name not in allowed] == []

@@ -475,7 +475,7 @@ class RQRunner:
 
         key = finished.id
         with self.redis.lock(f"fmnist:enqueue:{key}", timeout=10):
-            current = Job.fetch(key, connection=self.redis)
+            current = Job.fetch(key, connection=self.redis, serializer=SERIALIZER)
             if _status_of(current) == "finished" and _yielded(current):
                 meta, args = dict(current.meta), current.args
                 current.delete()
@@ -484,7 +484,7 @@ class RQRunner:
                     train_job, *args, job_id=key, job_timeout=JOB_TIMEOUT, result_ttl=3600, failure_ttl=3600,
                     meta={k: meta[k] for k in ("config", "background", "tier", "allowance") if k in meta},
                     at_front=True)
-            return Job.fetch(key, connection=self.redis)
+            return Job.fetch(key, connection=self.redis, serializer=SERIALIZER)
 
     def _give_way_if_needed(self) -> None:
         """A first run waits and no worker is idle: a later run of a visitor who holds two workers gives way."""

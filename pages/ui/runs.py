@@ -6,11 +6,10 @@ import logging
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from datetime import datetime
 
 import streamlit as st
-from streamlit import runtime
-from streamlit.runtime.scriptrunner import get_script_run_ctx
 
 from fmnist_core.config import RunConfig
 from fmnist_core.i18n import _, date_time, ngettext, number, percent
@@ -29,6 +28,7 @@ from fmnist_core.queue.visitors import Departures, visitor_id
 from fmnist_core.runs import RunCache, RunResult, RunUnavailable, default_cache_dir
 from fmnist_core.views import charts, format_metrics
 from pages.ui.lang import fragment
+from pages.ui.sessions import connected_check, server_session_id
 from pages.ui.text import plain
 
 
@@ -100,8 +100,7 @@ def session_id() -> str:
     """This page session's id for the queue (Stop is per session): the web server's own id for it, so that the
     queue learns when it ends; a made-up one where there is no server (AppTest)."""
     if SESSION_ID not in st.session_state:
-        ctx = get_script_run_ctx() if runtime.exists() else None
-        st.session_state[SESSION_ID] = ctx.session_id if ctx is not None else uuid.uuid4().hex
+        st.session_state[SESSION_ID] = server_session_id() or uuid.uuid4().hex
     return st.session_state[SESSION_ID]
 
 
@@ -122,17 +121,18 @@ def _departures(cache_root: str, queue_url: str) -> Departures:
     the web server has dropped them, after ``server.disconnectedSessionTTL``), so that a run nobody watches any
     more leaves the queue."""
     departures = Departures(grace=float(st.get_option("server.disconnectedSessionTTL")))
-    if runtime.exists():
-        threading.Thread(target=_reap, args=(departures, _runner_for(cache_root, queue_url), runtime.get_instance()),
+    connected = connected_check()
+    if connected is not None:
+        threading.Thread(target=_reap, args=(departures, _runner_for(cache_root, queue_url), connected),
                          name="queue-departures", daemon=True).start()
     return departures
 
 
-def _reap(departures: Departures, runner: Runner, server: runtime.Runtime) -> None:
+def _reap(departures: Departures, runner: Runner, connected: Callable[[str], bool]) -> None:
     while True:
         time.sleep(REAP_EVERY)  # a periodic look, not a wait for a state: nothing waits on it
         try:
-            gone = departures.gone(server.is_active_session)
+            gone = departures.gone(connected)
             if gone:
                 runner.drop_sessions(gone)
         except Exception as exc:  # noqa: BLE001 - e.g. Redis down: the next look tries again, the log says why
