@@ -116,6 +116,8 @@ def test_an_rq_worker_stops_after_its_runs_or_above_its_budget(tmp_path, limit):
     from redis import Redis
     from rq import Queue
 
+    from fmnist_core.queue.rq import SERIALIZER
+
     port = free_port()
     redis = subprocess.Popen([server, "--port", str(port), "--save", "", "--appendonly", "no"],
                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -130,7 +132,7 @@ def test_an_rq_worker_stops_after_its_runs_or_above_its_budget(tmp_path, limit):
             except Exception:  # noqa: BLE001 - not listening yet
                 assert time.monotonic() < deadline, "redis-server never answered"
                 time.sleep(0.05)
-        queue = Queue("fmnist-first", connection=connection)
+        queue = Queue("fmnist-first", connection=connection, serializer=SERIALIZER)  # as the app writes jobs
         for _ in range(2):  # quick jobs (no such run to write a .keras file of)
             queue.enqueue("fmnist_core.queue.rq.call_job", "keras_file", (str(tmp_path / "cache"), "0" * 16))
         worker = subprocess.Popen([sys.executable, "-m", "fmnist_core", "worker", "--url", url], cwd=ROOT,

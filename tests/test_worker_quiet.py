@@ -68,6 +68,8 @@ def test_an_rq_workers_error_reaches_the_terminal_without_tensorflows_start_up_l
     from redis import Redis
     from rq import Queue
 
+    from fmnist_core.queue.rq import SERIALIZER
+
     port = free_port()
     redis = subprocess.Popen([server, "--port", str(port), "--save", "", "--appendonly", "no"],
                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -82,7 +84,7 @@ def test_an_rq_workers_error_reaches_the_terminal_without_tensorflows_start_up_l
             except Exception:  # noqa: BLE001 - not listening yet
                 assert time.monotonic() < deadline, "redis-server never answered"
                 time.sleep(0.05)
-        first = Queue("fmnist-first", connection=connection)
+        first = Queue("fmnist-first", connection=connection, serializer=SERIALIZER)  # as the app writes jobs
         first.enqueue("fmnist_core.queue.rq.call_job", "warm_up", ())  # imports TensorFlow in a work horse
         # then one that fails: there is no such run to write a .keras file of
         first.enqueue("fmnist_core.queue.rq.call_job", "keras_file", (str(tmp_path / "cache"), "0" * 16))
