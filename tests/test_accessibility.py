@@ -66,7 +66,7 @@ def test_axe_finds_nothing_the_app_causes_on_any_page(trained_app, lang):
     with browser_page() as page:
         for path in PAGES:
             page.goto(f"{trained_app}/{path}?epochs=2&units=16&lang={lang}")
-            page.locator("h1").first.wait_for(timeout=60_000)
+            page.locator("h1").first.wait_for(timeout=120_000)
             settled(page)
             problems = outside_allow_list(axe_violations(page), page)
             if problems:
@@ -77,7 +77,7 @@ def test_axe_finds_nothing_the_app_causes_on_any_page(trained_app, lang):
 def test_train_flow_by_keyboard_alone(trained_app):
     with browser_page(height=1600) as page:
         page.goto(f"{trained_app}/?epochs=2&units=16")
-        page.get_by_text("From the cache: trained").wait_for(timeout=60_000)  # not the run chooser's "from the cache"
+        page.get_by_text("From the cache: trained").wait_for(timeout=120_000)  # not the run chooser's "from the cache"
         epochs = page.get_by_role("slider", name="Epochs")
         for _ in range(60):  # Tab until the Epochs slider has the focus
             page.keyboard.press("Tab")
@@ -94,7 +94,7 @@ def test_train_flow_by_keyboard_alone(trained_app):
         else:
             pytest.fail("the Train button cannot be reached with Tab")
         page.keyboard.press("Enter")
-        page.get_by_text("3 epochs").first.wait_for(timeout=60_000)
+        page.get_by_text("3 epochs").first.wait_for(timeout=120_000)
         page.get_by_text("Trained just now").first.wait_for(timeout=120_000)
         ARTIFACTS.mkdir(exist_ok=True)
         page.screenshot(path=str(ARTIFACTS / "keyboard-train.png"))

@@ -13,13 +13,13 @@ pytestmark = pytest.mark.browser
 
 def lang_is(page, code: str) -> bool:
     """Wait until the page's <html lang> is ``code`` (the app's script sets it once the sidebar has drawn)."""
-    page.wait_for_function(f"document.documentElement.lang === '{code}'", timeout=60_000)
+    page.wait_for_function(f"document.documentElement.lang === '{code}'", timeout=120_000)
     return True
 
 
 def heading_is(page, text: str) -> bool:
     """Wait until the page's first heading reads ``text`` (a page in another language is still drawing)."""
-    page.wait_for_function("t => document.querySelector('h1')?.innerText.trim() === t", arg=text, timeout=60_000)
+    page.wait_for_function("t => document.querySelector('h1')?.innerText.trim() === t", arg=text, timeout=120_000)
     return True
 
 
@@ -47,7 +47,7 @@ def test_the_picker_and_the_link_choose_the_language(synthetic_dir, tmp_path):
         page.wait_for_function("location.search.includes('lang=ko')", timeout=120_000)
         page.get_by_role("link", name="신경망 들여다보기").click()  # another page, by the Korean menu
         page.wait_for_function("document.querySelector('h1')?.innerText.trim() === '신경망 들여다보기'",
-                               timeout=60_000)
+                               timeout=120_000)
         page.goto(f"{url}/compare?lang=ko")  # a copied link opens in its language in a new session
         assert heading_is(page, "실행 비교")
 
@@ -60,7 +60,7 @@ def test_training_speaks_german_from_the_progress_bar_to_the_result(synthetic_di
         page.get_by_text("wurde noch nicht trainiert").wait_for(timeout=120_000)
         page.get_by_role("button", name="Trainieren").click()
         progress = page.locator('[data-testid="stProgress"]').first
-        progress.get_by_text("Epoche").wait_for(timeout=60_000)  # e.g. 'Epoche 3/30 · Verlust 1,234 · Genauigkeit 0,45'
+        progress.get_by_text("Epoche").wait_for(timeout=120_000)  # 'Epoche 3/30 · Verlust 1,234 · …'
         assert "Epoche" in progress.inner_text() and "epoch" not in progress.inner_text()
         page.get_by_text("gezeigten Bildern werden richtig erkannt").first.wait_for(timeout=180_000)  # twice
         page.get_by_text("Soeben in").first.wait_for(timeout=120_000)  # 'Soeben in 4,2 s trainiert.'

@@ -14,13 +14,13 @@ def test_an_unreachable_queue_is_one_sentence_not_a_traceback(synthetic_dir, tmp
     sentence = f"The run queue cannot be reached (Redis at 127.0.0.1:{nobody} does not answer)"
     with running_app(env) as url, browser_page() as page:
         page.goto(f"{url}/?epochs=1&units=8")
-        page.get_by_text(sentence).wait_for(timeout=60_000)
+        page.get_by_text(sentence).wait_for(timeout=120_000)
         page.get_by_role("button", name="Train", exact=True).click()
         settled(page)
         assert page.get_by_text(sentence).count() == 1
         assert page.locator('[data-testid="stException"]').count() == 0
         page.goto(f"{url}/?epochs=1&units=8&lang=de")  # in the reader's language
-        page.get_by_text(f"Redis unter 127.0.0.1:{nobody} antwortet nicht").wait_for(timeout=60_000)
+        page.get_by_text(f"Redis unter 127.0.0.1:{nobody} antwortet nicht").wait_for(timeout=120_000)
         page.goto(f"{url}/mistakes")
         settled(page)
         assert page.get_by_text(sentence).count() >= 1

@@ -67,9 +67,9 @@ def test_stop_button_cancels_and_says_so(synthetic_dir, tmp_path):
     with running_app(env) as url, browser_page() as page:
         page.goto(f"{url}/?epochs=100&batch=1&units=2048")
         page.get_by_role("button", name="Train").click()
-        page.get_by_text("preparing the data").first.wait_for(timeout=60_000)  # the progress text is there
+        page.get_by_text("preparing the data").first.wait_for(timeout=120_000)  # the progress text is there
         page.get_by_role("button", name="Stop training").click()
-        page.get_by_text("Training stopped after").wait_for(timeout=60_000)
+        page.get_by_text("Training stopped after").wait_for(timeout=120_000)
         assert page.get_by_text("Test accuracy", exact=True).count() == 0  # nothing half-trained shown as finished
         assert page.locator('[data-testid="stException"]').count() == 0
     assert RunCache(tmp_path / "cache").get(RunConfig(epochs=100, batch_size=1, hidden_units=2048)) is None
@@ -86,7 +86,7 @@ def test_clicking_a_confusion_cell_shows_its_images(synthetic_dir, tmp_path):
     env = {"FMNIST_DATA_DIR": str(synthetic_dir), "FMNIST_CACHE_DIR": str(tmp_path / "cache")}
     with running_app(env) as url, browser_page(height=3000) as page:
         page.goto(f"{url}/?epochs=2&units=16")
-        page.get_by_text("Look at the images of one cell").wait_for(timeout=60_000)
+        page.get_by_text("Look at the images of one cell").wait_for(timeout=120_000)
         plot = page.locator(".st-key-confusion .js-plotly-plot").first
         plot.scroll_into_view_if_needed()
         # the drill-down's own sentence: "Pullover taken for Sneaker" alone is also in the most-confused pairs

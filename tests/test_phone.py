@@ -34,7 +34,7 @@ def test_every_page_fits_a_phone_and_touch_works(synthetic_dir, synthetic_data, 
         wide = {}
         for path in PAGES:
             page.goto(f"{url}/{path}?epochs=2&units=16")
-            page.locator("h1").first.wait_for(timeout=60_000)
+            page.locator("h1").first.wait_for(timeout=120_000)
             settled(page)
             width = page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
             if width[0] > width[1] + 1:
@@ -49,13 +49,13 @@ def test_every_page_fits_a_phone_and_touch_works(synthetic_dir, synthetic_data, 
 
         page.goto(f"{url}/classify")
         draw = page.get_by_role("tabpanel", name="Draw")
-        draw.get_by_text("The canvas is empty").wait_for(timeout=60_000)
+        draw.get_by_text("The canvas is empty").wait_for(timeout=120_000)
         canvas = page.locator("canvas").first
         canvas.scroll_into_view_if_needed()
         box = canvas.bounding_box()
         x, y = box["x"], box["y"]
         touch_stroke(page, [(x + 60, y + 60), (x + 220, y + 60), (x + 220, y + 120), (x + 60, y + 120)])
-        draw.get_by_text("The network says:").wait_for(timeout=60_000)
+        draw.get_by_text("The network says:").wait_for(timeout=120_000)
         assert page.locator('[data-testid="stException"]').count() == 0
         ARTIFACTS.mkdir(exist_ok=True)
         page.screenshot(path=str(ARTIFACTS / "phone-classify.png"), full_page=True)

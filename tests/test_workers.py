@@ -26,7 +26,7 @@ def test_no_worker_outlives_the_server(synthetic_dir, tmp_path, how):
     with running_server(env) as (url, server):
         with browser_page() as page:  # the workers start after the first visitor's first page
             page.goto(url)
-            page.get_by_role("button", name="Train").wait_for(timeout=60_000)
+            page.get_by_role("button", name="Train").wait_for(timeout=120_000)
         proc = psutil.Process(server.pid)
         wait_for(lambda: len(proc.children()) == 2)
         workers = proc.children()
