@@ -25,14 +25,17 @@ def test_one_browser_gets_its_share_of_runs_however_many_tabs_it_opens(synthetic
         learner.set_default_timeout(WAIT_MS)
         first_tab, second_tab = learner.new_page(), learner.new_page()
         first_tab.goto(f"{url}/?epochs=1&units=8&seed=1")
+        settled(first_tab)
         first_tab.get_by_role("button", name="Train", exact=True).click()
         first_tab.get_by_role("button", name="Stop training").wait_for()  # the run is live
         second_tab.goto(f"{url}/?epochs=1&units=8&seed=2")
+        settled(second_tab)
         second_tab.get_by_role("button", name="Train", exact=True).click()
         second_tab.get_by_text(CAP).wait_for()
         other_browser = browser.new_page(viewport={"width": 1400, "height": 1000})  # another learner's browser
         other_browser.set_default_timeout(WAIT_MS)
         other_browser.goto(f"{url}/?epochs=1&units=8&seed=3")
+        settled(other_browser)
         other_browser.get_by_role("button", name="Train", exact=True).click()
         other_browser.get_by_role("button", name="Stop training").wait_for()  # queued behind the held run
         assert other_browser.get_by_text(CAP).count() == 0
@@ -60,6 +63,7 @@ def test_a_run_whose_tab_closed_leaves_the_queue_once_streamlit_drops_the_sessio
             learner.set_default_timeout(WAIT_MS)
             tab = learner.new_page()
             tab.goto(f"{url}/?epochs=1&units=8&seed={seed}")
+            settled(tab)  # connected and its first script run over: a click now is not lost (seen under load)
             tab.get_by_role("button", name="Train", exact=True).click()
             tab.get_by_role("button", name="Stop training").wait_for()
             tabs.append(tab)
