@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import io
+import shutil
+import subprocess
+import time
+from collections.abc import Iterator
 from pathlib import Path
 
 import numpy as np
@@ -180,3 +185,35 @@ def brute_force(train: np.ndarray, images: np.ndarray, k: int = 5, chunk: int = 
                            0)) for a in range(0, len(train), chunk)], axis=1)
     rows = np.argsort(distances, axis=1, kind="stable")[:, :k]
     return rows, np.take_along_axis(distances, rows, 1)
+
+
+@contextlib.contextmanager
+def redis_server() -> Iterator[tuple[str, object]]:
+    """A real redis-server on a free port for the block (the test is skipped when it is not installed), stopped
+    after it; yields its URL and a connection once it answers."""
+    import pytest
+    from redis import Redis
+
+    from .browser import free_port
+
+    server = shutil.which("redis-server")
+    if server is None:
+        pytest.skip("redis-server is not installed (make test installs it)")
+    port = free_port()
+    redis = subprocess.Popen([server, "--port", str(port), "--save", "", "--appendonly", "no"],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        url = f"redis://127.0.0.1:{port}/0"
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                connection = Redis.from_url(url)
+                connection.ping()
+                break
+            except Exception:  # noqa: BLE001 - not listening yet
+                assert time.monotonic() < deadline, "redis-server never answered"
+                time.sleep(0.05)
+        yield url, connection
+    finally:
+        redis.terminate()
+        redis.wait(10)

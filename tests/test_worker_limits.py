@@ -4,7 +4,6 @@ runs or above a memory budget (local pool and ``python -m fmnist_core worker``).
 from __future__ import annotations
 
 import os
-import shutil
 import subprocess
 import sys
 import time
@@ -17,8 +16,7 @@ import pytest
 from fmnist_core.queue import JobStatus
 from fmnist_core.runs.cache import RunCache
 
-from .browser import free_port
-from .support import TINY
+from .support import TINY, redis_server
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -110,28 +108,11 @@ def test_a_local_worker_is_replaced_after_its_runs_or_above_its_budget(tmp_path,
                                    {"FMNIST_WORKER_MAX_RUNS": "0", "FMNIST_WORKER_MAX_MB": "1"}],
                          ids=["runs", "memory"])
 def test_an_rq_worker_stops_after_its_runs_or_above_its_budget(tmp_path, limit):
-    server = shutil.which("redis-server")
-    if server is None:
-        pytest.skip("redis-server is not installed (make test installs it)")
-    from redis import Redis
     from rq import Queue
 
     from fmnist_core.queue.rq import SERIALIZER
 
-    port = free_port()
-    redis = subprocess.Popen([server, "--port", str(port), "--save", "", "--appendonly", "no"],
-                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        url = f"redis://127.0.0.1:{port}/0"
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                connection = Redis.from_url(url)
-                connection.ping()
-                break
-            except Exception:  # noqa: BLE001 - not listening yet
-                assert time.monotonic() < deadline, "redis-server never answered"
-                time.sleep(0.05)
+    with redis_server() as (url, connection):
         queue = Queue("fmnist-first", connection=connection, serializer=SERIALIZER)  # as the app writes jobs
         for _ in range(2):  # quick jobs (no such run to write a .keras file of)
             queue.enqueue("fmnist_core.queue.rq.call_job", "keras_file", (str(tmp_path / "cache"), "0" * 16))
@@ -143,6 +124,3 @@ def test_an_rq_worker_stops_after_its_runs_or_above_its_budget(tmp_path, limit):
             if worker.poll() is None:
                 worker.kill()
         assert queue.count == 1  # one job done, the next one left for the worker started in its place
-    finally:
-        redis.terminate()
-        redis.wait(10)

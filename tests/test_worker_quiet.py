@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 import subprocess
 import sys
 import time
@@ -17,7 +16,7 @@ from fmnist_core.queue import JobStatus
 from fmnist_core.queue.quiet import hidden
 from fmnist_core.runs.cache import RunCache
 
-from .browser import free_port
+from .support import redis_server
 
 ROOT = Path(__file__).resolve().parents[1]
 NOISE = re.compile(r"onednn|cuinit|cuda", re.IGNORECASE)
@@ -62,28 +61,11 @@ def test_a_local_workers_error_reaches_the_terminal_without_tensorflows_start_up
 
 @pytest.mark.redis
 def test_an_rq_workers_error_reaches_the_terminal_without_tensorflows_start_up_lines(tmp_path):
-    server = shutil.which("redis-server")
-    if server is None:
-        pytest.skip("redis-server is not installed (make test installs it)")
-    from redis import Redis
     from rq import Queue
 
     from fmnist_core.queue.rq import SERIALIZER
 
-    port = free_port()
-    redis = subprocess.Popen([server, "--port", str(port), "--save", "", "--appendonly", "no"],
-                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        url = f"redis://127.0.0.1:{port}/0"
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                connection = Redis.from_url(url)
-                connection.ping()
-                break
-            except Exception:  # noqa: BLE001 - not listening yet
-                assert time.monotonic() < deadline, "redis-server never answered"
-                time.sleep(0.05)
+    with redis_server() as (url, connection):
         first = Queue("fmnist-first", connection=connection, serializer=SERIALIZER)  # as the app writes jobs
         first.enqueue("fmnist_core.queue.rq.call_job", "warm_up", ())  # imports TensorFlow in a work horse
         # then one that fails: there is no such run to write a .keras file of
@@ -91,8 +73,5 @@ def test_an_rq_workers_error_reaches_the_terminal_without_tensorflows_start_up_l
         env = {k: v for k, v in os.environ.items() if k != "TF_CPP_MIN_LOG_LEVEL"}
         worker = subprocess.run([sys.executable, "-m", "fmnist_core", "worker", "--url", url, "--burst"], cwd=ROOT,
                                 env=env, capture_output=True, text=True, timeout=300)
-    finally:
-        redis.terminate()
-        redis.wait(10)
     assert "That run is no longer in the cache" in worker.stderr, worker.stderr
     assert not noisy(worker.stderr), worker.stderr
