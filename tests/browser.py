@@ -92,9 +92,23 @@ def browser_page(width: int = 1400, height: int = 1000, phone: bool = False, loc
             else:
                 page = browser.new_page(viewport={"width": width, "height": height}, locale=locale)
             page.set_default_timeout(WAIT_MS)
-            yield page
+            try:
+                yield page
+            except Exception:  # what the page showed when the test failed, for the CI log's reader
+                keep_failure(page)
+                raise
         finally:
             browser.close()
+
+
+def keep_failure(page) -> None:
+    """Save a failed test's page (full screenshot and text) in test-artifacts/failed-<test>.*."""
+    name = os.environ.get("PYTEST_CURRENT_TEST", "unknown").split(" ")[0]
+    stem = ARTIFACTS / ("failed-" + "".join(c if c.isalnum() else "_" for c in name)[-120:])
+    with contextlib.suppress(Exception):  # a page that is gone cannot be kept; the failure itself still shows
+        ARTIFACTS.mkdir(exist_ok=True)
+        stem.with_suffix(".txt").write_text(page.inner_text("body"))
+        page.screenshot(path=str(stem.with_suffix(".png")), full_page=True)
 
 
 def sent_reruns(page) -> list:

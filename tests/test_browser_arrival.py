@@ -13,7 +13,7 @@ from fmnist_core.runs.cache import RunCache
 from .browser import CHROMIUM, CHROMIUM_ARGS, WAIT_MS, running_app, settled
 
 pytestmark = pytest.mark.browser
-SERVERS = 3
+SERVERS = 2  # the traceback came on 6 of 7 fresh servers; test_preload checks the cause itself
 TABS = ["/?epochs=2&units=16", "/?epochs=2&units=16", "/?epochs=3&units=16", "/compare", "/concepts", "/data",
         "/epochs?values=1,2"]
 
