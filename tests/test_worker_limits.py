@@ -103,6 +103,57 @@ def test_a_local_worker_is_replaced_after_its_runs_or_above_its_budget(tmp_path,
         pool.close()
 
 
+@pytest.mark.parametrize("keep", [0, 1], ids=["to-none", "to-one"])
+def test_an_unused_pool_stops_its_workers_and_starts_them_again_when_asked(tmp_path, synthetic_dir, monkeypatch,
+                                                                           keep):
+    from fmnist_core.queue.local import LocalRunner, WorkerPool
+
+    monkeypatch.setenv("FMNIST_DATA_DIR", str(synthetic_dir))
+    monkeypatch.setenv("FMNIST_IDLE_SECONDS", "1")
+    monkeypatch.setenv("FMNIST_IDLE_WORKERS", str(keep))
+    pool = WorkerPool(workers=2)
+    try:
+        runner = LocalRunner(RunCache(tmp_path / "cache"), pool=pool)
+        first = runner.submit(TINY.with_(epochs=1), "ann")
+        started = pool.pids()
+        assert len(started) == 2
+        until(first.wait)
+        until(lambda: len(pool.pids()) == keep)  # a second unused: the class left, the memory is given back
+        stopped = set(started) - set(pool.pids())
+        until(lambda: not any(psutil.pid_exists(pid) for pid in stopped), 60)
+        again = runner.submit(TINY.with_(epochs=1, seed=1), "ann")  # a learner trains: the pool grows back
+        assert len(pool.pids()) == 2 and set(pool.pids()).isdisjoint(stopped)
+        until(again.wait)
+        assert [j.snapshot().status for j in (first, again)] == [JobStatus.DONE, JobStatus.DONE]
+    finally:
+        pool.close()
+
+
+def test_a_pool_in_use_keeps_its_workers(tmp_path, synthetic_dir, monkeypatch):
+    from fmnist_core.queue.local import LocalRunner, WorkerPool
+
+    monkeypatch.setenv("FMNIST_DATA_DIR", str(synthetic_dir))
+    monkeypatch.setenv("FMNIST_IDLE_SECONDS", "1")
+    monkeypatch.setenv("FMNIST_HOLD_DIR", str(tmp_path / "hold"))  # the run waits here until the file appears
+    pool = WorkerPool(workers=1)
+    try:
+        runner = LocalRunner(RunCache(tmp_path / "cache"), pool=pool)
+        held = tmp_path / "hold" / TINY.with_(epochs=1).key
+        held.parent.mkdir()
+        held.touch()
+        job = runner.submit(TINY.with_(epochs=1), "ann")
+        (pid,) = pool.pids()
+        until(lambda: job.status is JobStatus.RUNNING)
+        assert pool.stop_idle_workers(now=time.monotonic() + 3600) == 0  # an hour on, still training: kept
+        assert pool.pids() == [pid]
+        held.unlink()
+        until(job.wait)
+        until(lambda: pool.pids() == [])  # its end was the last use; a second later the worker is stopped
+        assert job.snapshot().status is JobStatus.DONE
+    finally:
+        pool.close()
+
+
 @pytest.mark.redis
 @pytest.mark.parametrize("limit", [{"FMNIST_WORKER_MAX_RUNS": "1"},
                                    {"FMNIST_WORKER_MAX_RUNS": "0", "FMNIST_WORKER_MAX_MB": "1"}],

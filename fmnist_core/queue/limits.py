@@ -11,6 +11,11 @@ given back by ending it. After each run a worker also lets go of that run's Kera
   mapped from disk once for every worker, and 300 MB are its own (the data, the heap); what grows with runs is its
   own part.
 
+- ``FMNIST_IDLE_SECONDS`` (default 120; 0: never) and ``FMNIST_IDLE_WORKERS`` (default 0): after that many seconds
+  with no page run, no run and no short task, the app's pool stops its workers down to that many; the next page
+  run, Train click or short task starts them again (a worker is ready in about 10 s here; a run given to it
+  waits, as "preparing", until then). A class that leaves gives back every worker's memory.
+
 A local worker is replaced by the app's pool (a new one starts at once; the old one ends when its short tasks are
 answered). ``python -m fmnist_core worker`` stops after its run, as RQ's ``--max-jobs`` does: start it under
 something that starts it again (systemd's ``Restart=always``, a container's restart policy, a shell loop).
@@ -24,27 +29,33 @@ import gc
 import logging
 import os
 
+from .rules import env_number
+
 MAX_RUNS_ENV, MAX_MB_ENV = "FMNIST_WORKER_MAX_RUNS", "FMNIST_WORKER_MAX_MB"
-DEFAULT_MAX_RUNS, DEFAULT_MAX_MB = 20, 600.0
+IDLE_SECONDS_ENV, IDLE_WORKERS_ENV = "FMNIST_IDLE_SECONDS", "FMNIST_IDLE_WORKERS"
+DEFAULT_MAX_RUNS, DEFAULT_MAX_MB, DEFAULT_IDLE_SECONDS, DEFAULT_IDLE_WORKERS = 20, 600.0, 120.0, 0
 log = logging.getLogger(__name__)
-
-
-def _setting(name: str, default: float) -> float:
-    try:
-        value = float(os.environ.get(name, default))
-    except ValueError:
-        return default
-    return value if value == value and value >= 0 else default  # NaN or negative: the default
 
 
 def max_runs() -> int:
     """Runs a worker trains before it is replaced: ``FMNIST_WORKER_MAX_RUNS``, default 20 (0: no limit)."""
-    return int(_setting(MAX_RUNS_ENV, DEFAULT_MAX_RUNS))
+    return int(env_number(MAX_RUNS_ENV, DEFAULT_MAX_RUNS))
 
 
 def max_mb() -> float:
     """The budget of a worker's own memory in MB: ``FMNIST_WORKER_MAX_MB``, default 600 (0: no limit)."""
-    return _setting(MAX_MB_ENV, DEFAULT_MAX_MB)
+    return env_number(MAX_MB_ENV, DEFAULT_MAX_MB)
+
+
+def idle_seconds() -> float:
+    """Seconds without use after which the app's pool stops idle workers: ``FMNIST_IDLE_SECONDS``, default 120
+    (0: never)."""
+    return env_number(IDLE_SECONDS_ENV, DEFAULT_IDLE_SECONDS)
+
+
+def idle_workers() -> int:
+    """Workers the app's pool keeps when idle: ``FMNIST_IDLE_WORKERS``, default 0 (all memory given back)."""
+    return int(min(16.0, env_number(IDLE_WORKERS_ENV, DEFAULT_IDLE_WORKERS)))
 
 
 def _statm(pid: int | None) -> tuple[float, float] | None:

@@ -6,7 +6,9 @@ short tasks (a Common mistake, a ``.keras`` file) in threads beside it. The two 
 tasks, cancel and give-way one way; progress, epochs and outcomes the other. Results live in the run cache on
 disk; only a run that could not be stored crosses the socket.
 
-A worker that dies is reported to the watchers of its run and replaced. A worker exits as soon as its socket
+A worker that dies is reported to the watchers of its run and replaced. A pool nobody used for a while (no page
+run, no run, no short task: ``limits.idle_seconds``) stops its workers, down to ``limits.idle_workers``, and starts
+them again at the next use. A worker exits as soon as its socket
 closes, so none outlives the server, however the server ends (Ctrl-C, SIGTERM, a crash, SIGKILL).
 """
 
@@ -22,6 +24,7 @@ import socket
 import subprocess
 import sys
 import threading
+import time
 from collections import Counter
 from collections.abc import Callable, Iterable
 from multiprocessing.connection import Connection
@@ -36,7 +39,7 @@ from ..runs.cache import RunCache
 from ..runs.results import RunResult, RunUnavailable
 from ..runs.training import TrainingCancelled
 from .base import WORKER_LOST, JobSnapshot, JobStatus, Position, WorkerLost, check, learn
-from .limits import own_mb, release_memory, retire_reason
+from .limits import idle_seconds, idle_workers, own_mb, release_memory, retire_reason
 from .quiet import forward_in_thread, min_level, quiet_environment, quiet_python_logging, to_stderr
 from .rules import (
     CostModel,
@@ -233,6 +236,7 @@ class WorkerPool:
         self._ids = itertools.count(1)
         self._closed = False
         self._dispatcher: threading.Thread | None = None
+        self._last_use = time.monotonic()  # the last page run, submit, short task or run's end
 
     # ------------------------------------------------------------------ workers
 
@@ -240,13 +244,22 @@ class WorkerPool:
         return _Worker(self._on_message, self._on_lost)
 
     def start(self) -> None:
-        """Start the worker processes (they import and warm up TensorFlow) and the dispatcher; idempotent."""
+        """Start the worker processes (they import and warm up TensorFlow) and the dispatcher, or start again the
+        workers an idle pool stopped; counts as a use of the pool. Cheap when they run: call it at every use."""
         with self._cond:
-            if self._closed or self._dispatcher is not None:
+            if self._closed:
                 return
-            self._workers = [self._new_worker() for _ in range(self.size)]
-            self._dispatcher = threading.Thread(target=self._dispatch, name="queue-dispatcher", daemon=True)
-            self._dispatcher.start()
+            self._last_use = time.monotonic()
+            while len(self._workers) < self.size:
+                try:
+                    self._workers.append(self._new_worker())
+                except OSError:  # out of processes or memory: those running go on, the log says why
+                    log.exception("could not start a worker process")
+                    break
+            if self._dispatcher is None:
+                self._dispatcher = threading.Thread(target=self._dispatch, name="queue-dispatcher", daemon=True)
+                self._dispatcher.start()
+            self._cond.notify_all()  # the dispatcher looks again at when the pool is idle
 
     def pids(self) -> list[int]:
         """The process ids of the live workers."""
@@ -427,7 +440,31 @@ class WorkerPool:
                                 job.hold_dir, job.allowance)
                     continue
                 self._give_way_if_needed()
-                self._cond.wait()
+                self._cond.wait(self._stop_idle(time.monotonic())[1])
+
+    def stop_idle_workers(self, now: float | None = None) -> int:
+        """Stop the workers beyond ``idle_workers()`` if, at ``now`` (the monotonic clock; by default its time
+        now), the pool has gone unused for ``idle_seconds()``: no run live, no short task, no use since. The
+        dispatcher does it when the time comes. Returns how many were stopped."""
+        with self._cond:
+            return self._stop_idle(time.monotonic() if now is None else now)[0]
+
+    def _stop_idle(self, now: float) -> tuple[int, float | None]:
+        """``stop_idle_workers`` under the pool's lock; also returns how long until it is worth looking again
+        (None: not until something happens)."""
+        limit, keep = idle_seconds(), idle_workers()
+        if not limit or len(self._workers) <= keep:
+            return 0, None
+        if any(j.live for j in self._jobs.values()) or any(w.job or w.calls for w in self._workers):
+            return 0, None  # in use: looked at again when that ends
+        if now < self._last_use + limit:
+            return 0, self._last_use + limit - now
+        stopped, self._workers = self._workers[keep:], self._workers[:keep]
+        for worker in stopped:
+            worker.stop()
+        log.info("%d worker process(es) stopped after %g s unused; they start again when needed", len(stopped),
+                 limit)
+        return len(stopped), None
 
     def _remember(self, job: LocalJob) -> None:
         self._jobs.pop((str(job.cache.root), job.key), None)
@@ -447,8 +484,10 @@ class WorkerPool:
                 pending[1], pending[2] = rest
                 pending[0].set()
             with self._cond:
+                self._last_use = time.monotonic()
                 if worker.retiring and not worker.calls:
                     worker.stop()
+                self._cond.notify_all()
             return
         with self._cond:
             job = worker.job if worker.job_id == ident else None
@@ -469,6 +508,7 @@ class WorkerPool:
             self._decide(job, kind, rest)
             worker.job, worker.job_id = None, None
             worker.runs += 1
+            self._last_use = time.monotonic()
             self._retire_if_due(worker)
             self._cond.notify_all()
 

@@ -62,7 +62,9 @@ class Refused(ValueError):
     """A run is too big to start from a page or a link; the message says why and what to do instead."""
 
 
-def _env_float(name: str, default: float) -> float:
+def env_number(name: str, default: float) -> float:
+    """The queue's settings, read one way: the number in environment variable ``name``, else ``default`` (also
+    when it is not a number, is NaN or is negative)."""
     try:
         value = float(os.environ.get(name, default))
     except ValueError:
@@ -72,17 +74,17 @@ def _env_float(name: str, default: float) -> float:
 
 def max_run_seconds() -> float:
     """The ceiling for runs started from a page or a link: ``FMNIST_MAX_RUN_SECONDS``, default 180."""
-    return _env_float(MAX_SECONDS_ENV, DEFAULT_MAX_SECONDS)
+    return env_number(MAX_SECONDS_ENV, DEFAULT_MAX_SECONDS)
 
 
 def max_runs_per_visitor() -> int:
     """Live runs (queued or running) one visitor may have from pages: ``FMNIST_MAX_RUNS_PER_VISITOR``, default 3."""
-    return max(1, int(min(1000.0, _env_float(MAX_RUNS_ENV, DEFAULT_MAX_RUNS))))
+    return max(1, int(min(1000.0, env_number(MAX_RUNS_ENV, DEFAULT_MAX_RUNS))))
 
 
 def overrun() -> float:
     """A page run is stopped when its training time passes the ceiling times this: ``FMNIST_OVERRUN``, 1.5."""
-    return min(100.0, _env_float(OVERRUN_ENV, DEFAULT_OVERRUN))
+    return min(100.0, env_number(OVERRUN_ENV, DEFAULT_OVERRUN))
 
 
 def allowance(limit: bool, max_seconds: float) -> float | None:
@@ -106,7 +108,7 @@ def local_workers() -> int:
     """Worker processes of the embedded queue: ``FMNIST_WORKERS``, else one per core, at most 4. Measured on this
     project's 2-core machine: two runs at once finish the pair 1.6x sooner, each run 1.2x slower."""
     default = max(1, min(os.cpu_count() or 1, 4))
-    return max(1, min(16, int(_env_float(WORKERS_ENV, default))))  # 0 would leave every run waiting
+    return max(1, min(16, int(env_number(WORKERS_ENV, default))))  # 0 would leave every run waiting
 
 
 @dataclass
