@@ -1,18 +1,21 @@
 """Benchmark (not a test): a class of learners in real browsers against one server, on the real data.
 
-    .venv/bin/python tests/bench_classroom_browser.py [--learners 20] [--linger 130]
+    .venv/bin/python tests/bench_classroom_browser.py [--learners 20] [--linger 130] [--no-prefetch]
 
-Starts one fresh `streamlit run` (empty run cache, no prefetch) and one headless Chromium with one browser
-context per learner, all driven at once (Playwright's async API, one task per learner), in the manner of
-Streamlit's own `e2e_playwright/load_testing`. Each learner opens the Train page with its own small run in the
-link (2 epochs, 16/32/64 units, its own seed), presses Train, waits for the result, moves the prediction grid's
-Images slider once, then opens the Data page from the sidebar menu (same session). A thread samples the
-Streamlit process (not its children) every 0.5 s: RSS and CPU times, plus the total RSS of its worker processes.
-After the browser is closed it keeps sampling for --linger seconds (Streamlit keeps a disconnected session for
-server.disconnectedSessionTTL = 120 s). Prints: learners finished / with an exception on the page, p50/p95 of
-the first load, click to result, slider rerun and page change; the server's CPU seconds in all and per learner;
-its peak RSS, RSS at the close and --linger s after it; the workers' peak RSS. The browsers share this machine's
-cores with the server, so the latencies are pessimistic; CPU seconds are the server's own.
+Starts one fresh `streamlit run` (empty run cache; default settings, so the experiment pages' background runs
+are on unless --no-prefetch) and one headless Chromium. One page opens first (the app starts its workers) and the
+bench waits for them to warm up; then one browser context per learner, all driven at once (Playwright's async
+API, one task per learner, in the manner of Streamlit's own `e2e_playwright/load_testing`). Each learner opens the
+Train page with its own small run in the link (2 epochs, 16/32/64 units, its own seed), presses Train, waits for
+the result, moves the prediction grid's Images slider once, then opens the Data page from the sidebar menu (same
+session). A thread samples every 0.5 s the Streamlit (web) process and its worker processes: RSS and CPU
+seconds. After the browser is closed it keeps sampling for --linger seconds (past Streamlit's
+server.disconnectedSessionTTL of 120 s and the app's FMNIST_IDLE_SECONDS of 120 s).
+Prints: learners finished / with an exception on the page; p50/p95 of the first load, click to result, slider
+rerun and page change as the browsers saw them, and of submit-to-start and submit-to-result as the queue recorded
+them (no browser in the way); CPU seconds per learner of the web process and of the workers; the RSS of the web
+process, the workers and the whole app at start, after the first visitor, at the class's peak, at the close and
+--linger s after it. The browsers share this machine's cores with the app, so their latencies are pessimistic.
 """
 
 from __future__ import annotations
@@ -20,6 +23,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import re
 import sys
 import tempfile
 import threading
@@ -52,9 +56,14 @@ class Learner:
 @dataclass
 class Sample:
     at: float
-    rss: int
+    rss: int  # the Streamlit (web) process
     cpu: float
-    workers_rss: int
+    workers_rss: int  # its worker processes together
+    workers_cpu: float  # CPU seconds of every worker process seen so far, those already ended included
+
+    @property
+    def app_rss(self) -> int:
+        return self.rss + self.workers_rss
 
 
 class Sampler(threading.Thread):
@@ -65,15 +74,22 @@ class Sampler(threading.Thread):
         self.proc, self.interval = psutil.Process(pid), interval
         self.samples: list[Sample] = []
         self.stopped = threading.Event()
+        self.worker_cpu: dict[int, float] = {}  # pid -> its last CPU seconds (a stopped worker keeps its last)
+        self.lock = threading.Lock()
+        self.first_visitor: Sample | None = None  # once the first page's workers have warmed up
 
     def sample(self) -> Sample:
-        times, workers = self.proc.cpu_times(), 0
-        for child in self.proc.children(recursive=True):
-            with contextlib.suppress(psutil.NoSuchProcess):
-                workers += child.memory_info().rss
-        sample = Sample(time.monotonic(), self.proc.memory_info().rss, times.user + times.system, workers)
-        self.samples.append(sample)
-        return sample
+        with self.lock:
+            times, workers = self.proc.cpu_times(), 0
+            for child in self.proc.children(recursive=True):
+                with contextlib.suppress(psutil.NoSuchProcess):
+                    workers += child.memory_info().rss
+                    child_times = child.cpu_times()
+                    self.worker_cpu[child.pid] = child_times.user + child_times.system
+            sample = Sample(time.monotonic(), self.proc.memory_info().rss, times.user + times.system, workers,
+                            sum(self.worker_cpu.values()))
+            self.samples.append(sample)
+            return sample
 
     def run(self) -> None:
         while not self.stopped.wait(self.interval):
@@ -144,43 +160,85 @@ async def learn(browser: Browser, url: str, learner: Learner) -> None:
         await context.close()
 
 
-async def classroom(url: str, learners: list[Learner]) -> None:
+async def first_visitor(browser: Browser, url: str, sampler: Sampler) -> None:
+    """One page opened before the class comes (the app starts its workers then); a sample once they are warm."""
+    context = await browser.new_context()
+    page = await context.new_page()
+    await page.goto(url, wait_until="commit")
+    await page.get_by_role("button", name="Train").wait_for(timeout=300_000)
+    await context.close()
+    deadline = time.monotonic() + 120
+    while time.monotonic() < deadline:  # the workers import TensorFlow and load the data: wait for them to settle
+        before = sampler.sample().workers_rss
+        await asyncio.sleep(2)
+        if before and abs(sampler.sample().workers_rss - before) < 5 * MIB:
+            break
+    sampler.first_visitor = sampler.sample()
+
+
+async def classroom(url: str, learners: list[Learner], sampler: Sampler) -> None:
     async with async_playwright() as p:
         browser = await p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
+            await first_visitor(browser, url, sampler)
             await asyncio.gather(*(learn(browser, url, learner) for learner in learners))
         finally:
             await browser.close()
+
+
+TIMING = re.compile(r"queue timing: \S+ waited ([\d.]+) s, result ([\d.]+) s after submit")
+# The server's own record of each run (the queue logs it at INFO); this bench turns that logger on in the server
+# with a sitecustomize module of its own, so the app needs no setting for it.
+SITECUSTOMIZE = """import logging, sys
+handler = logging.StreamHandler(sys.stderr)
+handler.setFormatter(logging.Formatter("%(asctime)s %(name)s %(message)s"))
+logging.getLogger("fmnist_core.queue").addHandler(handler)
+logging.getLogger("fmnist_core.queue").setLevel(logging.INFO)
+"""
+
+
+def queue_timings(log: Path) -> list[tuple[float, float]]:
+    """(submit to start, submit to result) of every learner's run, from the server's log."""
+    found = (TIMING.search(line) for line in log.read_text(errors="replace").splitlines())
+    return [(float(m[1]), float(m[2])) for m in found if m]
+
+
+def mib(value: int) -> str:
+    return f"{value / MIB:.0f} MiB"
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--learners", type=int, default=20, help="browser contexts, one per learner (20)")
     parser.add_argument("--linger", type=float, default=130, help="seconds to sample after the close (130)")
+    parser.add_argument("--no-prefetch", action="store_true", help="no background runs of the experiment pages")
     args = parser.parse_args()
     learners = [Learner(i) for i in range(args.learners)]
     with tempfile.TemporaryDirectory() as tmp:
-        env = {"FMNIST_CACHE_DIR": str(Path(tmp) / "cache"), "FMNIST_PREFETCH": "0"}
+        (Path(tmp) / "sitecustomize.py").write_text(SITECUSTOMIZE)
+        env = {"FMNIST_CACHE_DIR": str(Path(tmp) / "cache"), "PYTHONPATH": tmp,
+               "FMNIST_PREFETCH": "0" if args.no_prefetch else "1"}
         with running_server(env) as (url, server):
             sampler = Sampler(server.pid)
             begin = sampler.sample()
             sampler.start()
-            started = time.monotonic()
-            asyncio.run(classroom(url, learners))
+            asyncio.run(classroom(url, learners, sampler))
             closed = sampler.sample()
-            wall = closed.at - started
+            first = sampler.first_visitor
+            assert first is not None
+            wall = closed.at - first.at
             time.sleep(max(0.0, closed.at + args.linger - time.monotonic()))
             sampler.stopped.set()
             sampler.join()
             after = sampler.sample()
             log = ARTIFACTS / f"streamlit-{url.rsplit(':', 1)[1]}.log"
 
-    samples = sampler.samples
+    class_samples = [s for s in sampler.samples if first.at <= s.at <= closed.at]
     finished = [learner for learner in learners if not learner.error]
     failed = [learner for learner in learners if learner.exceptions]
-    cpu = closed.cpu - begin.cpu
+    web_cpu, workers_cpu = closed.cpu - first.cpu, closed.workers_cpu - first.workers_cpu
     print(f"learners: {len(learners)}; finished every step: {len(finished)}; with an exception on the page: "
-          f"{len(failed)}; wall time until all done: {wall:.1f} s")
+          f"{len(failed)}; wall time from the first learner to the last done: {wall:.1f} s")
     for learner in learners:
         if learner.error:
             print(f"  learner {learner.index} stopped at {learner.error}")
@@ -189,16 +247,22 @@ def main() -> None:
     for step in ("first load", "result", "rerun", "page change"):
         label = {"result": "click Train to result", "rerun": "rerun (Images slider)"}.get(step, step)
         print(f"{label + ':':24} {percentiles([one.times[step] for one in learners if step in one.times])}")
-    print(f"server CPU (Streamlit process only): {cpu:.1f} s in all, {cpu / len(learners):.2f} s per learner, "
-          f"{cpu / wall:.2f} cores on average; during the {args.linger:.0f} s after the close: "
-          f"{after.cpu - closed.cpu:.1f} s")
-    print(f"server RSS: start {begin.rss / MIB:.0f} MiB, peak {max(s.rss for s in samples) / MIB:.0f} MiB, "
-          f"at the close {closed.rss / MIB:.0f} MiB, {after.at - closed.at:.0f} s after the close "
-          f"{after.rss / MIB:.0f} MiB")
-    print(f"workers' RSS (all children together): peak {max(s.workers_rss for s in samples) / MIB:.0f} MiB, "
-          f"{after.at - closed.at:.0f} s after the close {after.workers_rss / MIB:.0f} MiB")
+    timings = queue_timings(log)
+    print(f"{'submit to result (queue):':24} {percentiles([t for _, t in timings])}  (the web process's own record, "
+          "no browser in the way)")
+    print(f"{'submit to start (queue):':24} {percentiles([w for w, _ in timings])}")
+    print(f"CPU during the class: web process {web_cpu:.1f} s ({web_cpu / len(learners):.2f} s per learner), "
+          f"workers {workers_cpu:.1f} s ({workers_cpu / len(learners):.2f} s per learner); "
+          f"during the {args.linger:.0f} s after the close: web {after.cpu - closed.cpu:.1f} s, "
+          f"workers {after.workers_cpu - closed.workers_cpu:.1f} s")
+    print(f"{'RSS':24} {'web':>9} {'workers':>9} {'whole app':>10}")
+    for label, sample in (("at start", begin), ("after the first visitor", first),
+                          ("peak of the class", max(class_samples, key=lambda s: s.app_rss)),
+                          ("at the close", closed), (f"{after.at - closed.at:.0f} s after the close", after)):
+        print(f"{label:24} {mib(sample.rss):>9} {mib(sample.workers_rss):>9} {mib(sample.app_rss):>10}")
+    print(f"peak of the web process alone during the class: {mib(max(s.rss for s in class_samples))}")
     print(f"the {len(learners)} browser contexts share this machine's {psutil.cpu_count()} cores with the server, "
-          "so the latencies are pessimistic; CPU seconds are the server's own")
+          "so the browser-measured latencies are pessimistic; CPU seconds are the app's own")
     print(f"(server log: {log})")
 
 
