@@ -1,5 +1,5 @@
-"""The project's own Streamlit settings are the ones a public link needs (README, "Sharing it with a class"): no
-traceback for learners, and no upload bigger than the app accepts held in the server's memory."""
+"""The project's own Streamlit settings are the ones a public link needs (docs/classroom.md, "Trust model of a
+public link"): no traceback for learners, and no upload bigger than the app accepts held in the server's memory."""
 
 from __future__ import annotations
 
