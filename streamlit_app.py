@@ -1,6 +1,8 @@
 """Fashion-MNIST Lab: a Streamlit multipage app over fmnist_core. Run: streamlit run streamlit_app.py"""
 
+import faulthandler
 import gc
+import signal
 import threading
 import time
 
@@ -54,6 +56,14 @@ def freeze_start_up_heap() -> bool:
     return True
 
 
+@st.cache_resource(show_spinner=False)
+def stacks_on_sigusr1() -> bool:
+    """Once per process: ``kill -USR1 <server pid>`` prints every thread's stack to the terminal, to see where a
+    server that stopped answering waits (the browser tests do it when one fails)."""
+    faulthandler.register(signal.SIGUSR1, all_threads=True)
+    return True
+
+
 def _collect_now_and_then(seconds: float = 10.0) -> None:
     while True:
         time.sleep(seconds)
@@ -68,3 +78,4 @@ finally:  # also when the page stopped early (st.stop): worker processes ready b
     warm_up_workers()
     prefetch_experiments()
     freeze_start_up_heap()
+    stacks_on_sigusr1()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -60,9 +61,23 @@ def running_server(env_extra: dict[str, str]) -> Iterator[tuple[str, subprocess.
                         raise RuntimeError(f"streamlit did not start; see {log.name}") from None
                     time.sleep(0.3)
             yield url, proc
+        except BaseException:  # a failed test: where the server's threads were, for the log's reader
+            dump_stacks(proc, Path(log.name))
+            raise
         finally:
             proc.terminate()
             proc.wait(10)
+
+
+def dump_stacks(proc: subprocess.Popen, log: Path) -> None:
+    """Have a running server print every thread's stack into its log (``streamlit_app.stacks_on_sigusr1``)."""
+    if proc.poll() is not None:
+        return
+    size = log.stat().st_size
+    proc.send_signal(signal.SIGUSR1)
+    deadline = time.monotonic() + 10
+    while time.monotonic() < deadline and "most recent call first" not in log.read_text(errors="replace")[size:]:
+        time.sleep(0.1)
 
 
 def settled(page, timeout: int = WAIT_MS) -> None:
