@@ -78,6 +78,7 @@ def test_train_flow_by_keyboard_alone(trained_app):
     with browser_page(height=1600) as page:
         page.goto(f"{trained_app}/?epochs=2&units=16")
         page.get_by_text("From the cache: trained").wait_for(timeout=120_000)  # not the run chooser's "from the cache"
+        settled(page)  # connected and its first script run over: keys pressed now are not lost
         epochs = page.get_by_role("slider", name="Epochs")
         for _ in range(60):  # Tab until the Epochs slider has the focus
             page.keyboard.press("Tab")

@@ -58,6 +58,7 @@ def test_training_speaks_german_from_the_progress_bar_to_the_result(synthetic_di
     with running_app(env) as url, browser_page(height=2600, locale="de-DE") as page:
         page.goto(f"{url}/?epochs=30&units=16")
         page.get_by_text("wurde noch nicht trainiert").wait_for(timeout=120_000)
+        settled(page)  # connected and its first script run over: a click now is not lost (seen under load)
         page.get_by_role("button", name="Trainieren").click()
         progress = page.locator('[data-testid="stProgress"]').first
         progress.get_by_text("Epoche").wait_for(timeout=120_000)  # 'Epoche 3/30 · Verlust 1,234 · …'

@@ -5,7 +5,7 @@ from pathlib import Path
 
 import pytest
 
-from .browser import browser_page, running_server
+from .browser import browser_page, running_server, settled
 
 pytestmark = pytest.mark.browser
 PAGES = {"data": "The data", "concepts": "Inside the network", "compare": "Compare runs", "epochs": "Experiment",
@@ -30,6 +30,7 @@ def test_the_server_never_loads_tensorflow(synthetic_dir, tmp_path):
     env = {"FMNIST_DATA_DIR": str(synthetic_dir), "FMNIST_CACHE_DIR": str(tmp_path / "cache"), "FMNIST_WORKERS": "1"}
     with running_server(env) as (url, server), browser_page(height=2600) as page:
         page.goto(f"{url}/?epochs=2&units=16")
+        settled(page)  # connected and its first script run over: a click now is not lost (seen under load)
         page.get_by_role("button", name="Train").click()
         page.get_by_text("shown images are classified correctly").first.wait_for(timeout=180_000)  # twice
         no_exception(page)

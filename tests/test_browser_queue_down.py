@@ -15,6 +15,7 @@ def test_an_unreachable_queue_is_one_sentence_not_a_traceback(synthetic_dir, tmp
     with running_app(env) as url, browser_page() as page:
         page.goto(f"{url}/?epochs=1&units=8")
         page.get_by_text(sentence).wait_for(timeout=120_000)
+        settled(page)  # connected and its first script run over: a click now is not lost (seen under load)
         page.get_by_role("button", name="Train", exact=True).click()
         settled(page)
         assert page.get_by_text(sentence).count() == 1

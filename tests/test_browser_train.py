@@ -12,6 +12,7 @@ def test_train_tiny_run_in_browser(synthetic_dir, tmp_path):
     with running_app(env) as url, browser_page(height=2600) as page:
         page.goto(f"{url}/?epochs=3&units=16")
         page.get_by_text("has not been trained yet").wait_for(timeout=120_000)
+        settled(page)  # connected and its first script run over: a click now is not lost (seen under load)
         page.get_by_role("button", name="Train").click()
         # the prediction grid's caption; Watch it learn repeats the sentence under its own grid: any one will do
         page.get_by_text("shown images are classified correctly").first.wait_for(timeout=120_000)
@@ -66,6 +67,7 @@ def test_stop_button_cancels_and_says_so(synthetic_dir, tmp_path):
            "FMNIST_HOLD_DIR": str(holds)}
     with running_app(env) as url, browser_page() as page:
         page.goto(f"{url}/?epochs=100&batch=1&units=2048")
+        settled(page)  # a click before the page is connected and its first run over was lost on a loaded CI run
         page.get_by_role("button", name="Train").click()
         page.get_by_text("preparing the data").first.wait_for(timeout=120_000)  # the progress text is there
         page.get_by_role("button", name="Stop training").click()
