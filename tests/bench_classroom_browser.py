@@ -60,6 +60,7 @@ class Sample:
     cpu: float
     workers_rss: int  # its worker processes together
     workers_cpu: float  # CPU seconds of every worker process seen so far, those already ended included
+    app_pss: int  # the web process and its workers, each shared page counted once (proportional set size)
 
     @property
     def app_rss(self) -> int:
@@ -80,14 +81,15 @@ class Sampler(threading.Thread):
 
     def sample(self) -> Sample:
         with self.lock:
-            times, workers = self.proc.cpu_times(), 0
+            times, workers, pss = self.proc.cpu_times(), 0, self.proc.memory_full_info().pss
             for child in self.proc.children(recursive=True):
                 with contextlib.suppress(psutil.NoSuchProcess):
                     workers += child.memory_info().rss
+                    pss += child.memory_full_info().pss
                     child_times = child.cpu_times()
                     self.worker_cpu[child.pid] = child_times.user + child_times.system
             sample = Sample(time.monotonic(), self.proc.memory_info().rss, times.user + times.system, workers,
-                            sum(self.worker_cpu.values()))
+                            sum(self.worker_cpu.values()), pss)
             self.samples.append(sample)
             return sample
 
@@ -255,12 +257,14 @@ def main() -> None:
           f"workers {workers_cpu:.1f} s ({workers_cpu / len(learners):.2f} s per learner); "
           f"during the {args.linger:.0f} s after the close: web {after.cpu - closed.cpu:.1f} s, "
           f"workers {after.workers_cpu - closed.workers_cpu:.1f} s")
-    print(f"{'RSS':24} {'web':>9} {'workers':>9} {'whole app':>10}")
+    print(f"{'RSS':24} {'web':>9} {'workers':>9} {'whole app':>10} {'(PSS)':>10}")
     for label, sample in (("at start", begin), ("after the first visitor", first),
                           ("peak of the class", max(class_samples, key=lambda s: s.app_rss)),
                           ("at the close", closed), (f"{after.at - closed.at:.0f} s after the close", after)):
-        print(f"{label:24} {mib(sample.rss):>9} {mib(sample.workers_rss):>9} {mib(sample.app_rss):>10}")
-    print(f"peak of the web process alone during the class: {mib(max(s.rss for s in class_samples))}")
+        print(f"{label:24} {mib(sample.rss):>9} {mib(sample.workers_rss):>9} {mib(sample.app_rss):>10} "
+              f"{mib(sample.app_pss):>10}")
+    print(f"peak of the web process alone during the class: {mib(max(s.rss for s in class_samples))}; PSS counts "
+          "each page the processes share (TensorFlow's libraries in every worker) once, RSS once per process")
     print(f"the {len(learners)} browser contexts share this machine's {psutil.cpu_count()} cores with the server, "
           "so the browser-measured latencies are pessimistic; CPU seconds are the app's own")
     print(f"(server log: {log})")
