@@ -24,14 +24,13 @@ from __future__ import annotations
 import base64
 import contextlib
 import dataclasses
-import functools
 import json
 import logging
 import threading
 import time
 import uuid
 from collections import Counter
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable, Iterator
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlsplit
 
@@ -41,6 +40,7 @@ from ..runs.cache import RunCache
 from ..runs.results import RunResult
 from ..runs.training import TrainingCancelled
 from .base import (
+    NO_ANSWER,
     REDIS_LOST,
     UNREADABLE,
     WORKER_LOST,
@@ -63,7 +63,8 @@ from .rules import (
     tier,
     wait_seconds,
 )
-from .work import TASKS, RunOverran, train_run
+from .wire import Progress, RunProgress, RunReport
+from .work import TASKS, Report, RunOverran, train_run
 
 if TYPE_CHECKING:  # rq is imported only where it is used: the embedded transport runs without it
     from rq.job import Job
@@ -172,23 +173,16 @@ def train_job(config: dict[str, Any], cache_root: str, allowance: float | None =
         stop.set()
 
 
-def _meta_reporter(job: Job) -> Callable[..., None]:
-    """``report(kind, **values)`` for ``work.train_run``: progress into the job's meta, at most twice a second."""
-    history: dict[str, list[float]] = {}
-    last = [0.0]
+def _meta_reporter(job: Job) -> Report:
+    """The report of ``work.train_run`` for an RQ job: its progress (``wire.RunProgress``) into the job's meta,
+    saved at every start and epoch and at most twice a second in between."""
+    progress, last = RunProgress(), [0.0]
 
-    def report(kind: str, **values: Any) -> None:
-        if kind == "start":
-            job.meta.update(epoch=1, fraction=0.0, logs={}, history={})
-        elif kind == "progress":
-            job.meta.update(epoch=values["epoch"], fraction=values["fraction"], logs=_plain(values["logs"]))
-            if time.monotonic() - last[0] < 0.5:
-                return
-        else:
-            metrics = _plain(values["metrics"])
-            for name, value in metrics.items():
-                history.setdefault(name, []).append(value)
-            job.meta.update(epoch=values["epoch"], fraction=1.0, logs=metrics, history=history)
+    def report(message: RunReport) -> None:
+        progress.take(message)
+        job.meta.update(progress.fields())
+        if isinstance(message, Progress) and time.monotonic() - last[0] < 0.5:
+            return
         job.save_meta()
         last[0] = time.monotonic()
 
@@ -223,35 +217,6 @@ def run_worker(url: str, burst: bool = False) -> None:
 # --------------------------------------------------------------------------- the app side
 
 
-def _answering(cls: type) -> type:
-    """Every public method and property of ``cls`` (which has ``.url``, or ``.runner.url``) raises
-    ``QueueUnreachable`` when Redis does not answer, instead of redis-py's connection errors."""
-
-    def guarded(func: Callable) -> Callable:
-        @functools.wraps(func)
-        def call(self, *args: Any, **kwargs: Any) -> Any:
-            from redis.exceptions import ConnectionError as Unconnected
-            from redis.exceptions import TimeoutError as Unanswered
-
-            try:
-                return func(self, *args, **kwargs)
-            except (Unconnected, Unanswered) as exc:
-                url = urlsplit(getattr(self, "url", None) or self.runner.url)
-                raise QueueUnreachable(f"{url.hostname}:{url.port or 6379}") from exc
-
-        return call
-
-    for name, member in list(vars(cls).items()):
-        if name.startswith("_"):
-            continue
-        if isinstance(member, property):
-            setattr(cls, name, property(guarded(member.fget)))
-        elif callable(member):
-            setattr(cls, name, guarded(member))
-    return cls
-
-
-@_answering
 class RQJob:
     """A run on the RQ queue, seen from an app server."""
 
@@ -268,73 +233,75 @@ class RQJob:
         from rq.exceptions import NoSuchJobError
         from rq.job import Job
 
-        try:
-            return Job.fetch(self.key, connection=self.runner.redis, serializer=SERIALIZER)
-        except NoSuchJobError:
-            return None
+        with self.runner.reachable():
+            try:
+                return Job.fetch(self.key, connection=self.runner.redis, serializer=SERIALIZER)
+            except NoSuchJobError:
+                return None
 
     @property
     def background(self) -> bool:
-        job = self.rq_job()
-        return (job is not None and job.meta.get("background") is True
-                and not self.runner.redis.exists(_promoted_key(self.key)))
+        with self.runner.reachable():
+            job = self.rq_job()
+            return (job is not None and job.meta.get("background") is True
+                    and not self.runner.redis.exists(_promoted_key(self.key)))
 
     def status_and_error(self, job: Job | None) -> tuple[JobStatus, str | None]:
         """The status of RQ's ``job`` (from ``rq_job``) as the app names it, and the error of a failed one."""
-        lost = self.runner.redis.exists(_lost_key(self.key))  # its worker said Redis went away during this run
-        if job is None:
-            return (JobStatus.FAILED, REDIS_LOST) if lost else (JobStatus.CANCELLED, None)
-        if self.runner.refused(job):
-            return JobStatus.FAILED, UNREADABLE
-        status = _status_of(job)
-        if lost and status != "finished":
-            return JobStatus.FAILED, REDIS_LOST
-        if status == "finished":
-            done = self.runner.done_value(job)
-            if done is None:
+        with self.runner.reachable():
+            lost = self.runner.redis.exists(_lost_key(self.key))  # its worker said Redis went away during this run
+            if job is None:
+                return (JobStatus.FAILED, REDIS_LOST) if lost else (JobStatus.CANCELLED, None)
+            if self.runner.refused(job):
                 return JobStatus.FAILED, UNREADABLE
-            if done.get("overran"):
-                return JobStatus.FAILED, OVERRAN
-            if done.get("yielded"):
-                return JobStatus.QUEUED, None  # gave way: queued again by ``requeue``
-            return (JobStatus.CANCELLED if done.get("cancelled") else JobStatus.DONE), None
-        if status in ("stopped", "canceled"):
-            return JobStatus.CANCELLED, None
-        if status == "failed":
-            return JobStatus.FAILED, _last_line(job.exc_info) or RUN_FAILED
-        if status == "started":
-            started = job.started_at.timestamp() if job.started_at else time.time()
-            if not self.runner.redis.exists(_alive_key(self.key)) and time.time() - started > HEARTBEAT_TTL:
-                return JobStatus.FAILED, WORKER_LOST
-            return JobStatus.RUNNING, None
-        return JobStatus.QUEUED, None
+            status = _status_of(job)
+            if lost and status != "finished":
+                return JobStatus.FAILED, REDIS_LOST
+            if status == "finished":
+                done = self.runner.done_value(job)
+                if done is None:
+                    return JobStatus.FAILED, UNREADABLE
+                if done.get("overran"):
+                    return JobStatus.FAILED, OVERRAN
+                if done.get("yielded"):
+                    return JobStatus.QUEUED, None  # gave way: queued again by ``requeue``
+                return (JobStatus.CANCELLED if done.get("cancelled") else JobStatus.DONE), None
+            if status in ("stopped", "canceled"):
+                return JobStatus.CANCELLED, None
+            if status == "failed":
+                return JobStatus.FAILED, _last_line(job.exc_info) or RUN_FAILED
+            if status == "started":
+                started = job.started_at.timestamp() if job.started_at else time.time()
+                if not self.runner.redis.exists(_alive_key(self.key)) and time.time() - started > HEARTBEAT_TTL:
+                    return JobStatus.FAILED, WORKER_LOST
+                return JobStatus.RUNNING, None
+            return JobStatus.QUEUED, None
 
     def snapshot(self) -> JobSnapshot:
-        job = self.rq_job()
-        if job is not None and _status_of(job) == "finished" and _yielded(job):
-            job = self.runner.requeue(job)
-        status, error = self.status_and_error(job)
-        meta = job.meta if job is not None and error != UNREADABLE else {}
-        if status is JobStatus.DONE and self._result is None:
-            self._result = self.runner.cache.load(self.key)
-            if self._result is None:
-                status, error = JobStatus.FAILED, NOT_STORED
-            else:
-                done = self.runner.done_value(job) or {}
-                self._result.from_cache = bool(done.get("from_cache", False))
-                if self.runner.first_sight(self.key, job.ended_at):  # each finished run teaches once
-                    train_images = done.get("train_images")
-                    learn(self.runner.costs, self._result, train_images if isinstance(train_images, int) else None)
-        try:
-            progress = dict(epoch=int(meta.get("epoch", 0)), fraction=float(meta.get("fraction", 0.0)),
-                            logs={k: float(v) for k, v in meta.get("logs", {}).items()},
-                            history={k: [float(x) for x in v] for k, v in meta.get("history", {}).items()})
-        except (TypeError, ValueError, AttributeError):  # JSON, but not the progress this app writes
-            self.runner.refuse(self.key, "its progress is not what a worker of this app writes")
-            status, error = JobStatus.FAILED, UNREADABLE
-            progress = dict(epoch=0, fraction=0.0, logs={}, history={})
-        return JobSnapshot(key=self.key, config=self.config, status=status, **progress, error=error,
-                           result=self._result, watchers=int(self.runner.redis.hlen(_watchers_key(self.key))))
+        with self.runner.reachable():
+            job = self.rq_job()
+            if job is not None and _status_of(job) == "finished" and _yielded(job):
+                job = self.runner.requeue(job)
+            status, error = self.status_and_error(job)
+            meta = job.meta if job is not None and error != UNREADABLE else {}
+            if status is JobStatus.DONE and self._result is None:
+                self._result = self.runner.cache.load(self.key)
+                if self._result is None:
+                    status, error = JobStatus.FAILED, NOT_STORED
+                else:
+                    done = self.runner.done_value(job) or {}
+                    self._result.from_cache = bool(done.get("from_cache", False))
+                    if self.runner.first_sight(self.key, job.ended_at):  # each finished run teaches once
+                        train_images = done.get("train_images")
+                        learn(self.runner.costs, self._result,
+                              train_images if isinstance(train_images, int) else None)
+            try:
+                progress = RunProgress.read(meta)
+            except ValueError:  # JSON, but not the progress this app writes
+                self.runner.refuse(self.key, "its progress is not what a worker of this app writes")
+                status, error, progress = JobStatus.FAILED, UNREADABLE, RunProgress()
+            return JobSnapshot(key=self.key, config=self.config, status=status, **progress.fields(), error=error,
+                               result=self._result, watchers=int(self.runner.redis.hlen(_watchers_key(self.key))))
 
     @property
     def finished(self) -> bool:
@@ -349,7 +316,8 @@ class RQJob:
         return self.snapshot().status
 
     def watched_by(self, session: str) -> bool:
-        return bool(self.runner.redis.hexists(_watchers_key(self.key), session))
+        with self.runner.reachable():
+            return bool(self.runner.redis.hexists(_watchers_key(self.key), session))
 
     def wait(self, timeout: float | None = None) -> bool:
         deadline = time.monotonic() + (timeout if timeout is not None else 1e9)
@@ -364,20 +332,20 @@ class RQJob:
         from rq.command import send_stop_job_command
         from rq.exceptions import InvalidJobOperation
 
-        self.runner.redis.delete(_watchers_key(self.key))
-        self.runner.redis.set(_cancel_key(self.key), "1", ex=JOB_TIMEOUT)
-        job = self.rq_job()
-        if job is None:
-            return
-        status = _status_of(job)
-        if status == "started":
-            with contextlib.suppress(InvalidJobOperation):
-                send_stop_job_command(self.runner.redis, self.key)
-        elif status in _LIVE:
-            job.cancel()
+        with self.runner.reachable():
+            self.runner.redis.delete(_watchers_key(self.key))
+            self.runner.redis.set(_cancel_key(self.key), "1", ex=JOB_TIMEOUT)
+            job = self.rq_job()
+            if job is None:
+                return
+            status = _status_of(job)
+            if status == "started":
+                with contextlib.suppress(InvalidJobOperation):
+                    send_stop_job_command(self.runner.redis, self.key)
+            elif status in _LIVE:
+                job.cancel()
 
 
-@_answering
 class RQRunner:
     """The ``Runner`` over Redis + RQ, for many app servers and workers."""
 
@@ -393,6 +361,19 @@ class RQRunner:
         self._seen: dict[str, object] = {}  # key -> when its last finished run ended (learnt from once)
         self._refused: set[str] = set()  # keys whose unreadable data was logged (once each)
 
+    @contextlib.contextmanager
+    def reachable(self) -> Iterator[None]:
+        """Around the calls to Redis (every public method of this runner and its jobs that makes one): redis-py's
+        connection errors become ``QueueUnreachable``, the one sentence a page shows instead of a traceback."""
+        from redis.exceptions import ConnectionError as Unconnected
+        from redis.exceptions import TimeoutError as Unanswered
+
+        try:
+            yield
+        except (Unconnected, Unanswered) as exc:
+            url = urlsplit(self.url)
+            raise QueueUnreachable(f"{url.hostname}:{url.port or 6379}") from exc
+
     def refuse(self, key: str, why: str) -> None:
         """Log once per key that the queue's data for run ``key`` was refused, and why."""
         if key not in self._refused:
@@ -402,23 +383,25 @@ class RQRunner:
 
     def refused(self, job: Job) -> bool:
         """True (logged once) when RQ's ``job`` holds data or meta that is not JSON."""
-        if _unreadable(job):
-            self.refuse(job.id, "its data or meta is not JSON")
-            return True
-        return False
+        with self.reachable():
+            if _unreadable(job):
+                self.refuse(job.id, "its data or meta is not JSON")
+                return True
+            return False
 
     def done_value(self, job: Job) -> dict | None:
         """What the finished ``job`` returned (a dict), or None (logged once) when it is not JSON this app wrote."""
-        try:
-            value = job.return_value()
-        except ValueError:  # not JSON (json's and the UTF-8 decoder's errors, base64's too, are ValueErrors)
-            value = None
-        else:
-            value = {} if value is None else value
-        if not isinstance(value, dict):
-            self.refuse(job.id, "its result is not JSON this app wrote")
-            return None
-        return value
+        with self.reachable():
+            try:
+                value = job.return_value()
+            except ValueError:  # not JSON (json's and the UTF-8 decoder's errors, base64's too, are ValueErrors)
+                value = None
+            else:
+                value = {} if value is None else value
+            if not isinstance(value, dict):
+                self.refuse(job.id, "its result is not JSON this app wrote")
+                return None
+            return value
 
     def first_sight(self, key: str, ended_at: object) -> bool:
         """True the first time this server sees the run ``key`` that ended at ``ended_at``."""
@@ -434,10 +417,11 @@ class RQRunner:
                visitor: str | None = None) -> RQJob:
         """Queue ``config`` (job id: its key) for ``session`` (of ``visitor``), or join (and take over) the live
         job for it; a page run (``limit``) is refused when too big or when its visitor has enough live runs."""
-        if limit:
-            self.check(config)
-        return self._submit(config, session, visitor or session, max_runs_per_visitor() if limit else None,
-                            allowance(limit, self.max_seconds))
+        with self.reachable():
+            if limit:
+                self.check(config)
+            return self._submit(config, session, visitor or session, max_runs_per_visitor() if limit else None,
+                                allowance(limit, self.max_seconds))
 
     def _submit(self, config: RunConfig, session: str | None, visitor: str = "", max_runs: int | None = None,
                 allowance: float | None = None) -> RQJob:
@@ -473,18 +457,19 @@ class RQRunner:
         RQ's job for it now."""
         from rq.job import Job
 
-        key = finished.id
-        with self.redis.lock(f"fmnist:enqueue:{key}", timeout=10):
-            current = Job.fetch(key, connection=self.redis, serializer=SERIALIZER)
-            if _status_of(current) == "finished" and _yielded(current):
-                meta, args = dict(current.meta), current.args
-                current.delete()
-                self.redis.delete(_give_way_key(key))
-                self.queues[meta.get("tier", Tier.MORE)].enqueue(
-                    train_job, *args, job_id=key, job_timeout=JOB_TIMEOUT, result_ttl=3600, failure_ttl=3600,
-                    meta={k: meta[k] for k in ("config", "background", "tier", "allowance") if k in meta},
-                    at_front=True)
-            return Job.fetch(key, connection=self.redis, serializer=SERIALIZER)
+        with self.reachable():
+            key = finished.id
+            with self.redis.lock(f"fmnist:enqueue:{key}", timeout=10):
+                current = Job.fetch(key, connection=self.redis, serializer=SERIALIZER)
+                if _status_of(current) == "finished" and _yielded(current):
+                    meta, args = dict(current.meta), current.args
+                    current.delete()
+                    self.redis.delete(_give_way_key(key))
+                    self.queues[meta.get("tier", Tier.MORE)].enqueue(
+                        train_job, *args, job_id=key, job_timeout=JOB_TIMEOUT, result_ttl=3600, failure_ttl=3600,
+                        meta={k: meta[k] for k in ("config", "background", "tier", "allowance") if k in meta},
+                        at_front=True)
+                return Job.fetch(key, connection=self.redis, serializer=SERIALIZER)
 
     def _give_way_if_needed(self) -> None:
         """A first run waits and no worker is idle: a later run of a visitor who holds two workers gives way."""
@@ -536,40 +521,44 @@ class RQRunner:
     def drop_sessions(self, sessions: Iterable[str]) -> int:
         """These sessions ended: each leaves every run it watched; returns the runs cancelled for want of
         watchers. Only this server's sessions are named, so other servers' watchers stay."""
-        gone, cancelled = list(sessions), 0
-        if not gone:
-            return 0
-        for key in self._live_keys() | set(self.queues[Tier.BACKGROUND].job_ids):
-            if self.redis.hdel(_watchers_key(key), *gone) and not self.redis.hlen(_watchers_key(key)):
-                job = self.get(key)
-                if job is not None and not job.background:
-                    job.cancel()
-                    cancelled += 1
-        return cancelled
+        with self.reachable():
+            gone, cancelled = list(sessions), 0
+            if not gone:
+                return 0
+            for key in self._live_keys() | set(self.queues[Tier.BACKGROUND].job_ids):
+                if self.redis.hdel(_watchers_key(key), *gone) and not self.redis.hlen(_watchers_key(key)):
+                    job = self.get(key)
+                    if job is not None and not job.background:
+                        job.cancel()
+                        cancelled += 1
+            return cancelled
 
     def prefetch(self, configs: Iterable[RunConfig]) -> list[RQJob]:
-        return [self._submit(c, None) for c in configs if self.cache.load(c.key) is None]
+        with self.reachable():
+            return [self._submit(c, None) for c in configs if self.cache.load(c.key) is None]
 
     def leave(self, job: RQJob, session: str) -> int:
         """``session`` stops watching; the run is stopped when nobody is left. Returns the watchers left."""
-        self.redis.hdel(_watchers_key(job.key), session)
-        left = int(self.redis.hlen(_watchers_key(job.key)))
-        if left == 0 and not job.background:
-            job.cancel()
-        return left
+        with self.reachable():
+            self.redis.hdel(_watchers_key(job.key), session)
+            left = int(self.redis.hlen(_watchers_key(job.key)))
+            if left == 0 and not job.background:
+                job.cancel()
+            return left
 
     def get(self, key: str) -> RQJob | None:
         from rq.exceptions import NoSuchJobError
         from rq.job import Job
 
-        try:
-            job = Job.fetch(key, connection=self.redis, serializer=SERIALIZER)
-        except NoSuchJobError:
-            lost = self.redis.get(_lost_key(key))  # a run lost with Redis: its watchers are told
-            return self._job_of(key, _json(lost).get("config")) if lost else None
-        if self.refused(job):
-            return None
-        return self._job_of(key, job.meta.get("config"))
+        with self.reachable():
+            try:
+                job = Job.fetch(key, connection=self.redis, serializer=SERIALIZER)
+            except NoSuchJobError:
+                lost = self.redis.get(_lost_key(key))  # a run lost with Redis: its watchers are told
+                return self._job_of(key, _json(lost).get("config")) if lost else None
+            if self.refused(job):
+                return None
+            return self._job_of(key, job.meta.get("config"))
 
     def _job_of(self, key: str, config: Any) -> RQJob | None:
         """The job of run ``key`` for its stored ``config`` (a dict); None (logged) when that is not a config of
@@ -585,41 +574,45 @@ class RQRunner:
         return RQJob(self, run)
 
     def queued(self) -> list[RQJob]:
-        return [j for queue in self.queues for j in map(self.get, queue.job_ids) if j is not None]
+        with self.reachable():
+            return [j for queue in self.queues for j in map(self.get, queue.job_ids) if j is not None]
 
     def position(self, job: RQJob) -> Position | None:
         """Runs ahead (in earlier tiers, ahead in its own, and running) and about how long until it starts."""
         from rq import Worker
         from rq.registry import StartedJobRegistry
 
-        queue = self.queued()
-        keys = [j.key for j in queue]
-        if job.key not in keys:
-            return None
-        running = [j for name in QUEUES for j in map(self.get, StartedJobRegistry(name, connection=self.redis)
-                                                     .get_job_ids()) if j is not None]
-        ahead = queue[: keys.index(job.key)]
-        workers = len(Worker.all(connection=self.redis))  # registered ones: a worker registers again after an outage
-        seconds = wait_seconds(self.costs, [(j.config, j.snapshot().overall_fraction) for j in running],
-                               [j.config for j in ahead], workers)
-        return Position(len(ahead) + len(running), seconds, workers)
+        with self.reachable():
+            queue = self.queued()
+            keys = [j.key for j in queue]
+            if job.key not in keys:
+                return None
+            running = [j for name in QUEUES for j in map(self.get, StartedJobRegistry(name, connection=self.redis)
+                                                         .get_job_ids()) if j is not None]
+            ahead = queue[: keys.index(job.key)]
+            # registered ones: a worker registers again after an outage
+            workers = len(Worker.all(connection=self.redis))
+            seconds = wait_seconds(self.costs, [(j.config, j.snapshot().overall_fraction) for j in running],
+                                   [j.config for j in ahead], workers)
+            return Position(len(ahead) + len(running), seconds, workers)
 
     def _call(self, task: str, *args: Any, timeout: float = 600) -> Any:
-        job = self.queues[Tier.FIRST].enqueue(call_job, task, list(args), job_id=f"call-{uuid.uuid4().hex}",
-                                              result_ttl=600, failure_ttl=600, job_timeout=timeout)
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            status = _status_of(job)
-            if status == "finished":
-                value = self.done_value(job)
-                if value is None:
-                    raise WorkerLost(UNREADABLE)
-                return value
-            if status in ("failed", "stopped", "canceled"):
-                raise WorkerLost(_last_line(job.exc_info) or RUN_FAILED)
-            time.sleep(0.2)
-        job.cancel()
-        raise WorkerLost(N_("A worker process took too long to answer."))
+        with self.reachable():
+            job = self.queues[Tier.FIRST].enqueue(call_job, task, list(args), job_id=f"call-{uuid.uuid4().hex}",
+                                                  result_ttl=600, failure_ttl=600, job_timeout=timeout)
+            deadline = time.monotonic() + timeout
+            while time.monotonic() < deadline:
+                status = _status_of(job)
+                if status == "finished":
+                    value = self.done_value(job)
+                    if value is None:
+                        raise WorkerLost(UNREADABLE)
+                    return value
+                if status in ("failed", "stopped", "canceled"):
+                    raise WorkerLost(_last_line(job.exc_info) or RUN_FAILED)
+                time.sleep(0.2)
+            job.cancel()
+            raise WorkerLost(NO_ANSWER)
 
     def mistake(self, name: str) -> Any:
         """One Common mistake trained through Keras on a worker (a ``MistakeOutcome``)."""
