@@ -7,8 +7,10 @@ RQ worker (any number, on any machine that reaches Redis and the shared run cach
 - The tiers of ``rules`` are three RQ queues, which workers take from in order: ``fmnist-first``,
   ``fmnist-more``, ``fmnist-background``. A session's live runs (queued *or started*) decide its tier; a
   learner asking for a queued background run moves it to their tier.
-- Progress (epoch, fraction, metrics, history) is the job's ``meta``; watchers are a Redis hash (session ->
-  visitor); Stop removes the session and, when nobody is left, withdraws the job or sends RQ's stop-job command.
+- Progress (epoch, fraction, metrics, history: ``wire.RunProgress``) is the job's ``meta``; watchers are a Redis
+  hash (session -> visitor); Stop removes the session and, when nobody is left, withdraws the job or sends RQ's
+  stop-job command. The app side makes its calls to Redis inside ``with runner.reachable()``: an outage is one
+  sentence (``QueueUnreachable``), not a traceback.
 - A visitor's later run that holds a worker while a first run waits is asked to give way (a Redis key the
   worker reads between chunks); it ends as "yielded" and the first app server that sees it queues it again.
 - A worker that dies mid-run stops refreshing the run's heartbeat key; the watchers are told the run failed.
