@@ -182,7 +182,7 @@ class WorkerPool:
             worker = min(workers, key=lambda w: len(w.calls))
             call_id, answer = next(self._ids), Answer()
             worker.calls[call_id] = answer
-        worker.send(call_id, wire.Call(task, args))
+        worker.send(call_id, wire.Call(task=task, args=args))
         if not answer.came(timeout):
             with self._cond:
                 worker.calls.pop(call_id, None)
@@ -248,8 +248,9 @@ class WorkerPool:
                     worker, job = idle[0], queue[0]
                     worker.job, worker.job_id, job.giving_way = job, next(self._ids), False
                     job.restart(JobStatus.RUNNING)
-                    worker.send(worker.job_id, wire.Train(job.config.to_dict(), str(job.cache.root), job.data_dir,
-                                                          job.hold_dir, job.allowance))
+                    worker.send(worker.job_id, wire.Train(
+                        config=job.config.to_dict(), cache_root=str(job.cache.root), data_dir=job.data_dir,
+                        hold_dir=job.hold_dir, allowance=job.allowance))
                     continue
                 self._give_way_if_needed()
                 self._cond.wait(self._stop_idle(time.monotonic())[1])

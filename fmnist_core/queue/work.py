@@ -40,10 +40,10 @@ class ReportingListener(TrainingListener):
         now = time.monotonic()
         if now - self._last >= self.every:
             self._last = now
-            self.report(Progress(epoch, fraction, logs))
+            self.report(Progress(epoch=epoch, fraction=fraction, logs=logs))
 
     def on_epoch_end(self, epoch: int, metrics: dict[str, float]) -> None:
-        self.report(Epoch(epoch, metrics))
+        self.report(Epoch(epoch=epoch, metrics=metrics))
 
     def should_stop(self) -> bool:
         return self._stop()
