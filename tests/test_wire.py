@@ -1,10 +1,12 @@
-"""The queue's messages (``fmnist_core.queue.wire``): small when pickled, and one account of a run's progress that
-both transports keep from them."""
+"""The queue's messages (``fmnist_core.queue.wire``): small when pickled, one account of a run's progress that both
+transports keep from them, and one file per process at the two ends."""
 
 from __future__ import annotations
 
+import ast
 import json
 import pickle
+from pathlib import Path
 
 import pytest
 
@@ -49,3 +51,15 @@ def test_progress_not_written_by_this_app_is_refused(stored):
     with pytest.raises(ValueError):
         wire.RunProgress.read(stored)
     assert wire.RunProgress.read({}) == wire.RunProgress()
+
+
+QUEUE = Path(__file__).resolve().parents[1] / "fmnist_core" / "queue"
+WEB_SIDE = ["local.py", "local_pool.py", "local_job.py", "local_process.py", "rq_runner.py", "rq_job.py"]
+
+
+@pytest.mark.parametrize("name", WEB_SIDE)
+def test_the_web_side_of_the_queue_never_imports_a_worker_processs_module(name):
+    tree = ast.parse((QUEUE / name).read_text(encoding="utf-8"))
+    named = {part for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)
+             for part in [node.module or "", *(alias.name for alias in node.names)]}
+    assert not named & {"local_worker", "rq_worker"}
