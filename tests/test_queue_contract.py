@@ -93,7 +93,7 @@ class Queue:
             from fmnist_core.queue.local import LocalRunner
 
             return LocalRunner(cache, pool=self.pool)
-        from fmnist_core.queue.rq import RQRunner
+        from fmnist_core.queue.rq_runner import RQRunner
 
         return RQRunner(self.url, cache)
 

@@ -37,7 +37,7 @@ def open_runner(cache: RunCache, workers: int | None = None) -> Runner:
     (the process's shared pool, or a pool of its own with ``workers`` processes)."""
     url = os.environ.get(QUEUE_URL_ENV)
     if url:
-        from .rq import RQRunner
+        from .rq_runner import RQRunner
 
         return RQRunner(url, cache)
     from .local import LocalRunner, WorkerPool

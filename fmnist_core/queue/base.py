@@ -22,6 +22,8 @@ REDIS_LOST = N_("the queue's Redis server stopped while this run was training, s
                 "try again")
 UNREADABLE = N_("the queue held data for this run that this app did not write, so it was refused; press Train to "
                 "try again")
+# A short task (a Common mistake, a ``.keras`` file) had no answer in time (both transports).
+NO_ANSWER = N_("A worker process took too long to answer.")
 
 
 def failure_sentence(error: str | None) -> str:

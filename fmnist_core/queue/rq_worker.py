@@ -3,7 +3,7 @@
 - **Outages.** RQ's own worker quits on a Redis error while it runs a job ("found an unhandled exception"),
   and an idle one reconnects but is never registered again, so the app sees no worker. This one, when Redis
   stops answering (or answers again having forgotten this worker: restarted empty) while a job runs, stops the
-  job's work horse, waits for Redis, reports the run as lost to its watchers (``rq.REDIS_LOST``), and goes on;
+  job's work horse, waits for Redis, reports the run as lost to its watchers (``base.REDIS_LOST``), and goes on;
   and it registers again whenever Redis has forgotten it.
 - **No pickle, no strangers' jobs.** Jobs, meta and results are JSON (``rq.SERIALIZER``). A job that this app
   did not write (data or meta not JSON, a function other than this app's two, callbacks or webhooks: planted by

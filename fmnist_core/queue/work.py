@@ -21,9 +21,10 @@ from ..runs.cache import RunCache
 from ..runs.results import RunResult
 from ..runs.training import TrainingCancelled, TrainingListener
 from .rules import OVERRAN
+from .wire import Epoch, Progress, RunReport, Start
 
 HOLD_ENV = "FMNIST_HOLD_DIR"
-Report = Callable[..., None]  # report(kind, **values): "start", "progress", "epoch"
+Report = Callable[[RunReport], None]  # told a run's ``Start``, ``Progress`` and ``Epoch`` s (``wire``)
 
 
 class ReportingListener(TrainingListener):
@@ -33,16 +34,16 @@ class ReportingListener(TrainingListener):
         self.report, self._stop, self.every, self._last = report, should_stop, every, 0.0
 
     def on_run_start(self, config: RunConfig, steps_per_epoch: int) -> None:
-        self.report("start")
+        self.report(Start())
 
     def on_progress(self, epoch: int, fraction: float, logs: dict[str, float]) -> None:
         now = time.monotonic()
         if now - self._last >= self.every:
             self._last = now
-            self.report("progress", epoch=epoch, fraction=fraction, logs=logs)
+            self.report(Progress(epoch=epoch, fraction=fraction, logs=logs))
 
     def on_epoch_end(self, epoch: int, metrics: dict[str, float]) -> None:
-        self.report("epoch", epoch=epoch, metrics=metrics)
+        self.report(Epoch(epoch=epoch, metrics=metrics))
 
     def should_stop(self) -> bool:
         return self._stop()

@@ -1,0 +1,118 @@
+"""A local worker process: ``python -m fmnist_core.queue.local_worker FD``, started by the app's ``local.WorkerPool``.
+
+It imports TensorFlow once and warms it up, then trains the runs its socket ``FD`` asks for (``wire.Train``), one
+at a time in the order they come, reporting their progress and how each ended, and answers short tasks
+(``wire.Call``: a Common mistake, a ``.keras`` file) in threads beside the training. Cancel and give-way raise a
+run's flags, which training reads between chunks. It exits as soon as the socket closes: the server is gone,
+however it ended. Only this process imports TensorFlow (through ``work``); the web process never imports this module.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import signal
+import sys
+import threading
+from multiprocessing.connection import Connection
+from queue import Queue
+
+from ..config import RunConfig
+from ..data.sources import DataError
+from ..runs.results import RunUnavailable
+from ..runs.training import TrainingCancelled
+from . import wire
+from .limits import release_memory
+from .quiet import quiet_environment, quiet_python_logging
+from .work import TASKS, train_run, warm_up
+
+log = logging.getLogger(__name__)
+
+
+class Serving:
+    """A worker process's end of the socket: the runs asked for, trained one at a time, and their flags."""
+
+    def __init__(self, fd: int) -> None:
+        self.conn, self._send_lock = Connection(fd), threading.Lock()
+        self.tasks: Queue[tuple[int, wire.Train]] = Queue()  # (run id, what to train), in the order asked
+        self.flags: dict[int, tuple[threading.Event, threading.Event]] = {}  # run id -> (cancel, give way)
+
+    def send(self, ident: int, message: wire.FromWorker) -> None:
+        with self._send_lock:
+            self.conn.send((ident, message))
+
+    def run(self) -> None:
+        """Read the socket in a thread, warm up, then train the runs in the order they come."""
+        threading.Thread(target=self.read, daemon=True).start()
+        try:
+            warm_up()
+        except Exception:  # noqa: BLE001 - a failed warm-up only means the first run waits
+            log.exception("TensorFlow warm-up failed")
+        while True:
+            self.train(*self.tasks.get())
+
+    def read(self) -> None:
+        """Queue runs, raise their cancel and give-way flags, start short tasks; exit when the socket closes."""
+        try:
+            while True:
+                self.take(*self.conn.recv())
+        except (EOFError, OSError):
+            os._exit(0)  # the server is gone: so are we, mid-run or not
+
+    def take(self, ident: int, message: wire.ToWorker) -> None:
+        """One message from the server, about run (or short task) ``ident``."""
+        if isinstance(message, wire.Train):
+            self.flags[ident] = (threading.Event(), threading.Event())
+            self.tasks.put((ident, message))
+        elif isinstance(message, wire.Cancel | wire.GiveWay) and ident in self.flags:
+            cancel, give_way = self.flags[ident]
+            (cancel if isinstance(message, wire.Cancel) else give_way).set()
+        elif isinstance(message, wire.Call):
+            threading.Thread(target=self.call, args=(ident, message), daemon=True).start()
+
+    def call(self, ident: int, call: wire.Call) -> None:
+        """A short task (``work.TASKS``), in its own thread beside the training."""
+        try:
+            self.send(ident, wire.Called(ok=True, value=TASKS[call.task](*call.args)))
+        except Exception as exc:  # noqa: BLE001 - the asker gets the error's words, the worker goes on
+            self.send(ident, wire.Called(ok=False, value=str(exc) or type(exc).__name__))
+
+    def train(self, ident: int, task: wire.Train) -> None:
+        """Train one run, reporting its progress, and say how it ended."""
+        cancel, give_way = self.flags[ident]
+        outcome: wire.Outcome
+        try:
+            result, train_images = train_run(RunConfig.from_dict(task.config), task.cache_root,
+                                             lambda report: self.send(ident, report),
+                                             lambda: cancel.is_set() or give_way.is_set(), task.data_dir,
+                                             task.hold_dir, task.allowance)
+        except TrainingCancelled:
+            outcome = wire.Yielded() if give_way.is_set() and not cancel.is_set() else wire.Cancelled()
+        except Exception as exc:  # noqa: BLE001 - reported to the watchers and the terminal, the worker goes on
+            if isinstance(exc, DataError | RunUnavailable):  # explained by its message: one line
+                log.error("a run failed: %s", exc)
+            else:
+                log.exception("a run failed (%s)", task.config)
+            outcome = wire.Failed(error=str(exc) or type(exc).__name__)
+        else:
+            outcome = wire.Done(unsaved=None if result.saved else result, from_cache=result.from_cache,
+                                train_images=train_images)
+        self.flags.pop(ident, None)
+        try:  # before the outcome: the pool measures this process's memory when it hears it
+            release_memory()
+        except Exception:  # noqa: BLE001 - memory not given back is no reason to lose the run
+            log.exception("releasing a finished run's Keras state failed")
+        self.send(ident, outcome)
+
+
+def serve(fd: int) -> None:
+    """A worker process's life: warm up, then train what the socket ``fd`` asks until it closes."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the server's to handle; we end with its socket
+    quiet_environment(os.environ)  # before TensorFlow is imported (the warm-up imports it)
+    quiet_python_logging()
+    logging.basicConfig(format="%(asctime)s fmnist worker %(process)d %(levelname)s %(message)s")
+    Serving(fd).run()
+
+
+if __name__ == "__main__":
+    serve(int(sys.argv[1]))
