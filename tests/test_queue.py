@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import logging
+import re
+
 import pytest
 
 from fmnist_core.config import RunConfig
@@ -71,8 +74,10 @@ def held_pool(tmp_path, synthetic_dir, monkeypatch):
         pool.close()
 
 
-def test_a_background_run_gives_way_to_a_learner_and_goes_back_in_line(tmp_path, held_pool):
+def test_a_background_run_gives_way_to_a_learner_and_goes_back_in_line(tmp_path, held_pool, caplog):
     from fmnist_core.queue.local import LocalRunner
+
+    caplog.set_level(logging.INFO, logger="fmnist_core.queue")
 
     holds, open_pool = held_pool
     runner = LocalRunner(RunCache(tmp_path / "cache"), pool=open_pool(1))
@@ -87,6 +92,11 @@ def test_a_background_run_gives_way_to_a_learner_and_goes_back_in_line(tmp_path,
     (holds / slow.key).unlink()
     until(lambda: background.snapshot().finished)
     assert background.snapshot().done
+    # the queue's own record of the learner's run (the classroom benchmark reads it), none of the background run
+    timings = [re.fullmatch(r"queue timing: (\w+) waited ([\d.]+) s, result ([\d.]+) s after submit", r.getMessage())
+               for r in caplog.records if r.getMessage().startswith("queue timing")]
+    assert [m[1] for m in timings] == [learner.key]
+    assert 0 <= float(timings[0][2]) <= float(timings[0][3])
 
 
 def test_two_workers_train_at_once_and_each_run_stays_reproducible(tmp_path, held_pool, synthetic_data):

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import logging
 import threading
+import time
 from typing import TYPE_CHECKING
 
 from ..config import RunConfig
@@ -14,6 +16,8 @@ from .wire import RunProgress, RunReport
 
 if TYPE_CHECKING:
     from .local import WorkerPool
+
+log = logging.getLogger(__name__)
 
 
 class LocalJob:
@@ -33,6 +37,7 @@ class LocalJob:
         self._status, self._progress = JobStatus.QUEUED, RunProgress()
         self._error: str | None = None
         self._result: RunResult | None = None
+        self.submitted, self.started = time.monotonic(), None  # when a learner asked; when a worker first took it
 
     @property
     def key(self) -> str:
@@ -101,6 +106,8 @@ class LocalJob:
         """The job is ``status`` (running: a worker took it; queued: it gave way), with no progress yet."""
         with self._lock:
             self._status, self._progress = status, RunProgress()
+            if status is JobStatus.RUNNING and self.started is None:
+                self.started = time.monotonic()
 
     def hear(self, report: RunReport) -> None:
         """Its worker reported progress (``wire``)."""
@@ -114,3 +121,7 @@ class LocalJob:
                 return
             self._status, self._result, self._error = status, result, error
         self._finished.set()
+        if status is JobStatus.DONE and not self.background:  # the app's own latency (tests/bench_classroom_browser)
+            started = max(self.started or self.submitted, self.submitted)  # a background run taken over: from then
+            log.info("queue timing: %s waited %.2f s, result %.2f s after submit", self.key, started - self.submitted,
+                     time.monotonic() - self.submitted)

@@ -109,6 +109,7 @@ class WorkerPool:
                 job.watch(session, visitor)
                 if job.background:  # promoted: a learner wants it now
                     job.background, job.rank, job.seq = False, self._rank(visitor, but=job), next(self._seq)
+                    job.submitted = time.monotonic()
                     self._give_way_if_needed()
             else:
                 if max_runs is not None:
