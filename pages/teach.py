@@ -11,7 +11,7 @@ from urllib.parse import urlencode
 import streamlit as st
 
 from fmnist_core.classroom import ClassError, qr_png
-from fmnist_core.i18n import _
+from fmnist_core.i18n import _, ngettext
 from fmnist_core.lessons import READY, link_controls
 from fmnist_core.lessons.challenges import URL_FIELDS
 from pages.ui.classroom import get_store
@@ -25,11 +25,17 @@ FALLBACK_ORIGIN = "http://localhost:8501"
 
 def main() -> None:
     st.title(_("Start a class"))
-    st.markdown(_(
+    days = round(get_store().days)
+    # Translators: {days}: how long a class and its records are kept, e.g. 14
+    st.markdown(ngettext(
         "One click starts a class. Your learners open the **learners' link** (or scan its QR code), type a "
         "nickname, and train; every run they train or look up is recorded in the class. The **board link** is "
         "yours: it shows the class's runs live, ends the class and downloads its runs as CSV. A class is kept for "
-        "14 days, then deleted with its records."))
+        "{days} day, then deleted with its records.",
+        "One click starts a class. Your learners open the **learners' link** (or scan its QR code), type a "
+        "nickname, and train; every run they train or look up is recorded in the class. The **board link** is "
+        "yours: it shows the class's runs live, ends the class and downloads its runs as CSV. A class is kept for "
+        "{days} days, then deleted with its records.", days).format(days=days))
     controls = exercise_form()
     if controls is not None:
         try:
@@ -52,12 +58,14 @@ def exercise_form() -> dict[str, str] | None:
             _("Challenge"), ["", *names, "custom"], key="class_challenge",
             format_func=lambda n: (_("no challenge") if n == "" else _("my own goal (below)") if n == "custom"
                                    else READY[n].goal))
-        own = st.text_input(_("My own goal"), key="class_goal", placeholder="acc>=0.88;units<=32", max_chars=200,
-                            help=_("Terms joined by ;, e.g. acc>=0.88;units<=32 (metrics acc, gap, loss; any setting "
-                                   "by its link name)."))
+        own = st.text_input(_("My own goal"), key="class_goal", max_chars=200,
+                            help=_("Conditions joined by `;`, e.g. `acc>=0.88;units<=32`: the metrics `acc`, `gap` "
+                                   "and `loss`, and any setting by its name in a link."))
         c1, c2 = st.columns(2)
-        hide = c1.multiselect(_("Hide these settings"), list(URL_FIELDS), key="class_hide")
-        lock = c2.multiselect(_("Show but fix these settings"), list(URL_FIELDS), key="class_lock")
+        label = {url: field.label for url, field in URL_FIELDS.items()}
+        hide = c1.multiselect(_("Hide these settings"), list(URL_FIELDS), key="class_hide", format_func=label.get)
+        lock = c2.multiselect(_("Show but fix these settings"), list(URL_FIELDS), key="class_lock",
+                              format_func=label.get)
         started = st.form_submit_button(_("Start a class"), type="primary")
     if not started:
         return None

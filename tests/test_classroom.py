@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-import multiprocessing
 import sqlite3
+import subprocess
+import sys
 import threading
 from dataclasses import replace
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -31,6 +33,7 @@ from fmnist_core.config import RunConfig
 
 from .render_sentences import fake_run
 
+ROOT = Path(__file__).resolve().parents[1]
 T0 = 1_800_000_000.0  # a fixed "now" (2027-01-15)
 
 
@@ -243,15 +246,17 @@ def _join_and_record(path: str, code: str, names: list[str]) -> None:
 
 def test_two_threads_and_two_processes_write_side_by_side(store):
     code, _key = store.create()
+    script = "import sys; from tests.test_classroom import _join_and_record as go; go(*sys.argv[1:3], sys.argv[3:])"
+    processes = [subprocess.Popen([sys.executable, "-c", script, str(store.path), code,
+                                   *[f"p{i}-{n}" for n in range(8)]], cwd=ROOT, stderr=subprocess.PIPE, text=True)
+                 for i in range(2)]
     threads = [threading.Thread(target=_join_and_record, args=(str(store.path), code, [f"t{i}-{n}" for n in range(8)]))
                for i in range(2)]
-    processes = [multiprocessing.get_context("spawn").Process(
-        target=_join_and_record, args=(str(store.path), code, [f"p{i}-{n}" for n in range(8)])) for i in range(2)]
-    for worker in threads + processes:
-        worker.start()
-    for worker in threads + processes:
-        worker.join(120)
-    assert [p.exitcode for p in processes] == [0, 0]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(120)
+    assert [(p.wait(120), p.stderr.read()[-2000:]) for p in processes] == [(0, ""), (0, "")]
     assert len(store.learners(code)) == 32 and len(store.runs(code)) == 96
 
 

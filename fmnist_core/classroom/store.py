@@ -181,7 +181,7 @@ class ClassStore:
         self._ready = False  # look at the file again next time
         return ClassUnavailable(_("The class records cannot be used right now (the server's file of classes is "
                                   "damaged, read-only or busy); nothing stored is lost. Please try again later "
-                                  "or tell the person who runs the app."))
+                                  "or tell the person who hosts the app."))
 
     # ------------------------------------------------------------------ classes
 
