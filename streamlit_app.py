@@ -39,7 +39,7 @@ navigation = st.navigation({
         page("classify.py", _("Classify your garment"), "classify", "draw"),
     ],
     _("Teach"): [
-        page("teach.py", _("Start a class"), "class", "groups"),
+        page("class.py", _("Start a class"), "class", "groups"),
         page("board.py", _("Class board"), "board", "leaderboard", hidden=True),  # opened by its link (with the key)
     ],
 })

@@ -31,7 +31,7 @@ def join(at, nickname: str, back: bool = False):
 
 
 def test_a_teacher_starts_a_class_and_gets_two_links_with_qr_codes(store):
-    at = open_page("pages/teach.py")
+    at = open_page("pages/class.py")
     assert not at.exception and at.title[0].value == "Start a class"
     at.selectbox(key="class_challenge").set_value("small")
     at.multiselect(key="class_hide").set_value(["dropout"])
@@ -48,7 +48,7 @@ def test_a_teacher_starts_a_class_and_gets_two_links_with_qr_codes(store):
 
 
 def test_a_goal_that_is_not_one_starts_no_class(store):
-    at = open_page("pages/teach.py")
+    at = open_page("pages/class.py")
     at.selectbox(key="class_challenge").set_value("custom")
     at.text_input(key="class_goal").input("accuracy>0.9")
     next(b for b in at.button if b.label == "Start a class").click().run()
@@ -157,7 +157,7 @@ def test_the_board_reads_in_korean(store, tiny_run):
         at = open_page("pages/board.py", {"class": code, "key": key, "lang": "ko"})
         assert not at.exception and not at.error
         assert english_words([t.replace(code, "") for t in visible_text(at)]) == []
-        teach = open_page("pages/teach.py", {"lang": "ko"})
+        teach = open_page("pages/class.py", {"lang": "ko"})
         assert english_words(visible_text(teach)) == []
     finally:
         i18n.set_language("en")

@@ -25,7 +25,7 @@ ROOT = Path(__file__).resolve().parents[1]
 TRANSLATED = [code for code in i18n.LANGUAGES if code != i18n.DEFAULT]
 PAGES = ["pages/train.py", "pages/data.py", "pages/concepts.py", "pages/compare.py", "pages/epochs.py",
          "pages/units.py", "pages/layers.py", "pages/normalisation.py", "pages/dropout.py",
-         "pages/early_stopping.py", "pages/mistakes.py", "pages/classify.py", "pages/teach.py"]
+         "pages/early_stopping.py", "pages/mistakes.py", "pages/classify.py", "pages/class.py"]
 
 
 @pytest.fixture(autouse=True)

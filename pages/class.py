@@ -19,7 +19,7 @@ from pages.ui.navigation import in_app
 from pages.ui.text import plain
 
 TEACHER = "teacher_class"  # the class this session started: {"code", "key", "controls"}
-PAGE_PATH = "class"  # this page's URL path (streamlit_app.py)
+PAGE_PATH = "class"  # this page's URL path (streamlit_app.py): the file's name, as a fresh server's first link needs
 FALLBACK_ORIGIN = "http://localhost:8501"
 
 
