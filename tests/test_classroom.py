@@ -220,7 +220,15 @@ def test_a_damaged_file_is_one_sentence_and_is_not_deleted(tmp_path):
     assert path.read_bytes().startswith(b"this is not a database")
 
 
-def test_a_read_only_file_refuses_writes_and_still_reads(store, tmp_path):
+@pytest.mark.parametrize("where", ["a folder", "under a file"])
+def test_a_file_that_cannot_be_made_is_one_sentence(tmp_path, where):
+    (tmp_path / "taken").mkdir() if where == "a folder" else (tmp_path / "taken").write_text("x")
+    path = tmp_path / "taken" if where == "a folder" else tmp_path / "taken" / "classes.sqlite3"
+    with pytest.raises(ClassUnavailable, match="cannot be used right now"):
+        ClassStore(path).create()
+
+
+def test_a_read_only_file_refuses_writes_with_a_sentence(store, tmp_path):
     code, _key = store.create()
     store.join(code, "Anna")
     store.path.chmod(0o444)

@@ -132,6 +132,7 @@ class ClassStore:
         self.max_records = int(_setting(RECORDS_ENV, DEFAULT_RECORDS))
         self._ready = False
         self._ready_lock = threading.Lock()
+        self._keeper: sqlite3.Connection | None = None
 
     # ------------------------------------------------------------------ the file
 
@@ -141,10 +142,11 @@ class ClassStore:
         try:
             self._prepare()
             db = sqlite3.connect(self.path, timeout=BUSY_MS / 1000, isolation_level=None)
-        except sqlite3.Error as exc:
+        except (sqlite3.Error, OSError) as exc:  # OSError: its folder cannot be made (a file, no permission)
             raise self._unavailable(exc) from None
         try:
             db.execute(f"PRAGMA busy_timeout = {BUSY_MS}")
+            db.execute("PRAGMA synchronous = NORMAL")  # WAL: no fsync per commit, never a damaged file
             db.execute("PRAGMA foreign_keys = ON")
             db.execute("BEGIN IMMEDIATE" if write else "BEGIN")
             yield db
@@ -166,14 +168,20 @@ class ClassStore:
             if self._ready:
                 return
             self.path.parent.mkdir(parents=True, exist_ok=True)
-            db = sqlite3.connect(self.path, timeout=BUSY_MS / 1000, isolation_level=None)
+            db = sqlite3.connect(self.path, timeout=BUSY_MS / 1000, isolation_level=None, check_same_thread=False)
             try:
                 db.execute(f"PRAGMA busy_timeout = {BUSY_MS}")
                 if db.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
                     db.execute("PRAGMA journal_mode = WAL")
                 db.executescript(SCHEMA)
-            finally:
+            except sqlite3.Error:
                 db.close()
+                raise
+            if self._keeper is not None:
+                self._keeper.close()
+            # Kept open, unused, for as long as the store: the last connection to close checkpoints the WAL into
+            # the file and deletes it (about 5 ms a call when every call was the last one).
+            self._keeper = db
             self._ready = True
 
     def _unavailable(self, exc: Exception) -> ClassUnavailable:
