@@ -23,7 +23,7 @@ from fmnist_core.runs import (
     select_examples,
 )
 from fmnist_core.views import charts
-from pages.ui.classroom import class_member, class_runs_table, in_class
+from pages.ui.classroom import class_controls, class_member, class_runs_table, in_class
 from pages.ui.data import get_data, test_set_of
 from pages.ui.history import SessionRun, remember, session_runs
 from pages.ui.lang import fragment, with_language
@@ -49,7 +49,7 @@ def main() -> None:
     member, go_on = class_member()
     if not go_on:  # the class link's nickname first
         return
-    config, link = read_link()
+    config, link = read_link(class_controls(member))
     show_challenge_or_ideas(link)
     config = training_form(config, link)
     data = get_data() if config is not None else None
@@ -74,11 +74,12 @@ def main() -> None:
     class_runs_table(member)
 
 
-def read_link() -> tuple[RunConfig, LinkControls]:
-    """The configuration and a teacher's controls from the URL, each bad value one warning."""
+def read_link(in_class: dict[str, str] | None = None) -> tuple[RunConfig, LinkControls]:
+    """The configuration and a teacher's controls from the URL (the learner's class's controls where the URL
+    has none: a learner back from another page keeps the exercise), each bad value one warning."""
     query = st.query_params.to_dict()
     config, problems = config_from_query(query)
-    link, link_problems = link_controls(query)
+    link, link_problems = link_controls((in_class or {}) | query)
     for problem in problems + link_problems:
         st.warning(plain(problem))
     if link.fixed:

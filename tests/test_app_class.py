@@ -172,3 +172,15 @@ def test_a_learners_runs_count_on_the_compare_page(store, tiny_run):
     join(at, "Anna", back=True)
     assert not at.exception
     assert any(c.value == f"You are Anna in class {code}. Your runs in {code}\\: 1" for c in at.caption)
+
+
+def test_the_class_exercise_holds_when_the_learner_comes_back_without_it(store, synthetic_env):
+    """A learner back on the Train page from the menu (no link values) still has the class's challenge and
+    hidden settings."""
+    code, _key = store.create({"challenge": "small", "hide": "dropout"})
+    at = open_app({"class": code, "challenge": "small", "hide": "dropout"})
+    join(at, "Anna")
+    at.query_params.clear()
+    at.run()
+    assert any(m.value.startswith("**Challenge**") for m in at.markdown)
+    assert "dropout" not in [s.key for s in at.slider]

@@ -77,6 +77,16 @@ def join_form(code: str) -> None:
     st.rerun()
 
 
+def class_controls(member: Member | None) -> dict[str, str]:
+    """The exercise the learner's class was started with (``hide``, ``lock``, ``challenge``), {} outside one."""
+    if member is None:
+        return {}
+    try:
+        return get_store().get(member.code).controls
+    except ClassError:
+        return {}
+
+
 def in_class(member: Member | None, result: RunResult | None) -> None:
     """Record ``result`` (a run this learner trained or looked up) in the learner's class, once per
     configuration, and say how many runs the learner has there."""
