@@ -340,27 +340,35 @@ def test_the_boards_sentences_in_korean_and_german(store):
 
 
 class FakeCache:
-    """What class_confusion reads of a run cache: runs by key, each with its test predictions."""
+    """What class_confusion reads of a run cache: an entry's run.json on disk, and its run with test predictions."""
 
-    root = "fake"
-
-    def __init__(self, runs):
-        self.runs = runs
+    def __init__(self, folder, runs):
+        self.runs_dir, self.runs = folder / "runs", runs
+        for key in runs:
+            (self.runs_dir / key).mkdir(parents=True)
+            (self.runs_dir / key / "run.json").write_text("{}")
+        self.loads = 0
 
     def load(self, key):
+        self.loads += 1
         return self.runs.get(key)
 
 
-def test_the_class_confusion_sums_its_runs_matrices():
+def test_the_class_confusion_sums_its_runs_matrices(tmp_path):
     labels = np.array([0, 0, 6, 6, 6, 2])
     answers = {"a" * 16: [0, 0, 0, 0, 6, 4], "b" * 16: [0, 6, 0, 0, 0, 2], "c" * 16: [0] * 5}  # c: other test set
-    cache = FakeCache({key: replace(fake_run(RunConfig()), test_probabilities=np.eye(10)[answer])
-                       for key, answer in answers.items()})
+    cache = FakeCache(tmp_path, {key: replace(fake_run(RunConfig()), test_probabilities=np.eye(10)[answer])
+                                 for key, answer in answers.items()})
     worst = class_confusion(["a" * 16, "b" * 16, "c" * 16, "a" * 16, "d" * 16], cache, labels)
     assert worst == (6, 0, 5)  # Shirt taken for T-shirt/top: 2 + 3
     assert confusion_sentence(worst, 2) == ("Across the class's runs, Shirt was most often taken for T-shirt/top "
                                             "(5 test images in 2 runs).")
     assert class_confusion([], cache, labels) is None and confusion_sentence(None, 0) is None
+    loads = cache.loads
+    assert class_confusion(["a" * 16, "b" * 16], cache, labels) == (6, 0, 5) and cache.loads == loads  # kept
+    (tmp_path / "runs" / ("a" * 16) / "run.json").write_text('{"again": 1}')  # the entry was written again
+    cache.runs["a" * 16] = replace(cache.runs["a" * 16], test_probabilities=np.eye(10)[[0, 0, 6, 6, 6, 2]])
+    assert class_confusion(["a" * 16, "b" * 16], cache, labels) == (6, 0, 3) and cache.loads == loads + 1
 
 
 def test_the_csv_has_every_run_and_defuses_formulas(store):

@@ -10,6 +10,7 @@ from collections import OrderedDict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
+from pathlib import Path
 
 import numpy as np
 
@@ -114,33 +115,38 @@ def clock(at: float) -> str:
 
 # --------------------------------------------------------------------------- the class's most common confusion
 
-_MATRICES: OrderedDict[tuple[str, str, str], np.ndarray] = OrderedDict()  # (cache, key, trained at) -> matrix
+_MATRICES: OrderedDict[tuple, np.ndarray] = OrderedDict()  # (cache, key, run.json's stat, test set) -> matrix
 _MATRICES_LOCK = threading.Lock()
 _MATRICES_KEPT = 2000
 
 
 def class_confusion(keys: Iterable[str], cache: RunCache, labels: np.ndarray) -> tuple[int, int, int] | None:
     """The class's most common confusion over its runs' stored test predictions: (true, predicted, count summed
-    over the runs), or None. Each run's matrix is computed once per process (a run evaluated on another test set,
-    or no longer stored, is left out)."""
+    over the runs), or None. Each run's matrix is computed once per process and kept while its entry's run.json
+    is unchanged (a run evaluated on another test set, or no longer stored, is left out)."""
     total = np.zeros((10, 10), dtype=np.int64)
+    test_set = (len(labels), hash(np.asarray(labels).tobytes()))
     for key in dict.fromkeys(keys):
-        matrix = _matrix(cache, key, labels)
+        matrix = _matrix(cache, key, labels, test_set)
         if matrix is not None:
             total += matrix
     worst = most_confused(total, top=1)
     return worst[0] if worst else None
 
 
-def _matrix(cache: RunCache, key: str, labels: np.ndarray) -> np.ndarray | None:
-    run = cache.load(key)
-    if run is None or not run.evaluated_on(labels):
+def _matrix(cache: RunCache, key: str, labels: np.ndarray, test_set: tuple[int, int]) -> np.ndarray | None:
+    try:  # a stat, not a read of the entry: a board refreshes every few seconds over hundreds of runs
+        stat = (Path(cache.runs_dir) / key / "run.json").stat()
+    except OSError:
         return None
-    memo = (str(cache.root), key, run.trained_at)
+    memo = (str(cache.runs_dir), key, stat.st_mtime_ns, stat.st_size, stat.st_ino, test_set)
     with _MATRICES_LOCK:
         if memo in _MATRICES:
             _MATRICES.move_to_end(memo)
             return _MATRICES[memo]
+    run = cache.load(key)
+    if run is None or not run.evaluated_on(labels):
+        return None
     matrix = confusion_matrix(labels, np.asarray(run.test_probabilities).argmax(axis=1))
     with _MATRICES_LOCK:
         _MATRICES[memo] = matrix
