@@ -173,6 +173,7 @@ def test_an_ended_class_refuses_joins_and_records_and_stays_readable(store):
     store.join(code, "Anna", now=T0)
     store.record(code, "Anna", run(), now=T0)
     assert not store.end(code, key, now=T0 + 60).open
+    assert not store.record(code, "Anna", run())  # recorded before it ended: nothing to refuse
     with pytest.raises(ClassError, match="has ended"):
         store.record(code, "Anna", run(64))
     with pytest.raises(ClassError, match="has ended"):

@@ -298,11 +298,9 @@ class ClassStore:
 
     def record(self, code: str, nickname: str, result: RunResult, now: float | None = None) -> bool:
         """Record that ``nickname`` trained or looked up ``result`` in the class (once per configuration);
-        returns True when it is a new record. ClassError when the class has ended, the learner is not in it, or
-        the learner has reached the records' limit."""
+        returns True when it is a new record, False when it was recorded before. ClassError when the learner is
+        not in the class, the class has ended, or the learner has reached the records' limit."""
         info = self.get(code, now)
-        if not info.open:
-            raise ClassError(_("This class has ended, so this run was not added to it."))
         history = result.history.get("val_accuracy") or []
         challenge = class_challenge(info)
         met = None if challenge is None else challenge.met(result)
@@ -317,7 +315,9 @@ class ClassStore:
                     name=nickname, code=info.code))
             if db.execute("SELECT 1 FROM runs WHERE class = ? AND folded = ? AND config_key = ?",
                           row[:3]).fetchone() is not None:
-                return False
+                return False  # recorded before (also before the class ended: nothing to say)
+            if not info.open:
+                raise ClassError(_("This class has ended, so this run was not added to it."))
             count = db.execute("SELECT COUNT(*) FROM runs WHERE class = ? AND folded = ?", row[:2]).fetchone()[0]
             if count >= self.max_records:
                 # Translators: {n}: the most runs one learner can record in a class, e.g. 1,000
