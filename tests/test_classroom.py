@@ -382,3 +382,14 @@ def test_the_csv_has_every_run_and_defuses_formulas(store):
     assert len(lines) == 8 and any(line.startswith("'=HYPERLINK(1)") for line in lines)
     assert "<b>Cy</b>" not in text  # Cy has no runs
     assert lines[1].split(",")[-1] == "0"  # Anna's 128-unit run did not meet the challenge
+
+
+def test_the_class_chart_has_a_trace_per_learner_and_shows_nicknames_as_text():
+    from fmnist_core.views import charts
+
+    fig = charts.class_scatter([("<b>Lea</b>", 12730, 0.68, "16 units"), ("Anna", 25450, 0.84, "32 units"),
+                                ("<b>Lea</b>", 50890, 0.86, "64 units")], RunConfig().parameters)
+    assert [t.name for t in fig.data] == ["&lt;b&gt;Lea&lt;/b&gt;", "Anna"]  # Plotly reads HTML in names
+    assert fig.data[0].hovertemplate.startswith("&lt;b&gt;Lea&lt;/b&gt;<br>") and list(fig.data[0].x) == [12730, 50890]
+    assert fig.layout.xaxis.type == "log" and fig.layout.yaxis.range == (0.63, 1.0)
+    assert fig.layout.shapes[0].x0 == RunConfig().parameters  # the tutorial's network

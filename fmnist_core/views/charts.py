@@ -394,8 +394,11 @@ def class_scatter(points: Sequence[tuple[str, int, float, str]], tutorial_parame
         ))
     fig.add_vline(x=tutorial_parameters, line={"dash": "dot", "color": GREY},
                   # Translators: marks the tutorial's own network (128 units, 1 layer) on the class board's chart
-                  annotation_text=_("the tutorial's network"), annotation_position="top left")
+                  annotation_text=_("the tutorial's network"), annotation_position="top left",
+                  annotation_font_color=GREY)
+    accuracies = [p[2] for p in points]
+    low = max(0.0, min(accuracies, default=0.8) - 0.05)
     fig.update_layout(xaxis={"type": "log", "title": _("parameters (log scale)")},
-                      yaxis={"tickformat": ".0%", "title": _("test accuracy")}, height=460, margin={"t": 30},
-                      legend={"title": _("learner")})
+                      yaxis={"tickformat": ".0%", "title": _("test accuracy"), "range": [low, 1.0]}, height=460,
+                      margin={"t": 40}, showlegend=True, legend={"title": _("learner")})
     return localised(fig)
