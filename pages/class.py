@@ -100,12 +100,12 @@ def show_links(code: str, key: str, controls: dict[str, str]) -> None:
         st.subheader(_("Learners' link"))
         st.code(learners, language=None, wrap_lines=True)
         # Translators: {code}: the class code, e.g. "K7P2QX"
-        st.image(qr_png(learners), width=260, caption=_("QR code of the learners' link (class {code})").format(
-            code=code))
+        said = _("QR code of the learners' link (class {code})").format(code=code)
+        st.image(qr_png(learners), width=260, caption=said, alt=said)
     with right:
         st.subheader(_("Board link (only for you)"))
         st.code(board, language=None, wrap_lines=True)
-        st.image(qr_png(board), width=260, caption=_("QR code of the board link"))
+        st.image(qr_png(board), width=260, caption=_("QR code of the board link"), alt=_("QR code of the board link"))
         st.warning(_("Keep the board link to yourself: anyone with it sees the board and can end the class. It is "
                      "shown only here and now; copy it before you leave this page."))
         st.page_link("pages/board.py", label=_("Open the board"), icon=":material/leaderboard:",
