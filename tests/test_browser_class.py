@@ -1,5 +1,6 @@
 """Real browser: a teacher starts a class, a learner joins it from the link and trains, and the board (open in
-the teacher's tab) shows the learner's run without a reload."""
+the teacher's tab) shows the learner's run without a reload; axe-core on the class's pages, and a learner joining
+from a phone by keyboard."""
 
 import re
 
