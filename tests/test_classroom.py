@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import sqlite3
 import subprocess
 import sys
@@ -392,4 +393,5 @@ def test_the_class_chart_has_a_trace_per_learner_and_shows_nicknames_as_text():
     assert [t.name for t in fig.data] == ["&lt;b&gt;Lea&lt;/b&gt;", "Anna"]  # Plotly reads HTML in names
     assert fig.data[0].hovertemplate.startswith("&lt;b&gt;Lea&lt;/b&gt;<br>") and list(fig.data[0].x) == [12730, 50890]
     assert fig.layout.xaxis.type == "log" and fig.layout.yaxis.range == (0.63, 1.0)
-    assert fig.layout.shapes[0].x0 == RunConfig().parameters  # the tutorial's network
+    assert fig.layout.shapes[0].x0 == RunConfig().parameters  # the tutorial's network, labelled at the line
+    assert fig.layout.annotations[0].x == pytest.approx(math.log10(RunConfig().parameters))

@@ -392,10 +392,12 @@ def class_scatter(points: Sequence[tuple[str, int, float, str]], tutorial_parame
             hovertemplate=_("{name}<br>{run}<br>test accuracy {accuracy}<br>{parameters} parameters").format(
                 name=shown, run="%{customdata}", accuracy="%{y:.1%}", parameters="%{x:,}") + "<extra></extra>",
         ))
-    fig.add_vline(x=tutorial_parameters, line={"dash": "dot", "color": GREY},
-                  # Translators: marks the tutorial's own network (128 units, 1 layer) on the class board's chart
-                  annotation_text=_("the tutorial's network"), annotation_position="top left",
-                  annotation_font_color=GREY)
+    fig.add_vline(x=tutorial_parameters, line={"dash": "dot", "color": GREY})
+    # an annotation on a log axis is placed by the logarithm of its value (a shape by the value itself)
+    fig.add_annotation(x=math.log10(tutorial_parameters), y=1, yref="y domain", xanchor="right", yanchor="bottom",
+                       showarrow=False, font={"color": GREY},
+                       # Translators: marks the tutorial's network (128 units, 1 layer) on the class's chart
+                       text=_("the tutorial's network"))
     accuracies = [p[2] for p in points]
     low = max(0.0, min(accuracies, default=0.8) - 0.05)
     fig.update_layout(xaxis={"type": "log", "title": _("parameters (log scale)")},
