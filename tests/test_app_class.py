@@ -142,6 +142,8 @@ def test_the_board_shows_the_class_and_ends_it(store, tiny_run):
     assert sorted(table["learner"]) == ["<b>Ben</b>", "Anna"] and list(table["runs"]) == [1, 1]
     assert dict(zip(table["learner"], table["challenge met"], strict=True)) == {"Anna": True, "<b>Ben</b>": False}
     assert any(m.value.startswith("Across the class's runs,") for m in at.markdown)
+    (download,) = at.get("download_button")
+    assert download.proto.label == "Download CSV"
     at.button(key="class_end").click().run()
     assert any(t.startswith("This class ended at") for t in texts(at.info))
     assert not store.get(code).open and len(store.runs(code)) == 2
