@@ -40,6 +40,10 @@ navigation = st.navigation({
     _("Try it"): [
         page("classify.py", _("Classify your garment"), "classify", "draw"),
     ],
+    _("Teach"): [
+        page("class.py", _("Start a class"), "class", "groups"),
+        page("board.py", _("Class board"), "board", "leaderboard", hidden=True),  # opened by its link (with the key)
+    ],
 })
 st.sidebar.caption(_("Fashion-MNIST Lab: a dense network learns to recognise clothing. Every number here comes "
                      "from a real run."))

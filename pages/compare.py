@@ -6,6 +6,8 @@ import pages.ui.preload  # noqa: F401 - first: a fresh server runs a linked page
 
 # isort: split
 
+from collections.abc import Sequence
+
 import pandas as pd
 import streamlit as st
 
@@ -14,6 +16,7 @@ from fmnist_core.i18n import _, ngettext, percent
 from fmnist_core.lessons import compare
 from fmnist_core.runs import RunUnavailable
 from fmnist_core.views import charts
+from pages.ui.classroom import class_member, class_run_keys, in_class
 from pages.ui.data import get_data
 from pages.ui.history import session_runs
 from pages.ui.lang import fragment
@@ -27,6 +30,10 @@ from pages.ui.timeline import epoch_label, timeline_of
 def main() -> None:
     st.title(_("Compare runs"))
     st.markdown(_("Lay any of your runs over each other: what changed between them, and what did it do?"))
+    member, go_on = class_member()
+    if not go_on:  # the class link's nickname first
+        return
+    in_class(member, None)
     runs = get_runner().cache.list()  # newest first
     if len(runs) < 2:
         st.info(_("Train at least two runs on the Train page (change one setting between them), then compare them "
@@ -34,7 +41,7 @@ def main() -> None:
         st.page_link("pages/train.py", label=_("Go to the Train page"), icon=":material/model_training:")
         return
     by_key = {r.key: r for r in runs}
-    chosen = choose_runs(by_key)
+    chosen = choose_runs(by_key, class_run_keys(member))
     if len(chosen) < 2:
         st.info(_("Choose at least two runs."))
         return
@@ -51,8 +58,9 @@ def main() -> None:
     get_the_code(by_key[picked], key="compare_code")
 
 
-def default_runs(by_key: dict) -> list[str]:
-    """The runs to show first: the link's, else this session's (newest first), else the newest stored."""
+def default_runs(by_key: dict, class_keys: Sequence[str] = ()) -> list[str]:
+    """The runs to show first: the link's, else this session's and then the learner's runs in the class (newest
+    first), else the newest stored."""
     linked = [k for k in st.query_params.get("runs", "").split(",") if k]
     unknown = [k for k in linked if k not in by_key]
     if unknown:
@@ -61,14 +69,14 @@ def default_runs(by_key: dict) -> list[str]:
         st.warning(plain(ngettext("{n} run in the link is not stored here ({keys}); showing the others.",
                                   "{n} runs in the link are not stored here ({keys}); showing the others.",
                                   len(unknown)).format(n=len(unknown), keys=", ".join(unknown)[:80])))
-    session = [r.key for r in reversed(session_runs()) if r.key in by_key]
+    session = [k for k in dict.fromkeys([r.key for r in reversed(session_runs())] + list(class_keys)) if k in by_key]
     default = ([k for k in linked if k in by_key] or session or list(by_key))[: compare.MAX_RUNS]
     return default if len(default) >= 2 else list(dict.fromkeys(default + list(by_key)))[:2]
 
 
-def choose_runs(by_key: dict) -> list[str]:
+def choose_runs(by_key: dict, class_keys: Sequence[str] = ()) -> list[str]:
     """The runs to compare (kept in the link), from a list that can be filtered by one setting."""
-    default = default_runs(by_key)
+    default = default_runs(by_key, class_keys)
     with st.expander(_("Filter the list")):
         c1, c2 = st.columns(2)
         field = c1.selectbox(_("Field"), ["(any)", *FIELD], key="compare_filter_field",

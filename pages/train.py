@@ -23,6 +23,7 @@ from fmnist_core.runs import (
     select_examples,
 )
 from fmnist_core.views import charts
+from pages.ui.classroom import class_controls, class_member, class_runs_table, in_class
 from pages.ui.data import get_data, test_set_of
 from pages.ui.history import SessionRun, remember, session_runs
 from pages.ui.lang import fragment, with_language
@@ -33,7 +34,7 @@ from pages.ui.text import plain
 from pages.ui.timeline import watch_it_learn
 from pages.ui.widgets import field_widget
 
-LINK_KEYS = ("hide", "lock", "challenge")  # a teacher's link: kept in the URL through every run
+LINK_KEYS = ("hide", "lock", "challenge", "class")  # a teacher's link: kept in the URL through every run
 LAYOUT = (("epochs", "hidden_units"), ("extra_layers", "dropout", "normalize"),
           ("batch_size", "validation_split", "seed"))
 
@@ -45,12 +46,17 @@ def main() -> None:
         "last layer's **softmax** turns ten scores into ten probabilities, one per kind of clothing. Pick the "
         "settings, press **Train**, and watch it learn."
     ))
-    config, link = read_link()
+    member, go_on = class_member()
+    if not go_on:  # the class link's nickname first
+        return
+    config, link = read_link(class_controls(member))
     show_challenge_or_ideas(link)
     config = training_form(config, link)
     data = get_data() if config is not None else None
     result = current_result(config) if data is not None else None
+    in_class(member, result)
     if result is None:
+        class_runs_table(member)
         return
     previous = remember(result)
     show_summary(result, previous, len(data.y_test))
@@ -65,13 +71,15 @@ def main() -> None:
     st.subheader(_("Get the code"))
     get_the_code(result, key="train_code")
     show_session_runs(session_runs())
+    class_runs_table(member)
 
 
-def read_link() -> tuple[RunConfig, LinkControls]:
-    """The configuration and a teacher's controls from the URL, each bad value one warning."""
+def read_link(in_class: dict[str, str] | None = None) -> tuple[RunConfig, LinkControls]:
+    """The configuration and a teacher's controls from the URL (the learner's class's controls where the URL
+    has none: a learner back from another page keeps the exercise), each bad value one warning."""
     query = st.query_params.to_dict()
     config, problems = config_from_query(query)
-    link, link_problems = link_controls(query)
+    link, link_problems = link_controls((in_class or {}) | query)
     for problem in problems + link_problems:
         st.warning(plain(problem))
     if link.fixed:

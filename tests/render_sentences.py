@@ -405,13 +405,56 @@ def timeline() -> Iterator[str]:
     yield page("Validation accuracy per epoch of each chosen run, with a line at epoch {n}").format(n=0)
 
 
+def a_class() -> Iterator[str]:
+    """The board's sentences from a made-up class, its refusals, and what the class pages put together."""
+    from fmnist_core.classroom import ClassError, ClassStore, board, check_nickname, confusion_sentence, sentences
+    from fmnist_core.classroom.store import ClassRun, Learner
+
+    at = 1_800_000_000.0
+    learners = [Learner(name, at) for name in ("Anna", "지민", "Lea")]
+    made = [("Anna", RunConfig(hidden_units=24), 0.866, True), ("지민", RunConfig(hidden_units=32), 0.871, True),
+            ("Lea", RunConfig(extra_layers=3), 0.842, False), ("Lea", RunConfig(normalize=False), 0.801, False),
+            ("Anna", RunConfig(), 0.881, False)]
+    runs = [ClassRun(name, c, c.key, at + 60 * i, acc, acc + 0.01, c.parameters, 9.5, met)
+            for i, (name, c, acc, met) in enumerate(made)]
+    yield from sentences(board(learners, runs, has_challenge=True), runs)
+    yield from sentences(board(learners, [], has_challenge=False), [])
+    yield confusion_sentence((6, 0, 1234), 12)
+    for typed in ("", "x" * 25, "a\u202eb"):
+        try:
+            check_nickname(typed)
+        except ClassError as exc:
+            yield str(exc)
+    with tempfile.TemporaryDirectory() as folder:
+        store = ClassStore(Path(folder) / "classes.sqlite3")
+        code, key = store.create()
+        store.join(code, "Anna")
+        for attempt in (lambda: store.join(code, "anna"), lambda: store.join(code, "Ben", returning=True),
+                        lambda: store.get("K7P2Q"), lambda: store.get("K7P2QX"), lambda: store.as_teacher(code, "x"),
+                        lambda: store.record(code, "Ben", fake_run(RunConfig()))):
+            try:
+                attempt()
+            except ClassError as exc:
+                yield str(exc).replace(code, "K7P2QX")  # a new class's code is random
+        store.end(code, key)
+        for attempt in (lambda: store.join(code, "Ben"), lambda: store.record(code, "Anna", fake_run(RunConfig()))):
+            try:
+                attempt()
+            except ClassError as exc:
+                yield str(exc).replace(code, "K7P2QX")
+    yield page("You are {name} in class {code}. Your runs in {code}: {n}").format(name="Anna", code="K7P2QX", n=6)
+    yield page("This class ended at {when} UTC: no more runs are recorded. The board stays readable.").format(
+        when="10:42:05")
+    yield page("QR code of the learners' link (class {code})").format(code="K7P2QX")
+
+
 SECTIONS = {
     "Run labels": run_labels, "Experiment captions and findings": experiments, "Chart labels and hovers": charts,
     "Challenge goals and checks": challenges, "Confusion captions": confusions, "The Data page": data_page,
     "The Classify page": classify_page,
     "Where a run came from": origins, "Queue and wait texts": queue, "Refusals": refusals,
     "Configuration and link errors": config_errors, "Intake errors": intake_errors,
-    "Data and cache errors": data_and_cache_errors, "Watch it learn": timeline,
+    "Data and cache errors": data_and_cache_errors, "Watch it learn": timeline, "A class": a_class,
 }
 
 

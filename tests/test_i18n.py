@@ -25,7 +25,7 @@ ROOT = Path(__file__).resolve().parents[1]
 TRANSLATED = [code for code in i18n.LANGUAGES if code != i18n.DEFAULT]
 PAGES = ["pages/train.py", "pages/data.py", "pages/concepts.py", "pages/compare.py", "pages/epochs.py",
          "pages/units.py", "pages/layers.py", "pages/normalisation.py", "pages/dropout.py",
-         "pages/early_stopping.py", "pages/mistakes.py", "pages/classify.py"]
+         "pages/early_stopping.py", "pages/mistakes.py", "pages/classify.py", "pages/class.py"]
 
 
 @pytest.fixture(autouse=True)
@@ -341,6 +341,7 @@ KEEP = {word for name in CLASS_NAMES for word in re.findall(r"[A-Za-z]+", name)}
     "Fashion", "MNIST", "Lab", "Keras", "TensorFlow", "ReLU", "relu", "Dense", "Flatten", "Softmax", "softmax",
     "adam", "Dropout", "EarlyStopping", "exp", "log", "max", "score", "PNG", "JPEG", "WebP", "BMP", "GIF", "MB",
     "UTC", "IDX", "x", "sparse", "English", "Deutsch", "Language", "Sprache", "py", "ipynb", "keras", "csv", "json",
+    "CSV", "QR",  # the class board's download, the Class page's codes
     "patience",  # EarlyStopping's argument, kept as the learner types it (GLOSSARY.md)
 }
 

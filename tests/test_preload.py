@@ -24,7 +24,7 @@ ENTRIES = [ROOT / "streamlit_app.py", *sorted(p for p in (ROOT / "pages").glob("
 BEFORE_THE_GATE = {"__future__", "gc", "threading", "time", "streamlit"}  # imported before any session runs
 PAGES = ["pages/data.py", "pages/concepts.py", "pages/compare.py", "pages/epochs.py", "pages/units.py",
          "pages/layers.py", "pages/normalisation.py", "pages/dropout.py", "pages/early_stopping.py",
-         "pages/mistakes.py", "pages/classify.py", "pages/train.py"]
+         "pages/mistakes.py", "pages/classify.py", "pages/class.py", "pages/board.py", "pages/train.py"]
 # What the app script's imports leave for later: Streamlit's own modules, and the drawing canvas (a Streamlit
 # component, which can only be registered inside a running app; reached through ``import`` only).
 LATER = ("streamlit.", "streamlit_drawable_canvas", "pages.ui.canvas")

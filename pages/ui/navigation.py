@@ -48,6 +48,8 @@ def alias(home: st.Page, url_path: str) -> st.Page:
     return st.Page(go_home, title=home.title, url_path=url_path, visibility="hidden")
 
 
-def page(path: str, title: str, url: str, icon: str, default: bool = False) -> st.Page:
-    """One entry of the menu: the page file ``pages/<path>`` at ``/<url>``."""
-    return st.Page(f"pages/{path}", title=title, url_path=url, icon=f":material/{icon}:", default=default)
+def page(path: str, title: str, url: str, icon: str, default: bool = False, hidden: bool = False) -> st.Page:
+    """One entry of the menu: the page file ``pages/<path>`` at ``/<url>`` (``hidden``: reached by its link
+    only)."""
+    return st.Page(f"pages/{path}", title=title, url_path=url, icon=f":material/{icon}:", default=default,
+                   visibility="hidden" if hidden else "visible")

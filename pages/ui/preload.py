@@ -21,6 +21,7 @@ import _strptime  # noqa: F401 - datetime.strptime imports it on first use
 import encodings.cp437  # noqa: F401 - zip files (a model download)
 import multiprocessing.connection  # noqa: F401 - the local runner's worker pipes
 import runpy  # noqa: F401 - a linked page's file run alone runs the app script
+import sqlite3  # noqa: F401 - the class records
 import unicodedata  # noqa: F401
 import zoneinfo  # noqa: F401 - babel's dates
 
@@ -46,10 +47,13 @@ import plotly.subplots
 import plotly.tools  # noqa: F401
 import pyarrow.pandas_compat  # noqa: F401 - Streamlit's tables travel as Arrow
 import pyarrow.vendored.version  # noqa: F401
+import segno  # noqa: F401 - the QR codes of a class's links
 from PIL import Image
 
+import fmnist_core.classroom  # noqa: F401 - the Class page, the board, a learner in a class
 import fmnist_core.lessons  # noqa: F401 - the experiment and challenge pages
 import fmnist_core.queue.local  # noqa: F401 - the runner the first page opens
+import pages.ui.classroom  # noqa: F401
 import pages.ui.data  # noqa: F401
 import pages.ui.experiment_view  # noqa: F401
 import pages.ui.history  # noqa: F401
