@@ -16,9 +16,9 @@ import numpy as np
 
 from .config import RunConfig
 from .data.sources import load_fashion_mnist
+from .net.listener import TrainingListener
 from .runs.cache import RunCache
 from .runs.results import Origin
-from .runs.training import TrainingListener
 
 
 class EpochTimer(TrainingListener):

@@ -190,7 +190,7 @@ def _bench(args: argparse.Namespace) -> int:
 
 def _worker(args: argparse.Namespace) -> int:
     from .queue.quiet import filter_own_stderr
-    from .queue.rq import run_worker
+    from .queue.rq_worker import run as run_worker
 
     filter_own_stderr()  # the work horses' TensorFlow start-up lines stay out of the terminal; errors do not
 

@@ -5,9 +5,9 @@ import time
 
 import pytest
 
+from fmnist_core.net.listener import TrainingCancelled, TrainingListener
 from fmnist_core.runs import cache as cache_module
 from fmnist_core.runs.cache import RunCache
-from fmnist_core.runs.training import TrainingCancelled, TrainingListener
 
 from .support import TINY
 

@@ -3,9 +3,9 @@ import pytest
 
 from fmnist_core.config import ConfigError, RunConfig
 from fmnist_core.lessons.experiments import EXPERIMENTS, parse_values, run_sweep, table
+from fmnist_core.net.listener import TrainingListener
 from fmnist_core.runs.cache import RunCache
 from fmnist_core.runs.results import RunResult
-from fmnist_core.runs.training import TrainingListener
 
 
 def made_run(config: RunConfig, val_loss, accuracy, test_accuracy, seconds=10.0, stopped=None) -> RunResult:

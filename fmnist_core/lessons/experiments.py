@@ -15,9 +15,9 @@ from typing import Any
 from ..config import FIELD, ConfigError, RunConfig
 from ..data.sources import Dataset
 from ..i18n import N_, _, decimal, joined, ngettext, number, percent, signed
+from ..net.listener import TrainingListener
 from ..runs.cache import RunCache
 from ..runs.results import RunResult, curve_name
-from ..runs.training import TrainingListener
 
 MAX_VALUES = 8  # runs one comparison may ask for
 Findings = Callable[[Sequence[RunResult], dict[int, str]], list[str]]

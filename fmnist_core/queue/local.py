@@ -35,9 +35,9 @@ from typing import Any
 from ..config import RunConfig
 from ..data.sources import DATA_DIR_ENV, DataError
 from ..i18n import N_
+from ..net.listener import TrainingCancelled
 from ..runs.cache import RunCache
 from ..runs.results import RunResult, RunUnavailable
-from ..runs.training import TrainingCancelled
 from .base import WORKER_LOST, JobSnapshot, JobStatus, Position, WorkerLost, check, learn
 from .limits import idle_seconds, idle_workers, own_mb, release_memory, retire_reason
 from .quiet import forward_in_thread, min_level, quiet_environment, quiet_python_logging, to_stderr

@@ -37,9 +37,9 @@ from urllib.parse import urlsplit
 
 from ..config import RunConfig
 from ..i18n import N_
+from ..net.listener import TrainingCancelled
 from ..runs.cache import RunCache
 from ..runs.results import RunResult
-from ..runs.training import TrainingCancelled
 from .base import (
     REDIS_LOST,
     UNREADABLE,
@@ -209,15 +209,6 @@ def call_job(task: str, args: list) -> Any:
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
         return _plain(dataclasses.asdict(value))
     return _plain(value)
-
-
-def run_worker(url: str, burst: bool = False) -> None:
-    """Start an RQ worker on the three queues (blocks); it outlives Redis outages (``rq_worker``) and stops after
-    ``FMNIST_WORKER_MAX_RUNS`` jobs or a job that left it above ``FMNIST_WORKER_MAX_MB`` (``limits``), as RQ's
-    ``--max-jobs`` does, to be started again by whatever runs it."""
-    from .rq_worker import run
-
-    run(url, burst=burst)
 
 
 # --------------------------------------------------------------------------- the app side
@@ -623,7 +614,7 @@ class RQRunner:
 
     def mistake(self, name: str) -> Any:
         """One Common mistake trained through Keras on a worker (a ``MistakeOutcome``)."""
-        from ..lessons.mistakes import MistakeOutcome
+        from ..net.mistakes import MistakeOutcome
 
         try:
             return MistakeOutcome(**self._call("mistake", name))

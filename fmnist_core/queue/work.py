@@ -17,9 +17,9 @@ from typing import Any
 
 from ..config import RunConfig
 from ..data.sources import load_fashion_mnist
+from ..net.listener import TrainingCancelled, TrainingListener
 from ..runs.cache import RunCache
 from ..runs.results import RunResult
-from ..runs.training import TrainingCancelled, TrainingListener
 from .rules import OVERRAN
 
 HOLD_ENV = "FMNIST_HOLD_DIR"
