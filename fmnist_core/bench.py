@@ -111,10 +111,8 @@ def run_benchmark(epochs: int = 10, as_json: bool = False) -> int:
 
 
 def _timed_sweep(configs: list[RunConfig], cache: RunCache, data) -> float:
-    from .lessons.experiments import run_sweep
-
     start = time.perf_counter()
-    run_sweep(sorted(configs, key=lambda c: -c.epochs), cache, data)
+    cache.run_sweep(sorted(configs, key=lambda c: -c.epochs), data)
     return time.perf_counter() - start
 
 

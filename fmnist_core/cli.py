@@ -216,7 +216,6 @@ def _cache(args: argparse.Namespace) -> int:
 
 
 def _experiments(args: argparse.Namespace) -> int:
-    from .lessons.experiments import run_sweep
     from .runs.cache import RunCache
     from .views.progress import TextProgress
 
@@ -224,7 +223,7 @@ def _experiments(args: argparse.Namespace) -> int:
     names = [args.only] if args.only else list(EXPERIMENTS)
     configs = list(dict.fromkeys(c for name in names for c in EXPERIMENTS[name].configs()))
     configs.sort(key=lambda c: -c.epochs)  # longest first: shorter runs of a family are then read off it
-    results = run_sweep(configs, cache, listener=TextProgress())
+    results = cache.run_sweep(configs, listener=TextProgress())
     print(f"{len(results)} runs ready in {cache.root} ({sum(not r.from_cache for r in results)} trained now)",
           file=sys.stderr)
     return 0

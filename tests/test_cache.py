@@ -7,6 +7,7 @@ import pytest
 
 from fmnist_core.net.listener import TrainingCancelled, TrainingListener
 from fmnist_core.runs import cache as cache_module
+from fmnist_core.runs import entry
 from fmnist_core.runs.cache import RunCache
 
 from .support import TINY
@@ -142,8 +143,8 @@ def test_a_settled_entry_is_hashed_once_and_checked_again_when_it_changes(tmp_pa
     folder = cache.entry_dir(TINY)
     _settle(folder)
     hashed = []
-    real_sha256 = cache_module.sha256
-    monkeypatch.setattr(cache_module, "sha256", lambda path: hashed.append(path.name) or real_sha256(path))
+    real_sha256 = entry.sha256
+    monkeypatch.setattr(entry, "sha256", lambda path: hashed.append(path.name) or real_sha256(path))
     first, again = cache.load(TINY.key), cache.load(TINY.key)
     assert first.test_accuracy == again.test_accuracy and hashed == ["test_probabilities.npy"]  # once, not twice
     probs = folder / "test_probabilities.npy"

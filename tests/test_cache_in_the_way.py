@@ -12,7 +12,8 @@ import sys
 import pytest
 
 from fmnist_core.config import RunConfig
-from fmnist_core.runs.cache import InTheWay, RunCache
+from fmnist_core.runs.cache import RunCache
+from fmnist_core.runs.store import InTheWay
 
 from .support import finish, open_app, texts
 

@@ -21,8 +21,9 @@ from fmnist_core.queue import Refused
 from fmnist_core.queue.base import check
 from fmnist_core.queue.rules import CostModel
 from fmnist_core.runs import lineage
-from fmnist_core.runs.cache import Lookup, RunCache
+from fmnist_core.runs.cache import RunCache
 from fmnist_core.runs.results import Origin, RunUnavailable
+from fmnist_core.runs.store import Lookup
 
 LONG = RunConfig(epochs=6, hidden_units=16, batch_size=64)  # its kept epochs answer shorter runs
 SHORT = LONG.with_(epochs=2)  # not stored, but read off LONG
