@@ -54,9 +54,10 @@ def run_benchmark(epochs: int = 10, as_json: bool = False) -> int:
         core_default = cache.get_or_train(default, data, default_timer)
         tutorial = tutorial_fit(data, epochs)
         hit_start = time.perf_counter()
-        hit = cache.get_or_train(default, data)
+        found = cache.fetch(default, data)
         hit_seconds = time.perf_counter() - hit_start
-        assert hit.from_cache
+        assert found.from_cache
+        hit = found.run
         load_model_start = time.perf_counter()
         hit.predict(data.x_test[:1])
         model_load_seconds = time.perf_counter() - load_model_start

@@ -29,10 +29,11 @@ def counted_training(monkeypatch):
 
 def test_hit_returns_stored_run_without_training(tmp_path, synthetic_data, counted_training):
     cache = RunCache(tmp_path)
-    first = cache.get_or_train(TINY, synthetic_data)
+    first = cache.fetch(TINY, synthetic_data)
     assert not first.from_cache and len(counted_training) == 1
-    again = RunCache(tmp_path).get_or_train(TINY, synthetic_data)  # a new cache object, as after a restart
+    again = RunCache(tmp_path).fetch(TINY, synthetic_data)  # a new cache object, as after a restart
     assert again.from_cache and len(counted_training) == 1
+    first, again = first.run, again.run
     assert again.history == first.history and again.test_accuracy == first.test_accuracy
     assert again.predict(synthetic_data.x_test[:5]).argmax(1).tolist() == \
         first.test_probabilities[:5].argmax(1).tolist()
@@ -43,7 +44,7 @@ def test_damaged_entry_is_discarded_and_retrained(tmp_path, synthetic_data, coun
     cache = RunCache(tmp_path)
     cache.get_or_train(TINY, synthetic_data)
     (cache.entry_dir(TINY) / "run.json").write_text("{ not json")
-    result = cache.get_or_train(TINY, synthetic_data)
+    result = cache.fetch(TINY, synthetic_data)
     assert not result.from_cache and len(counted_training) == 2
     assert cache.get(TINY) is not None
 
@@ -78,7 +79,7 @@ def test_leftover_temp_folder_is_not_an_entry(tmp_path, synthetic_data):
 def test_two_threads_train_once(tmp_path, synthetic_data, counted_training):
     cache = RunCache(tmp_path)
     results = []
-    threads = [threading.Thread(target=lambda: results.append(cache.get_or_train(TINY, synthetic_data)))
+    threads = [threading.Thread(target=lambda: results.append(cache.fetch(TINY, synthetic_data)))
                for _ in range(2)]
     for t in threads:
         t.start()

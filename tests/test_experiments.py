@@ -125,12 +125,12 @@ def test_sweep_trains_each_once_and_reuses_cache(tmp_path, synthetic_data):
     cache = RunCache(tmp_path)
     seen = Seen()
     results = cache.run_sweep(configs, synthetic_data, seen)
-    assert [r.epochs_run for r in results] == [1, 2] and seen.runs == [(0, 2, False), (1, 2, False)]
+    assert [r.run.epochs_run for r in results] == [1, 2] and seen.runs == [(0, 2, False), (1, 2, False)]
     seen = Seen()
     again = cache.run_sweep(configs, synthetic_data, seen)
     assert all(r.from_cache for r in again) and seen.runs == [(0, 2, True), (1, 2, True)]
     # same seed: the 2-epoch run's first epoch is the 1-epoch run
-    assert results[1].history["loss"][0] == pytest.approx(results[0].history["loss"][0])
+    assert results[1].run.history["loss"][0] == pytest.approx(results[0].run.history["loss"][0])
 
 
 def test_experiments_and_sweeps_are_built_by_keyword_only():

@@ -66,6 +66,8 @@ class JobSnapshot:
     error: str | None
     result: RunResult | None
     watchers: int = 0
+    from_cache: bool = False  # done: the worker found the run stored (not derived or trained for this job)
+    saved: bool = True  # done: the run is in the run cache (False: the worker could not store it)
 
     @property
     def finished(self) -> bool:
@@ -166,7 +168,7 @@ def check(runner: Runner, config: RunConfig) -> None:
     check_cost(config, runner.costs, runner.max_seconds, cached=lambda c: runner.cache.can_answer(c, data))
 
 
-def learn(costs: CostModel, result: RunResult, train_images: int | None) -> None:
+def learn(costs: CostModel, result: RunResult, from_cache: bool, train_images: int | None) -> None:
     """Correct the cost model with a run a worker really trained (not read from the cache or off a longer run)."""
-    if not result.from_cache and not result.read_off_longer_run:
+    if not from_cache and not result.read_off_longer_run:
         costs.observe(result.config, result.train_seconds, result.epochs_run, train_images)

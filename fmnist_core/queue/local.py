@@ -78,6 +78,7 @@ class LocalJob:
         self._history: dict[str, list[float]] = {}
         self._error: str | None = None
         self._result: RunResult | None = None
+        self._from_cache, self._saved = False, True
 
     @property
     def key(self) -> str:
@@ -110,7 +111,7 @@ class LocalJob:
             return JobSnapshot(
                 key=self.key, config=self.config, status=self._status, epoch=self._epoch, fraction=self._fraction,
                 logs=dict(self._logs), history={k: list(v) for k, v in self._history.items()}, error=self._error,
-                result=self._result, watchers=len(self._watchers))
+                result=self._result, watchers=len(self._watchers), from_cache=self._from_cache, saved=self._saved)
 
     # ------------------------------------------------------------------ the pool's side (``WorkerPool`` only)
 
@@ -536,8 +537,8 @@ class WorkerPool:
             if result is None:
                 job.finish(JobStatus.FAILED, error=N_("the finished run is not in the run cache"))
             else:
-                result.from_cache = from_cache
-                learn(self.costs, result, train_images)
+                learn(self.costs, result, from_cache, train_images)
+                job.update(from_cache=from_cache, saved=unsaved is None)
                 job.finish(JobStatus.DONE, result=result)
         elif kind == "yielded" and not job.cancelled:
             job.update(status=JobStatus.QUEUED, epoch=0, fraction=0.0, history={}, logs={})
@@ -695,7 +696,7 @@ class _Serving:
             self.send(kind, ident, *values.values())
 
         try:
-            result, train_images = train_run(RunConfig.from_dict(config), cache_root, report,
+            found, train_images = train_run(RunConfig.from_dict(config), cache_root, report,
                                              lambda: cancel.is_set() or give_way.is_set(), data_dir, hold_dir,
                                              allowance)
         except TrainingCancelled:
@@ -707,7 +708,7 @@ class _Serving:
                 log.exception("a run failed (%s)", config)
             outcome = ("failed", ident, str(exc) or type(exc).__name__)
         else:
-            outcome = ("done", ident, None if result.saved else result, result.from_cache, train_images)
+            outcome = ("done", ident, None if found.saved else found.run, found.from_cache, train_images)
         self.flags.pop(ident, None)
         try:  # before the outcome: the pool measures this process's memory when it hears it
             release_memory()

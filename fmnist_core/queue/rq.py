@@ -159,15 +159,15 @@ def train_job(config: dict[str, Any], cache_root: str, allowance: float | None =
             return checked[1]
 
         try:
-            result, train_images = train_run(RunConfig.from_dict(config), cache_root, report, stop_asked,
+            found, train_images = train_run(RunConfig.from_dict(config), cache_root, report, stop_asked,
                                              allowance=allowance)
         except RunOverran:
             return {"key": key, "overran": True}
         except TrainingCancelled:
             return {"key": key, _why_stopped(job.connection, key): True}
-        if not result.saved:
+        if not found.saved:
             raise OSError("the run could not be stored in the shared run cache")
-        return {"key": result.key, "from_cache": result.from_cache, "train_images": train_images}
+        return {"key": found.run.key, "from_cache": found.from_cache, "train_images": train_images}
     finally:
         stop.set()
 
@@ -249,6 +249,7 @@ class RQJob:
     def __init__(self, runner: RQRunner, config: RunConfig) -> None:
         self.runner, self.config = runner, config
         self._result: RunResult | None = None
+        self._from_cache = False
 
     @property
     def key(self) -> str:
@@ -312,10 +313,11 @@ class RQJob:
                 status, error = JobStatus.FAILED, NOT_STORED
             else:
                 done = self.runner.done_value(job) or {}
-                self._result.from_cache = bool(done.get("from_cache", False))
+                self._from_cache = bool(done.get("from_cache", False))
                 if self.runner.first_sight(self.key, job.ended_at):  # each finished run teaches once
                     train_images = done.get("train_images")
-                    learn(self.runner.costs, self._result, train_images if isinstance(train_images, int) else None)
+                    learn(self.runner.costs, self._result, self._from_cache,
+                          train_images if isinstance(train_images, int) else None)
         try:
             progress = dict(epoch=int(meta.get("epoch", 0)), fraction=float(meta.get("fraction", 0.0)),
                             logs={k: float(v) for k, v in meta.get("logs", {}).items()},
@@ -325,7 +327,8 @@ class RQJob:
             status, error = JobStatus.FAILED, UNREADABLE
             progress = dict(epoch=0, fraction=0.0, logs={}, history={})
         return JobSnapshot(key=self.key, config=self.config, status=status, **progress, error=error,
-                           result=self._result, watchers=int(self.runner.redis.hlen(_watchers_key(self.key))))
+                           result=self._result, watchers=int(self.runner.redis.hlen(_watchers_key(self.key))),
+                           from_cache=self._from_cache)
 
     @property
     def finished(self) -> bool:

@@ -2,10 +2,11 @@
 or train it once (even when asked concurrently); and sweeps of configurations.
 
 Runs of one family (``lineage``) share work: ``get_or_derive`` answers a shorter or early-stopped run from a longer
-stored one (no training), and ``get_or_train`` continues the longest shorter run instead of starting over. The
-family's entries are scanned once for a configuration that is not stored. ``can_answer`` reads only; the write
-path (``get_or_derive``, ``get_or_train``, ``run_sweep``) stores what it derives or trains, and discards a damaged
-entry of the configuration asked for. TensorFlow is imported only when a run really trains (``training``).
+stored one (no training), and ``fetch`` (``get_or_train``) continues the longest shorter run instead of starting
+over. The family's entries are scanned once for a configuration that is not stored. What asking learned (from the
+cache or not, kept or not) is the answer's (``Lookup``), not the run's. ``can_answer`` reads only; the write path
+(``get_or_derive``, ``fetch``, ``run_sweep``) stores what it derives or trains, and discards a damaged entry of the
+configuration asked for. TensorFlow is imported only when a run really trains (``training``).
 """
 
 from __future__ import annotations
@@ -43,24 +44,30 @@ class RunCache(RunStore):
         damaged (also weights that fail their checksum) it is discarded, and ``damage`` says why."""
         return self._answer(config, data)[0]
 
-    def get_or_train(self, config: RunConfig, data: Dataset | None = None,
-                     listener: TrainingListener | None = None) -> RunResult:
-        """The cached (or derived) run for ``config``, or train it once (even if asked concurrently), store and
-        return it. A run that cannot be stored (disk full, read-only folder) is still returned, ``saved`` False.
+    def fetch(self, config: RunConfig, data: Dataset | None = None,
+              listener: TrainingListener | None = None) -> Lookup:
+        """The cached (or derived) run for ``config``, or train it once (even if asked concurrently) and store it;
+        with whether it came from the cache and whether it is kept. A run that cannot be stored (disk full,
+        read-only folder) is still returned, ``saved`` False. Raises TrainingCancelled when ``listener`` stops it.
         """
         found, family = self._answer(config, data)
-        return found.run if found.run is not None else self._train(config, data, listener, family)
+        return found if found.run is not None else self._train(config, data, listener, family)
+
+    def get_or_train(self, config: RunConfig, data: Dataset | None = None,
+                     listener: TrainingListener | None = None) -> RunResult:
+        """``fetch``'s run alone (a run that cannot be stored is still returned)."""
+        return self.fetch(config, data, listener).run
 
     def run_sweep(self, configs: Sequence[RunConfig], data: Dataset | None = None,
-                  listener: TrainingListener | None = None) -> list[RunResult]:
-        """Each configuration from the cache or trained once and stored, in order (``listener.on_sweep_run`` hears
-        which run starts, and whether the cache answers it)."""
+                  listener: TrainingListener | None = None) -> list[Lookup]:
+        """``fetch`` each configuration, in order (``listener.on_sweep_run`` hears which run starts, and whether the
+        cache answers it)."""
         listener = listener or TrainingListener()
         results = []
         for i, config in enumerate(configs):
             found, family = self._answer(config, data)
             listener.on_sweep_run(i, len(configs), config, found.run is not None)
-            results.append(found.run if found.run is not None else self._train(config, data, listener, family))
+            results.append(found if found.run is not None else self._train(config, data, listener, family))
         return results
 
     # ------------------------------------------------------------------ the steps
@@ -71,7 +78,8 @@ class RunCache(RunStore):
         if found.run is not None or not isinstance(config, RunConfig):
             return found, []
         family = self._family(config)
-        return Lookup(self._derive(config, data, family), found.damage), family
+        derived = self._derive(config, data, family)
+        return Lookup(derived, found.damage, saved=derived is None or self._store(derived)), family
 
     def _stored(self, key: str) -> Lookup:
         """The stored run of ``key`` when it is sound (its weights too); else Lookup(None, damage), a damaged entry
@@ -87,16 +95,15 @@ class RunCache(RunStore):
         return Lookup(None, damage)
 
     def _train(self, config: RunConfig, data: Dataset | None, listener: TrainingListener | None,
-               family: Family) -> RunResult:
+               family: Family) -> Lookup:
         """Train ``config`` (continuing the longest shorter run of ``family``) and store it, under its lock: a run
         another thread or process stored while this one waited is returned instead."""
         with self._lock(config.key):
             stored = self._stored(config.key)
             if stored.run is not None:
-                return stored.run
+                return stored
             result = train(config, data, listener, resume=self._resume(config, family))
-            self._store(result)
-            return result
+            return Lookup(result, saved=self._store(result))
 
     def _family(self, config: RunConfig) -> Family:
         """The stored runs of ``config``'s family that kept weights (the one scan of the entries)."""
@@ -104,7 +111,8 @@ class RunCache(RunStore):
                 for run in self.family_runs(lineage.family(config))]
 
     def _derive(self, config: RunConfig, data: Dataset | None, family: Family) -> RunResult | None:
-        """``config`` read off a longer stored run of its family (no training), stored; None if none answers."""
+        """``config`` read off a longer stored run of its family (no training), to be stored; None if none
+        answers."""
         found = _derivable(config, family)
         if found is None:
             return None
@@ -121,11 +129,9 @@ class RunCache(RunStore):
         if snapshots is None or outcome.weights_epoch not in snapshots:
             return None
         network = snapshots[outcome.weights_epoch]
-        result = evaluated(config, network, data, {k: v[:n] for k, v in run.history.items()},
-                           run.epoch_seconds[:n], outcome.stopped_early_at, origin=Origin("taken", run.epochs_run),
-                           snapshots={e: w for e, w in snapshots.items() if e <= n})
-        self._store(result)
-        return result
+        return evaluated(config, network, data, {k: v[:n] for k, v in run.history.items()}, run.epoch_seconds[:n],
+                         outcome.stopped_early_at, origin=Origin("taken", run.epochs_run),
+                         snapshots={e: w for e, w in snapshots.items() if e <= n})
 
     def _resume(self, config: RunConfig, family: Family) -> Resume | None:
         """The training state of the longest shorter run of ``config``'s family, to continue from."""
@@ -150,13 +156,14 @@ class RunCache(RunStore):
             pass
         return None
 
-    def _store(self, result: RunResult) -> None:
-        """``put``, or log and mark the result unsaved when the disk refuses (full, read-only)."""
+    def _store(self, result: RunResult) -> bool:
+        """``put``; False (logged) when the disk refuses (full, read-only, something in the way)."""
         try:
             self.put(result)
         except OSError as exc:
             log.error("run %s could not be stored in %s: %s", result.key, self.root, exc)
-            result.saved = False
+            return False
+        return True
 
 
 def _derivable(config: RunConfig, family: Family) -> tuple[RunResult, lineage.Outcome] | None:

@@ -233,7 +233,6 @@ def write_files(folder: Path, result: RunResult) -> None:
     files = {f.name: {"sha256": sha256(f), "bytes": f.stat().st_size} for f in folder.iterdir()}
     meta = result.to_dict() | {"format": FORMAT_VERSION, "files": files, "family": lineage.family(result.config),
                                "kept_epochs": sorted(result.snapshots)}
-    meta.pop("from_cache")
     (folder / RUN_FILE).write_text(json.dumps(meta, indent=1))
 
 

@@ -55,11 +55,15 @@ class InTheWay(OSError):
 
 @dataclass(frozen=True)
 class Lookup:
-    """What the cache holds for one config: the run (or None) and, when its entry was found damaged, why (plain
-    English for the log; a page words its own sentence)."""
+    """What asking the cache for one config found: the run (or None); when its entry was found damaged, why (plain
+    English for the log; a page words its own sentence); whether the run was stored before it was asked for
+    (``from_cache``; not derived or trained now); and whether it is stored now (``saved`` False: the disk refused a
+    run derived or trained just now, so it is shown but not kept)."""
 
     run: RunResult | None
     damage: str | None = None
+    from_cache: bool = False
+    saved: bool = True
 
 
 def default_cache_dir() -> Path:
@@ -136,7 +140,7 @@ class RunStore:
         try:
             if not folder.is_dir():
                 return Lookup(None)
-            return Lookup(self._read(folder, key))
+            return Lookup(self._read(folder, key), from_cache=True)
         except (DamagedEntry, FileNotFoundError, ConfigError) as exc:
             if is_ours(folder):
                 return Lookup(None, str(exc))
@@ -215,7 +219,7 @@ class RunStore:
         if probabilities.ndim != 2 or probabilities.shape[1] != 10:
             raise DamagedEntry(f"test probabilities have shape {probabilities.shape}")
         fields, files = checked.meta.fields, checked.meta.files
-        return RunResult(**fields, test_probabilities=probabilities, from_cache=True,
+        return RunResult(**fields, test_probabilities=probabilities,
                          _network_loader=lambda: self._weights(key, files, fields["config"]))
 
     def _weights(self, key: str, files: dict[str, Any], config: RunConfig) -> DenseNetwork:
