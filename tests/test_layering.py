@@ -1,6 +1,7 @@
 """What each part may import, read from the source (AST): in fmnist_core, Keras and TensorFlow only under
-``net/`` (only worker processes import it), tensorflow-datasets only lazily for its optional data source,
-Streamlit nowhere; in the app, Streamlit's public API only (its internals change between releases)."""
+``net/`` (only worker processes import its Keras modules), tensorflow-datasets only lazily for its optional data
+source, Streamlit nowhere, and each part only the parts of the layers below it (``LAYERS``), with no circle of
+modules; in the app, Streamlit's public API only (its internals change between releases)."""
 
 from __future__ import annotations
 
@@ -86,8 +87,8 @@ LAYERS = (
     ("cli",),  # python -m fmnist_core
     ("__init__", "__main__"),  # the package's public names; the entry point
 )
-MAY_IMPORT = {part: {below for lower in LAYERS[:i] for below in lower} for i, layer in enumerate(LAYERS)
-              for part in layer}
+MAY_IMPORT = {name: {below for lower in LAYERS[:i] for below in lower} for i, layer in enumerate(LAYERS)
+              for name in layer}
 
 
 def part(module: str) -> str:

@@ -73,10 +73,11 @@ class EntryField:
 
     name: str
     read: Callable[[Any], Any]
-    problem: str  # "{value}": the stored value, cut short
+    problem: str  # may name "{value}" (the stored value, cut short) and "{error}" (what ``read`` said)
     default: Any = _REQUIRED
 
     def value(self, meta: Mapping[str, Any]) -> Any:
+        """This field of ``meta`` as RunResult holds it; DamagedEntry when it is missing (and required) or wrong."""
         stored = meta.get(self.name, None if self.default is _REQUIRED else self.default)
         try:
             if stored is None and self.default is _REQUIRED:
@@ -89,6 +90,8 @@ class EntryField:
 
 
 def _of(kind: type) -> Callable[[Any], Any]:
+    """A reader that takes a value of ``kind`` as it is."""
+
     def read(value: Any) -> Any:
         if not isinstance(value, kind):
             raise TypeError(kind.__name__)
