@@ -49,6 +49,7 @@ import pyarrow.vendored.version  # noqa: F401
 from PIL import Image
 
 import fmnist_core.lessons  # noqa: F401 - the experiment and challenge pages
+import fmnist_core.net.mistakes  # noqa: F401 - the Common mistakes page's MistakeOutcome (Keras only in its functions)
 import fmnist_core.queue.local  # noqa: F401 - the runner the first page opens
 import pages.ui.data  # noqa: F401
 import pages.ui.experiment_view  # noqa: F401
