@@ -133,7 +133,7 @@ def fetch_or_train(config: RunConfig, cache) -> Lookup:
             runner.leave(job, f"command line {os.getpid()}")
     if not snap.done:
         raise RuntimeError(snap.error or snap.status.value)
-    return Lookup(snap.result, from_cache=snap.from_cache, saved=snap.saved)
+    return snap.found
 
 
 def _no_worker_notice(runner: Runner, job: Job, every: float = 2.0) -> Callable[[], None]:

@@ -145,8 +145,7 @@ def current_result(config: RunConfig) -> Lookup | None:
     if snap is not None and (snap.status in (JobStatus.CANCELLED, JobStatus.FAILED) or not snap.finished):
         report_unfinished(snap)
         return None
-    found = (Lookup(snap.result, from_cache=snap.from_cache, saved=snap.saved) if snap is not None and snap.done else
-             cached_lookup(config))
+    found = snap.found if snap is not None and snap.done else cached_lookup(config)
     if found.run is None:
         st.info(_("This configuration has not been trained yet. Press **Train** to train it."))
         return None

@@ -13,6 +13,7 @@ from ..data.sources import DataError, load_fashion_mnist
 from ..i18n import N_, _
 from ..runs.cache import RunCache
 from ..runs.results import RunResult
+from ..runs.store import Lookup
 from .rules import OVERRAN, CostModel, check_cost
 
 # A worker process died under its job (both transports say so); the sentence already tells the reader what to do.
@@ -78,6 +79,11 @@ class JobSnapshot:
     def done(self) -> bool:
         """True when the job finished with a result."""
         return self.status is JobStatus.DONE and self.result is not None
+
+    @property
+    def found(self) -> Lookup:
+        """The job's run with what the job learned of it (from the cache or not, kept or not), as the cache says it."""
+        return Lookup(self.result, from_cache=self.from_cache, saved=self.saved)
 
     @property
     def overall_fraction(self) -> float:

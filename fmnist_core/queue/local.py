@@ -697,8 +697,8 @@ class _Serving:
 
         try:
             found, train_images = train_run(RunConfig.from_dict(config), cache_root, report,
-                                             lambda: cancel.is_set() or give_way.is_set(), data_dir, hold_dir,
-                                             allowance)
+                                            lambda: cancel.is_set() or give_way.is_set(), data_dir, hold_dir,
+                                            allowance)
         except TrainingCancelled:
             outcome: tuple = ("yielded" if give_way.is_set() and not cancel.is_set() else "cancelled", ident)
         except Exception as exc:  # noqa: BLE001 - reported to the watchers and the terminal, the worker goes on

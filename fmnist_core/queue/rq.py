@@ -160,7 +160,7 @@ def train_job(config: dict[str, Any], cache_root: str, allowance: float | None =
 
         try:
             found, train_images = train_run(RunConfig.from_dict(config), cache_root, report, stop_asked,
-                                             allowance=allowance)
+                                            allowance=allowance)
         except RunOverran:
             return {"key": key, "overran": True}
         except TrainingCancelled:
