@@ -10,9 +10,10 @@ experiment sweeps. Importing this package does not import TensorFlow; training a
 
 from .config import ConfigError, RunConfig
 from .data.sources import CLASS_NAMES, DataError, Dataset, load_fashion_mnist
+from .net.listener import TrainingCancelled, TrainingListener
 from .runs.cache import RunCache
 from .runs.results import RunResult
-from .runs.training import TrainingCancelled, TrainingListener, train
+from .runs.training import train
 
 __all__ = [
     "CLASS_NAMES",

@@ -17,6 +17,7 @@ from .config import FIELDS, ConfigError, RunConfig
 from .data.sources import DataError
 from .lessons.experiments import EXPERIMENTS
 from .runs.results import RunUnavailable
+from .runs.store import Lookup
 
 if TYPE_CHECKING:
     from .queue import Job, Runner
@@ -113,15 +114,16 @@ def config_or_exit(args: argparse.Namespace) -> RunConfig:
         args.subparser.error(str(exc))
 
 
-def fetch_or_train(config: RunConfig, cache):
-    """The run of ``config``: from the cache, or trained by a worker of the queue the environment names (one
-    local worker process, or RQ's), with a progress bar; raises RuntimeError with the reason when it fails."""
+def fetch_or_train(config: RunConfig, cache) -> Lookup:
+    """The run of ``config``, with whether it came from the cache and is kept: from the cache, or trained by a
+    worker of the queue the environment names (one local worker process, or RQ's), with a progress bar; raises
+    RuntimeError with the reason when it fails."""
     from .queue import follow, open_runner
     from .views.progress import TextProgress
 
-    cached = cache.get_or_derive(config).run  # a damaged entry is discarded (and logged) here
-    if cached is not None:
-        return cached
+    found = cache.get_or_derive(config)  # a damaged entry is discarded (and logged) here
+    if found.run is not None:
+        return found
     runner = open_runner(cache, workers=1)
     job = runner.submit(config, f"command line {os.getpid()}")
     try:
@@ -131,7 +133,7 @@ def fetch_or_train(config: RunConfig, cache):
             runner.leave(job, f"command line {os.getpid()}")
     if not snap.done:
         raise RuntimeError(snap.error or snap.status.value)
-    return snap.result
+    return snap.found
 
 
 def _no_worker_notice(runner: Runner, job: Job, every: float = 2.0) -> Callable[[], None]:
@@ -161,16 +163,17 @@ def _train(args: argparse.Namespace) -> int:
 
     cache = RunCache()
     try:
-        result = fetch_or_train(config, cache)
+        found = fetch_or_train(config, cache)
     except RuntimeError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
-    where = "from cache" if result.from_cache else f"trained in {result.train_seconds:.1f} s"
+    result = found.run
+    where = "from cache" if found.from_cache else f"trained in {result.train_seconds:.1f} s"
     print(f"{config.describe()}: test accuracy {result.test_accuracy:.4f} ({where}; key {result.key})",
           file=sys.stderr)
     if args.json:
-        print(json.dumps(result.to_dict()))
-    if not result.saved:
+        print(json.dumps(result.to_dict() | {"from_cache": found.from_cache}))
+    if not found.saved:
         in_the_way = cache.in_the_way(config)
         print(f"error: {in_the_way} stands at this run's place in the run cache and is not a run (left alone: move "
               f"it away); the run was not kept" if in_the_way else
@@ -190,7 +193,7 @@ def _bench(args: argparse.Namespace) -> int:
 
 def _worker(args: argparse.Namespace) -> int:
     from .queue.quiet import filter_own_stderr
-    from .queue.rq import run_worker
+    from .queue.rq_worker import run as run_worker
 
     filter_own_stderr()  # the work horses' TensorFlow start-up lines stay out of the terminal; errors do not
 
@@ -207,7 +210,7 @@ def _cache(args: argparse.Namespace) -> int:
         return 0
     runs = cache.list()
     if args.json:
-        print(json.dumps([r.to_dict() for r in runs]))
+        print(json.dumps([r.to_dict() | {"from_cache": True} for r in runs]))  # as ``train --json`` says it
         return 0
     print(f"{len(runs)} cached run(s) in {cache.root}")
     for r in runs:
@@ -216,7 +219,6 @@ def _cache(args: argparse.Namespace) -> int:
 
 
 def _experiments(args: argparse.Namespace) -> int:
-    from .lessons.experiments import run_sweep
     from .runs.cache import RunCache
     from .views.progress import TextProgress
 
@@ -224,8 +226,8 @@ def _experiments(args: argparse.Namespace) -> int:
     names = [args.only] if args.only else list(EXPERIMENTS)
     configs = list(dict.fromkeys(c for name in names for c in EXPERIMENTS[name].configs()))
     configs.sort(key=lambda c: -c.epochs)  # longest first: shorter runs of a family are then read off it
-    results = run_sweep(configs, cache, listener=TextProgress())
-    print(f"{len(results)} runs ready in {cache.root} ({sum(not r.from_cache for r in results)} trained now)",
+    results = cache.run_sweep(configs, listener=TextProgress())
+    print(f"{len(results)} runs ready in {cache.root} ({sum(not f.from_cache for f in results)} trained now)",
           file=sys.stderr)
     return 0
 
@@ -281,7 +283,7 @@ def _predict(args: argparse.Namespace) -> int:
             outcomes[i] = {"file": name, "error": f"The file cannot be read ({exc.strerror or exc})."}
     if prepared:
         try:
-            result = fetch_or_train(config, RunCache())
+            result = fetch_or_train(config, RunCache()).run
             probabilities = result.predict(np.stack([final for _, final in prepared]))
         except (DataError, RunUnavailable, RuntimeError) as exc:
             probabilities, failure = None, str(exc)

@@ -7,7 +7,8 @@ import pages.ui.preload  # noqa: F401 - first: a fresh server runs a linked page
 import streamlit as st
 
 from fmnist_core.i18n import _, percent
-from fmnist_core.lessons import MISTAKES, Mistake, MistakeOutcome
+from fmnist_core.lessons import MISTAKES, Mistake
+from fmnist_core.net.mistakes import MistakeOutcome
 from fmnist_core.queue import WorkerLost
 from fmnist_core.views import charts
 from pages.ui.data import get_data

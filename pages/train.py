@@ -14,6 +14,7 @@ from fmnist_core.i18n import _, class_name, in_sentence, joined, number, percent
 from fmnist_core.lessons import READY, Challenge, LinkControls, link_controls
 from fmnist_core.queue import JobStatus
 from fmnist_core.runs import (
+    Lookup,
     RunResult,
     class_reports,
     confused_indices,
@@ -28,7 +29,7 @@ from pages.ui.data import get_data, test_set_of
 from pages.ui.history import SessionRun, remember, session_runs
 from pages.ui.lang import fragment, with_language
 from pages.ui.navigation import in_app
-from pages.ui.runs import cached_result, get_runner, provenance, report_unfinished, submit, warn_if_unsaved, watch
+from pages.ui.runs import cached_lookup, get_runner, provenance, report_unfinished, submit, warn_if_unsaved, watch
 from pages.ui.take_home import get_the_code
 from pages.ui.text import plain
 from pages.ui.timeline import watch_it_learn
@@ -53,13 +54,14 @@ def main() -> None:
     show_challenge_or_ideas(link)
     config = training_form(config, link)
     data = get_data() if config is not None else None
-    result = current_result(config) if data is not None else None
-    in_class(member, result)
-    if result is None:
+    found = current_result(config) if data is not None else None
+    in_class(member, found.run if found is not None else None)
+    if found is None:
         class_runs_table(member)
         return
-    previous = remember(result)
-    show_summary(result, previous, len(data.y_test))
+    result = found.run
+    previous = remember(result, found.from_cache)
+    show_summary(found, previous, len(data.y_test))
     if link.challenge:
         show_challenge_outcome(link.challenge, result)
     show_learning_curves(result, previous)
@@ -69,7 +71,7 @@ def main() -> None:
         where_it_goes_wrong(*test_set)
         watch_it_learn(result, *test_set[:2], where="train")
     st.subheader(_("Get the code"))
-    get_the_code(result, key="train_code")
+    get_the_code(result, key="train_code", saved=found.saved)
     show_session_runs(session_runs())
     class_runs_table(member)
 
@@ -139,9 +141,9 @@ def training_form(config: RunConfig, link: LinkControls) -> RunConfig | None:
     return config
 
 
-def current_result(config: RunConfig) -> RunResult | None:
+def current_result(config: RunConfig) -> Lookup | None:
     """This session's run of ``config`` (its live progress while it trains), else the stored one, else None
-    after a sentence saying why."""
+    after a sentence saying why; with whether it came from the cache and is kept."""
     job = get_runner().get(st.session_state.get("train_job", ""))
     snap = None
     if job is not None and job.config == config:
@@ -151,16 +153,18 @@ def current_result(config: RunConfig) -> RunResult | None:
     if snap is not None and (snap.status in (JobStatus.CANCELLED, JobStatus.FAILED) or not snap.finished):
         report_unfinished(snap)
         return None
-    result = snap.result if snap is not None and snap.done else cached_result(config)
-    if result is None:
+    found = snap.found if snap is not None and snap.done else cached_lookup(config)
+    if found.run is None:
         st.info(_("This configuration has not been trained yet. Press **Train** to train it."))
-    return result
+        return None
+    return found
 
 
-def show_summary(result: RunResult, previous: SessionRun | None, test_images: int) -> None:
+def show_summary(found: Lookup, previous: SessionRun | None, test_images: int) -> None:
     """Where the run came from, and its four numbers (changes since the previous run underneath)."""
-    st.success(provenance(result))
-    warn_if_unsaved(result)
+    st.success(provenance(found))
+    warn_if_unsaved(found)
+    result = found.run
     cols = st.columns(4)
     accuracy_change = None if previous is None else 100 * (result.test_accuracy - previous.test_accuracy)
     cols[0].metric(_("Test accuracy"), percent(result.test_accuracy),

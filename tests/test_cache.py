@@ -5,9 +5,10 @@ import time
 
 import pytest
 
+from fmnist_core.net.listener import TrainingCancelled, TrainingListener
 from fmnist_core.runs import cache as cache_module
+from fmnist_core.runs import entry
 from fmnist_core.runs.cache import RunCache
-from fmnist_core.runs.training import TrainingCancelled, TrainingListener
 
 from .support import TINY
 
@@ -28,10 +29,11 @@ def counted_training(monkeypatch):
 
 def test_hit_returns_stored_run_without_training(tmp_path, synthetic_data, counted_training):
     cache = RunCache(tmp_path)
-    first = cache.get_or_train(TINY, synthetic_data)
+    first = cache.fetch(TINY, synthetic_data)
     assert not first.from_cache and len(counted_training) == 1
-    again = RunCache(tmp_path).get_or_train(TINY, synthetic_data)  # a new cache object, as after a restart
+    again = RunCache(tmp_path).fetch(TINY, synthetic_data)  # a new cache object, as after a restart
     assert again.from_cache and len(counted_training) == 1
+    first, again = first.run, again.run
     assert again.history == first.history and again.test_accuracy == first.test_accuracy
     assert again.predict(synthetic_data.x_test[:5]).argmax(1).tolist() == \
         first.test_probabilities[:5].argmax(1).tolist()
@@ -42,7 +44,7 @@ def test_damaged_entry_is_discarded_and_retrained(tmp_path, synthetic_data, coun
     cache = RunCache(tmp_path)
     cache.get_or_train(TINY, synthetic_data)
     (cache.entry_dir(TINY) / "run.json").write_text("{ not json")
-    result = cache.get_or_train(TINY, synthetic_data)
+    result = cache.fetch(TINY, synthetic_data)
     assert not result.from_cache and len(counted_training) == 2
     assert cache.get(TINY) is not None
 
@@ -77,7 +79,7 @@ def test_leftover_temp_folder_is_not_an_entry(tmp_path, synthetic_data):
 def test_two_threads_train_once(tmp_path, synthetic_data, counted_training):
     cache = RunCache(tmp_path)
     results = []
-    threads = [threading.Thread(target=lambda: results.append(cache.get_or_train(TINY, synthetic_data)))
+    threads = [threading.Thread(target=lambda: results.append(cache.fetch(TINY, synthetic_data)))
                for _ in range(2)]
     for t in threads:
         t.start()
@@ -142,8 +144,8 @@ def test_a_settled_entry_is_hashed_once_and_checked_again_when_it_changes(tmp_pa
     folder = cache.entry_dir(TINY)
     _settle(folder)
     hashed = []
-    real_sha256 = cache_module.sha256
-    monkeypatch.setattr(cache_module, "sha256", lambda path: hashed.append(path.name) or real_sha256(path))
+    real_sha256 = entry.sha256
+    monkeypatch.setattr(entry, "sha256", lambda path: hashed.append(path.name) or real_sha256(path))
     first, again = cache.load(TINY.key), cache.load(TINY.key)
     assert first.test_accuracy == again.test_accuracy and hashed == ["test_probabilities.npy"]  # once, not twice
     probs = folder / "test_probabilities.npy"

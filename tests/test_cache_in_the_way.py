@@ -12,7 +12,8 @@ import sys
 import pytest
 
 from fmnist_core.config import RunConfig
-from fmnist_core.runs.cache import InTheWay, RunCache
+from fmnist_core.runs.cache import RunCache
+from fmnist_core.runs.store import InTheWay
 
 from .support import finish, open_app, texts
 
@@ -41,11 +42,11 @@ def test_the_cache_says_what_is_in_the_way_and_leaves_it(synthetic_data, tmp_pat
     cache = RunCache(tmp_path / "cache")
     place = put_in_the_way(cache, kind, tmp_path / "elsewhere")
     before = sorted(p.name for p in tmp_path.rglob("*") if "locks" not in p.parts)
-    result = cache.get_or_train(CONFIG, synthetic_data)
-    assert not result.saved and 0 <= result.test_accuracy <= 1  # shown, not kept
+    found = cache.fetch(CONFIG, synthetic_data)
+    assert not found.saved and 0 <= found.run.test_accuracy <= 1  # shown, not kept
     assert cache.in_the_way(CONFIG) == place
     with pytest.raises(InTheWay) as refused:
-        cache.put(result)
+        cache.put(found.run)
     assert str(place) in str(refused.value)
     assert sorted(p.name for p in tmp_path.rglob("*") if "locks" not in p.parts) == before  # nothing deleted
     assert cache.in_the_way(RunConfig()) is None

@@ -2,10 +2,10 @@ import numpy as np
 import pytest
 
 from fmnist_core.config import ConfigError, RunConfig
-from fmnist_core.lessons.experiments import EXPERIMENTS, parse_values, run_sweep, table
+from fmnist_core.lessons.experiments import EXPERIMENTS, parse_values, table
+from fmnist_core.net.listener import TrainingListener
 from fmnist_core.runs.cache import RunCache
 from fmnist_core.runs.results import RunResult
-from fmnist_core.runs.training import TrainingListener
 
 
 def made_run(config: RunConfig, val_loss, accuracy, test_accuracy, seconds=10.0, stopped=None) -> RunResult:
@@ -124,13 +124,13 @@ def test_sweep_trains_each_once_and_reuses_cache(tmp_path, synthetic_data):
     configs = EXPERIMENTS["epochs"].configs(RunConfig(hidden_units=8), {"epochs": (1, 2)})
     cache = RunCache(tmp_path)
     seen = Seen()
-    results = run_sweep(configs, cache, synthetic_data, seen)
-    assert [r.epochs_run for r in results] == [1, 2] and seen.runs == [(0, 2, False), (1, 2, False)]
+    results = cache.run_sweep(configs, synthetic_data, seen)
+    assert [r.run.epochs_run for r in results] == [1, 2] and seen.runs == [(0, 2, False), (1, 2, False)]
     seen = Seen()
-    again = run_sweep(configs, cache, synthetic_data, seen)
+    again = cache.run_sweep(configs, synthetic_data, seen)
     assert all(r.from_cache for r in again) and seen.runs == [(0, 2, True), (1, 2, True)]
     # same seed: the 2-epoch run's first epoch is the 1-epoch run
-    assert results[1].history["loss"][0] == pytest.approx(results[0].history["loss"][0])
+    assert results[1].run.history["loss"][0] == pytest.approx(results[0].run.history["loss"][0])
 
 
 def test_experiments_and_sweeps_are_built_by_keyword_only():

@@ -205,8 +205,8 @@ def test_leftovers_of_crashes_are_removed_when_old(stored):
 def test_a_run_that_cannot_be_saved_is_still_returned(tmp_path, synthetic_data):
     blocked = tmp_path / "not-a-folder"
     blocked.write_text("a file where the cache folder should be")
-    result = RunCache(blocked).get_or_train(TINY, synthetic_data)
-    assert not result.saved and 0 <= result.test_accuracy <= 1 and blocked.read_text().startswith("a file")
+    found = RunCache(blocked).fetch(TINY, synthetic_data)
+    assert not found.saved and 0 <= found.run.test_accuracy <= 1 and blocked.read_text().startswith("a file")
 
 
 def test_a_run_the_worker_cannot_store_is_still_shown_on_the_train_page(synthetic_env, monkeypatch, tmp_path):

@@ -449,7 +449,7 @@ def test_where_a_run_came_from_is_stored_as_data_and_worded_in_the_language(two_
 
     from fmnist_core.runs.results import Origin
 
-    taken = replace(two_runs[0], origin=Origin("taken", 30), from_cache=False)
+    taken = replace(two_runs[0], origin=Origin("taken", 30))
     continued = replace(two_runs[0], origin=Origin("continued", 10))
     assert taken.to_dict()["origin"] == {"how": "taken", "from_epochs": 30} and taken.read_off_longer_run
     assert not continued.read_off_longer_run and replace(continued, origin=None).origin_text() is None

@@ -89,3 +89,16 @@ def test_train_page_says_where_a_run_came_from(synthetic_env):
     at.form_submit_button[0].click()
     finish(at)
     assert any("taken from the 2-epoch run" in t for t in texts(at.success))  # the shortest run that answers
+
+
+def test_the_family_is_scanned_once_per_new_configuration(tmp_path, synthetic_data, monkeypatch):
+    cache = RunCache(tmp_path / "shared")
+    scans = []
+    real = RunCache.family_runs
+    monkeypatch.setattr(RunCache, "family_runs", lambda self, family: scans.append(family) or real(self, family))
+    cache.get_or_train(BASE.with_(epochs=3), synthetic_data)  # trained: nothing to read off or continue
+    assert len(scans) == 1
+    continued = cache.fetch(BASE.with_(epochs=4), synthetic_data)  # continued from the 3-epoch run
+    assert continued.run.origin == Origin("continued", 3) and len(scans) == 2
+    swept = cache.run_sweep([BASE.with_(epochs=2), BASE.with_(epochs=4)], synthetic_data)  # read off; stored
+    assert swept[0].run.read_off_longer_run and swept[1].from_cache and len(scans) == 3

@@ -21,8 +21,9 @@ from fmnist_core.queue import Refused
 from fmnist_core.queue.base import check
 from fmnist_core.queue.rules import CostModel
 from fmnist_core.runs import lineage
-from fmnist_core.runs.cache import Lookup, RunCache
+from fmnist_core.runs.cache import RunCache
 from fmnist_core.runs.results import Origin, RunUnavailable
+from fmnist_core.runs.store import Lookup
 
 LONG = RunConfig(epochs=6, hidden_units=16, batch_size=64)  # its kept epochs answer shorter runs
 SHORT = LONG.with_(epochs=2)  # not stored, but read off LONG
@@ -104,7 +105,7 @@ def test_get_or_derive_stores_what_it_derives_and_returns_damage(cache, data):
         lookalike.mkdir()
         (lookalike / "notes.txt").write_text("mine")
         found = cache.get_or_derive(SHORT, data)
-        assert found.damage is None and found.run.origin == Origin("taken", 6) and not found.run.from_cache
+        assert found.damage is None and found.run.origin == Origin("taken", 6) and not found.from_cache
         assert cache.get(SHORT).read_off_longer_run  # stored: the next visit reads it
         stored = json.loads((cache.entry_dir(SHORT) / "run.json").read_text())
         assert stored["origin"] == {"how": "taken", "from_epochs": 6}
@@ -114,7 +115,7 @@ def test_get_or_derive_stores_what_it_derives_and_returns_damage(cache, data):
         found = cache.get_or_derive(BAD_WEIGHTS, data)
         assert found.run is None and "checksum" in found.damage and not cache.entry_dir(BAD_WEIGHTS).exists()
         assert cache.get_or_derive(lookalike.name) == Lookup(None) and (lookalike / "notes.txt").read_text() == "mine"
-        assert cache.get_or_derive(LONG, data).run.from_cache and cache.entry_dir(LONG).exists()
+        assert cache.get_or_derive(LONG, data).from_cache and cache.entry_dir(LONG).exists()
 
 
 def test_old_english_origins_still_load_and_are_worded_in_the_language(cache):

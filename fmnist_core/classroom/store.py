@@ -26,8 +26,8 @@ from typing import Any
 
 from ..config import ConfigError, RunConfig
 from ..i18n import _
-from ..runs.cache import default_cache_dir
 from ..runs.results import RunResult
+from ..runs.store import default_cache_dir
 from .codes import ClassError, check_nickname, folded, key_hash, key_matches, new_code, new_key, read_code
 
 FILE_NAME = "classes.sqlite3"

@@ -2,8 +2,8 @@
 
 An ``Experiment`` knows its runs (``configs``), how to name one (``label``), which controls the learner may
 change (``controls``: RunConfig fields, each with one value or a list of values to compare), the metric its
-chart starts on, and what its numbers say (``conclude``). ``run_sweep`` trains (or fetches from the run cache)
-each configuration; ``table`` lays the runs out. Nothing in a conclusion is written in advance.
+chart starts on, and what its numbers say (``conclude``); ``table`` lays the runs out (``RunCache.run_sweep``
+fetches or trains them). Nothing in a conclusion is written in advance.
 """
 
 from __future__ import annotations
@@ -13,11 +13,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..config import FIELD, ConfigError, RunConfig
-from ..data.sources import Dataset
 from ..i18n import N_, _, decimal, joined, ngettext, number, percent, signed
-from ..runs.cache import RunCache
 from ..runs.results import RunResult, curve_name
-from ..runs.training import TrainingListener
 
 MAX_VALUES = 8  # runs one comparison may ask for
 Findings = Callable[[Sequence[RunResult], dict[int, str]], list[str]]
@@ -140,23 +137,6 @@ def _early_stopping_configs(base: RunConfig, chosen: Mapping[str, Any]) -> list[
     """No stopping, stop at a training-accuracy target, stop on validation-loss patience."""
     plain = base.with_(target_accuracy=0.0, patience=0)
     return [plain, plain.with_(target_accuracy=chosen["target_accuracy"]), plain.with_(patience=chosen["patience"])]
-
-
-def run_sweep(
-    configs: Sequence[RunConfig],
-    cache: RunCache,
-    data: Dataset | None = None,
-    listener: TrainingListener | None = None,
-) -> list[RunResult]:
-    """Each configuration from the cache or trained once and stored, in order (``listener.on_sweep_run`` hears
-    which run starts)."""
-    listener = listener or TrainingListener()
-    results = []
-    for i, config in enumerate(configs):
-        cached = cache.get_or_derive(config, data).run
-        listener.on_sweep_run(i, len(configs), config, cached is not None)
-        results.append(cached if cached is not None else cache.get_or_train(config, data, listener))
-    return results
 
 
 # --------------------------------------------------------------------------- tables and conclusions

@@ -1,7 +1,7 @@
 """Common mistakes: four slips every learner makes once, with what goes wrong and why.
 
 This is the lesson's text; ``fmnist_core.net.mistakes`` builds and trains each network through Keras in a
-worker process, and the page shows what really happened (``MistakeOutcome``).
+worker process, and the page shows what really happened (its ``MistakeOutcome``).
 """
 
 from __future__ import annotations
@@ -19,16 +19,6 @@ class Mistake:
     title: str  # title and explanation: English, translated where shown
     code: str
     explanation: str
-
-
-@dataclass
-class MistakeOutcome:
-    """What happened: the error Keras raised, or the training history and test accuracy."""
-
-    name: str
-    error: str | None
-    history: dict[str, list[float]]
-    test_accuracy: float | None
 
 
 MISTAKES: dict[str, Mistake] = {

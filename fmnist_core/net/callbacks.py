@@ -3,22 +3,19 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import TYPE_CHECKING
 
 import keras
 
 from ..config import RunConfig
-
-if TYPE_CHECKING:
-    from ..runs.training import TrainingListener
+from .listener import TrainingCancelled, TrainingListener
 
 
 class ListenerBridge(keras.callbacks.Callback):
-    """Forwards Keras callback events to a TrainingListener and cancels when it asks."""
+    """Forwards Keras callback events to a TrainingListener and cancels (TrainingCancelled) when it asks."""
 
-    def __init__(self, listener, steps: int, cancelled: type[Exception]) -> None:
+    def __init__(self, listener: TrainingListener, steps: int) -> None:
         super().__init__()
-        self.listener, self.steps, self.cancelled, self.epoch = listener, steps, cancelled, 1
+        self.listener, self.steps, self.epoch = listener, steps, 1
 
     def on_epoch_begin(self, epoch, logs=None):
         self.epoch = epoch + 1
@@ -35,7 +32,7 @@ class ListenerBridge(keras.callbacks.Callback):
 
     def _check(self):
         if self.listener.should_stop():
-            raise self.cancelled("training was stopped")
+            raise TrainingCancelled("training was stopped")
 
 
 class StopAtAccuracy(keras.callbacks.Callback):
@@ -61,12 +58,12 @@ class EpochEnd(keras.callbacks.Callback):
         self.action(epoch + 1)
 
 
-def training_callbacks(config: RunConfig, listener: TrainingListener, steps: int, cancelled: type[Exception],
+def training_callbacks(config: RunConfig, listener: TrainingListener, steps: int,
                        epoch_done: Callable[[int], None]) -> list[keras.callbacks.Callback]:
-    """The callbacks of a run of ``config``: progress to ``listener`` (raising ``cancelled`` when it asks to
+    """The callbacks of a run of ``config``: progress to ``listener`` (raising TrainingCancelled when it asks to
     stop), its stopping rules (a training-accuracy target, EarlyStopping on validation loss), then
     ``epoch_done(epoch)`` after the others decided."""
-    callbacks: list[keras.callbacks.Callback] = [ListenerBridge(listener, steps, cancelled)]
+    callbacks: list[keras.callbacks.Callback] = [ListenerBridge(listener, steps)]
     if config.target_accuracy:
         callbacks.append(StopAtAccuracy(config.target_accuracy))
     if config.patience:

@@ -1,19 +1,31 @@
 """Common mistakes, run for real through Keras: what breaks, and how.
 
 Each mistake builds the tutorial's network with one thing wrong and trains it with plain ``model.fit`` on
-a slice of the data. The outcome is whatever Keras really does: an error message, or curves.
+a slice of the data. The outcome is whatever Keras really does: an error message, or curves. The lesson's words
+for each mistake are in ``fmnist_core.lessons.mistakes``; this module knows the networks by name only. Keras is
+imported inside the functions, so the web process may import ``MistakeOutcome`` from here.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 
 import numpy as np
 
 from ..config import RunConfig, model_inputs
 from ..data.sources import Dataset
-from ..lessons.mistakes import MISTAKES, Mistake, MistakeOutcome
 from .model import KERAS_LOCK
+
+
+@dataclass
+class MistakeOutcome:
+    """What happened: the error Keras raised, or the training history and test accuracy."""
+
+    name: str
+    error: str | None
+    history: dict[str, list[float]]
+    test_accuracy: float | None
 
 
 def _model(*layers, loss: str = "sparse_categorical_crossentropy"):
@@ -67,18 +79,16 @@ def run_mistake(name: str, data: Dataset, epochs: int = 3, n_train: int = 6000, 
     """Build and train one mistake's network with plain ``model.fit``; report the error or the curves."""
     import keras
 
-    mistake = MISTAKES[name]
     normalised = RunConfig()  # the lessons' scaling: every mistake but its own one is made right
     x = model_inputs(data.x_train[:n_train], normalised)
     y = data.y_train[:n_train].astype(np.int32)
     x_test, y_test = model_inputs(data.x_test, normalised), data.y_test.astype(np.int32)
     with KERAS_LOCK:  # seeds are process-wide: take turns with other training
         keras.utils.set_random_seed(seed)
-        return _fit_mistake(mistake, x, y, x_test, y_test, epochs)
+        return _fit_mistake(name, x, y, x_test, y_test, epochs)
 
 
-def _fit_mistake(mistake: Mistake, x, y, x_test, y_test, epochs: int) -> MistakeOutcome:
-    name = mistake.name
+def _fit_mistake(name: str, x, y, x_test, y_test, epochs: int) -> MistakeOutcome:
     try:
         model = BUILDERS[name]()
         fit = model.fit(x, y, epochs=epochs, batch_size=32, validation_split=0.2, verbose=0)

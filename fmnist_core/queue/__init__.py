@@ -12,8 +12,8 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 
+from ..net.listener import TrainingListener
 from ..runs.cache import RunCache
-from ..runs.training import TrainingListener
 from .base import (
     NO_WORKER,
     Job,

@@ -13,6 +13,7 @@ from ..data.sources import DataError, load_fashion_mnist
 from ..i18n import N_, _
 from ..runs.cache import RunCache
 from ..runs.results import RunResult
+from ..runs.store import Lookup
 from .rules import OVERRAN, CostModel, check_cost
 
 # A worker process died under its job (both transports say so); the sentence already tells the reader what to do.
@@ -68,6 +69,8 @@ class JobSnapshot:
     error: str | None
     result: RunResult | None
     watchers: int = 0
+    from_cache: bool = False  # done: the worker found the run stored (not derived or trained for this job)
+    saved: bool = True  # done: the run is in the run cache (False: the worker could not store it)
 
     @property
     def finished(self) -> bool:
@@ -78,6 +81,11 @@ class JobSnapshot:
     def done(self) -> bool:
         """True when the job finished with a result."""
         return self.status is JobStatus.DONE and self.result is not None
+
+    @property
+    def found(self) -> Lookup:
+        """The job's run with what the job learned of it (from the cache or not, kept or not), as the cache says it."""
+        return Lookup(self.result, from_cache=self.from_cache, saved=self.saved)
 
     @property
     def overall_fraction(self) -> float:
@@ -168,7 +176,7 @@ def check(runner: Runner, config: RunConfig) -> None:
     check_cost(config, runner.costs, runner.max_seconds, cached=lambda c: runner.cache.can_answer(c, data))
 
 
-def learn(costs: CostModel, result: RunResult, train_images: int | None) -> None:
+def learn(costs: CostModel, result: RunResult, from_cache: bool, train_images: int | None) -> None:
     """Correct the cost model with a run a worker really trained (not read from the cache or off a longer run)."""
-    if not result.from_cache and not result.read_off_longer_run:
+    if not from_cache and not result.read_off_longer_run:
         costs.observe(result.config, result.train_seconds, result.epochs_run, train_images)

@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from typing import TYPE_CHECKING
 
 from ..config import RunConfig
 from ..runs.cache import RunCache
@@ -14,19 +13,16 @@ from .base import JobSnapshot, JobStatus
 from .rules import Tier
 from .wire import RunProgress, RunReport
 
-if TYPE_CHECKING:
-    from .local import WorkerPool
-
 log = logging.getLogger(__name__)
 
 
 class LocalJob:
     """One config being trained in a worker process, as the web process sees it. Thread-safe."""
 
-    def __init__(self, pool: WorkerPool, cache: RunCache, config: RunConfig, session: str | None, visitor: str,
+    def __init__(self, cache: RunCache, config: RunConfig, session: str | None, visitor: str,
                  background: bool, rank: Tier, seq: int, data_dir: str, hold_dir: str,
                  allowance: float | None = None) -> None:
-        self.pool, self.cache, self.config = pool, cache, config
+        self.cache, self.config = cache, config
         self.background, self.rank, self.seq = background, rank, seq
         self.data_dir, self.hold_dir, self.allowance = data_dir, hold_dir, allowance
         self._watchers = {session: visitor} if session is not None else {}  # session -> its visitor
@@ -37,6 +33,7 @@ class LocalJob:
         self._status, self._progress = JobStatus.QUEUED, RunProgress()
         self._error: str | None = None
         self._result: RunResult | None = None
+        self._from_cache, self._saved = False, True  # done: found stored by its worker; kept in the run cache
         self.submitted, self.started = time.monotonic(), None  # when a learner asked; when a worker first took it
 
     @property
@@ -68,7 +65,8 @@ class LocalJob:
     def snapshot(self) -> JobSnapshot:
         with self._lock:
             return JobSnapshot(key=self.key, config=self.config, status=self._status, **self._progress.fields(),
-                               error=self._error, result=self._result, watchers=len(self._watchers))
+                               error=self._error, result=self._result, watchers=len(self._watchers),
+                               from_cache=self._from_cache, saved=self._saved)
 
     # ------------------------------------------------------------------ the pool's side (``WorkerPool`` only)
 
@@ -114,12 +112,15 @@ class LocalJob:
         with self._lock:
             self._progress.take(report)
 
-    def finish(self, status: JobStatus, result: RunResult | None = None, error: str | None = None) -> None:
-        """End the job (once: later calls change nothing) and wake its waiters."""
+    def finish(self, status: JobStatus, result: RunResult | None = None, error: str | None = None,
+               from_cache: bool = False, saved: bool = True) -> None:
+        """End the job (once: later calls change nothing) and wake its waiters; a done job says whether its worker
+        found the run stored and whether the run is kept in the run cache."""
         with self._lock:
             if self._finished.is_set():
                 return
             self._status, self._result, self._error = status, result, error
+            self._from_cache, self._saved = from_cache, saved
         self._finished.set()
         if status is JobStatus.DONE and not self.background:  # the app's own latency (tests/bench_classroom_browser)
             started = max(self.started or self.submitted, self.submitted)  # a background run taken over: from then

@@ -195,7 +195,7 @@ class WorkerPool:
     def _new_job(self, cache: RunCache, config: RunConfig, session: str | None, visitor: str = "",
                  allowance: float | None = None) -> LocalJob:
         background = session is None
-        job = LocalJob(self, cache, config, session, visitor, background,
+        job = LocalJob(cache, config, session, visitor, background,
                        Tier.BACKGROUND if background else self._rank(visitor), next(self._seq),
                        data_dir=os.environ.get(DATA_DIR_ENV, ""), hold_dir=os.environ.get(HOLD_ENV, ""),
                        allowance=allowance)
@@ -339,9 +339,9 @@ class WorkerPool:
             if result is None:
                 job.finish(JobStatus.FAILED, error=N_("the finished run is not in the run cache"))
             else:
-                result.from_cache = outcome.from_cache
-                learn(self.costs, result, outcome.train_images)
-                job.finish(JobStatus.DONE, result=result)
+                learn(self.costs, result, outcome.from_cache, outcome.train_images)
+                job.finish(JobStatus.DONE, result=result, from_cache=outcome.from_cache,
+                           saved=outcome.unsaved is None)
         elif isinstance(outcome, wire.Yielded) and not job.cancelled:
             job.restart(JobStatus.QUEUED)
         elif isinstance(outcome, wire.Yielded | wire.Cancelled):

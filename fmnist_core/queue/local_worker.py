@@ -19,8 +19,8 @@ from queue import Queue
 
 from ..config import RunConfig
 from ..data.sources import DataError
+from ..net.listener import TrainingCancelled
 from ..runs.results import RunUnavailable
-from ..runs.training import TrainingCancelled
 from . import wire
 from .limits import release_memory
 from .quiet import quiet_environment, quiet_python_logging
@@ -82,10 +82,10 @@ class Serving:
         cancel, give_way = self.flags[ident]
         outcome: wire.Outcome
         try:
-            result, train_images = train_run(RunConfig.from_dict(task.config), task.cache_root,
-                                             lambda report: self.send(ident, report),
-                                             lambda: cancel.is_set() or give_way.is_set(), task.data_dir,
-                                             task.hold_dir, task.allowance)
+            found, train_images = train_run(RunConfig.from_dict(task.config), task.cache_root,
+                                            lambda report: self.send(ident, report),
+                                            lambda: cancel.is_set() or give_way.is_set(), task.data_dir,
+                                            task.hold_dir, task.allowance)
         except TrainingCancelled:
             outcome = wire.Yielded() if give_way.is_set() and not cancel.is_set() else wire.Cancelled()
         except Exception as exc:  # noqa: BLE001 - reported to the watchers and the terminal, the worker goes on
@@ -95,7 +95,7 @@ class Serving:
                 log.exception("a run failed (%s)", task.config)
             outcome = wire.Failed(error=str(exc) or type(exc).__name__)
         else:
-            outcome = wire.Done(unsaved=None if result.saved else result, from_cache=result.from_cache,
+            outcome = wire.Done(unsaved=None if found.saved else found.run, from_cache=found.from_cache,
                                 train_images=train_images)
         self.flags.pop(ident, None)
         try:  # before the outcome: the pool measures this process's memory when it hears it

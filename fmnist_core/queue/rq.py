@@ -36,7 +36,7 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from ..config import RunConfig
-from ..runs.training import TrainingCancelled
+from ..net.listener import TrainingCancelled
 from .base import REDIS_LOST, UNREADABLE  # the worker and the tests name them from here too
 from .wire import Progress, RunProgress, RunReport
 from .work import TASKS, Report, RunOverran, train_run
@@ -44,7 +44,7 @@ from .work import TASKS, Report, RunOverran, train_run
 if TYPE_CHECKING:  # rq is imported only where it is used: the embedded transport runs without it
     from rq.job import Job
 
-__all__ = ["QUEUES", "QUEUE_URL_ENV", "REDIS_LOST", "SERIALIZER", "UNREADABLE", "call_job", "run_worker", "train_job"]
+__all__ = ["QUEUES", "QUEUE_URL_ENV", "REDIS_LOST", "SERIALIZER", "UNREADABLE", "call_job", "train_job"]
 
 QUEUE_URL_ENV = "FMNIST_QUEUE_URL"
 QUEUES = ("fmnist-first", "fmnist-more", "fmnist-background")  # indexed by rules.Tier
@@ -143,15 +143,15 @@ def train_job(config: dict[str, Any], cache_root: str, allowance: float | None =
             return checked[1]
 
         try:
-            result, train_images = train_run(RunConfig.from_dict(config), cache_root, report, stop_asked,
-                                             allowance=allowance)
+            found, train_images = train_run(RunConfig.from_dict(config), cache_root, report, stop_asked,
+                                            allowance=allowance)
         except RunOverran:
             return {"key": key, "overran": True}
         except TrainingCancelled:
             return {"key": key, _why_stopped(job.connection, key): True}
-        if not result.saved:
+        if not found.saved:
             raise OSError("the run could not be stored in the shared run cache")
-        return {"key": result.key, "from_cache": result.from_cache, "train_images": train_images}
+        return {"key": found.run.key, "from_cache": found.from_cache, "train_images": train_images}
     finally:
         stop.set()
 
@@ -187,11 +187,3 @@ def call_job(task: str, args: list) -> Any:
         return _plain(dataclasses.asdict(value))
     return _plain(value)
 
-
-def run_worker(url: str, burst: bool = False) -> None:
-    """Start an RQ worker on the three queues (blocks); it outlives Redis outages (``rq_worker``) and stops after
-    ``FMNIST_WORKER_MAX_RUNS`` jobs or a job that left it above ``FMNIST_WORKER_MAX_MB`` (``limits``), as RQ's
-    ``--max-jobs`` does, to be started again by whatever runs it."""
-    from .rq_worker import run
-
-    run(url, burst=burst)

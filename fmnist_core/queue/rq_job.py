@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import contextlib
 import time
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from ..config import RunConfig
 from ..i18n import N_
@@ -28,9 +28,29 @@ from .rules import OVERRAN
 from .wire import RunProgress
 
 if TYPE_CHECKING:
+    from contextlib import AbstractContextManager
+
+    from redis import Redis
     from rq.job import Job
 
-    from .rq_runner import RQRunner
+    from ..runs.cache import RunCache
+    from .rules import CostModel
+
+
+class RQRunnerSide(Protocol):
+    """What a job asks of its runner (``rq_runner.RQRunner``), named here so that the job's module does not import
+    the runner's (which imports this one)."""
+
+    cache: RunCache
+    costs: CostModel
+    redis: Redis
+
+    def reachable(self) -> AbstractContextManager[None]: ...
+    def refuse(self, key: str, why: str) -> None: ...
+    def refused(self, job: Job) -> bool: ...
+    def done_value(self, job: Job) -> dict | None: ...
+    def first_sight(self, key: str, ended_at: object) -> bool: ...
+    def requeue(self, finished: Job) -> Job | None: ...
 
 _LIVE = {"queued", "started", "deferred", "scheduled"}
 RUN_FAILED = N_("the run failed on its worker")
@@ -40,9 +60,10 @@ NOT_STORED = N_("the finished run is not in the shared run cache")
 class RQJob:
     """A run on the RQ queue, seen from an app server."""
 
-    def __init__(self, runner: RQRunner, config: RunConfig) -> None:
+    def __init__(self, runner: RQRunnerSide, config: RunConfig) -> None:
         self.runner, self.config = runner, config
         self._result: RunResult | None = None
+        self._from_cache = False  # done: the worker found the run stored
 
     @property
     def key(self) -> str:
@@ -110,10 +131,10 @@ class RQJob:
                     status, error = JobStatus.FAILED, NOT_STORED
                 else:
                     done = self.runner.done_value(job) or {}
-                    self._result.from_cache = bool(done.get("from_cache", False))
+                    self._from_cache = bool(done.get("from_cache", False))
                     if self.runner.first_sight(self.key, job.ended_at):  # each finished run teaches once
                         train_images = done.get("train_images")
-                        learn(self.runner.costs, self._result,
+                        learn(self.runner.costs, self._result, self._from_cache,
                               train_images if isinstance(train_images, int) else None)
             try:
                 progress = RunProgress.read(meta)
@@ -121,7 +142,8 @@ class RQJob:
                 self.runner.refuse(self.key, "its progress is not what a worker of this app writes")
                 status, error, progress = JobStatus.FAILED, UNREADABLE, RunProgress()
             return JobSnapshot(key=self.key, config=self.config, status=status, **progress.fields(), error=error,
-                               result=self._result, watchers=int(self.runner.redis.hlen(_watchers_key(self.key))))
+                               result=self._result, watchers=int(self.runner.redis.hlen(_watchers_key(self.key))),
+                               from_cache=self._from_cache)
 
     @property
     def finished(self) -> bool:

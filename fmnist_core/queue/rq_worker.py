@@ -193,7 +193,9 @@ def wait_for_redis(connection: Redis, name: str, stopping: Callable[[], bool] = 
 
 def run(url: str, burst: bool = False) -> None:
     """Work the three queues of ``url`` until stopped (or, with ``burst``, until they are empty). A worker starts
-    once Redis answers; when RQ's loop quits because Redis went away between jobs, a new one starts the same way."""
+    once Redis answers; when RQ's loop quits because Redis went away between jobs, a new one starts the same way.
+    It stops after ``FMNIST_WORKER_MAX_RUNS`` jobs or a job that left it above ``FMNIST_WORKER_MAX_MB``
+    (``limits``), as RQ's ``--max-jobs`` does, to be started again by whatever runs it."""
     connection = Redis.from_url(url)
     while True:
         try:

@@ -17,9 +17,9 @@ from typing import Any
 
 from ..config import RunConfig
 from ..data.sources import load_fashion_mnist
+from ..net.listener import TrainingCancelled, TrainingListener
 from ..runs.cache import RunCache
-from ..runs.results import RunResult
-from ..runs.training import TrainingCancelled, TrainingListener
+from ..runs.store import Lookup
 from .rules import OVERRAN
 from .wire import Epoch, Progress, RunReport, Start
 
@@ -69,8 +69,9 @@ class RunOverran(RuntimeError):
 
 def train_run(config: RunConfig, cache_root: str, report: Report, should_stop: Callable[[], bool],
               data_dir: str | None = None, hold_dir: str | None = None,
-              allowance: float | None = None) -> tuple[RunResult, int]:
-    """Fetch or train ``config`` into the run cache at ``cache_root``; (the result, training images in the data).
+              allowance: float | None = None) -> tuple[Lookup, int]:
+    """Fetch or train ``config`` into the run cache at ``cache_root``; (what fetching found, training images in the
+    data).
 
     Raises TrainingCancelled when ``should_stop`` says so, RunOverran when its training (the clock starts once the
     data are loaded) passes ``allowance`` seconds; any other error is the run's failure."""
@@ -85,12 +86,12 @@ def train_run(config: RunConfig, cache_root: str, report: Report, should_stop: C
         return should_stop()
 
     try:
-        result = RunCache(cache_root).get_or_train(config, data, ReportingListener(report, stop))
+        found = RunCache(cache_root).fetch(config, data, ReportingListener(report, stop))
     except TrainingCancelled:
         if overran:
             raise RunOverran() from None
         raise
-    return result, len(data.x_train)
+    return found, len(data.x_train)
 
 
 # --------------------------------------------------------------------------- short tasks (``Runner.call``)

@@ -1,10 +1,11 @@
-"""Runs: training a RunConfig, its result, the run cache on disk, lineage, exports, evaluation.
+"""Runs: training a RunConfig, its result, the run cache on disk (entry format, store, reuse), lineage, exports,
+evaluation.
 
 TensorFlow is imported only when a run is really trained or its Keras model loaded (through ``net``).
 """
 
 from . import export
-from .cache import Lookup, RunCache, default_cache_dir
+from .cache import RunCache
 from .evaluation import (
     class_reports,
     confused_indices,
@@ -15,6 +16,7 @@ from .evaluation import (
     top_k,
 )
 from .results import Origin, RunResult, RunUnavailable
+from .store import Lookup, default_cache_dir
 from .timeline import Frame, Timeline, what_changed
 
 __all__ = ["Frame", "Lookup", "Origin", "RunCache", "RunResult", "RunUnavailable", "Timeline", "class_reports",

@@ -154,4 +154,4 @@ def history_csv(result: RunResult) -> str:
 
 def summary_json(result: RunResult) -> str:
     """The run's configuration, history and test metrics as JSON."""
-    return json.dumps({k: v for k, v in result.to_dict().items() if k != "from_cache"}, indent=1)
+    return json.dumps(result.to_dict(), indent=1)

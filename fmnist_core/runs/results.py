@@ -92,7 +92,10 @@ class FitReport:
 
 @dataclass(eq=False)
 class RunResult:
-    """History per epoch, test metrics, timing, the config, and the trained model (loaded lazily from cache)."""
+    """History per epoch, test metrics, timing, the config, and the trained model (loaded lazily from cache).
+
+    What the run is, not how it was asked for: whether it came from the cache, and whether it is kept, is what
+    fetching it learned (``runs.store.Lookup``, a job's ``JobSnapshot``)."""
 
     config: RunConfig
     history: dict[str, list[float]]
@@ -102,11 +105,9 @@ class RunResult:
     trained_at: str
     data_source: str
     test_probabilities: np.ndarray
-    from_cache: bool = False
     stopped_early_at: int | None = None
     epoch_seconds: list[float] = field(default_factory=list)  # wall time of each epoch (the first compiles)
     origin: Origin | None = None  # where it came from when it shares its beginning with another run
-    saved: bool = True  # False when the run could not be stored (it is shown, but not kept)
     snapshots: dict[int, DenseNetwork] = field(default_factory=dict, repr=False)  # fresh runs: kept weights
     state: list[np.ndarray] | None = field(default=None, repr=False)  # fresh runs: training state to continue
     kept_epochs: tuple[int, ...] = ()  # stored runs: epochs whose weights are kept (to answer shorter runs)
@@ -188,5 +189,4 @@ class RunResult:
             "stopped_early_at": self.stopped_early_at,
             "epoch_seconds": self.epoch_seconds,
             "origin": self.origin.to_dict() if self.origin is not None else None,
-            "from_cache": self.from_cache,
         }

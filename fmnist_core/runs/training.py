@@ -1,4 +1,5 @@
-"""Training a RunConfig, with progress reported through a small listener interface."""
+"""Training a RunConfig (through ``net``, imported only when a run really trains), with progress reported to a
+``net.listener.TrainingListener``; ``evaluated`` turns a trained network into a RunResult."""
 
 from __future__ import annotations
 
@@ -11,35 +12,9 @@ import numpy as np
 from ..config import RunConfig
 from ..data.sources import Dataset, load_fashion_mnist
 from ..forward import DenseNetwork, cross_entropy
+from ..net.listener import TrainingListener
 from .lineage import keeps_snapshot, resumable
 from .results import HISTORY_KEYS, Origin, RunResult
-
-
-class TrainingCancelled(Exception):
-    """Raised out of ``train`` when the listener asked to stop; nothing is returned or stored."""
-
-
-class TrainingListener:
-    """Receives progress from ``train``. Override what you need; every method is optional.
-
-    Epochs are numbered from 1. ``should_stop`` is polled several times per epoch.
-    """
-
-    def on_run_start(self, config: RunConfig, steps_per_epoch: int) -> None:
-        """Training is about to begin (the model is built)."""
-
-    def on_progress(self, epoch: int, fraction: float, logs: dict[str, float]) -> None:
-        """Inside an epoch: ``fraction`` of it (0-1] done, with the running loss and accuracy."""
-
-    def on_epoch_end(self, epoch: int, metrics: dict[str, float]) -> None:
-        """An epoch finished with its loss, accuracy, val_loss and val_accuracy."""
-
-    def should_stop(self) -> bool:
-        """Return True to cancel the run cleanly."""
-        return False
-
-    def on_sweep_run(self, index: int, total: int, config: RunConfig, cached: bool) -> None:
-        """In a sweep: run ``index`` (from 0) of ``total`` begins; ``cached`` if it comes from the run cache."""
 
 
 @dataclass
@@ -91,7 +66,7 @@ def train(config: RunConfig, data: Dataset | None = None, listener: TrainingList
         if keeps_snapshot(config, epoch):
             snapshots[epoch] = DenseNetwork.from_model(model, config)
 
-    callbacks = training_callbacks(config, listener, steps, TrainingCancelled, epoch_done)
+    callbacks = training_callbacks(config, listener, steps, epoch_done)
     fit_history = fitter.fit(
         np.asarray(data.x_train, np.uint8),
         data.y_train,

@@ -24,9 +24,9 @@ class SessionRun:
     from_cache: bool
 
     @classmethod
-    def of(cls, result: RunResult) -> SessionRun:
+    def of(cls, result: RunResult, from_cache: bool) -> SessionRun:
         return cls(key=result.key, config=result.config, test_accuracy=result.test_accuracy,
-                   test_loss=result.test_loss, train_seconds=result.train_seconds, from_cache=result.from_cache)
+                   test_loss=result.test_loss, train_seconds=result.train_seconds, from_cache=from_cache)
 
 
 def session_runs() -> list[SessionRun]:
@@ -34,10 +34,11 @@ def session_runs() -> list[SessionRun]:
     return st.session_state.setdefault(KEY, [])
 
 
-def remember(result: RunResult) -> SessionRun | None:
-    """Put ``result`` last in this session's runs (once); returns the run before it, if any."""
+def remember(result: RunResult, from_cache: bool) -> SessionRun | None:
+    """Put ``result`` (``from_cache`` or not) last in this session's runs (once); returns the run before it, if
+    any."""
     runs = session_runs()
     if not runs or runs[-1].key != result.key:
         runs[:] = [r for r in runs if r.key != result.key]
-        runs.append(SessionRun.of(result))
+        runs.append(SessionRun.of(result, from_cache))
     return runs[-2] if len(runs) > 1 else None

@@ -25,7 +25,7 @@ from fmnist_core.queue import (
     start_workers,
 )
 from fmnist_core.queue.visitors import Departures, visitor_id
-from fmnist_core.runs import RunCache, RunResult, RunUnavailable, default_cache_dir
+from fmnist_core.runs import Lookup, RunCache, RunResult, RunUnavailable, default_cache_dir
 from fmnist_core.views import charts, format_metrics
 from pages.ui.lang import fragment
 from pages.ui.sessions import connected_check, server_session_id
@@ -162,15 +162,20 @@ def submit(config: RunConfig) -> Job | None:
         return None
 
 
-def cached_result(config: RunConfig) -> RunResult | None:
-    """The cached run of ``config`` (or one read off a longer stored run); a damaged entry is discarded and the
-    page says so."""
+def cached_lookup(config: RunConfig) -> Lookup:
+    """What the cache gives for ``config``: its stored run, or one read off a longer stored run (``run`` None when
+    neither); a damaged entry is discarded and the page says so."""
     found = get_runner().cache.get_or_derive(config)
     if found.damage is not None:
         # Translators: {run}: the run's label, e.g. "128 units x 1 layer, 10 epochs, normalised, dropout 0.2"
         st.warning(_("The stored run of “{run}” was damaged and has been discarded; it will be trained again when "
                      "asked for.").format(run=config.describe()))
-    return found.run
+    return found
+
+
+def cached_result(config: RunConfig) -> RunResult | None:
+    """The run of ``cached_lookup``."""
+    return cached_lookup(config).run
 
 
 @st.cache_resource(show_spinner=False, max_entries=8)
@@ -275,11 +280,12 @@ def report_unfinished(snap: JobSnapshot) -> None:
         st.error(failure_sentence(snap.error).format(reason=plain(_(snap.error or ""))))
 
 
-def provenance(result: RunResult) -> str:
+def provenance(found: Lookup) -> str:
     """'From the cache: trained 25 Nov 2026 07:52 UTC in 4.6 s', 'Trained just now in 4.6 s', or where a run
     sharing its beginning came from ('Trained just now, continued from the 10-epoch run ...')."""
+    result = found.run
     seconds = number(result.train_seconds, 1)
-    if result.origin and not result.from_cache:
+    if result.origin and not found.from_cache:
         if result.read_off_longer_run:
             # Translators: {origin}: which stored run it was read off, e.g. "taken from the 30-epoch run"
             return _("Ready at once: {origin} (its first epochs are this run; no training needed).").format(
@@ -288,7 +294,7 @@ def provenance(result: RunResult) -> str:
         # training time in seconds, e.g. "5.2"
         return _("Trained just now, {origin}: {seconds} s of training in all.").format(origin=result.origin_text(),
                                                                                       seconds=seconds)
-    if result.from_cache:
+    if found.from_cache:
         when = date_time(datetime.fromisoformat(result.trained_at))
         # Translators: {when}: date and time in the language's format, e.g. "25 Nov 2026, 07:52:00"; {seconds}: training
         # time in seconds, e.g. "4.6"
@@ -297,12 +303,12 @@ def provenance(result: RunResult) -> str:
     return _("Trained just now in {seconds} s.").format(seconds=seconds)
 
 
-def warn_if_unsaved(result: RunResult) -> None:
+def warn_if_unsaved(found: Lookup) -> None:
     """A run that could not be stored is shown, with a warning that it will not be kept (and what stands in its
     place in the cache, when something does)."""
-    if result.saved:
+    if found.saved:
         return
-    in_the_way = get_runner().cache.in_the_way(result.config)
+    in_the_way = get_runner().cache.in_the_way(found.run.config)
     if in_the_way is not None:
         # Translators: {path}: a folder on the server, e.g. "/home/teacher/.cache/fmnist-lab/runs/3f9c2a1b7d4e5f60"
         st.warning(plain(_("This run could not be saved because {path} stands in its place in the run cache and is "

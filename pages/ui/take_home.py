@@ -15,8 +15,9 @@ def _model_file(result: RunResult) -> bytes:
     return get_runner().keras_file(result.key)
 
 
-def get_the_code(result: RunResult, key: str) -> None:
-    """Download buttons for ``result``: .py, .ipynb, .keras, history .csv, summary .json."""
+def get_the_code(result: RunResult, key: str, saved: bool = True) -> None:
+    """Download buttons for ``result``: .py, .ipynb, .keras (for a run ``saved`` in the cache), history .csv,
+    summary .json."""
     st.markdown(_("Rebuild this run in plain Keras on your own machine (no Fashion-MNIST Lab needed): the script "
                   "and the notebook build the same network, train it with `model.fit`, evaluate it on the test set "
                   "and draw the blue/red predictions."))
@@ -28,7 +29,7 @@ def get_the_code(result: RunResult, key: str) -> None:
                             "application/x-ipynb+json", key=f"{key}_ipynb", icon=":material/book:")
     cols[2].download_button(_("Trained model (.keras)"), lambda: _model_file(result), f"{name}.keras",
                             "application/octet-stream", key=f"{key}_keras", icon=":material/neurology:",
-                            disabled=not result.saved)  # a worker writes it from the stored run
+                            disabled=not saved)  # a worker writes it from the stored run
     cols[3].download_button(_("History (.csv)"), export.history_csv(result), f"{name}-history.csv", "text/csv",
                             key=f"{key}_csv", icon=":material/table:")
     cols[4].download_button(_("Summary (.json)"), export.summary_json(result), f"{name}.json", "application/json",
