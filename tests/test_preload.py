@@ -21,7 +21,8 @@ from fmnist_core.runs.cache import RunCache
 
 ROOT = Path(__file__).resolve().parents[1]
 ENTRIES = [ROOT / "streamlit_app.py", *sorted(p for p in (ROOT / "pages").glob("*.py") if p.name != "__init__.py")]
-BEFORE_THE_GATE = {"__future__", "gc", "threading", "time", "streamlit"}  # imported before any session runs
+BEFORE_THE_GATE = {"__future__", "faulthandler", "gc", "signal", "threading", "time", "streamlit"}  # imported before
+# any session runs (the standard library ones: built in, or imported by Python or Streamlit at start)
 PAGES = ["pages/data.py", "pages/concepts.py", "pages/compare.py", "pages/epochs.py", "pages/units.py",
          "pages/layers.py", "pages/normalisation.py", "pages/dropout.py", "pages/early_stopping.py",
          "pages/mistakes.py", "pages/classify.py", "pages/class.py", "pages/board.py", "pages/train.py"]

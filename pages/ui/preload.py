@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import _strptime  # noqa: F401 - datetime.strptime imports it on first use
 import encodings.cp437  # noqa: F401 - zip files (a model download)
+import faulthandler  # noqa: F401 - streamlit_app.stacks_on_sigusr1
 import multiprocessing.connection  # noqa: F401 - the local runner's worker pipes
 import runpy  # noqa: F401 - a linked page's file run alone runs the app script
 import sqlite3  # noqa: F401 - the class records
