@@ -10,7 +10,7 @@ experiment sweeps. Importing this package does not import TensorFlow; training a
 
 from .config import ConfigError, RunConfig
 from .data.sources import CLASS_NAMES, DataError, Dataset, load_fashion_mnist
-from .net.listener import TrainingCancelled, TrainingListener
+from .reports import TrainingCancelled, TrainingListener
 from .runs.cache import RunCache
 from .runs.results import RunResult
 from .runs.training import train

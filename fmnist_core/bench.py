@@ -16,7 +16,7 @@ import numpy as np
 
 from .config import RunConfig
 from .data.sources import load_fashion_mnist
-from .net.listener import TrainingListener
+from .reports import TrainingListener
 from .runs.cache import RunCache
 from .runs.results import Origin
 

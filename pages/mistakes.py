@@ -8,8 +8,8 @@ import streamlit as st
 
 from fmnist_core.i18n import _, percent
 from fmnist_core.lessons import MISTAKES, Mistake
-from fmnist_core.net.mistakes import MistakeOutcome
 from fmnist_core.queue import WorkerLost
+from fmnist_core.reports import MistakeOutcome
 from fmnist_core.views import charts
 from pages.ui.data import get_data
 from pages.ui.navigation import in_app

@@ -5,7 +5,7 @@ import time
 
 import pytest
 
-from fmnist_core.net.listener import TrainingCancelled, TrainingListener
+from fmnist_core.reports import TrainingCancelled, TrainingListener
 from fmnist_core.runs import cache as cache_module
 from fmnist_core.runs import entry
 from fmnist_core.runs.cache import RunCache

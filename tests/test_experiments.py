@@ -3,7 +3,7 @@ import pytest
 
 from fmnist_core.config import ConfigError, RunConfig
 from fmnist_core.lessons.experiments import EXPERIMENTS, parse_values, table
-from fmnist_core.net.listener import TrainingListener
+from fmnist_core.reports import TrainingListener
 from fmnist_core.runs.cache import RunCache
 from fmnist_core.runs.results import RunResult
 

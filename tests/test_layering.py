@@ -79,7 +79,7 @@ def test_no_module_outside_the_tests_touches_streamlit_internals(path):
 LAYERS = (
     ("i18n",),  # the language of a script run
     ("config",),  # RunConfig and FIELDS
-    ("data", "forward"),  # the images; the NumPy forward pass
+    ("data", "forward", "reports"),  # the images; the NumPy forward pass; what workers report (no TensorFlow)
     ("net",),  # Keras (worker processes), and the TensorFlow-free listener and mistake outcome
     ("runs",),  # training, results, the run store and its reuse
     ("lessons", "queue", "views"),  # what the numbers mean; the queue; charts and the progress bar
@@ -154,3 +154,15 @@ def test_no_circle_of_modules():
         if name not in state:
             visit(name, [name])
     assert circles == []
+
+
+def test_the_app_never_imports_the_network_package():
+    """The pages reach what workers report through ``fmnist_core.reports``, never ``fmnist_core.net`` (Keras's
+    home: only worker processes import it)."""
+    found = []
+    for path in [ROOT / "streamlit_app.py", *sorted((ROOT / "pages").rglob("*.py"))]:
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = ([a.name for a in node.names] if isinstance(node, ast.Import)
+                     else [node.module or ""] if isinstance(node, ast.ImportFrom) else [])
+            found += [f"{path.relative_to(ROOT)}: {n}" for n in names if n.startswith("fmnist_core.net")]
+    assert found == []

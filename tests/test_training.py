@@ -8,7 +8,7 @@ import pytest
 
 from fmnist_core.config import RunConfig
 from fmnist_core.forward import cross_entropy
-from fmnist_core.net.listener import TrainingCancelled, TrainingListener
+from fmnist_core.reports import TrainingCancelled, TrainingListener
 from fmnist_core.runs.training import train
 
 from .support import TINY

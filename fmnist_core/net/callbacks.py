@@ -7,7 +7,7 @@ from collections.abc import Callable
 import keras
 
 from ..config import RunConfig
-from .listener import TrainingCancelled, TrainingListener
+from ..reports import TrainingCancelled, TrainingListener
 
 
 class ListenerBridge(keras.callbacks.Callback):

@@ -3,29 +3,19 @@
 Each mistake builds the tutorial's network with one thing wrong and trains it with plain ``model.fit`` on
 a slice of the data. The outcome is whatever Keras really does: an error message, or curves. The lesson's words
 for each mistake are in ``fmnist_core.lessons.mistakes``; this module knows the networks by name only. Keras is
-imported inside the functions, so the web process may import ``MistakeOutcome`` from here.
+imported inside the functions; what they produce, ``MistakeOutcome``, lives in ``fmnist_core.reports``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
 
 import numpy as np
 
 from ..config import RunConfig, model_inputs
 from ..data.sources import Dataset
+from ..reports import MistakeOutcome
 from .model import KERAS_LOCK
-
-
-@dataclass
-class MistakeOutcome:
-    """What happened: the error Keras raised, or the training history and test accuracy."""
-
-    name: str
-    error: str | None
-    history: dict[str, list[float]]
-    test_accuracy: float | None
 
 
 def _model(*layers, loss: str = "sparse_categorical_crossentropy"):

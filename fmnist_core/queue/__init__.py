@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 
-from ..net.listener import TrainingListener
+from ..reports import TrainingListener
 from ..runs.cache import RunCache
 from .base import (
     NO_WORKER,

@@ -19,7 +19,7 @@ from queue import Queue
 
 from ..config import RunConfig
 from ..data.sources import DataError
-from ..net.listener import TrainingCancelled
+from ..reports import TrainingCancelled
 from ..runs.results import RunUnavailable
 from . import wire
 from .limits import release_memory

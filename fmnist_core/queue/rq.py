@@ -36,7 +36,7 @@ import time
 from typing import TYPE_CHECKING, Any
 
 from ..config import RunConfig
-from ..net.listener import TrainingCancelled
+from ..reports import TrainingCancelled
 from .base import REDIS_LOST, UNREADABLE  # the worker and the tests name them from here too
 from .wire import Progress, RunProgress, RunReport
 from .work import TASKS, Report, RunOverran, train_run

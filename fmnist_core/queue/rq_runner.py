@@ -313,7 +313,7 @@ class RQRunner:
 
     def mistake(self, name: str) -> Any:
         """One Common mistake trained through Keras on a worker (a ``MistakeOutcome``)."""
-        from ..net.mistakes import MistakeOutcome
+        from ..reports import MistakeOutcome
 
         try:
             return MistakeOutcome(**self._call("mistake", name))

@@ -17,7 +17,7 @@ from typing import Any
 
 from ..config import RunConfig
 from ..data.sources import load_fashion_mnist
-from ..net.listener import TrainingCancelled, TrainingListener
+from ..reports import TrainingCancelled, TrainingListener
 from ..runs.cache import RunCache
 from ..runs.store import Lookup
 from .rules import OVERRAN

@@ -16,7 +16,7 @@ from collections.abc import Sequence
 
 from ..config import RunConfig
 from ..data.sources import DataError, Dataset, load_fashion_mnist
-from ..net.listener import TrainingListener
+from ..reports import TrainingListener
 from . import entry, lineage
 from .entry import SNAPSHOTS, STATE, DamagedEntry
 from .results import Origin, RunResult, RunUnavailable

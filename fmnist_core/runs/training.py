@@ -12,7 +12,7 @@ import numpy as np
 from ..config import RunConfig
 from ..data.sources import Dataset, load_fashion_mnist
 from ..forward import DenseNetwork, cross_entropy
-from ..net.listener import TrainingListener
+from ..reports import TrainingListener
 from .lineage import keeps_snapshot, resumable
 from .results import HISTORY_KEYS, Origin, RunResult
 

@@ -7,7 +7,7 @@ from typing import TextIO
 
 from ..config import RunConfig
 from ..i18n import N_, _, number
-from ..net.listener import TrainingListener
+from ..reports import TrainingListener
 
 _SHORT_NAMES = {"loss": N_("loss"), "accuracy": N_("acc"), "val_loss": N_("val loss"), "val_accuracy": N_("val acc")}
 

@@ -53,8 +53,8 @@ from PIL import Image
 
 import fmnist_core.classroom  # noqa: F401 - the Class page, the board, a learner in a class
 import fmnist_core.lessons  # noqa: F401 - the experiment and challenge pages
-import fmnist_core.net.mistakes  # noqa: F401 - the Common mistakes page's MistakeOutcome (Keras only in its functions)
 import fmnist_core.queue.local  # noqa: F401 - the runner the first page opens
+import fmnist_core.reports  # noqa: F401 - the Common mistakes page's MistakeOutcome
 import pages.ui.classroom  # noqa: F401
 import pages.ui.data  # noqa: F401
 import pages.ui.experiment_view  # noqa: F401

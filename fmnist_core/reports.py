@@ -1,12 +1,13 @@
-"""What hears a training run: the listener interface and the exception that cancels a run.
-
-TensorFlow-free, so the web process, the command line and the queue use it without importing Keras;
-``net.callbacks`` turns Keras's events into these calls.
+"""What the worker processes report, TensorFlow-free: the listener that hears a training run, the exception that
+cancels one, and what Keras produced for a Common mistake. Below ``net`` in the layers, so that ``net`` produces
+these and the web process, the command line and the queue read them without ever importing ``net``.
 """
 
 from __future__ import annotations
 
-from ..config import RunConfig
+from dataclasses import dataclass
+
+from .config import RunConfig
 
 
 class TrainingCancelled(Exception):
@@ -34,3 +35,13 @@ class TrainingListener:
 
     def on_sweep_run(self, index: int, total: int, config: RunConfig, cached: bool) -> None:
         """In a sweep: run ``index`` (from 0) of ``total`` begins; ``cached`` if it comes from the run cache."""
+
+
+@dataclass
+class MistakeOutcome:
+    """What happened to a Common mistake: the error Keras raised, or the training history and test accuracy."""
+
+    name: str
+    error: str | None
+    history: dict[str, list[float]]
+    test_accuracy: float | None
