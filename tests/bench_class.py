@@ -21,7 +21,7 @@ sys.path.insert(0, str(ROOT))
 
 import plotly.io  # noqa: E402
 
-from fmnist_core.classroom import ClassStore, board, runs_csv, sentences  # noqa: E402
+from fmnist_core.classroom import ClassStore, SQLiteClassStore, board, runs_csv, sentences  # noqa: E402
 from fmnist_core.classroom.board import TUTORIAL  # noqa: E402
 from fmnist_core.config import RunConfig  # noqa: E402
 from fmnist_core.views import charts  # noqa: E402
@@ -46,7 +46,7 @@ def refresh(store: ClassStore, code: str, key: str) -> float:
 
 def main() -> None:
     with tempfile.TemporaryDirectory() as folder:
-        store = ClassStore(Path(folder) / "classes.sqlite3")
+        store = SQLiteClassStore(Path(folder) / "classes.sqlite3")
         code, key = store.create({"challenge": "small"})
         results = [fake_run(RunConfig(hidden_units=u, epochs=e)) for u in (8, 16, 24, 32, 48, 64, 96, 128, 256, 512)
                    for e in range(1, 11)]

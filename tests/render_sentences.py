@@ -407,7 +407,7 @@ def timeline() -> Iterator[str]:
 
 def a_class() -> Iterator[str]:
     """The board's sentences from a made-up class, its refusals, and what the class pages put together."""
-    from fmnist_core.classroom import ClassError, ClassStore, board, check_nickname, confusion_sentence, sentences
+    from fmnist_core.classroom import ClassError, SQLiteClassStore, board, check_nickname, confusion_sentence, sentences
     from fmnist_core.classroom.store import ClassRun, Learner
 
     at = 1_800_000_000.0
@@ -426,7 +426,7 @@ def a_class() -> Iterator[str]:
         except ClassError as exc:
             yield str(exc)
     with tempfile.TemporaryDirectory() as folder:
-        store = ClassStore(Path(folder) / "classes.sqlite3")
+        store = SQLiteClassStore(Path(folder) / "classes.sqlite3")
         code, key = store.create()
         store.join(code, "Anna")
         for attempt in (lambda: store.join(code, "anna"), lambda: store.join(code, "Ben", returning=True),

@@ -188,9 +188,9 @@ def brute_force(train: np.ndarray, images: np.ndarray, k: int = 5, chunk: int = 
 
 
 @contextlib.contextmanager
-def redis_server() -> Iterator[tuple[str, object]]:
-    """A real redis-server on a free port for the block (the test is skipped when it is not installed), stopped
-    after it; yields its URL and a connection once it answers."""
+def redis_server(port: int | None = None, *options: str) -> Iterator[tuple[str, object]]:
+    """A real redis-server on a free port (or ``port``, with more command-line ``options``) for the block (the test
+    is skipped when it is not installed), stopped after it; yields its URL and a connection once it answers."""
     import pytest
     from redis import Redis
 
@@ -199,8 +199,8 @@ def redis_server() -> Iterator[tuple[str, object]]:
     server = shutil.which("redis-server")
     if server is None:
         pytest.skip("redis-server is not installed (make test installs it)")
-    port = free_port()
-    redis = subprocess.Popen([server, "--port", str(port), "--save", "", "--appendonly", "no"],
+    port = port or free_port()
+    redis = subprocess.Popen([server, "--port", str(port), "--save", "", "--appendonly", "no", *options],
                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         url = f"redis://127.0.0.1:{port}/0"

@@ -7,7 +7,7 @@ import re
 import pytest
 
 from fmnist_core import i18n
-from fmnist_core.classroom import ClassStore
+from fmnist_core.classroom import SQLiteClassStore
 from fmnist_core.config import RunConfig, config_to_query
 from fmnist_core.runs.cache import RunCache
 
@@ -15,8 +15,8 @@ from .support import TINY, open_app, open_page, texts
 
 
 @pytest.fixture
-def store(synthetic_env) -> ClassStore:
-    return ClassStore(synthetic_env / "classes.sqlite3")
+def store(synthetic_env) -> SQLiteClassStore:
+    return SQLiteClassStore(synthetic_env / "classes.sqlite3")
 
 
 @pytest.fixture

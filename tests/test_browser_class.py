@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from fmnist_core.classroom import ClassStore
+from fmnist_core.classroom import SQLiteClassStore
 from fmnist_core.config import RunConfig
 
 from .browser import ARTIFACTS, WAIT_MS, browser_page, keep_failure, running_app, settled
@@ -97,7 +97,8 @@ def test_the_class_pages_pass_axe_and_a_learner_joins_from_a_phone_by_keyboard(s
         settled(teacher)
         report["board"] = outside_allow_list(axe_violations(teacher), teacher)
         code = re.search(r"class=(\w+)", learners)[1]  # a record, as a Train page makes it: the chart and the table
-        ClassStore(tmp_path / "cache" / "classes.sqlite3").record(code, "Mina 🌷", fake_run(RunConfig(hidden_units=32)))
+        store = SQLiteClassStore(tmp_path / "cache" / "classes.sqlite3")
+        store.record(code, "Mina 🌷", fake_run(RunConfig(hidden_units=32)))
         teacher.get_by_text("Best test accuracy so far").wait_for()  # the board's fragment refreshed itself
         teacher.locator("[data-testid='stDataFrame']").wait_for()
         settled(teacher)

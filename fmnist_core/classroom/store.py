@@ -1,13 +1,16 @@
-"""The classes' records in one SQLite file beside the run cache (``<cache dir>/classes.sqlite3``).
+"""The class records' one interface, ``ClassStore``, and the rules both of its backends share.
 
-Tables: ``classes`` (code, the teacher key's hash, when created and ended, the exercise's teacher controls as the
-link's query), ``learners`` (class, nickname as typed, its folded form, unique per class, when joined) and
-``runs`` (class, learner, configuration key and values, when, test and validation accuracy, parameters, seconds,
-whether the class's challenge was met). One record per learner and configuration: a learner looking at a run
-again records nothing new. WAL mode and a busy timeout let every session and process write side by side; every
-query is parameterised. A class is deleted with its records ``FMNIST_CLASS_DAYS`` days after it was created
-(never a run of the run cache). Every failure of the file (damaged, read-only, locked too long) is a
-``ClassUnavailable`` with one sentence; nothing stored is deleted because of one.
+``ClassStore`` holds what a class *means*: codes are read and checked, nicknames checked and folded, teacher keys
+kept only as their hash, classes expire ``FMNIST_CLASS_DAYS`` days after they were created, a class holds at most
+``FMNIST_CLASS_LEARNERS`` learners and a learner at most ``FMNIST_CLASS_RECORDS`` records, and every refusal is one
+sentence. A backend only stores: it implements the few ``_``-methods below, each one atomic (a join's nickname
+check, learner count and insert happen as one step, so two learners racing for a name get it once).
+
+- ``sqlite_store.SQLiteClassStore``: one SQLite file beside the run cache (the embedded default);
+- ``redis_store.RedisClassStore``: the Redis of ``FMNIST_QUEUE_URL``, so that several app servers show one board.
+
+``classroom.open_store`` picks one. Every failure of the storage itself (a damaged or read-only file, a Redis that
+is down) is a ``ClassUnavailable`` with one sentence; nothing stored is deleted because of one.
 """
 
 from __future__ import annotations
@@ -15,62 +18,29 @@ from __future__ import annotations
 import json
 import logging
 import os
-import sqlite3
-import threading
 import time
-from collections.abc import Iterator, Mapping
-from contextlib import contextmanager
+from collections.abc import Mapping
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
 from ..config import ConfigError, RunConfig
 from ..i18n import _
 from ..runs.results import RunResult
-from ..runs.store import default_cache_dir
-from .codes import ClassError, check_nickname, folded, key_hash, key_matches, new_code, new_key, read_code
+from .codes import ClassError, check_nickname, folded, key_hash, key_matches, new_key, read_code
 
 FILE_NAME = "classes.sqlite3"
 DAYS_ENV, LEARNERS_ENV, RECORDS_ENV = "FMNIST_CLASS_DAYS", "FMNIST_CLASS_LEARNERS", "FMNIST_CLASS_RECORDS"
 DEFAULT_DAYS, DEFAULT_LEARNERS, DEFAULT_RECORDS = 14.0, 200, 1000
 CONTROL_KEYS = ("hide", "lock", "challenge")  # the teacher controls a class's link may carry
-BUSY_MS = 5000
 log = logging.getLogger(__name__)
 
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS classes (
-    code TEXT PRIMARY KEY,
-    key_hash TEXT NOT NULL,
-    created REAL NOT NULL,
-    ended REAL,
-    controls TEXT NOT NULL DEFAULT '{}'
-);
-CREATE TABLE IF NOT EXISTS learners (
-    class TEXT NOT NULL REFERENCES classes(code) ON DELETE CASCADE,
-    folded TEXT NOT NULL,
-    nickname TEXT NOT NULL,
-    joined REAL NOT NULL,
-    PRIMARY KEY (class, folded)
-);
-CREATE TABLE IF NOT EXISTS runs (
-    class TEXT NOT NULL,
-    folded TEXT NOT NULL,
-    config_key TEXT NOT NULL,
-    config TEXT NOT NULL,
-    at REAL NOT NULL,
-    test_accuracy REAL NOT NULL,
-    val_accuracy REAL,
-    parameters INTEGER NOT NULL,
-    seconds REAL NOT NULL,
-    met INTEGER,
-    PRIMARY KEY (class, folded, config_key),
-    FOREIGN KEY (class, folded) REFERENCES learners(class, folded) ON DELETE CASCADE
-);
-"""
+# What a backend's join and record steps answer.
+JOINED, BACK, UNKNOWN, TAKEN, ENDED, FULL, GONE = "joined", "back", "unknown", "taken", "ended", "full", "gone"
+RECORDED, AGAIN, STRANGER = "recorded", "again", "stranger"
 
 
 class ClassUnavailable(ClassError):
-    """The class records cannot be read or written now (the file is damaged, read-only or busy)."""
+    """The class records cannot be read or written now (the file is damaged, read-only or busy; Redis is down)."""
 
 
 def _setting(name: str, default: float) -> float:
@@ -121,75 +91,84 @@ class ClassRun:
     met: bool | None  # None: the class has no challenge
 
 
-class ClassStore:
-    """The class records in the SQLite file ``path`` (created on first use). Safe for threads and processes:
-    each call opens its own connection."""
+@dataclass(frozen=True)
+class Record:
+    """What is stored of one run in a class (the configuration as JSON), before it is read back as a ClassRun."""
 
-    def __init__(self, path: Path | str | None = None) -> None:
-        self.path = Path(path) if path else default_cache_dir() / FILE_NAME
+    config_key: str
+    config: str
+    at: float
+    test_accuracy: float
+    val_accuracy: float | None
+    parameters: int
+    seconds: float
+    met: bool | None
+
+
+class ClassStore:
+    """The class records: the methods the pages and the board use. Safe for threads and processes."""
+
+    where = "class records"  # what the log names when the storage fails
+
+    def __init__(self) -> None:
         self.days = _setting(DAYS_ENV, DEFAULT_DAYS)
         self.max_learners = int(_setting(LEARNERS_ENV, DEFAULT_LEARNERS))
         self.max_records = int(_setting(RECORDS_ENV, DEFAULT_RECORDS))
-        self._ready = False
-        self._ready_lock = threading.Lock()
-        self._keeper: sqlite3.Connection | None = None
 
-    # ------------------------------------------------------------------ the file
+    # ------------------------------------------------------------------ what a backend implements
 
-    @contextmanager
-    def _db(self, write: bool = False) -> Iterator[sqlite3.Connection]:
-        """A connection in one transaction (``write``: taken for writing at once, so counts stay true)."""
-        try:
-            self._prepare()
-            db = sqlite3.connect(self.path, timeout=BUSY_MS / 1000, isolation_level=None)
-        except (sqlite3.Error, OSError) as exc:  # OSError: its folder cannot be made (a file, no permission)
-            raise self._unavailable(exc) from None
-        try:
-            db.execute(f"PRAGMA busy_timeout = {BUSY_MS}")
-            db.execute("PRAGMA synchronous = NORMAL")  # WAL: no fsync per commit, never a damaged file
-            db.execute("PRAGMA foreign_keys = ON")
-            db.execute("BEGIN IMMEDIATE" if write else "BEGIN")
-            yield db
-            db.execute("COMMIT")
-        except sqlite3.Error as exc:
-            _rollback(db)
-            raise self._unavailable(exc) from None
-        except BaseException:
-            _rollback(db)
-            raise
-        finally:
-            db.close()
+    def _insert_class(self, hashed: str, created: float, controls: str) -> str:
+        """Store a new class under a fresh code (``new_code``, drawn again while taken); its code."""
+        raise NotImplementedError
 
-    def _prepare(self) -> None:
-        """Create the file and its tables on first use, in WAL mode."""
-        if self._ready:
-            return
-        with self._ready_lock:
-            if self._ready:
-                return
-            self.path.parent.mkdir(parents=True, exist_ok=True)
-            db = sqlite3.connect(self.path, timeout=BUSY_MS / 1000, isolation_level=None, check_same_thread=False)
-            try:
-                db.execute(f"PRAGMA busy_timeout = {BUSY_MS}")
-                if db.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
-                    db.execute("PRAGMA journal_mode = WAL")
-                db.executescript(SCHEMA)
-            except sqlite3.Error:
-                db.close()
-                raise
-            if self._keeper is not None:
-                self._keeper.close()
-            # Kept open, unused, for as long as the store: the last connection to close checkpoints the WAL into
-            # the file and deletes it (about 5 ms a call when every call was the last one).
-            self._keeper = db
-            self._ready = True
+    def _read_class(self, code: str) -> tuple[str, float, float | None, str] | None:
+        """(key hash, created, ended, controls as JSON) of the class ``code``, or None."""
+        raise NotImplementedError
 
-    def _unavailable(self, exc: Exception) -> ClassUnavailable:
-        log.warning("class records %s: %s: %s", self.path, type(exc).__name__, exc)
-        self._ready = False  # look at the file again next time
+    def _set_ended(self, code: str, at: float) -> None:
+        """Mark the class ended at ``at`` (unless it has ended before)."""
+        raise NotImplementedError
+
+    def _add_learner(self, info: ClassInfo, name: str, returning: bool, at: float) -> tuple[str, Learner | None]:
+        """In one atomic step: BACK and the learner stored (``returning``) or UNKNOWN; else TAKEN, ENDED, FULL
+        (``self.max_learners``), GONE (the class is no more) or JOINED and the new learner."""
+        raise NotImplementedError
+
+    def _add_record(self, info: ClassInfo, fold: str, record: Record) -> str:
+        """In one atomic step: STRANGER (no such learner), AGAIN (recorded before), ENDED, FULL
+        (``self.max_records``), GONE or RECORDED."""
+        raise NotImplementedError
+
+    def _delete_before(self, cutoff: float) -> int:
+        """Delete the classes created before ``cutoff`` with their learners and records; how many."""
+        raise NotImplementedError
+
+    def learners(self, code: str) -> list[Learner]:
+        """The class's learners, in the order they joined."""
+        raise NotImplementedError
+
+    def _records(self, code: str, fold: str | None) -> list[tuple[str, Record]]:
+        """(nickname as first typed, record) of the class's records (one learner's, with ``fold``)."""
+        raise NotImplementedError
+
+    def count(self, code: str, nickname: str) -> int:
+        """How many runs ``nickname`` has recorded in the class."""
+        raise NotImplementedError
+
+    # ------------------------------------------------------------------ failures
+
+    def unavailable(self, exc: Exception) -> ClassUnavailable:
+        """The one sentence for a storage that fails (the log says what failed; never a teacher key)."""
+        log.warning("%s: %s: %s", self.where, type(exc).__name__, str(exc)[:300])
         return ClassUnavailable(_("The class records cannot be used right now (the server's file of classes is "
                                   "damaged, read-only or busy); nothing stored is lost. Please try again later "
                                   "or tell the person who hosts the app."))
+
+    @staticmethod
+    def _no_class(code: str) -> ClassError:
+        # Translators: {code}: a class code, e.g. "K7P2QX"
+        return ClassError(_("There is no class {code} on this server (it may have expired); check the link or ask "
+                            "your teacher.").format(code=code))
 
     # ------------------------------------------------------------------ classes
 
@@ -200,28 +179,17 @@ class ClassStore:
         kept = {k: str(v)[:300] for k, v in (controls or {}).items() if k in CONTROL_KEYS and v}
         self.expire(now)
         key = new_key()
-        with self._db(write=True) as db:
-            while True:
-                code = new_code()
-                if db.execute("SELECT 1 FROM classes WHERE code = ?", (code,)).fetchone() is None:
-                    break
-            db.execute("INSERT INTO classes (code, key_hash, created, controls) VALUES (?, ?, ?, ?)",
-                       (code, key_hash(key), now, json.dumps(kept)))
-        return code, key
+        return self._insert_class(key_hash(key), now, json.dumps(kept)), key
 
     def get(self, code: object, now: float | None = None) -> ClassInfo:
         """The class named ``code``, or ClassError: not a code, no such class, or expired."""
         found = read_code(code)
         if found is None:
             raise ClassError(_("That is not a class code: a class code has 6 letters and digits, like K7P2QX."))
-        with self._db() as db:
-            row = db.execute("SELECT code, created, ended, controls FROM classes WHERE code = ?",
-                             (found,)).fetchone()
+        row = self._read_class(found)
         if row is None or self._expired(row[1], now):
-            # Translators: {code}: a class code, e.g. "K7P2QX"
-            raise ClassError(_("There is no class {code} on this server (it may have expired); check the link or "
-                               "ask your teacher.").format(code=found))
-        return ClassInfo(row[0], row[1], row[2], _controls(row[3]))
+            raise self._no_class(found)
+        return ClassInfo(found, row[1], row[2], _controls(row[3]))
 
     def as_teacher(self, code: object, key: object, now: float | None = None) -> ClassInfo:
         """The class, when ``key`` is its teacher key; else ClassError (the same sentence for an unknown class and
@@ -231,28 +199,27 @@ class ClassStore:
         found = read_code(code)
         if found is None or not isinstance(key, str):
             raise refusal
-        with self._db() as db:
-            row = db.execute("SELECT key_hash, created FROM classes WHERE code = ?", (found,)).fetchone()
+        row = self._read_class(found)
         if row is None or not key_matches(key, row[0]) or self._expired(row[1], now):
             raise refusal
-        return self.get(found, now)
+        return ClassInfo(found, row[1], row[2], _controls(row[3]))
 
     def end(self, code: str, key: str, now: float | None = None) -> ClassInfo:
         """End the class (no more joins or records; its board stays readable); ClassError with a wrong key."""
         info = self.as_teacher(code, key, now)
-        with self._db(write=True) as db:
-            db.execute("UPDATE classes SET ended = ? WHERE code = ? AND ended IS NULL",
-                       (time.time() if now is None else now, info.code))
+        self._set_ended(info.code, time.time() if now is None else now)
         return self.get(info.code, now)
 
     def expire(self, now: float | None = None) -> int:
         """Delete the classes created more than the setting's days ago, with their learners and records."""
-        cutoff = (time.time() if now is None else now) - self.days * 86400
-        with self._db(write=True) as db:
-            return db.execute("DELETE FROM classes WHERE created < ?", (cutoff,)).rowcount
+        return self._delete_before((time.time() if now is None else now) - self.days * 86400)
 
     def _expired(self, created: float, now: float | None) -> bool:
         return created < (time.time() if now is None else now) - self.days * 86400
+
+    def expires_at(self, created: float) -> float:
+        """When a class created at ``created`` expires (Unix seconds)."""
+        return created + self.days * 86400
 
     # ------------------------------------------------------------------ learners
 
@@ -262,37 +229,23 @@ class ClassStore:
         (coming back)."""
         info = self.get(code, now)
         name = check_nickname(nickname)
-        with self._db(write=True) as db:
-            row = db.execute("SELECT nickname, joined FROM learners WHERE class = ? AND folded = ?",
-                             (info.code, folded(name))).fetchone()
-            if returning:
-                if row is None:
-                    # Translators: {name}: the nickname typed, shown as plain text; {code}: e.g. "K7P2QX"
-                    raise ClassError(_("Nobody has joined {code} as “{name}” yet: check the spelling, or join with "
-                                       "it as a new nickname.").format(name=name, code=info.code))
-                return Learner(row[0], row[1])
-            if row is not None:
-                # Translators: {name}: the nickname typed, shown as plain text
-                raise ClassError(_("The nickname “{name}” is already taken in this class; please choose another "
-                                   "one (or, if it is yours, come back with it).").format(name=name))
-            if not info.open:
-                raise ClassError(_("This class has ended: no one can join it any more."))
-            joined = db.execute("SELECT COUNT(*) FROM learners WHERE class = ?", (info.code,)).fetchone()[0]
-            if joined >= self.max_learners:
-                # Translators: {n}: the most learners a class can have, e.g. 200
-                raise ClassError(_("This class is full ({n} learners); ask your teacher.").format(
-                    n=self.max_learners))
-            at = time.time() if now is None else now
-            db.execute("INSERT INTO learners (class, folded, nickname, joined) VALUES (?, ?, ?, ?)",
-                       (info.code, folded(name), name, at))
-        return Learner(name, at)
-
-    def learners(self, code: str) -> list[Learner]:
-        """The class's learners, in the order they joined."""
-        with self._db() as db:
-            rows = db.execute("SELECT nickname, joined FROM learners WHERE class = ? ORDER BY joined, nickname",
-                              (str(code),)).fetchall()
-        return [Learner(*row) for row in rows]
+        outcome, learner = self._add_learner(info, name, returning, time.time() if now is None else now)
+        if outcome in (JOINED, BACK) and learner is not None:
+            return learner
+        if outcome == UNKNOWN:
+            # Translators: {name}: the nickname typed, shown as plain text; {code}: e.g. "K7P2QX"
+            raise ClassError(_("Nobody has joined {code} as “{name}” yet: check the spelling, or join with "
+                               "it as a new nickname.").format(name=name, code=info.code))
+        if outcome == TAKEN:
+            # Translators: {name}: the nickname typed, shown as plain text
+            raise ClassError(_("The nickname “{name}” is already taken in this class; please choose another "
+                               "one (or, if it is yours, come back with it).").format(name=name))
+        if outcome == ENDED:
+            raise ClassError(_("This class has ended: no one can join it any more."))
+        if outcome == FULL:
+            # Translators: {n}: the most learners a class can have, e.g. 200
+            raise ClassError(_("This class is full ({n} learners); ask your teacher.").format(n=self.max_learners))
+        raise self._no_class(info.code)
 
     # ------------------------------------------------------------------ runs
 
@@ -303,47 +256,32 @@ class ClassStore:
         info = self.get(code, now)
         history = result.history.get("val_accuracy") or []
         challenge = class_challenge(info)
-        met = None if challenge is None else challenge.met(result)
-        row = (info.code, folded(nickname), result.key, json.dumps(result.config.to_dict(), sort_keys=True),
-               time.time() if now is None else now, float(result.test_accuracy),
-               float(history[-1]) if history else None, int(result.parameters), float(result.train_seconds),
-               None if met is None else int(met))
-        with self._db(write=True) as db:
-            if db.execute("SELECT 1 FROM learners WHERE class = ? AND folded = ?", row[:2]).fetchone() is None:
-                # Translators: {name}: a nickname, shown as plain text; {code}: e.g. "K7P2QX"
-                raise ClassError(_("“{name}” has not joined {code}; join the class again.").format(
-                    name=nickname, code=info.code))
-            if db.execute("SELECT 1 FROM runs WHERE class = ? AND folded = ? AND config_key = ?",
-                          row[:3]).fetchone() is not None:
-                return False  # recorded before (also before the class ended: nothing to say)
-            if not info.open:
-                raise ClassError(_("This class has ended, so this run was not added to it."))
-            count = db.execute("SELECT COUNT(*) FROM runs WHERE class = ? AND folded = ?", row[:2]).fetchone()[0]
-            if count >= self.max_records:
-                # Translators: {n}: the most runs one learner can record in a class, e.g. 1,000
-                raise ClassError(_("You have recorded {n} runs in this class, the most one learner can; this one "
-                                   "was not added.").format(n=self.max_records))
-            db.execute("INSERT INTO runs (class, folded, config_key, config, at, test_accuracy, val_accuracy, "
-                       "parameters, seconds, met) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)", row)
-        return True
+        record = Record(result.key, json.dumps(result.config.to_dict(), sort_keys=True),
+                        time.time() if now is None else now, float(result.test_accuracy),
+                        float(history[-1]) if history else None, int(result.parameters), float(result.train_seconds),
+                        None if challenge is None else bool(challenge.met(result)))
+        outcome = self._add_record(info, folded(nickname), record)
+        if outcome == RECORDED:
+            return True
+        if outcome == AGAIN:
+            return False  # recorded before (also before the class ended: nothing to say)
+        if outcome == STRANGER:
+            # Translators: {name}: a nickname, shown as plain text; {code}: e.g. "K7P2QX"
+            raise ClassError(_("“{name}” has not joined {code}; join the class again.").format(
+                name=nickname, code=info.code))
+        if outcome == ENDED:
+            raise ClassError(_("This class has ended, so this run was not added to it."))
+        if outcome == FULL:
+            # Translators: {n}: the most runs one learner can record in a class, e.g. 1,000
+            raise ClassError(_("You have recorded {n} runs in this class, the most one learner can; this one "
+                               "was not added.").format(n=self.max_records))
+        raise self._no_class(info.code)
 
     def runs(self, code: str, nickname: str | None = None) -> list[ClassRun]:
         """The class's records (one learner's, with ``nickname``), oldest first."""
-        query = ("SELECT l.nickname, r.config, r.config_key, r.at, r.test_accuracy, r.val_accuracy, r.parameters, "
-                 "r.seconds, r.met FROM runs r JOIN learners l ON l.class = r.class AND l.folded = r.folded "
-                 "WHERE r.class = ?")
-        args: tuple[Any, ...] = (str(code),)
-        if nickname is not None:
-            query, args = query + " AND r.folded = ?", (*args, folded(nickname))
-        with self._db() as db:
-            rows = db.execute(query + " ORDER BY r.at, l.nickname", args).fetchall()
-        return [run for run in map(_run, rows) if run is not None]
-
-    def count(self, code: str, nickname: str) -> int:
-        """How many runs ``nickname`` has recorded in the class."""
-        with self._db() as db:
-            return db.execute("SELECT COUNT(*) FROM runs WHERE class = ? AND folded = ?",
-                              (str(code), folded(nickname))).fetchone()[0]
+        found = [_run(name, record) for name, record in
+                 self._records(str(code), None if nickname is None else folded(nickname))]
+        return sorted((run for run in found if run is not None), key=lambda r: (r.at, r.nickname))
 
 
 def class_challenge(info: ClassInfo):  # -> lessons.Challenge | None
@@ -362,25 +300,32 @@ def class_challenge(info: ClassInfo):  # -> lessons.Challenge | None
 def _controls(raw: str) -> dict[str, str]:
     try:
         found = json.loads(raw)
-    except ValueError:
+    except (ValueError, TypeError):
         return {}
     return {k: str(v) for k, v in found.items() if k in CONTROL_KEYS} if isinstance(found, dict) else {}
 
 
-def _run(row: tuple) -> ClassRun | None:
-    """A record as read from the file (a record whose configuration no longer reads is skipped, and logged)."""
-    nickname, config, key, at, test, val, parameters, seconds, met = row
+def _run(nickname: str, record: Record) -> ClassRun | None:
+    """A record as read back (a record whose configuration no longer reads is skipped, and logged)."""
     try:
-        parsed = RunConfig.from_dict(json.loads(config))
+        parsed = RunConfig.from_dict(json.loads(record.config))
     except (ValueError, TypeError, ConfigError) as exc:
-        log.warning("class record of %s skipped: its configuration cannot be read (%s)", key, exc)
+        log.warning("class record of %s skipped: its configuration cannot be read (%s)", record.config_key, exc)
         return None
-    return ClassRun(nickname, parsed, key, at, test, val, parameters, seconds, None if met is None else bool(met))
+    return ClassRun(nickname, parsed, record.config_key, record.at, record.test_accuracy, record.val_accuracy,
+                    record.parameters, record.seconds, record.met)
 
 
-def _rollback(db: sqlite3.Connection) -> None:
+def as_json(record: Record) -> str:
+    """A record as one JSON text (what Redis stores)."""
+    return json.dumps(record.__dict__)
+
+
+def from_json(text: Any) -> Record | None:
+    """A record from ``as_json``'s text, or None when it is not one (logged)."""
     try:
-        if db.in_transaction:
-            db.execute("ROLLBACK")
-    except sqlite3.Error:
-        pass
+        found = json.loads(text)
+        return Record(**found) if isinstance(found, dict) else None
+    except (ValueError, TypeError) as exc:
+        log.warning("class record skipped: it cannot be read (%s)", exc)
+        return None

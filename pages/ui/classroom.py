@@ -3,14 +3,16 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import streamlit as st
 
-from fmnist_core.classroom import ClassError, ClassStore, read_code
+from fmnist_core.classroom import ClassError, ClassStore, open_store, read_code
 from fmnist_core.classroom.store import FILE_NAME
 from fmnist_core.i18n import _, date_time
+from fmnist_core.queue import QUEUE_URL_ENV
 from fmnist_core.runs import RunResult, default_cache_dir
 from pages.ui.text import plain
 
@@ -26,13 +28,14 @@ class Member:
 
 
 @st.cache_resource(show_spinner=False)
-def _store(path: str) -> ClassStore:
-    return ClassStore(path)
+def _store(path: str, url: str) -> ClassStore:
+    return open_store(path, url)
 
 
 def get_store() -> ClassStore:
-    """The class records beside the current run cache (shared by all sessions)."""
-    return _store(str(default_cache_dir() / FILE_NAME))
+    """The class records (shared by all sessions): in the queue's Redis when ``FMNIST_QUEUE_URL`` is set (one board
+    for every app server), else in the file beside the current run cache."""
+    return _store(str(default_cache_dir() / FILE_NAME), os.environ.get(QUEUE_URL_ENV, ""))
 
 
 def class_member() -> tuple[Member | None, bool]:
