@@ -7,11 +7,12 @@ import re
 import pytest
 
 from fmnist_core import i18n
-from fmnist_core.classroom import SQLiteClassStore
+from fmnist_core.classroom import RedisClassStore, SQLiteClassStore
 from fmnist_core.config import RunConfig, config_to_query
 from fmnist_core.runs.cache import RunCache
 
-from .support import TINY, open_app, open_page, texts
+from .browser import free_port
+from .support import TINY, open_app, open_page, redis_server, texts
 
 
 @pytest.fixture
@@ -186,3 +187,34 @@ def test_the_class_exercise_holds_when_the_learner_comes_back_without_it(store, 
     at.run()
     assert any(m.value.startswith("**Challenge**") for m in at.markdown)
     assert "dropout" not in [s.key for s in at.slider]
+
+
+def start_a_class(at):
+    next(b for b in at.button if b.label == "Start a class").click().run()
+    return at
+
+
+@pytest.mark.redis
+def test_with_a_queue_in_redis_the_class_lives_there_and_every_server_shows_one_board(synthetic_env, monkeypatch):
+    with redis_server() as (url, _connection):
+        monkeypatch.setenv("FMNIST_QUEUE_URL", url)
+        at = start_a_class(open_page("pages/class.py"))
+        assert not at.exception and not at.error
+        key = re.search(r"key=([\w-]+)", at.code[1].value)[1]
+        code = re.search(r"class=(\w+)", at.code[0].value)[1]
+        other_server = RedisClassStore(url)  # another app server on the same Redis
+        other_server.join(code, "Anna")
+        board = open_page("pages/board.py", {"class": code, "key": key})
+        assert not board.exception and not board.error
+        assert {m.label: m.value for m in board.metric}["Learners joined"] == "1"
+        assert not (synthetic_env / "classes.sqlite3").exists()
+
+
+def test_a_redis_that_is_down_is_one_sentence_on_the_class_pages(synthetic_env, monkeypatch):
+    monkeypatch.setenv("FMNIST_QUEUE_URL", f"redis://127.0.0.1:{free_port()}/0")  # nobody listens there
+    sentence = ("The class records cannot be used right now (the server's file of classes is damaged, read-only or "
+                "busy); nothing stored is lost. Please try again later or tell the person who hosts the app.")
+    at = start_a_class(open_page("pages/class.py"))
+    assert not at.exception and [e.value.replace("\\", "") for e in at.error] == [sentence] and not at.code
+    board = open_page("pages/board.py", {"class": "K7P2QX", "key": "k" * 32})
+    assert not board.exception and [e.value.replace("\\", "") for e in board.error] == [sentence]
