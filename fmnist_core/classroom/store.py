@@ -19,6 +19,7 @@ import json
 import logging
 import os
 import time
+from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -105,7 +106,7 @@ class Record:
     met: bool | None
 
 
-class ClassStore:
+class ClassStore(ABC):
     """The class records: the methods the pages and the board use. Safe for threads and processes."""
 
     where = "class records"  # what the log names when the storage fails
@@ -117,40 +118,49 @@ class ClassStore:
 
     # ------------------------------------------------------------------ what a backend implements
 
+    @abstractmethod
     def _insert_class(self, hashed: str, created: float, controls: str) -> str:
         """Store a new class under a fresh code (``new_code``, drawn again while taken); its code."""
         raise NotImplementedError
 
+    @abstractmethod
     def _read_class(self, code: str) -> tuple[str, float, float | None, str] | None:
         """(key hash, created, ended, controls as JSON) of the class ``code``, or None."""
         raise NotImplementedError
 
+    @abstractmethod
     def _set_ended(self, code: str, at: float) -> None:
         """Mark the class ended at ``at`` (unless it has ended before)."""
         raise NotImplementedError
 
+    @abstractmethod
     def _add_learner(self, info: ClassInfo, name: str, returning: bool, at: float) -> tuple[str, Learner | None]:
         """In one atomic step: BACK and the learner stored (``returning``) or UNKNOWN; else TAKEN, ENDED, FULL
         (``self.max_learners``), GONE (the class is no more) or JOINED and the new learner."""
         raise NotImplementedError
 
+    @abstractmethod
     def _add_record(self, info: ClassInfo, fold: str, record: Record) -> str:
         """In one atomic step: STRANGER (no such learner), AGAIN (recorded before), ENDED, FULL
         (``self.max_records``), GONE or RECORDED."""
         raise NotImplementedError
 
+    @abstractmethod
     def _delete_before(self, cutoff: float) -> int:
         """Delete the classes created before ``cutoff`` with their learners and records; how many."""
         raise NotImplementedError
 
+    @abstractmethod
     def learners(self, code: str) -> list[Learner]:
         """The class's learners, in the order they joined."""
         raise NotImplementedError
 
+    @abstractmethod
     def _records(self, code: str, fold: str | None) -> list[tuple[str, Record]]:
         """(nickname as first typed, record) of the class's records (one learner's, with ``fold``)."""
         raise NotImplementedError
 
+    @abstractmethod
     def count(self, code: str, nickname: str) -> int:
         """How many runs ``nickname`` has recorded in the class."""
         raise NotImplementedError
