@@ -62,12 +62,12 @@ def hardest_class(reports: list[ClassReport]) -> str:
     hardest = min(reports, key=lambda r: r.accuracy)
     right = percent(hardest.accuracy, 1)
     if hardest.top_mistake:
-        # Translators: {name}: a class, e.g. "Shirt"; {right}: the share of its test images classified correctly,
-        # e.g. "63.4%"; {other}: the class it is most often taken for, e.g. "T-shirt/top"
+        # Translators: {name}: a class, e.g. "Shirt"; {right}: the share of its test images classified correctly, e.g.
+        # "63.4%"; {other}: the class it is most often taken for, e.g. "T-shirt/top"
         return _("The hardest class is {name} ({right} right), most often taken for {other}.").format(
             name=hardest.name, right=right, other=hardest.top_mistake)
-    # Translators: {name}: a class, e.g. "Shirt"; {right}: the share of its test images classified correctly, e.g.
-    # "63.4%"
+    # Translators: {name}: a class, e.g. "Shirt"; {right}: the share of its test images classified correctly,
+    # e.g. "63.4%"
     return _("The hardest class is {name} ({right} right).").format(name=hardest.name, right=right)
 
 

@@ -152,22 +152,22 @@ class RunResult:
         4.6 s'), or the stored run it shares its beginning with ('Trained just now, continued from the 10-epoch run
         ...'); ``from_cache``: stored before it was asked for."""
         seconds = number(self.train_seconds, 1)
+        if self.origin and not from_cache and self.read_off_longer_run:
+            # Translators: {origin}: which stored run it was read off, e.g. "taken from the 30-epoch run"
+            return _("Ready at once: {origin} (its first epochs are this run; no training needed).").format(
+                origin=self.origin_text())
         if self.origin and not from_cache:
-            if self.read_off_longer_run:
-                # Translators: {origin}: which stored run it was read off, e.g. "taken from the 30-epoch run"
-                return _("Ready at once: {origin} (its first epochs are this run; no training needed).").format(
-                    origin=self.origin_text())
             # Translators: {origin}: which stored run it continued, e.g. "continued from the 10-epoch run"; {seconds}:
             # training time in seconds, e.g. "5.2"
             return _("Trained just now, {origin}: {seconds} s of training in all.").format(origin=self.origin_text(),
                                                                                           seconds=seconds)
-        if from_cache:
-            when = date_time(datetime.fromisoformat(self.trained_at))
-            # Translators: {when}: date and time in the language's format, e.g. "25 Nov 2026, 07:52:00"; {seconds}:
-            # training time in seconds, e.g. "4.6"
-            return _("From the cache: trained {when} UTC in {seconds} s.").format(when=when, seconds=seconds)
-        # Translators: {seconds}: training time in seconds, e.g. "4.6"
-        return _("Trained just now in {seconds} s.").format(seconds=seconds)
+        if not from_cache:
+            # Translators: {seconds}: training time in seconds, e.g. "4.6"
+            return _("Trained just now in {seconds} s.").format(seconds=seconds)
+        when = date_time(datetime.fromisoformat(self.trained_at))
+        # Translators: {when}: date and time in the language's format, e.g. "25 Nov 2026, 07:52:00"; {seconds}: training
+        # time in seconds, e.g. "4.6"
+        return _("From the cache: trained {when} UTC in {seconds} s.").format(when=when, seconds=seconds)
 
     @property
     def key(self) -> str:
