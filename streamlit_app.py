@@ -13,7 +13,7 @@ from fmnist_core.i18n import _
 from fmnist_core.queue import QueueUnreachable
 from pages.ui.lang import choose_language
 from pages.ui.navigation import alias, page, run_page
-from pages.ui.runs import prefetch_experiments, warm_up_workers
+from pages.ui.runner import prefetch_experiments, warm_up_workers
 
 st.set_page_config(page_title="Fashion-MNIST Lab", page_icon=":material/checkroom:", layout="wide")
 

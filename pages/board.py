@@ -26,7 +26,7 @@ from pages.ui.classroom import get_store
 from pages.ui.data import get_data
 from pages.ui.lang import fragment
 from pages.ui.navigation import in_app
-from pages.ui.runs import get_runner
+from pages.ui.runner import get_cache, get_runner
 from pages.ui.text import plain
 
 REFRESH_SECONDS = 5.0
@@ -126,7 +126,7 @@ def confusion(runs) -> None:
     if data is None:
         return
     keys = [r.key for r in runs]
-    worst = class_confusion(keys, get_runner().cache, data.y_test)
+    worst = class_confusion(keys, get_cache(), data.y_test)
     said = confusion_sentence(worst, len(set(keys)))
     if said:
         st.subheader(_("The class's most common confusion"))

@@ -28,7 +28,8 @@ from pages.ui import canvas
 from pages.ui.data import get_data
 from pages.ui.lang import fragment
 from pages.ui.navigation import in_app
-from pages.ui.runs import choose_run, shared_run
+from pages.ui.run_picker import choose_run
+from pages.ui.stored_runs import shared_run
 from pages.ui.text import plain
 
 EXAMPLES = sorted((Path(__file__).resolve().parents[1] / "assets" / "examples").glob("*.*"))

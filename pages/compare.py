@@ -21,7 +21,8 @@ from pages.ui.data import get_data
 from pages.ui.history import session_runs
 from pages.ui.lang import fragment
 from pages.ui.navigation import in_app
-from pages.ui.runs import get_runner, run_choice
+from pages.ui.run_picker import run_choice
+from pages.ui.runner import get_cache
 from pages.ui.take_home import get_the_code
 from pages.ui.text import plain
 from pages.ui.timeline import epoch_label, timeline_of
@@ -34,7 +35,7 @@ def main() -> None:
     if not go_on:  # the class link's nickname first
         return
     in_class(member, None)
-    runs = get_runner().cache.list()  # newest first
+    runs = get_cache().list()  # newest first
     if len(runs) < 2:
         st.info(_("Train at least two runs on the Train page (change one setting between them), then compare them "
                   "here."))

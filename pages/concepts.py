@@ -16,7 +16,8 @@ from fmnist_core.views import charts
 from pages.ui.data import get_data, test_set_of
 from pages.ui.lang import fragment
 from pages.ui.navigation import in_app
-from pages.ui.runs import choose_run, shared_run
+from pages.ui.run_picker import choose_run
+from pages.ui.stored_runs import shared_run
 from pages.ui.text import plain
 from pages.ui.timeline import watch_it_learn
 

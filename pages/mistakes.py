@@ -13,7 +13,7 @@ from fmnist_core.reports import MistakeOutcome
 from fmnist_core.views import charts
 from pages.ui.data import get_data
 from pages.ui.navigation import in_app
-from pages.ui.runs import get_runner
+from pages.ui.runner import get_runner
 
 
 def main() -> None:

@@ -12,7 +12,7 @@ from fmnist_core.config import FIELD, ConfigError, RunConfig, config_from_query,
 from fmnist_core.data import CLASS_NAMES
 from fmnist_core.i18n import _, class_name, in_sentence, joined, number, percent, signed
 from fmnist_core.lessons import READY, Challenge, LinkControls, link_controls
-from fmnist_core.queue import JobStatus
+from fmnist_core.queue import Job, JobStatus
 from fmnist_core.runs import (
     Lookup,
     RunResult,
@@ -20,6 +20,7 @@ from fmnist_core.runs import (
     confused_indices,
     confusion_matrix,
     correct_count,
+    hardest_class,
     most_confused,
     select_examples,
 )
@@ -29,10 +30,13 @@ from pages.ui.data import get_data, test_set_of
 from pages.ui.history import SessionRun, remember, session_runs
 from pages.ui.lang import fragment, with_language
 from pages.ui.navigation import in_app
-from pages.ui.runs import cached_lookup, get_runner, provenance, report_unfinished, submit, warn_if_unsaved, watch
+from pages.ui.runner import get_cache, get_runner
+from pages.ui.stored_runs import cached_lookup, warn_if_unsaved
+from pages.ui.submit import submit
 from pages.ui.take_home import get_the_code
 from pages.ui.text import plain
 from pages.ui.timeline import watch_it_learn
+from pages.ui.watch import report_unfinished, watch
 from pages.ui.widgets import field_widget
 
 LINK_KEYS = ("hide", "lock", "challenge", "class")  # a teacher's link: kept in the URL through every run
@@ -52,9 +56,9 @@ def main() -> None:
         return
     config, link = read_link(class_controls(member))
     show_challenge_or_ideas(link)
-    config = training_form(config, link)
+    config, job = training_form(config, link)
     data = get_data() if config is not None else None
-    found = current_result(config) if data is not None else None
+    found = current_result(config, job) if data is not None else None
     in_class(member, found.run if found is not None else None)
     if found is None:
         class_runs_table(member)
@@ -109,9 +113,11 @@ def show_challenge_or_ideas(link: LinkControls) -> None:
                          query_params={"challenge": challenge.name}, icon=":material/flag:")
 
 
-def training_form(config: RunConfig, link: LinkControls) -> RunConfig | None:
+def training_form(config: RunConfig, link: LinkControls) -> tuple[RunConfig | None, Job | None]:
     """The settings as one form (one click, one run); on Train, the new configuration is queued and put in the
-    URL. Returns the configuration to show, None after a sentence when it cannot be trained."""
+    URL. Returns the configuration to show (None after a sentence when it cannot be trained) and the job queued
+    now (None when Train was not pressed in this script run)."""
+    job = None
     with st.form("train_form"):
         chosen = {}
         for column, names in zip(st.columns(3), LAYOUT, strict=True):
@@ -127,24 +133,27 @@ def training_form(config: RunConfig, link: LinkControls) -> RunConfig | None:
             # Translators: {reason}: why, e.g. "patience needs a validation split above 0 (it watches validation
             # loss)"
             st.error(plain(_("That configuration is not possible: {reason}.").format(reason=exc)))
-            return None
+            return None, None
         kept_link = {k: v for k, v in st.query_params.to_dict().items() if k in LINK_KEYS}
         st.query_params.from_dict(with_language(config_to_query(config) | kept_link))
-        if submit(config) is None:
-            return None
-        st.session_state["train_job"] = config.key
+        job = submit(config)
+        if job is None:
+            return None, None
+        st.session_state["train_job"] = config.key  # the next script runs look its job up again
     # Translators: {run}: the run's label, e.g. "128 units x 1 layer, 10 epochs, normalised"; {parameters}: the number
     # of weights and biases, e.g. "101,770"; {key}: the run's cache key as code, e.g. "`e8e4c7bb9f80ad75`" (keep as it
     # is)
     st.caption(_("Configuration: {run} · {parameters} parameters · key {key}").format(
         run=config.describe(), parameters=number(config.parameters), key=f"`{config.key}`"))
-    return config
+    return config, job
 
 
-def current_result(config: RunConfig) -> Lookup | None:
-    """This session's run of ``config`` (its live progress while it trains), else the stored one, else None
-    after a sentence saying why; with whether it came from the cache and is kept."""
-    job = get_runner().get(st.session_state.get("train_job", ""))
+def current_result(config: RunConfig, job: Job | None = None) -> Lookup | None:
+    """This session's run of ``config`` (``job``, queued in this script run, else the one it queued before; its
+    live progress while it trains), else the stored one, else None after a sentence saying why; with whether it
+    came from the cache and is kept."""
+    if job is None:
+        job = get_runner().get(st.session_state.get("train_job", ""))
     snap = None
     if job is not None and job.config == config:
         snap = watch(job)
@@ -162,7 +171,7 @@ def current_result(config: RunConfig) -> Lookup | None:
 
 def show_summary(found: Lookup, previous: SessionRun | None, test_images: int) -> None:
     """Where the run came from, and its four numbers (changes since the previous run underneath)."""
-    st.success(provenance(found))
+    st.success(found.run.provenance(found.from_cache))
     warn_if_unsaved(found)
     result = found.run
     cols = st.columns(4)
@@ -206,7 +215,7 @@ def show_challenge_outcome(challenge: Challenge, result: RunResult) -> None:
 def show_learning_curves(result: RunResult, previous: SessionRun | None) -> None:
     """Loss and accuracy per epoch (the previous run's validation curves faded behind), and what they say."""
     st.subheader(_("Learning curves"))
-    previous_run = get_runner().cache.load(previous.key) if previous else None
+    previous_run = get_cache().load(previous.key) if previous else None
     behind = previous_run.history if previous_run is not None else None
     st.plotly_chart(charts.training_curves(result.history, behind=behind), key="curves",
                     alt=_("Training and validation loss and accuracy per epoch"))
@@ -217,25 +226,8 @@ def show_learning_curves(result: RunResult, previous: SessionRun | None) -> None
     st.page_link("pages/compare.py", label=_("Compare with your earlier runs"), icon=":material/compare_arrows:",
                  query_params={"runs": ",".join(r.key for r in reversed(session_runs()[-6:]))})
     report = result.fit_report()
-    if report is None:
-        return
-    # Translators: {best}: the epoch with the lowest validation loss, e.g. 7; {epochs}: epochs trained, e.g. 20;
-    # {gap}: training minus validation accuracy in percentage points, without sign, e.g. "6.6" (more than 3 points
-    # here)
-    sentence = (_("Validation loss was lowest after epoch {best} of {epochs}. Final training accuracy is {gap} "
-                  "points above validation accuracy — the network is starting to memorise its training images.")
-                if report.memorising else
-                # Translators: {best}: the epoch with the lowest validation loss, e.g. 5; {epochs}: epochs trained,
-                # e.g. 5; {gap}: training minus validation accuracy in percentage points, without sign, e.g. "1.4"
-                # (3 points or less)
-                _("Validation loss was lowest after epoch {best} of {epochs}. Final training accuracy is {gap} "
-                  "points above validation accuracy.") if report.gap >= 0 else
-                # Translators: {best}: the epoch with the lowest validation loss, e.g. 5; {epochs}: epochs trained,
-                # e.g. 5; {gap}: validation minus training accuracy in percentage points, without sign, e.g. "1.2"
-                # (validation accuracy ended higher)
-                _("Validation loss was lowest after epoch {best} of {epochs}. Final training accuracy is {gap} "
-                  "points below validation accuracy."))
-    st.caption(sentence.format(best=report.best_epoch, epochs=report.epochs_run, gap=number(100 * abs(report.gap), 1)))
+    if report is not None:
+        st.caption(report.sentence())
 
 
 @fragment
@@ -340,15 +332,8 @@ def per_class(matrix) -> None:
     st.dataframe({_("class"): [r.name for r in reports], _("accuracy"): [round(r.accuracy, 4) for r in reports],
                   _("test images"): [r.images for r in reports],
                   _("most common wrong answer"): [r.top_mistake or "—" for r in reports]}, hide_index=True)
-    hardest = min(reports, key=lambda r: r.accuracy)
-    right = percent(hardest.accuracy, 1)
-    # Translators: {name}: a class, e.g. "Shirt"; {right}: the share of its test images classified correctly, e.g.
-    # "63.4%"; {other}: the class it is most often taken for, e.g. "T-shirt/top"
-    st.caption(_("The hardest class is {name} ({right} right), most often taken for {other}.").format(
-        name=hardest.name, right=right, other=hardest.top_mistake) if hardest.top_mistake else
-        # Translators: {name}: a class, e.g. "Shirt"; {right}: the share of its test images classified correctly,
-        # e.g. "63.4%"
-        _("The hardest class is {name} ({right} right).").format(name=hardest.name, right=right))
+    st.caption(hardest_class(reports))
+
 
 def show_session_runs(runs: list[SessionRun]) -> None:
     """This session's runs, newest first."""

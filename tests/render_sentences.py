@@ -20,7 +20,6 @@ import sys
 import tempfile
 from collections.abc import Iterator
 from dataclasses import replace
-from datetime import datetime
 from pathlib import Path
 
 import numpy as np
@@ -28,13 +27,13 @@ import numpy as np
 from fmnist_core import i18n
 from fmnist_core.config import ConfigError, RunConfig, config_from_query
 from fmnist_core.data.sources import CLASS_NAMES
-from fmnist_core.i18n import _, class_name, date_time, ngettext, number, percent
+from fmnist_core.i18n import _, class_name, ngettext, number, percent
 from fmnist_core.lessons import compare
 from fmnist_core.lessons.challenges import READY, link_controls, parse_challenge
 from fmnist_core.lessons.experiments import EXPERIMENTS, best_final_sentence, parse_values
 from fmnist_core.queue.base import REDIS_LOST, UNREADABLE, WORKER_LOST, failure_sentence
 from fmnist_core.queue.rules import OVERRAN
-from fmnist_core.runs.results import CURVES, Origin, RunResult, curve_name
+from fmnist_core.runs.results import CURVES, FitReport, Origin, RunResult, curve_name
 
 OUT = Path(__file__).parent / "rendered"
 PAGE_MESSAGES: set[str] = set()  # messages put together here the way a page script does (checked to exist)
@@ -127,14 +126,9 @@ def experiments() -> Iterator[str]:
 def experiments_single_runs() -> Iterator[str]:
     yield "### " + _("Train the network")
     run = fake_run(RunConfig(epochs=20))
-    report = run.fit_report()
-    yield page("Validation loss was lowest after epoch {best} of {epochs}. Final training accuracy is {gap} points "
-               "above validation accuracy — the network is starting to memorise its training images.").format(
-        best=report.best_epoch, epochs=report.epochs_run, gap=number(100 * abs(report.gap), 1))
-    yield page("Validation loss was lowest after epoch {best} of {epochs}. Final training accuracy is {gap} points "
-               "above validation accuracy.").format(best=5, epochs=5, gap=number(1.4, 1))
-    yield page("Validation loss was lowest after epoch {best} of {epochs}. Final training accuracy is {gap} points "
-               "below validation accuracy.").format(best=5, epochs=5, gap=number(1.2, 1))
+    yield run.fit_report().sentence()
+    yield FitReport(best_epoch=5, epochs_run=5, gap=0.014).sentence()  # a small gap above
+    yield FitReport(best_epoch=5, epochs_run=5, gap=-0.012).sentence()  # validation accuracy ended higher
     yield page("Training stopped early after epoch {epoch}.").format(epoch=9)
     yield page("Configuration: {run} · {parameters} parameters · key {key}").format(
         run=run.config.describe(), parameters=number(run.parameters), key=f"`{run.key}`")
@@ -172,7 +166,7 @@ def challenges() -> Iterator[str]:
 
 
 def confusions() -> Iterator[str]:
-    from fmnist_core.runs.evaluation import class_reports, most_confused
+    from fmnist_core.runs.evaluation import class_reports, hardest_class, most_confused
 
     names = [class_name(n) for n in CLASS_NAMES]
     pairs = i18n.joined(page("{true} taken for {predicted} {n} times").format(true=names[t], predicted=names[p], n=c)
@@ -184,11 +178,9 @@ def confusions() -> Iterator[str]:
         yield page("**{n} test images**: {what}; the first {shown} are shown.").format(
             n=number(n), what=what, shown=min(15, n)) if n else page("**{n} test images**: {what}.").format(
             n=number(n), what=what)
-    hardest = min(class_reports(MATRIX), key=lambda r: r.accuracy)
-    right = percent(hardest.accuracy, 1)
-    yield page("The hardest class is {name} ({right} right), most often taken for {other}.").format(
-        name=hardest.name, right=right, other=hardest.top_mistake)
-    yield page("The hardest class is {name} ({right} right).").format(name=hardest.name, right=right)
+    reports = class_reports(MATRIX)
+    yield hardest_class(reports)
+    yield hardest_class([replace(r, top_mistake=None) for r in reports])
     yield page("{right} of {n} shown images are classified correctly.").format(right=13, n=15)
 
 
@@ -220,17 +212,11 @@ def classify_page() -> Iterator[str]:
 def origins() -> Iterator[str]:
     run = fake_run(RunConfig(epochs=10))
     for how, epochs in (("taken", 30), ("continued", 10)):
-        origin = replace(run, origin=Origin(how, epochs)).origin_text()
-        yield origin
-        if how == "taken":
-            yield page("Ready at once: {origin} (its first epochs are this run; no training needed).").format(
-                origin=origin)
-        else:
-            yield page("Trained just now, {origin}: {seconds} s of training in all.").format(origin=origin,
-                                                                                            seconds=number(5.2, 1))
-    yield page("From the cache: trained {when} UTC in {seconds} s.").format(
-        when=date_time(datetime(2026, 11, 25, 7, 52)), seconds=number(4.6, 1))
-    yield page("Trained just now in {seconds} s.").format(seconds=number(4.6, 1))
+        derived = replace(run, origin=Origin(how, epochs), train_seconds=5.2)
+        yield derived.origin_text()
+        yield derived.provenance(from_cache=False)
+    yield replace(run, train_seconds=4.6).provenance(from_cache=True)
+    yield replace(run, train_seconds=4.6).provenance(from_cache=False)
 
 
 def queue() -> Iterator[str]:

@@ -15,7 +15,7 @@ at = AppTest.from_file({app!r}, default_timeout=60).run()
 assert not at.exception, at.exception
 print(at.title[0].value)
 print("tensorflow" in sys.modules, "keras" in sys.modules)
-from pages.ui.runs import get_runner
+from pages.ui.runner import get_runner
 pids = get_runner().pool.pids()
 print(len(pids))
 deadline = time.monotonic() + 300

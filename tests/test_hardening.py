@@ -57,11 +57,29 @@ SAMPLES = {fmt: encoded(fmt) for fmt in ("PNG", "JPEG", "WEBP", "BMP")} | {"GIF"
 # --------------------------------------------------------------------------- uploads
 
 
+def one_sentence(text: str) -> bool:
+    """A single line that starts with a capital and ends with its only full stop (no exception's own text)."""
+    return (text[:1].isupper() and text.endswith(".") and "\n" not in text and ". " not in text
+            and "Error" not in text and "Traceback" not in text)
+
+
 def test_every_cut_of_an_animated_gif_is_one_sentence():
+    """Each cut of a 3-frame GIF is either read (a 28x28 picture) or refused with one sentence, never another
+    exception."""
     data = SAMPLES["GIF"]
+    assert prepare_image(data).final.shape == (28, 28)
+    refusals, read = set(), 0
     for cut in range(len(data)):
-        with contextlib.suppress(ImageError):
-            prepare_image(data[:cut])
+        try:
+            prepared = prepare_image(data[:cut])
+        except ImageError as exc:
+            refusals.add(str(exc))
+            continue
+        assert prepared.final.shape == (28, 28) and prepared.final.dtype == np.uint8
+        read += 1
+    assert "The file is empty." in refusals and "The image file is truncated or damaged." in refusals
+    assert [text for text in refusals if not one_sentence(text)] == []
+    assert 0 < read < len(data)  # a cut after the first frame still shows it; a cut inside the header cannot
 
 
 @pytest.mark.parametrize("fmt", sorted(SAMPLES))

@@ -23,6 +23,25 @@ def test_correct_and_no_softmax_train_and_differ(synthetic_data):
     assert good.test_accuracy > bad.test_accuracy
 
 
+# Each mistake's slip: what its title names, what its code shows (and the correct network's code does not), and
+# what its explanation says of it.
+SLIPS = {
+    "correct": ("correct", "loss='sparse_categorical_crossentropy'", "the sparse loss takes the integer labels"),
+    "no_flatten": ("Flatten", "# no Flatten()", "Without Flatten"),
+    "five_outputs": ("5 units", "Dense(5, 'softmax')", "only five outputs"),
+    "categorical_loss": ("categorical_crossentropy", "loss='categorical_crossentropy'",
+                         "categorical_crossentropy expects one-hot labels"),
+    "no_softmax": ("Softmax", "Dense(10)   # no softmax", "Without softmax"),
+}
+
+
 def test_every_mistake_is_explained():
-    for mistake in MISTAKES.values():
-        assert mistake.explanation and mistake.code and mistake.title
+    """Each mistake's title, code and explanation name its own slip, and no other mistake's explanation does."""
+    assert set(SLIPS) == set(MISTAKES)
+    correct_code = MISTAKES["correct"].code
+    for name, (title, code, explanation) in SLIPS.items():
+        mistake = MISTAKES[name]
+        assert title in mistake.title and code in mistake.code and explanation in mistake.explanation, name
+        assert name == "correct" or code not in correct_code, name
+        others = [other for other, (_, _, said) in SLIPS.items() if other != name and said in mistake.explanation]
+        assert others == [], f"{name}'s explanation names the slip of {others}"

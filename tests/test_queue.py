@@ -128,7 +128,7 @@ def test_a_link_to_a_huge_run_is_refused_on_the_page(synthetic_env):
 
 def test_experiment_pages_are_ready_before_anyone_asks(synthetic_env, monkeypatch):
     from fmnist_core.lessons.experiments import EXPERIMENTS
-    from pages.ui.runs import get_runner
+    from pages.ui.runner import get_runner
 
     monkeypatch.setenv("FMNIST_PREFETCH", "1")
     open_app()
@@ -152,7 +152,7 @@ def test_a_queue_that_does_not_answer_is_one_sentence_and_not_asked_on_every_run
     port = free_port()  # nothing listens there
     monkeypatch.setenv("FMNIST_QUEUE_URL", f"redis://127.0.0.1:{port}/0")
     monkeypatch.setenv("FMNIST_PREFETCH", "1")
-    with caplog.at_level(logging.WARNING, logger="pages.ui.runs"):
+    with caplog.at_level(logging.WARNING, logger="pages.ui.runner"):
         at = open_app()
         at.run()
         at.run()

@@ -73,8 +73,12 @@ def test_stop_at_target_accuracy(synthetic_data):
 
 
 def test_raw_pixels_train_too(synthetic_data):
-    result = train(RunConfig(epochs=1, hidden_units=8, normalize=False), synthetic_data)
-    assert np.isfinite(result.history["loss"][0])
+    """The Normalisation lesson: raw 0-255 pixels train, but their first loss is far above the normalised run's
+    (on this data, for seeds 0-7: 9.6-39 against 2.1-2.3)."""
+    config = RunConfig(epochs=1, hidden_units=8)
+    raw = train(config.with_(normalize=False), synthetic_data).history["loss"][0]
+    normalised = train(config.with_(normalize=True), synthetic_data).history["loss"][0]
+    assert np.isfinite(raw) and raw > normalised
 
 
 def test_dropout_is_applied_and_costs_little(synthetic_data):

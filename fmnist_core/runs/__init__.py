@@ -11,6 +11,7 @@ from .evaluation import (
     confused_indices,
     confusion_matrix,
     correct_count,
+    hardest_class,
     most_confused,
     select_examples,
     top_k,
@@ -20,5 +21,5 @@ from .store import Lookup, default_cache_dir
 from .timeline import Frame, Timeline, what_changed
 
 __all__ = ["Frame", "Lookup", "Origin", "RunCache", "RunResult", "RunUnavailable", "Timeline", "class_reports",
-           "confused_indices", "confusion_matrix", "correct_count", "default_cache_dir", "export", "most_confused",
-           "select_examples", "top_k", "what_changed"]
+           "confused_indices", "confusion_matrix", "correct_count", "default_cache_dir", "export", "hardest_class",
+           "most_confused", "select_examples", "top_k", "what_changed"]

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..data.sources import CLASS_NAMES
-from ..i18n import class_name, percent
+from ..i18n import _, class_name, percent
 
 
 def confusion_matrix(y_true: np.ndarray, y_pred: np.ndarray, n_classes: int = 10) -> np.ndarray:
@@ -54,6 +54,21 @@ def class_reports(matrix: np.ndarray) -> list[ClassReport]:
         reports.append(ClassReport(class_name(CLASS_NAMES[true]), float(accuracy[true]), int(row.sum()),
                                    f"{class_name(CLASS_NAMES[worst])} ({int(wrong[worst])})" if wrong[worst] else None))
     return reports
+
+
+def hardest_class(reports: list[ClassReport]) -> str:
+    """'The hardest class is Shirt (63.4% right), most often taken for T-shirt/top (112).' (the class of
+    ``reports`` with the lowest accuracy)."""
+    hardest = min(reports, key=lambda r: r.accuracy)
+    right = percent(hardest.accuracy, 1)
+    if hardest.top_mistake:
+        # Translators: {name}: a class, e.g. "Shirt"; {right}: the share of its test images classified correctly, e.g.
+        # "63.4%"; {other}: the class it is most often taken for, e.g. "T-shirt/top"
+        return _("The hardest class is {name} ({right} right), most often taken for {other}.").format(
+            name=hardest.name, right=right, other=hardest.top_mistake)
+    # Translators: {name}: a class, e.g. "Shirt"; {right}: the share of its test images classified correctly,
+    # e.g. "63.4%"
+    return _("The hardest class is {name} ({right} right).").format(name=hardest.name, right=right)
 
 
 def most_confused(matrix: np.ndarray, top: int = 3) -> list[tuple[int, int, int]]:

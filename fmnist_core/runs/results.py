@@ -5,13 +5,14 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any
 
 import numpy as np
 
 from ..config import RunConfig
 from ..forward import DenseNetwork
-from ..i18n import N_, _
+from ..i18n import N_, _, date_time, number
 
 HISTORY_KEYS = ("loss", "accuracy", "val_loss", "val_accuracy")
 # One message per whole curve name: languages do not all put the split before the metric ("Validierungsgenauigkeit").
@@ -89,6 +90,27 @@ class FitReport:
         """True when training accuracy is clearly above validation accuracy."""
         return self.gap > MEMORISING_GAP
 
+    def sentence(self) -> str:
+        """'Validation loss was lowest after epoch 7 of 20. Final training accuracy is 6.6 points above validation
+        accuracy — the network is starting to memorise its training images.' (below, or without the warning)."""
+        # Translators: {best}: the epoch with the lowest validation loss, e.g. 7; {epochs}: epochs trained, e.g. 20;
+        # {gap}: training minus validation accuracy in percentage points, without sign, e.g. "6.6" (more than 3 points
+        # here)
+        sentence = (_("Validation loss was lowest after epoch {best} of {epochs}. Final training accuracy is {gap} "
+                      "points above validation accuracy — the network is starting to memorise its training images.")
+                    if self.memorising else
+                    # Translators: {best}: the epoch with the lowest validation loss, e.g. 5; {epochs}: epochs trained,
+                    # e.g. 5; {gap}: training minus validation accuracy in percentage points, without sign, e.g. "1.4"
+                    # (3 points or less)
+                    _("Validation loss was lowest after epoch {best} of {epochs}. Final training accuracy is {gap} "
+                      "points above validation accuracy.") if self.gap >= 0 else
+                    # Translators: {best}: the epoch with the lowest validation loss, e.g. 5; {epochs}: epochs trained,
+                    # e.g. 5; {gap}: validation minus training accuracy in percentage points, without sign, e.g. "1.2"
+                    # (validation accuracy ended higher)
+                    _("Validation loss was lowest after epoch {best} of {epochs}. Final training accuracy is {gap} "
+                      "points below validation accuracy."))
+        return sentence.format(best=self.best_epoch, epochs=self.epochs_run, gap=number(100 * abs(self.gap), 1))
+
 
 @dataclass(eq=False)
 class RunResult:
@@ -124,6 +146,28 @@ class RunResult:
     def origin_text(self) -> str | None:
         """Where this run came from, in the reader's language (None: trained alone)."""
         return self.origin.text() if self.origin is not None else None
+
+    def provenance(self, from_cache: bool) -> str:
+        """Where this run came from ('From the cache: trained 25 Nov 2026 07:52 UTC in 4.6 s', 'Trained just now in
+        4.6 s'), or the stored run it shares its beginning with ('Trained just now, continued from the 10-epoch run
+        ...'); ``from_cache``: stored before it was asked for."""
+        seconds = number(self.train_seconds, 1)
+        if self.origin and not from_cache and self.read_off_longer_run:
+            # Translators: {origin}: which stored run it was read off, e.g. "taken from the 30-epoch run"
+            return _("Ready at once: {origin} (its first epochs are this run; no training needed).").format(
+                origin=self.origin_text())
+        if self.origin and not from_cache:
+            # Translators: {origin}: which stored run it continued, e.g. "continued from the 10-epoch run"; {seconds}:
+            # training time in seconds, e.g. "5.2"
+            return _("Trained just now, {origin}: {seconds} s of training in all.").format(origin=self.origin_text(),
+                                                                                          seconds=seconds)
+        if not from_cache:
+            # Translators: {seconds}: training time in seconds, e.g. "4.6"
+            return _("Trained just now in {seconds} s.").format(seconds=seconds)
+        when = date_time(datetime.fromisoformat(self.trained_at))
+        # Translators: {when}: date and time in the language's format, e.g. "25 Nov 2026, 07:52:00"; {seconds}: training
+        # time in seconds, e.g. "4.6"
+        return _("From the cache: trained {when} UTC in {seconds} s.").format(when=when, seconds=seconds)
 
     @property
     def key(self) -> str:

@@ -21,7 +21,8 @@ from fmnist_core.runs import RunResult
 from fmnist_core.views import charts
 from pages.ui.data import get_data
 from pages.ui.lang import with_language
-from pages.ui.runs import cached_result, run_configs, sweep_pending
+from pages.ui.stored_runs import cached_result
+from pages.ui.sweeps import run_configs, sweep_pending
 from pages.ui.text import plain
 from pages.ui.widgets import field_widget
 

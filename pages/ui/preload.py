@@ -61,10 +61,15 @@ import pages.ui.experiment_view  # noqa: F401
 import pages.ui.history  # noqa: F401
 import pages.ui.lang  # noqa: F401
 import pages.ui.navigation  # noqa: F401
-import pages.ui.runs  # noqa: F401
+import pages.ui.run_picker  # noqa: F401
+import pages.ui.runner  # noqa: F401
+import pages.ui.stored_runs  # noqa: F401
+import pages.ui.submit  # noqa: F401
+import pages.ui.sweeps  # noqa: F401
 import pages.ui.take_home  # noqa: F401
 import pages.ui.text  # noqa: F401
 import pages.ui.timeline  # noqa: F401
+import pages.ui.watch  # noqa: F401
 import pages.ui.widgets  # noqa: F401
 
 Image.init()  # Pillow imports its file-format plugins on the first image it opens or saves

@@ -10,7 +10,7 @@ from fmnist_core.runs import RunResult, export
 
 def _model_file(result: RunResult) -> bytes:
     """The .keras file, written by a worker process (the web process never imports TensorFlow)."""
-    from pages.ui.runs import get_runner
+    from pages.ui.runner import get_runner
 
     return get_runner().keras_file(result.key)
 

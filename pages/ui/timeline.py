@@ -17,7 +17,7 @@ from fmnist_core.runs import (
 )
 from fmnist_core.views import charts
 from pages.ui.lang import fragment
-from pages.ui.runs import get_runner
+from pages.ui.runner import get_cache
 
 PLAY_SECONDS = 0.5  # one frame every half second while playing: about two epochs a second
 GRID_IMAGES = 9  # test images in the frame's prediction grid (the same ones in every frame)
@@ -26,14 +26,14 @@ GRID_IMAGES = 9  # test images in the frame's prediction grid (the same ones in 
 @st.cache_resource(show_spinner=False, max_entries=8)  # a comparison shows up to six runs
 def _timeline(cache_root: str, key: str, test_size: int, _run: RunResult, _images: np.ndarray,
               _labels: np.ndarray) -> Timeline | None:
-    networks = get_runner().cache.epoch_networks(_run)
+    networks = get_cache().epoch_networks(_run)
     return Timeline(networks, _images, _labels) if networks else None
 
 
 def timeline_of(run: RunResult, images: np.ndarray, labels: np.ndarray) -> Timeline | None:
     """The run's timeline, shared by all sessions (each epoch's forward pass computed once); None when it kept no
     epochs. Raises RunUnavailable when they cannot be read."""
-    return _timeline(str(get_runner().cache.root), run.key, len(labels), run, images, labels)
+    return _timeline(str(get_cache().root), run.key, len(labels), run, images, labels)
 
 
 def shared_timeline(run: RunResult, images: np.ndarray, labels: np.ndarray) -> Timeline | None:
