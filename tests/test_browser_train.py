@@ -1,8 +1,12 @@
 """Real browser: train a tiny run on the Train page through headless Chromium."""
 
+import os
+import signal
+from pathlib import Path
+
 import pytest
 
-from .browser import ARTIFACTS, browser_page, running_app, settled
+from .browser import ARTIFACTS, browser_page, running_app, running_server, settled
 
 pytestmark = pytest.mark.browser
 
@@ -64,7 +68,7 @@ def test_stop_button_cancels_and_says_so(synthetic_dir, tmp_path):
     holds.mkdir()
     (holds / held.key).touch()  # the worker holds this run (as running) until it is stopped: no race with its speed
     env = {"FMNIST_DATA_DIR": str(synthetic_dir), "FMNIST_CACHE_DIR": str(tmp_path / "cache"),
-           "FMNIST_HOLD_DIR": str(holds)}
+           "FMNIST_HOLD_DIR": str(holds), "FMNIST_PREFETCH": "0"}  # no background runs ahead of it
     with running_app(env) as url, browser_page() as page:
         page.goto(f"{url}/?epochs=100&batch=1&units=2048")
         settled(page)  # a click before the page is connected and its first run over was lost on a loaded CI run
@@ -75,6 +79,49 @@ def test_stop_button_cancels_and_says_so(synthetic_dir, tmp_path):
         assert page.get_by_text("Test accuracy", exact=True).count() == 0  # nothing half-trained shown as finished
         assert page.locator('[data-testid="stException"]').count() == 0
     assert RunCache(tmp_path / "cache").get(RunConfig(epochs=100, batch_size=1, hidden_units=2048)) is None
+
+
+def children(pid: int) -> list[int]:
+    """The processes ``pid`` started (the app's workers)."""
+    kids = []
+    for entry in Path("/proc").iterdir():
+        try:
+            if entry.name.isdigit() and int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1]) == pid:
+                kids.append(int(entry.name))
+        except (OSError, IndexError, ValueError):  # a process that ended while we looked
+            continue
+    return kids
+
+
+def test_stop_says_it_is_stopping_until_the_worker_has_stopped(synthetic_dir, tmp_path):
+    """A worker that takes its time to stop (a busy machine: once more than 30 s) leaves the page saying so,
+    then what became of the run: before, the page waited 30 s and then showed nothing under the settings."""
+    from fmnist_core.config import RunConfig
+
+    held = RunConfig(epochs=100, batch_size=1, hidden_units=2048)
+    holds = tmp_path / "holds"
+    holds.mkdir()
+    (holds / held.key).touch()
+    env = {"FMNIST_DATA_DIR": str(synthetic_dir), "FMNIST_CACHE_DIR": str(tmp_path / "cache"),
+           "FMNIST_HOLD_DIR": str(holds), "FMNIST_PREFETCH": "0"}
+    with running_server(env) as (url, server), browser_page() as page:
+        page.goto(f"{url}/?epochs=100&batch=1&units=2048")
+        settled(page)
+        page.get_by_role("button", name="Train").click()
+        page.get_by_text("preparing the data").first.wait_for()
+        workers = children(server.pid)
+        assert workers
+        for pid in workers:  # frozen: none can hear the stop until they are let go
+            os.kill(pid, signal.SIGSTOP)
+        try:
+            page.get_by_role("button", name="Stop training").click()
+            page.get_by_text("Stopping this run").wait_for()
+        finally:
+            for pid in workers:
+                os.kill(pid, signal.SIGCONT)
+        page.get_by_text("Training stopped after 0 of 100 epochs").wait_for()
+        assert page.get_by_text("Stopping this run").count() == 0
+        assert page.locator('[data-testid="stException"]').count() == 0
 
 
 def test_clicking_a_confusion_cell_shows_its_images(synthetic_dir, tmp_path):

@@ -36,16 +36,19 @@ def progress_text(snap: JobSnapshot, job: Job | None = None) -> str:
 
 
 def watch(job: Job, label: str = "", stop_key: str = "stop") -> JobSnapshot | None:
-    """The job's final snapshot once it has finished (or this session has pressed Stop on it); until then None,
-    after drawing its queue position or live progress bar and curves in a fragment that refreshes itself twice
-    a second, so a waiting learner does not rerun the page. When the job ends, the fragment reruns the page."""
+    """The job's final snapshot once it has finished (or this session has pressed Stop on it and others still
+    watch it); until then None, after drawing its queue position or live progress bar and curves (or, once Stop
+    is pressed, that it is stopping) in a fragment that refreshes itself twice a second, so a waiting learner
+    does not rerun the page. When the job ends, the fragment reruns the page."""
     me = session_id()
     if job.key in st.session_state.get(STOPPED, set()):  # this session pressed Stop: report, do not watch again
         snap = job.snapshot()
-        if not snap.finished and snap.watchers == 0:  # nobody else watches: it is cancelled at its next chunk
-            job.wait(30)
-            snap = job.snapshot()
-        return snap
+        if snap.finished or snap.watchers:
+            return snap
+        # nobody else watches: it is cancelled at its worker's next step, which a busy machine may take a while
+        # to reach (a wait here once held the script 30 s and then showed nothing)
+        _stopping(job.key)
+        return None
     if not job.watched_by(me) and job.live:
         get_runner().submit(job.config, watching(), visitor=visitor())  # watching again, e.g. after the server
         # forgot this session
@@ -69,6 +72,14 @@ def _live_progress(key: str, label: str, stop_key: str) -> None:
     if epochs:
         st.plotly_chart(charts.training_curves(snap.history), key=f"{stop_key}-live",
                         alt=_("Loss and accuracy per epoch so far"))
+
+
+@fragment(run_every=0.5)
+def _stopping(key: str) -> None:
+    job = get_runner().get(key)
+    if job is None or job.finished:
+        st.rerun()  # the whole page says what became of it
+    st.info(_("Stopping this run…"), icon=":material/hourglass_top:")
 
 
 def _stop(key: str) -> None:
