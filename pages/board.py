@@ -62,11 +62,16 @@ def live_board(code: str, key: str) -> None:
         return
     show_state(info, key)
     found = board(learners, runs, class_challenge(info) is not None)
-    waiting = sum(not job.background for job in get_runner().queued())
-    cols = st.columns(3)
+    runner = get_runner()
+    # the class records a run once it is trained, so a run in training cannot be told apart by class: the server's
+    training = sum(not job.background for job in runner.running())
+    waiting = sum(not job.background for job in runner.queued())
+    cols = st.columns(4)
     cols[0].metric(_("Learners joined"), found.learners)
     cols[1].metric(_("Runs"), found.runs)
-    cols[2].metric(_("Runs waiting on the server now"), waiting,
+    cols[2].metric(_("Runs training on the server now"), training,
+                   help=_("Every learner's run a worker on this server is training now, in this class or not."))
+    cols[3].metric(_("Runs waiting on the server now"), waiting,
                    help=_("Every learner's run waiting for a worker on this server, in this class or not."))
     for sentence in sentences(found, runs):
         st.markdown("- " + plain(sentence))

@@ -133,6 +133,7 @@ def test_the_board_shows_the_class_and_ends_it(store, tiny_run):
     assert not at.exception and not at.error
     assert at.title[0].value == f"Class {code}"
     assert {m.label: m.value for m in at.metric} == {"Learners joined": "2", "Runs": "2",
+                                                     "Runs training on the server now": "0",
                                                      "Runs waiting on the server now": "0"}
     said = [m.value for m in at.markdown if m.value.startswith("- ")]
     assert said[0] == "- 1 of 2 learners met the challenge."

@@ -164,6 +164,7 @@ def test_later_runs_wait_behind_other_sessions_first_runs_even_while_the_first_o
     for config, session in ((a2, "ann"), (b1, "bob"), (c1, "cy"), (a3, "ann")):
         runner.submit(config, session)
     assert [names[j.key] for j in runner.queued()] == ["b1", "c1", "a2", "a3"]
+    assert [j.key for j in runner.running()] == [first.key]  # what the class board counts as training now
     position = runner.position(runner.get(a2.key))
     assert position.ahead == 3 and position.seconds > 0  # the running run and two first runs
 

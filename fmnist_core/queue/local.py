@@ -71,6 +71,9 @@ class LocalRunner:
     def queued(self) -> list[LocalJob]:
         return self.pool.queued(self.cache)
 
+    def running(self) -> list[LocalJob]:
+        return self.pool.running(self.cache)
+
     def position(self, job: LocalJob) -> Position | None:
         return self.pool.position(job)
 

@@ -162,6 +162,12 @@ class WorkerPool:
         with self._cond:
             return [j for j in self._queue() if cache is None or j.cache.root == cache.root]
 
+    def running(self, cache: RunCache | None = None) -> list[LocalJob]:
+        """Jobs a worker is training now (all of them, or those of one cache)."""
+        with self._cond:
+            return [w.job for w in self._workers
+                    if w.job is not None and (cache is None or w.job.cache.root == cache.root)]
+
     def position(self, job: LocalJob) -> Position | None:
         with self._cond:
             queue = self._queue()

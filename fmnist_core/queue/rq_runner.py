@@ -274,6 +274,14 @@ class RQRunner:
         with self.reachable():
             return [j for queue in self.queues for j in map(self.get, queue.job_ids) if j is not None]
 
+    def running(self) -> list[RQJob]:
+        """Runs a worker has started and not finished (short calls, which have no run, left out)."""
+        from rq.registry import StartedJobRegistry
+
+        with self.reachable():
+            return [j for name in QUEUES for j in map(self.get, StartedJobRegistry(name, connection=self.redis)
+                                                      .get_job_ids()) if j is not None]
+
     def position(self, job: RQJob) -> Position | None:
         """Runs ahead (in earlier tiers, ahead in its own, and running) and about how long until it starts."""
         from rq import Worker
