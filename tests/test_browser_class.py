@@ -1,6 +1,6 @@
-"""Real browser: a teacher starts a class, a learner joins it from the link and trains, and the board (open in
-the teacher's tab) shows the learner's run without a reload; axe-core on the class's pages, and a learner joining
-from a phone by keyboard."""
+"""Real browser: a teacher starts a class, three learners (each in a browser context of their own) join it from
+the link and train, and the board (open in the teacher's tab) shows their runs without a reload; axe-core on the
+class's pages, and a learner joining from a phone by keyboard."""
 
 import re
 
@@ -14,7 +14,12 @@ from .browser import ARTIFACTS, WAIT_MS, browser_page, keep_failure, running_app
 pytestmark = pytest.mark.browser
 
 
-def test_a_learner_joins_trains_and_the_board_shows_the_run(synthetic_dir, tmp_path):
+LEARNERS = (("<b>Lea</b> 🎈", "&epochs=2&units=16"), ("Ben", "&epochs=2&units=8"), ("Mina 🌷", "&epochs=2&units=32"))
+
+
+def test_three_learners_join_and_train_and_the_board_shows_their_runs(synthetic_dir, tmp_path):
+    from playwright.sync_api import expect
+
     env = {"FMNIST_DATA_DIR": str(synthetic_dir), "FMNIST_CACHE_DIR": str(tmp_path / "cache")}
     with running_app(env) as url, browser_page(height=2000) as teacher:
         teacher.goto(f"{url}/class")
@@ -27,33 +32,51 @@ def test_a_learner_joins_trains_and_the_board_shows_the_run(synthetic_dir, tmp_p
         learners, board = (re.search(r"http\S+", c.inner_text())[0] for c in codes.all())
         assert re.fullmatch(r"http://127\.0\.0\.1:\d+/\?class=[A-Z2-9]{6}", learners), learners
         assert teacher.locator("[data-testid='stImage'] img").count() == 2  # the QR codes
-        teacher.goto(board)
+        teacher.goto(board)  # opened once: the board is never reloaded below
         teacher.get_by_text("No runs yet").wait_for()
 
-        learner = teacher.context.browser.new_context().new_page()  # another browser: no shared cookies
-        learner.set_default_timeout(WAIT_MS)
-        try:
-            learner.goto(learners + "&epochs=2&units=16")
-            learner.get_by_label("Your nickname").fill("<b>Lea</b> 🎈")
-            learner.get_by_role("button", name="Join", exact=True).click()
-            learner.get_by_text("has not been trained yet").wait_for()
-            settled(learner)
-            learner.get_by_role("button", name="Train", exact=True).click()
-            learner.get_by_text("Trained just now").wait_for()
-            learner.get_by_text(re.compile(r"Your runs in [A-Z2-9]{6}: 1")).first.wait_for()
-            assert learner.get_by_text(board.split("key=")[1]).count() == 0  # the teacher key is not on their page
-        except Exception:
-            keep_failure(learner)
-            raise
+        def metric(label: str):
+            return (teacher.locator("[data-testid='stMetric']").filter(has=teacher.get_by_text(label, exact=True))
+                    .locator("[data-testid='stMetricValue']"))
 
-        # the board's own fragment refreshes (no reload): the run, the nickname as typed, the chart
+        pages = []
+        for nickname, params in LEARNERS:  # each in its own browser context: no shared cookies
+            learner = teacher.context.browser.new_context().new_page()
+            learner.set_default_timeout(WAIT_MS)
+            pages.append(learner)
+            try:
+                learner.goto(learners + params)
+                learner.get_by_label("Your nickname").fill(nickname)
+                learner.get_by_role("button", name="Join", exact=True).click()
+                learner.get_by_text("has not been trained yet").wait_for()
+                settled(learner)
+            except Exception:
+                keep_failure(learner)
+                raise
+        expect(metric("Learners joined")).to_have_text("3", timeout=WAIT_MS)  # the fragment's own refresh
+        for learner in pages:  # all three press Train before any run is waited for: the runs overlap
+            learner.get_by_role("button", name="Train", exact=True).click()
+        for learner in pages:
+            try:
+                learner.get_by_text("Trained just now").wait_for()
+                learner.get_by_text(re.compile(r"Your runs in [A-Z2-9]{6}: 1")).first.wait_for()
+                assert learner.get_by_text(board.split("key=")[1]).count() == 0  # the teacher key is not there
+            except Exception:
+                keep_failure(learner)
+                raise
+
+        # the board's own fragment refreshes (no reload): the runs, the nicknames as typed, the chart
+        expect(metric("Runs")).to_have_text("3", timeout=WAIT_MS)
         teacher.get_by_text("Best test accuracy so far").wait_for()
-        assert teacher.get_by_text("<b>Lea</b> 🎈").count() >= 1
+        for nickname, _params in LEARNERS:
+            teacher.get_by_text(nickname).first.wait_for()
         # the chart is drawn by the browser after the fragment's text arrives, and redrawn at every refresh
         teacher.locator(".js-plotly-plot .main-svg").first.wait_for()
+        teacher.locator("[data-testid='stDataFrame']").wait_for()
         settled(teacher)
         assert teacher.locator('[data-testid="stException"]').count() == 0
-        assert learner.locator('[data-testid="stException"]').count() == 0
+        for learner in pages:
+            assert learner.locator('[data-testid="stException"]').count() == 0
         ARTIFACTS.mkdir(exist_ok=True)
         teacher.screenshot(path=str(ARTIFACTS / "class-board.png"), full_page=True)
 
