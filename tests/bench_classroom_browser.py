@@ -1,10 +1,12 @@
 """Benchmark (not a test): a class of learners in real browsers against one server, on the real data.
 
-    .venv/bin/python tests/bench_classroom_browser.py [--learners 20] [--linger 130] [--no-prefetch]
+    .venv/bin/python tests/bench_classroom_browser.py [--learners 20] [--linger 130] [--no-prefetch] [--no-class]
 
 Starts one fresh `streamlit run` (empty run cache; default settings, so the experiment pages' background runs
 are on unless --no-prefetch) and one headless Chromium. One page opens first (the app starts its workers) and the
-bench waits for them to warm up; then one browser context per learner, all driven at once (Playwright's async
+bench waits for them to warm up. Unless --no-class, a teacher page then starts a class and opens its board (kept
+open, never reloaded, as on a projector), and each learner joins the class from the learners' link with a nickname
+(L00, L01, ...) before training. Then one browser context per learner, all driven at once (Playwright's async
 API, one task per learner, in the manner of Streamlit's own `e2e_playwright/load_testing`). Each learner opens the
 Train page with its own small run in the link (2 epochs, 16/32/64 units, its own seed), presses Train, waits for
 the result, moves the prediction grid's Images slider once, then opens the Data page from the sidebar menu (same
@@ -15,7 +17,10 @@ Prints: learners finished / with an exception on the page; p50/p95 of the first 
 rerun and page change as the browsers saw them, and of submit-to-start and submit-to-result as the queue recorded
 them (no browser in the way); CPU seconds per learner of the web process and of the workers; the RSS of the web
 process, the workers and the whole app at start, after the first visitor, at the class's peak, at the close and
---linger s after it. The browsers share this machine's cores with the app, so their latencies are pessimistic.
+--linger s after it; with a class, the board's delay: for each learner, from the moment the learner saw their
+result to the moment the board's chart (its own 5 s refresh, no reload) first showed that learner's run, p50 and
+max (a poll of the board page's Plotly traces every 0.2 s). The browsers share this machine's cores with the app,
+so their latencies are pessimistic.
 """
 
 from __future__ import annotations
@@ -41,6 +46,9 @@ sys.path.insert(0, str(ROOT))
 from tests.browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, running_server  # noqa: E402
 
 RESULT = "shown images are classified correctly"
+IDLE = "[data-testid='stApp'][data-test-script-state='notRunning']"
+# the learners' names on the board's chart: one Plotly trace per learner with a run (gd.data of the graph's div)
+TRACES = "() => [...document.querySelectorAll('.js-plotly-plot')].flatMap(p => (p.data || []).map(t => t.name))"
 EXCEPTION = '[data-testid="stException"]'
 MIB = 2**20
 
@@ -51,6 +59,12 @@ class Learner:
     times: dict[str, float] = field(default_factory=dict)  # step -> seconds
     exceptions: list[str] = field(default_factory=list)  # st.exception texts seen on the page
     error: str = ""  # a step that did not finish (Playwright's error)
+    seen: float | None = None  # time.monotonic() when the learner saw their result
+    on_board: float | None = None  # time.monotonic() when the board first showed the learner's run
+
+    @property
+    def nickname(self) -> str:
+        return f"L{self.index:02d}"
 
 
 @dataclass
@@ -118,7 +132,8 @@ async def check(page: Page, learner: Learner) -> None:
             learner.exceptions.append(text)
 
 
-async def learn(browser: Browser, url: str, learner: Learner) -> None:
+async def learn(browser: Browser, url: str, learner: Learner, link: str | None = None) -> None:
+    """One learner: the Train page (``link``: the class's learners' link, joined with a nickname first)."""
     context = await browser.new_context(viewport={"width": 1400, "height": 1000}, locale="en-GB")
     page = await context.new_page()
     page.set_default_navigation_timeout(300_000)  # twenty tabs loading Streamlit's frontend at once on two cores
@@ -126,9 +141,18 @@ async def learn(browser: Browser, url: str, learner: Learner) -> None:
     await asyncio.sleep(learner.index * 0.5)  # a class arrives within ten seconds, not in the same millisecond
     try:
         start = time.perf_counter()
-        await page.goto(f"{url}/?epochs=2&units={(16, 32, 64)[learner.index % 3]}&seed={learner.index}",
-                        wait_until="commit")
+        params = f"epochs=2&units={(16, 32, 64)[learner.index % 3]}&seed={learner.index}"
+        await page.goto(f"{link}&{params}" if link else f"{url}/?{params}", wait_until="commit")
+        if link:
+            field = page.get_by_label("Your nickname")
+            await field.wait_for(timeout=300_000)
+            learner.times[step] = time.perf_counter() - start
+            step, start = "join", time.perf_counter()
+            await field.fill(learner.nickname)
+            await page.get_by_role("button", name="Join", exact=True).click()
+            await page.get_by_text(f"You are {learner.nickname} in class").first.wait_for(timeout=300_000)
         await page.get_by_role("button", name="Train").wait_for(timeout=300_000)
+        await page.locator(IDLE).wait_for(timeout=300_000)  # a click during a script run may be lost in its rerun
         learner.times[step] = time.perf_counter() - start
         await check(page, learner)
 
@@ -136,6 +160,7 @@ async def learn(browser: Browser, url: str, learner: Learner) -> None:
         await page.get_by_role("button", name="Train").click()
         caption = page.get_by_text(RESULT).first  # Watch it learn repeats the sentence under its own grid
         await caption.wait_for(timeout=1_200_000)
+        learner.seen = time.monotonic()
         learner.times[step] = time.perf_counter() - start
         await check(page, learner)
 
@@ -178,12 +203,53 @@ async def first_visitor(browser: Browser, url: str, sampler: Sampler) -> None:
     sampler.first_visitor = sampler.sample()
 
 
-async def classroom(url: str, learners: list[Learner], sampler: Sampler) -> None:
+async def start_class(browser: Browser, url: str) -> tuple[Page, str]:
+    """A teacher starts a class and opens its board (left open); the board page and the learners' link."""
+    page = await (await browser.new_context(viewport={"width": 1400, "height": 1600}, locale="en-GB")).new_page()
+    page.set_default_timeout(300_000)
+    await page.goto(f"{url}/class")
+    await page.get_by_role("button", name="Start a class").wait_for()
+    await page.locator(IDLE).wait_for()
+    await page.get_by_role("button", name="Start a class").click()
+    codes = page.locator("[data-testid='stCode']")
+    await codes.nth(1).wait_for()
+    link, board = (re.search(r"http\S+", text)[0] for text in await codes.all_inner_texts())
+    await page.goto(board)
+    await page.get_by_text("No runs yet").wait_for()
+    return page, link
+
+
+async def watch_board(board: Page, learners: list[Learner], done: asyncio.Event) -> None:
+    """Poll the board's chart until every learner who saw a result has their run on it (up to 60 s after the
+    last learner is done): when each learner's run first shows there."""
+    by_name = {learner.nickname: learner for learner in learners}
+    deadline = None
+    while True:
+        with contextlib.suppress(PlaywrightError):  # the chart is being redrawn by the fragment's refresh
+            for name in await board.evaluate(TRACES):
+                if name in by_name and by_name[name].on_board is None:
+                    by_name[name].on_board = time.monotonic()
+        if done.is_set():
+            deadline = deadline or time.monotonic() + 60
+            if all(one.on_board is not None or one.seen is None for one in learners) or time.monotonic() > deadline:
+                return
+        await asyncio.sleep(0.2)
+
+
+async def classroom(url: str, learners: list[Learner], sampler: Sampler, with_class: bool = True) -> None:
     async with async_playwright() as p:
         browser = await p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
             await first_visitor(browser, url, sampler)
-            await asyncio.gather(*(learn(browser, url, learner) for learner in learners))
+            if not with_class:
+                await asyncio.gather(*(learn(browser, url, learner) for learner in learners))
+                return
+            board, link = await start_class(browser, url)
+            done = asyncio.Event()
+            watcher = asyncio.create_task(watch_board(board, learners, done))
+            await asyncio.gather(*(learn(browser, url, learner, link) for learner in learners))
+            done.set()
+            await watcher
         finally:
             await browser.close()
 
@@ -214,6 +280,7 @@ def main() -> None:
     parser.add_argument("--learners", type=int, default=20, help="browser contexts, one per learner (20)")
     parser.add_argument("--linger", type=float, default=130, help="seconds to sample after the close (130)")
     parser.add_argument("--no-prefetch", action="store_true", help="no background runs of the experiment pages")
+    parser.add_argument("--no-class", action="store_true", help="learners do not join a class (no board open)")
     args = parser.parse_args()
     learners = [Learner(i) for i in range(args.learners)]
     with tempfile.TemporaryDirectory() as tmp:
@@ -224,7 +291,7 @@ def main() -> None:
             sampler = Sampler(server.pid)
             begin = sampler.sample()
             sampler.start()
-            asyncio.run(classroom(url, learners, sampler))
+            asyncio.run(classroom(url, learners, sampler, with_class=not args.no_class))
             closed = sampler.sample()
             first = sampler.first_visitor
             assert first is not None
@@ -246,9 +313,14 @@ def main() -> None:
             print(f"  learner {learner.index} stopped at {learner.error}")
         for text in learner.exceptions:
             print(f"  learner {learner.index} exception: {' | '.join(text.splitlines()[:4])[:300]}")
-    for step in ("first load", "result", "rerun", "page change"):
+    for step in ("first load", "join", "result", "rerun", "page change"):
         label = {"result": "click Train to result", "rerun": "rerun (Images slider)"}.get(step, step)
         print(f"{label + ':':24} {percentiles([one.times[step] for one in learners if step in one.times])}")
+    if not args.no_class:
+        delays = [one.on_board - one.seen for one in learners if one.seen is not None and one.on_board is not None]
+        missing = [one.nickname for one in learners if one.seen is not None and one.on_board is None]
+        print(f"{'result seen to on board:':24} {percentiles(delays)}; never on the board: "
+              f"{', '.join(missing) or 'none'} (negative: the board showed the run before the learner's page did)")
     timings = queue_timings(log)
     print(f"{'submit to result (queue):':24} {percentiles([t for _, t in timings])}  (the web process's own record, "
           "no browser in the way)")
