@@ -13,6 +13,7 @@ import time
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
+from . import settings
 from .config import FIELDS, ConfigError, RunConfig
 from .data.sources import DataError
 from .lessons.experiments import EXPERIMENTS
@@ -74,7 +75,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--only", choices=sorted(EXPERIMENTS), help="just this experiment")
 
     p = sub.add_parser("worker", help="train runs from the Redis + RQ queue (for servers shared by a class)")
-    p.add_argument("--url", default=os.environ.get("FMNIST_QUEUE_URL"),
+    p.add_argument("--url", default=settings.text("FMNIST_QUEUE_URL") or None,
                    help="Redis URL, e.g. redis://host:6379/0 (default: $FMNIST_QUEUE_URL)")
     p.add_argument("--burst", action="store_true", help="stop when the queues are empty")
 
@@ -100,7 +101,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     except Exception as exc:  # noqa: BLE001 - anything else is still one line (FMNIST_DEBUG=1 shows the traceback)
-        if os.environ.get("FMNIST_DEBUG"):
+        if settings.flag("FMNIST_DEBUG"):
             raise
         print(f"error: {type(exc).__name__}: {exc}", file=sys.stderr)
         return 1

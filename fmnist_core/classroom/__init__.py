@@ -4,10 +4,9 @@ board shows the class learning. No Streamlit here: the pages call into it, and g
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
-from ..queue import QUEUE_URL_ENV
+from .. import settings
 from .board import Best, Board, board, class_confusion, clock, confusion_sentence, runs_csv, sentences
 from .codes import ALPHABET, ClassError, check_nickname, new_code, qr_png, read_code
 from .redis_store import RedisClassStore
@@ -24,7 +23,7 @@ def open_store(path: Path | str | None = None, url: str | None = None) -> ClassS
     """The class records the environment asks for: in the Redis of ``url`` (default ``FMNIST_QUEUE_URL``) when
     there is one, so every app server shows one board; else in the SQLite file ``path`` (default: beside the run
     cache)."""
-    url = os.environ.get(QUEUE_URL_ENV, "") if url is None else url
+    url = settings.text("FMNIST_QUEUE_URL") if url is None else url
     if url:
         return RedisClassStore(url)
     return SQLiteClassStore(path)

@@ -17,21 +17,19 @@ from __future__ import annotations
 
 import json
 import logging
-import os
 import time
 from abc import ABC, abstractmethod
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
+from .. import settings
 from ..config import ConfigError, RunConfig
 from ..i18n import _
 from ..runs.results import RunResult
 from .codes import ClassError, check_nickname, folded, key_hash, key_matches, new_key, read_code
 
 FILE_NAME = "classes.sqlite3"
-DAYS_ENV, LEARNERS_ENV, RECORDS_ENV = "FMNIST_CLASS_DAYS", "FMNIST_CLASS_LEARNERS", "FMNIST_CLASS_RECORDS"
-DEFAULT_DAYS, DEFAULT_LEARNERS, DEFAULT_RECORDS = 14.0, 200, 1000
 CONTROL_KEYS = ("hide", "lock", "challenge")  # the teacher controls a class's link may carry
 log = logging.getLogger(__name__)
 
@@ -42,19 +40,6 @@ RECORDED, AGAIN, STRANGER = "recorded", "again", "stranger"
 
 class ClassUnavailable(ClassError):
     """The class records cannot be read or written now (the file is damaged, read-only or busy; Redis is down)."""
-
-
-def _setting(name: str, default: float) -> float:
-    """A positive number from the environment, else ``default`` (a bad value is said in the log)."""
-    raw = os.environ.get(name, "")
-    try:
-        value = float(raw) if raw else default
-        if value > 0:
-            return value
-    except ValueError:
-        pass
-    log.warning("%s=%r is not a positive number; using %s", name, raw[:40], default)
-    return default
 
 
 @dataclass(frozen=True)
@@ -112,9 +97,9 @@ class ClassStore(ABC):
     where = "class records"  # what the log names when the storage fails
 
     def __init__(self) -> None:
-        self.days = _setting(DAYS_ENV, DEFAULT_DAYS)
-        self.max_learners = int(_setting(LEARNERS_ENV, DEFAULT_LEARNERS))
-        self.max_records = int(_setting(RECORDS_ENV, DEFAULT_RECORDS))
+        self.days = settings.number("FMNIST_CLASS_DAYS")
+        self.max_learners = settings.integer("FMNIST_CLASS_LEARNERS")
+        self.max_records = settings.integer("FMNIST_CLASS_RECORDS")
 
     # ------------------------------------------------------------------ what a backend implements
 

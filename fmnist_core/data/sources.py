@@ -20,6 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
+from .. import settings
 from ..i18n import N_, _, number
 
 # The data set's ten labels in its order: English, as in the data set; ``i18n.class_name`` shows them translated.
@@ -37,7 +38,6 @@ CLASS_NAMES: tuple[str, ...] = (
 )
 
 DEBIAN_DIR = Path("/usr/share/datasets/fashion-mnist")
-DATA_DIR_ENV = "FMNIST_DATA_DIR"
 IDX_FILES = {
     "train_images": "train-images-idx3-ubyte.gz",
     "train_labels": "train-labels-idx1-ubyte.gz",
@@ -263,7 +263,7 @@ def load_fashion_mnist(data_dir: str | None = None) -> Dataset:
 
     ``data_dir`` stands for ``$FMNIST_DATA_DIR`` when given ("" means unset): a worker process loads what the
     app server that asked for the run would load."""
-    env_dir = (os.environ.get(DATA_DIR_ENV) if data_dir is None else data_dir) or None
+    env_dir = (settings.text("FMNIST_DATA_DIR") if data_dir is None else data_dir) or None
     memo_key = env_dir or ""
     with _memory_lock:
         if memo_key not in _memory:

@@ -9,9 +9,9 @@ The web process never imports TensorFlow: only worker processes do (``work``, ``
 
 from __future__ import annotations
 
-import os
 from collections.abc import Callable
 
+from .. import settings
 from ..reports import TrainingListener
 from ..runs.cache import RunCache
 from .base import (
@@ -25,17 +25,16 @@ from .base import (
     WorkerLost,
     failure_sentence,
 )
-from .rq import QUEUE_URL_ENV
 from .rules import CostModel, Refused, Tier
 
-__all__ = ["NO_WORKER", "QUEUE_URL_ENV", "CostModel", "Job", "JobSnapshot", "JobStatus", "Position", "QueueUnreachable",
+__all__ = ["NO_WORKER", "CostModel", "Job", "JobSnapshot", "JobStatus", "Position", "QueueUnreachable",
            "Refused", "Runner", "Tier", "WorkerLost", "failure_sentence", "follow", "open_runner", "start_workers"]
 
 
 def open_runner(cache: RunCache, workers: int | None = None) -> Runner:
     """The runner the environment asks for: RQ when ``FMNIST_QUEUE_URL`` is set, else local worker processes
     (the process's shared pool, or a pool of its own with ``workers`` processes)."""
-    url = os.environ.get(QUEUE_URL_ENV)
+    url = settings.text("FMNIST_QUEUE_URL")
     if url:
         from .rq_runner import RQRunner
 

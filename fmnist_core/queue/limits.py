@@ -29,33 +29,30 @@ import gc
 import logging
 import os
 
-from .rules import env_number
+from .. import settings
 
-MAX_RUNS_ENV, MAX_MB_ENV = "FMNIST_WORKER_MAX_RUNS", "FMNIST_WORKER_MAX_MB"
-IDLE_SECONDS_ENV, IDLE_WORKERS_ENV = "FMNIST_IDLE_SECONDS", "FMNIST_IDLE_WORKERS"
-DEFAULT_MAX_RUNS, DEFAULT_MAX_MB, DEFAULT_IDLE_SECONDS, DEFAULT_IDLE_WORKERS = 20, 600.0, 120.0, 0
 log = logging.getLogger(__name__)
 
 
 def max_runs() -> int:
     """Runs a worker trains before it is replaced: ``FMNIST_WORKER_MAX_RUNS``, default 20 (0: no limit)."""
-    return int(env_number(MAX_RUNS_ENV, DEFAULT_MAX_RUNS))
+    return settings.integer("FMNIST_WORKER_MAX_RUNS")
 
 
 def max_mb() -> float:
     """The budget of a worker's own memory in MB: ``FMNIST_WORKER_MAX_MB``, default 600 (0: no limit)."""
-    return env_number(MAX_MB_ENV, DEFAULT_MAX_MB)
+    return settings.number("FMNIST_WORKER_MAX_MB")
 
 
 def idle_seconds() -> float:
     """Seconds without use after which the app's pool stops idle workers: ``FMNIST_IDLE_SECONDS``, default 120
     (0: never)."""
-    return env_number(IDLE_SECONDS_ENV, DEFAULT_IDLE_SECONDS)
+    return settings.number("FMNIST_IDLE_SECONDS")
 
 
 def idle_workers() -> int:
     """Workers the app's pool keeps when idle: ``FMNIST_IDLE_WORKERS``, default 0 (all memory given back)."""
-    return int(min(16.0, env_number(IDLE_WORKERS_ENV, DEFAULT_IDLE_WORKERS)))
+    return settings.integer("FMNIST_IDLE_WORKERS")  # at most 16
 
 
 def _statm(pid: int | None) -> tuple[float, float] | None:

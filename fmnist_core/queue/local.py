@@ -14,13 +14,12 @@ This module is the ``Runner`` over them (``LocalRunner``) and the one pool a pro
 from __future__ import annotations
 
 import atexit
-import os
 import threading
 from collections.abc import Iterable
 from typing import Any
 
+from .. import settings
 from ..config import RunConfig
-from ..data.sources import DATA_DIR_ENV
 from ..runs.cache import RunCache
 from .base import Position, check
 from .local_job import LocalJob
@@ -79,7 +78,7 @@ class LocalRunner:
 
     def mistake(self, name: str) -> Any:
         """One Common mistake trained through Keras in a worker (a ``MistakeOutcome``)."""
-        return self.pool.call("mistake", name, os.environ.get(DATA_DIR_ENV, ""))
+        return self.pool.call("mistake", name, settings.text("FMNIST_DATA_DIR"))
 
     def keras_file(self, key: str) -> bytes:
         """The ``.keras`` file of a stored run, written by a worker."""

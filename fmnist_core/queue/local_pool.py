@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import itertools
 import logging
-import os
 import subprocess
 import threading
 import time
@@ -20,8 +19,8 @@ from collections import Counter
 from collections.abc import Iterable
 from typing import Any
 
+from .. import settings
 from ..config import RunConfig
-from ..data.sources import DATA_DIR_ENV
 from ..i18n import N_
 from ..runs.cache import RunCache
 from . import wire
@@ -30,7 +29,6 @@ from .limits import idle_seconds, idle_workers, own_mb, retire_reason
 from .local_job import LocalJob
 from .local_process import Answer, WorkerProcess
 from .rules import CostModel, Tier, check_visitor, local_workers, tier, wait_seconds
-from .work import HOLD_ENV
 
 log = logging.getLogger(__name__)
 KEEP_FINISHED = 32  # finished jobs remembered (each holds a result); older ones are forgotten
@@ -203,7 +201,7 @@ class WorkerPool:
         background = session is None
         job = LocalJob(cache, config, session, visitor, background,
                        Tier.BACKGROUND if background else self._rank(visitor), next(self._seq),
-                       data_dir=os.environ.get(DATA_DIR_ENV, ""), hold_dir=os.environ.get(HOLD_ENV, ""),
+                       data_dir=settings.text("FMNIST_DATA_DIR"), hold_dir=settings.text("FMNIST_HOLD_DIR"),
                        allowance=allowance)
         self._remember(job)
         self._give_way_if_needed()

@@ -44,9 +44,8 @@ from .work import TASKS, Report, RunOverran, train_run
 if TYPE_CHECKING:  # rq is imported only where it is used: the embedded transport runs without it
     from rq.job import Job
 
-__all__ = ["QUEUES", "QUEUE_URL_ENV", "REDIS_LOST", "SERIALIZER", "UNREADABLE", "call_job", "train_job"]
+__all__ = ["QUEUES", "REDIS_LOST", "SERIALIZER", "UNREADABLE", "call_job", "train_job"]
 
-QUEUE_URL_ENV = "FMNIST_QUEUE_URL"
 QUEUES = ("fmnist-first", "fmnist-more", "fmnist-background")  # indexed by rules.Tier
 HEARTBEAT_SECONDS, HEARTBEAT_TTL = 2.0, 10
 JOB_TIMEOUT = 6 * 3600  # the cost ceiling keeps page runs far below; the command line has no ceiling

@@ -24,18 +24,15 @@
 from __future__ import annotations
 
 import math
-import os
 import threading
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from enum import IntEnum
 
+from .. import settings
 from ..config import FIELDS, RunConfig
 from ..i18n import N_, _, ngettext, number
 
-MAX_SECONDS_ENV, WORKERS_ENV = "FMNIST_MAX_RUN_SECONDS", "FMNIST_WORKERS"
-MAX_RUNS_ENV, OVERRUN_ENV = "FMNIST_MAX_RUNS_PER_VISITOR", "FMNIST_OVERRUN"
-DEFAULT_MAX_SECONDS, DEFAULT_MAX_RUNS, DEFAULT_OVERRUN = 180.0, 3, 1.5
 TRAIN_IMAGES = 60_000
 CORRECTION_BOUND = 2.0  # a kind of run's estimate moves at most 2x either way from the measured priors
 # Translators: why a run ended as failed; shown as "Training failed: {reason}. The app is still running; …"
@@ -62,29 +59,19 @@ class Refused(ValueError):
     """A run is too big to start from a page or a link; the message says why and what to do instead."""
 
 
-def env_number(name: str, default: float) -> float:
-    """The queue's settings, read one way: the number in environment variable ``name``, else ``default`` (also
-    when it is not a number, is NaN or is negative)."""
-    try:
-        value = float(os.environ.get(name, default))
-    except ValueError:
-        return default
-    return value if value == value and value >= 0 else default  # NaN or negative: the default
-
-
 def max_run_seconds() -> float:
     """The ceiling for runs started from a page or a link: ``FMNIST_MAX_RUN_SECONDS``, default 180."""
-    return env_number(MAX_SECONDS_ENV, DEFAULT_MAX_SECONDS)
+    return settings.number("FMNIST_MAX_RUN_SECONDS")
 
 
 def max_runs_per_visitor() -> int:
     """Live runs (queued or running) one visitor may have from pages: ``FMNIST_MAX_RUNS_PER_VISITOR``, default 3."""
-    return max(1, int(min(1000.0, env_number(MAX_RUNS_ENV, DEFAULT_MAX_RUNS))))
+    return settings.integer("FMNIST_MAX_RUNS_PER_VISITOR")  # 1 to 1000
 
 
 def overrun() -> float:
     """A page run is stopped when its training time passes the ceiling times this: ``FMNIST_OVERRUN``, 1.5."""
-    return min(100.0, env_number(OVERRUN_ENV, DEFAULT_OVERRUN))
+    return settings.number("FMNIST_OVERRUN")  # at most 100
 
 
 def allowance(limit: bool, max_seconds: float) -> float | None:
@@ -107,8 +94,7 @@ def check_visitor(live_runs: int, limit: int) -> None:
 def local_workers() -> int:
     """Worker processes of the embedded queue: ``FMNIST_WORKERS``, else one per core, at most 4. Measured on this
     project's 2-core machine: two runs at once finish the pair 1.6x sooner, each run 1.2x slower."""
-    default = max(1, min(os.cpu_count() or 1, 4))
-    return max(1, min(16, int(env_number(WORKERS_ENV, default))))  # 0 would leave every run waiting
+    return settings.integer("FMNIST_WORKERS")  # 1 to 16: 0 would leave every run waiting
 
 
 @dataclass

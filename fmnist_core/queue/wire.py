@@ -29,7 +29,7 @@ class Train:
     config: dict[str, Any]  # ``RunConfig.to_dict()``
     cache_root: str
     data_dir: str  # "": the usual sources (``data.sources``)
-    hold_dir: str  # "": none (``work.HOLD_ENV``)
+    hold_dir: str  # "": none (``FMNIST_HOLD_DIR``)
     allowance: float | None = None  # seconds of training before it is stopped as overrun (None: no limit)
 
 

@@ -9,12 +9,12 @@ worker busy for exactly as long as it needs, whatever the speed of the machine.
 
 from __future__ import annotations
 
-import os
 import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from .. import settings
 from ..config import RunConfig
 from ..data.sources import load_fashion_mnist
 from ..reports import TrainingCancelled, TrainingListener
@@ -23,7 +23,6 @@ from ..runs.store import Lookup
 from .rules import OVERRAN
 from .wire import Epoch, Progress, RunReport, Start
 
-HOLD_ENV = "FMNIST_HOLD_DIR"
 Report = Callable[[RunReport], None]  # told a run's ``Start``, ``Progress`` and ``Epoch`` s (``wire``)
 
 
@@ -50,7 +49,7 @@ class ReportingListener(TrainingListener):
 
 
 def _hold(key: str, hold_dir: str | None, should_stop: Callable[[], bool]) -> None:
-    folder = hold_dir if hold_dir is not None else os.environ.get(HOLD_ENV)
+    folder = hold_dir if hold_dir is not None else settings.text("FMNIST_HOLD_DIR")
     if not folder:
         return
     marker = Path(folder) / key

@@ -28,6 +28,7 @@ from typing import Any
 
 import numpy as np
 
+from .. import settings
 from ..config import ConfigError, RunConfig
 from ..forward import DenseNetwork
 from ..i18n import _
@@ -35,7 +36,6 @@ from . import entry
 from .entry import PROBS_FILE, RUN_FILE, SNAPSHOTS, WEIGHTS, DamagedEntry, is_key, is_ours
 from .results import RunResult, RunUnavailable
 
-CACHE_DIR_ENV = "FMNIST_CACHE_DIR"
 LEFTOVER_SECONDS = 600  # hidden .tmp-*/.trash-* folders older than this are leftovers of a crash
 _NOT_NOW = (errno.EMFILE, errno.ENFILE, errno.EACCES, errno.ENOMEM)  # a file unreadable for these is not damaged
 # A check is remembered only for files last written this long ago: file times tick coarsely (a few ms), so a
@@ -68,8 +68,8 @@ class Lookup:
 
 def default_cache_dir() -> Path:
     """``$FMNIST_CACHE_DIR``, else ``$XDG_CACHE_HOME/fmnist-lab``, else ``~/.cache/fmnist-lab``."""
-    if os.environ.get(CACHE_DIR_ENV):
-        return Path(os.environ[CACHE_DIR_ENV])
+    if settings.text("FMNIST_CACHE_DIR"):
+        return Path(settings.text("FMNIST_CACHE_DIR"))
     base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
     return Path(base) / "fmnist-lab"
 

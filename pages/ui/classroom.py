@@ -3,16 +3,15 @@
 
 from __future__ import annotations
 
-import os
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 import streamlit as st
 
+from fmnist_core import settings
 from fmnist_core.classroom import ClassError, ClassStore, open_store, read_code
 from fmnist_core.classroom.store import FILE_NAME
 from fmnist_core.i18n import _, date_time
-from fmnist_core.queue import QUEUE_URL_ENV
 from fmnist_core.runs import RunResult, default_cache_dir
 from pages.ui.text import plain
 
@@ -35,7 +34,7 @@ def _store(path: str, url: str) -> ClassStore:
 def get_store() -> ClassStore:
     """The class records (shared by all sessions): in the queue's Redis when ``FMNIST_QUEUE_URL`` is set (one board
     for every app server), else in the file beside the current run cache."""
-    return _store(str(default_cache_dir() / FILE_NAME), os.environ.get(QUEUE_URL_ENV, ""))
+    return _store(str(default_cache_dir() / FILE_NAME), settings.text("FMNIST_QUEUE_URL"))
 
 
 def class_member() -> tuple[Member | None, bool]:

@@ -4,16 +4,14 @@ experiment pages' runs in the background."""
 from __future__ import annotations
 
 import logging
-import os
 import time
 
 import streamlit as st
 
-from fmnist_core.queue import QUEUE_URL_ENV, Runner, open_runner, start_workers
+from fmnist_core import settings
+from fmnist_core.queue import Runner, open_runner, start_workers
 from fmnist_core.runs import RunCache, default_cache_dir
 
-WARM_UP_ENV = "FMNIST_WARM_UP"
-PREFETCH_ENV = "FMNIST_PREFETCH"
 PREFETCH_RETRY_SECONDS = 60.0
 _prefetch_retry_at: dict[tuple[str, str], float] = {}  # (cache, queue URL) -> when to try again after a failure
 
@@ -25,7 +23,7 @@ def _runner_for(cache_root: str, queue_url: str) -> Runner:
 
 def runner_key() -> tuple[str, str]:
     """The cache folder and queue URL of this process (their runner is shared by every session)."""
-    return str(default_cache_dir()), os.environ.get(QUEUE_URL_ENV, "")
+    return str(default_cache_dir()), settings.text("FMNIST_QUEUE_URL")
 
 
 def get_runner() -> Runner:
@@ -41,7 +39,7 @@ def get_cache() -> RunCache:
 def warm_up_workers() -> None:
     """After the first paint: start the worker processes, so TensorFlow is ready before the first Train click
     (``FMNIST_WARM_UP=0``: only when first needed)."""
-    if os.environ.get(WARM_UP_ENV, "1") != "0":
+    if settings.flag("FMNIST_WARM_UP"):
         start_workers(get_runner())
 
 
@@ -59,7 +57,7 @@ def prefetch_experiments() -> None:
     ``FMNIST_PREFETCH=0`` switches it off. After a failure (Redis not answering) the next try waits a minute,
     not the next page run, and the log says why in one line each time."""
     target = runner_key()
-    if os.environ.get(PREFETCH_ENV, "1") == "0" or time.monotonic() < _prefetch_retry_at.get(target, 0.0):
+    if not settings.flag("FMNIST_PREFETCH") or time.monotonic() < _prefetch_retry_at.get(target, 0.0):
         return
     try:
         _prefetch(target[0])

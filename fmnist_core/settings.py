@@ -1,0 +1,172 @@
+"""Every ``FMNIST_*`` environment variable, described once (``SETTINGS``) and read here alone.
+
+One row a setting: its name, kind, default, the bounds of a number and what it does (the README's settings
+table is checked against these rows by ``tests/test_settings.py``; ``readme_rows()`` writes them). The readers
+parse a value, bound it and fall back to the default on a bad one (not a number, NaN, below its least valid
+value), saying so once in the log:
+
+- ``number``/``integer``: a float or an int; ``clamp`` bounds a valid value, ``positive`` refuses 0.
+- ``path``/``url``: text, ``""`` when unset.
+- ``flag``: on when set to anything but ``""``; ``switch``: on unless ``"0"``.
+
+Settings are read when they are needed (not at import), so a test or a worker sees the environment of its time.
+"""
+
+from __future__ import annotations
+
+import logging
+import math
+import os
+from collections.abc import Callable
+from dataclasses import dataclass
+
+__all__ = ["SETTINGS", "Setting", "flag", "integer", "number", "readme_rows", "setting", "text"]
+
+KINDS = ("number", "integer", "path", "url", "flag", "switch")
+log = logging.getLogger(__name__)
+_warned: set[tuple[str, str]] = set()  # (name, bad value) already said in the log
+
+
+def _cores() -> float:
+    return float(max(1, min(os.cpu_count() or 1, 4)))
+
+
+@dataclass(frozen=True)
+class Setting:
+    """One environment variable: how it is read and what it does (``meaning``: the README's words)."""
+
+    name: str
+    kind: str
+    default: float | str | Callable[[], float]
+    meaning: str
+    shown: str = ""  # the default as the README says it, when not the default itself
+    clamp: tuple[float, float] | None = None  # a valid number is bounded to this range
+    positive: bool = False  # 0 is a bad value too
+
+    def default_value(self) -> float | str:
+        """The default, computed when it depends on the machine."""
+        return self.default() if callable(self.default) else self.default
+
+    def default_text(self) -> str:
+        """The default as the README's table shows it."""
+        if self.shown:
+            return self.shown
+        if self.kind in ("number", "integer"):
+            return f"{self.default_value():g}"
+        return str(self.default) if self.default else "unset"
+
+
+SETTINGS: dict[str, Setting] = {s.name: s for s in (
+    Setting("FMNIST_DATA_DIR", "path", "",
+            "a folder with the four IDX `.gz` files, tried before every other data source"),
+    Setting("FMNIST_CACHE_DIR", "path", "",
+            "the run cache's folder ([docs/run-cache.md](docs/run-cache.md)); one shared folder for several machines",
+            shown="`~/.cache/fmnist-lab`"),
+    Setting("FMNIST_QUEUE_URL", "url", "",
+            "a Redis URL (`redis://host:6379/0`): runs go to RQ workers on any machine instead of local worker "
+            "processes, and the class records live in that Redis"),
+    Setting("FMNIST_WORKERS", "integer", _cores, "local worker processes", shown="cores, at most 4",
+            clamp=(1, 16)),  # 0 would leave every run waiting
+    Setting("FMNIST_WORKER_MAX_RUNS", "integer", 20,
+            "runs a worker trains before it is replaced (0: never); for `python -m fmnist_core worker`, RQ's "
+            "`max_jobs`"),
+    Setting("FMNIST_WORKER_MAX_MB", "number", 600.0,
+            "a worker whose own memory (resident, less the file-backed library pages every worker shares: "
+            "`/proc/PID/statm` resident - shared) is above this after a run is replaced (0: never)"),
+    Setting("FMNIST_IDLE_SECONDS", "number", 120.0,
+            "after this many seconds with no page run, no run and no short task, the app stops its workers down to "
+            "`FMNIST_IDLE_WORKERS` (0: never); the next page or Train click starts them again"),
+    Setting("FMNIST_IDLE_WORKERS", "integer", 0,
+            "workers kept when the app is idle (1: the next run starts without waiting about 10 s for a worker)",
+            clamp=(0, 16)),
+    Setting("FMNIST_MAX_RUN_SECONDS", "number", 180.0,
+            "the ceiling: a page or link run estimated above it is refused"),
+    Setting("FMNIST_OVERRUN", "number", 1.5,
+            "a page or link run is stopped once its real training time passes the ceiling times this",
+            clamp=(0, 100)),
+    Setting("FMNIST_MAX_RUNS_PER_VISITOR", "integer", 3,
+            "runs one browser may have waiting or training from pages", clamp=(1, 1000)),
+    Setting("FMNIST_PREFETCH", "switch", "1", "0: no background training of the experiment pages' runs"),
+    Setting("FMNIST_WARM_UP", "switch", "1", "0: start the workers at the first Train click, not after the first page"),
+    Setting("FMNIST_CLASS_DAYS", "number", 14.0,
+            "a class is deleted with its learners and records this many days after it started (the runs stay in "
+            "the run cache)", positive=True),
+    Setting("FMNIST_CLASS_LEARNERS", "integer", 200, "learners who may join one class", positive=True),
+    Setting("FMNIST_CLASS_RECORDS", "integer", 1000, "runs one learner can record in a class", positive=True),
+    Setting("FMNIST_DEBUG", "flag", "",
+            "set (e.g. 1): the command line shows an unexpected error's traceback instead of one line"),
+    Setting("FMNIST_HOLD_DIR", "path", "",
+            "tests only: a run whose key names a file there waits, as running, until the file goes"),
+    Setting("FMNIST_WHEELHOUSE", "path", "",
+            "tests only: where `tests/test_plain_host.py` keeps the wheels it downloaded",
+            shown="`~/.cache/fmnist-lab/wheelhouse`"),
+)}
+assert all(s.kind in KINDS for s in SETTINGS.values())
+
+
+def _bad(row: Setting, raw: str, default: float) -> float:
+    """The default for a bad value, said in the log once per name and value."""
+    if (row.name, raw) not in _warned:
+        _warned.add((row.name, raw))
+        least = "a positive number" if row.positive else "a number of at least 0"
+        log.warning("%s=%r is not %s; using %g", row.name, raw[:40], least, default)
+    return default
+
+
+def number(name: str) -> float:
+    """The number setting ``name``: parsed, bounded, else its default (a bad value is said in the log once)."""
+    row = SETTINGS[name]
+    if row.kind not in ("number", "integer"):
+        raise TypeError(f"{name} is a {row.kind} setting, not a number")
+    default = float(row.default_value())
+    raw = os.environ.get(name, "")
+    if not raw:
+        return default
+    try:
+        value = float(raw)
+    except ValueError:
+        return _bad(row, raw, default)
+    if value != value or value < 0 or (row.positive and value == 0):
+        return _bad(row, raw, default)
+    if row.clamp:
+        value = max(row.clamp[0], min(row.clamp[1], value))
+    if row.kind == "integer" and math.isinf(value):
+        return _bad(row, raw, default)
+    return value
+
+
+def integer(name: str) -> int:
+    """The integer setting ``name`` (a valid fraction is cut to a whole number, as ``int`` does)."""
+    if SETTINGS[name].kind != "integer":
+        raise TypeError(f"{name} is a {SETTINGS[name].kind} setting, not an integer")
+    return int(number(name))
+
+
+def text(name: str) -> str:
+    """The path or URL setting ``name``; ``""`` when it is unset."""
+    if SETTINGS[name].kind not in ("path", "url"):
+        raise TypeError(f"{name} is a {SETTINGS[name].kind} setting, not a path or URL")
+    return os.environ.get(name, "")
+
+
+def flag(name: str) -> bool:
+    """The flag or switch setting ``name``: a flag is on when set, a switch unless ``"0"``."""
+    row = SETTINGS[name]
+    if row.kind == "flag":
+        return bool(os.environ.get(name, ""))
+    if row.kind == "switch":
+        return os.environ.get(name, str(row.default)) != "0"
+    raise TypeError(f"{name} is a {row.kind} setting, not a flag")
+
+
+def setting(name: str) -> float | int | str | bool:
+    """The setting ``name`` read as its kind says."""
+    kind = SETTINGS[name].kind
+    if kind in ("flag", "switch"):
+        return flag(name)
+    return integer(name) if kind == "integer" else number(name) if kind == "number" else text(name)
+
+
+def readme_rows() -> list[str]:
+    """The README's settings table rows for these settings, in this table's order."""
+    return [f"| `{s.name}` | {s.default_text()} | {s.meaning} |" for s in SETTINGS.values()]
