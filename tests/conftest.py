@@ -13,8 +13,7 @@ import pytest  # noqa: E402
 
 from fmnist_core.config import RunConfig  # noqa: E402
 from fmnist_core.data import sources as data_module  # noqa: E402
-
-from .support import make_synthetic  # noqa: E402
+from tests.support import make_synthetic  # noqa: E402
 
 
 @pytest.fixture(scope="session")

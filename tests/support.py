@@ -194,7 +194,7 @@ def redis_server(port: int | None = None, *options: str) -> Iterator[tuple[str, 
     import pytest
     from redis import Redis
 
-    from .browser import free_port
+    from tests.browser.helpers import free_port
 
     server = shutil.which("redis-server")
     if server is None:

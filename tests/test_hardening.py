@@ -27,8 +27,7 @@ from fmnist_core.data import sources as data_module
 from fmnist_core.data.intake import MAX_DECODED_PIXELS, WORK_PIXELS, ImageError, prepare_image
 from fmnist_core.runs.cache import RunCache
 from fmnist_core.runs.results import RunUnavailable
-
-from .support import TINY, finish, open_app, texts
+from tests.support import TINY, finish, open_app, texts
 
 ROOT = Path(__file__).resolve().parents[1]
 
