@@ -55,3 +55,14 @@ def real_default_run(real_data, tmp_path_factory):
 
     cache = RunCache(tmp_path_factory.mktemp("real-cache"))
     return cache, cache.get_or_train(RunConfig(), real_data)
+
+
+@pytest.fixture
+def english():
+    """The app's language is English for the test, and the default again after it (a module asks for it with
+    ``pytestmark = pytest.mark.usefixtures("english")``)."""
+    from fmnist_core import i18n
+
+    i18n.set_language("en")
+    yield
+    i18n.set_language(i18n.DEFAULT)
