@@ -150,7 +150,7 @@ def test_the_board_shows_the_class_and_ends_it(store, tiny_run):
 
 
 def test_the_board_reads_in_korean(store, tiny_run):
-    from .test_i18n import english_words, visible_text
+    from tests.core.i18n.test_i18n import english_words, visible_text
 
     code, key = store.create({"challenge": "small"})
     store.join(code, "지민")

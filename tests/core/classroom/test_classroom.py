@@ -26,8 +26,10 @@ from fmnist_core.classroom import (
 )
 from fmnist_core.classroom.codes import folded
 from fmnist_core.config import RunConfig
-from tests.core.classroom.test_store import T0, class_with_runs, english, run  # noqa: F401 - english: a fixture (autouse)
+from tests.core.classroom.test_store import T0, class_with_runs, run
 from tests.render_sentences import fake_run
+
+pytestmark = pytest.mark.usefixtures("english")  # tests/conftest.py
 
 
 @pytest.fixture

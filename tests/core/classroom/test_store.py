@@ -13,7 +13,6 @@ from pathlib import Path
 
 import pytest
 
-from fmnist_core import i18n
 from fmnist_core.classroom import (
     ClassError,
     ClassStore,
@@ -48,11 +47,7 @@ def store(request, tmp_path) -> ClassStore:
     return RedisClassStore(url)
 
 
-@pytest.fixture(autouse=True)
-def english():
-    i18n.set_language("en")
-    yield
-    i18n.set_language("en")
+pytestmark = pytest.mark.usefixtures("english")  # tests/conftest.py
 
 
 def again(store: ClassStore) -> ClassStore:

@@ -13,8 +13,10 @@ import pytest
 from fmnist_core.classroom import ClassError, ClassUnavailable, RedisClassStore, SQLiteClassStore, board, open_store
 from fmnist_core.classroom.codes import key_hash
 from fmnist_core.classroom.redis_store import INDEX, class_key, learners_key, runs_key
-from tests.core.classroom.test_store import T0, english, run  # noqa: F401 - english: a fixture (autouse)
+from tests.core.classroom.test_store import T0, run
 from tests.support import redis_server
+
+pytestmark = pytest.mark.usefixtures("english")  # tests/conftest.py
 
 UNAVAILABLE = "cannot be used right now"
 

@@ -9,8 +9,7 @@ from pathlib import Path
 import pytest
 
 from fmnist_core import i18n
-
-from .test_i18n import TRANSLATED, catalog
+from tests.core.i18n.test_i18n import TRANSLATED, catalog
 
 GLOSSARY = i18n.LOCALE_DIR / "GLOSSARY.md"
 

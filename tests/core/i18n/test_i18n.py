@@ -27,10 +27,7 @@ PAGES = ["pages/train.py", "pages/data.py", "pages/concepts.py", "pages/compare.
          "pages/early_stopping.py", "pages/mistakes.py", "pages/classify.py", "pages/class.py"]
 
 
-@pytest.fixture(autouse=True)
-def english_after_each_test():
-    yield
-    i18n.set_language(i18n.DEFAULT)
+pytestmark = pytest.mark.usefixtures("english")  # tests/conftest.py
 
 
 # --------------------------------------------------------------------------- catalogs

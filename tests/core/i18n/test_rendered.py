@@ -9,14 +9,9 @@ import pytest
 
 from fmnist_core import i18n
 from tests import render_sentences
+from tests.core.i18n.test_i18n import source_messages
 
-from .test_i18n import source_messages
-
-
-@pytest.fixture(autouse=True)
-def english_after_each_test():
-    yield
-    i18n.set_language(i18n.DEFAULT)
+pytestmark = pytest.mark.usefixtures("english")  # tests/conftest.py
 
 
 def stale(folder: Path) -> dict[str, str]:

@@ -8,17 +8,11 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
-from fmnist_core import i18n
 from fmnist_core.config import RunConfig
 from fmnist_core.runs import class_reports, hardest_class
 from fmnist_core.runs.results import FitReport, Origin, RunResult
 
-
-@pytest.fixture(autouse=True)
-def english():
-    i18n.set_language("en")
-    yield
-    i18n.set_language(i18n.DEFAULT)
+pytestmark = pytest.mark.usefixtures("english")  # tests/conftest.py
 
 
 def run(**changes) -> RunResult:
