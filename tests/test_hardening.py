@@ -11,8 +11,6 @@ import gzip
 import io
 import json
 import os
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -27,7 +25,7 @@ from fmnist_core.data import sources as data_module
 from fmnist_core.data.intake import MAX_DECODED_PIXELS, WORK_PIXELS, ImageError, prepare_image
 from fmnist_core.runs.cache import RunCache
 from fmnist_core.runs.results import RunUnavailable
-from tests.support import TINY, finish, open_app, texts
+from tests.support import TINY, finish, open_app, run_cli, texts
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -110,11 +108,6 @@ def test_huge_pictures_are_refused_or_shrunk_before_any_work():
 def write(path: Path, data: bytes) -> str:
     path.write_bytes(data)
     return str(path)
-
-
-def run_cli(*args: str, env: dict[str, str]) -> subprocess.CompletedProcess:
-    return subprocess.run([sys.executable, "-m", "fmnist_core", *args], cwd=ROOT, capture_output=True, text=True,
-                          env=os.environ | {"TF_CPP_MIN_LOG_LEVEL": "3"} | env, timeout=300)
 
 
 def test_predict_gives_one_row_per_file_whatever_happens(synthetic_env, tmp_path):

@@ -2,19 +2,10 @@
 
 from __future__ import annotations
 
-from streamlit.testing.v1 import AppTest
-
 from fmnist_core.config import RunConfig
 from fmnist_core.data.sources import CLASS_NAMES
 from fmnist_core.runs.cache import RunCache
-from tests.support import APP, make_synthetic, texts
-
-
-def open_page(path: str) -> AppTest:
-    at = AppTest.from_file(APP, default_timeout=120)
-    at.run()
-    at.switch_page(path)
-    return at.run()
+from tests.support import make_synthetic, open_page, texts
 
 
 def test_data_page_renders_counts_means_and_histograms(synthetic_env):

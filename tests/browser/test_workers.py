@@ -3,21 +3,14 @@
 from __future__ import annotations
 
 import signal
-import time
 
 import psutil
 import pytest
 
 from tests.browser.helpers import browser_page, running_server
+from tests.support import until
 
 pytestmark = pytest.mark.browser  # a real server, started after a real visit
-
-
-def wait_for(condition, timeout: float = 120) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "the state never came"
-        time.sleep(0.1)
 
 
 @pytest.mark.parametrize("how", [signal.SIGINT, signal.SIGTERM, signal.SIGKILL], ids=["ctrl-c", "sigterm", "crash"])
@@ -28,7 +21,7 @@ def test_no_worker_outlives_the_server(synthetic_dir, tmp_path, how):
             page.goto(url)
             page.get_by_role("button", name="Train").wait_for(timeout=120_000)
         proc = psutil.Process(server.pid)
-        wait_for(lambda: len(proc.children()) == 2)
+        until(lambda: len(proc.children()) == 2, 120)
         workers = proc.children()
         server.send_signal(how)
         server.wait(60)

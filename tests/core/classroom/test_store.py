@@ -4,10 +4,10 @@ two must agree: create, join, come back, taken nicknames, limits, records, the b
 
 from __future__ import annotations
 
+import functools
 import logging
 import subprocess
 import sys
-import threading
 from dataclasses import replace
 from pathlib import Path
 
@@ -24,7 +24,7 @@ from fmnist_core.classroom import (
 )
 from fmnist_core.config import RunConfig
 from tests.render_sentences import fake_run
-from tests.support import redis_server
+from tests.support import redis_server, together
 
 ROOT = Path(__file__).resolve().parents[3]
 T0 = 1_800_000_000.0  # a fixed "now" (2027-01-15)
@@ -231,12 +231,8 @@ def test_two_threads_and_two_processes_write_side_by_side_and_see_one_board(stor
     processes = [subprocess.Popen([sys.executable, "-c", script, where(store), code,
                                    *[f"p{i}-{n}" for n in range(8)]], cwd=ROOT, stderr=subprocess.PIPE, text=True)
                  for i in range(2)]
-    threads = [threading.Thread(target=_join_and_record, args=(where(store), code, [f"t{i}-{n}" for n in range(8)]))
-               for i in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(120)
+    together(*[functools.partial(_join_and_record, where(store), code, [f"t{i}-{n}" for n in range(8)])
+               for i in range(2)], timeout=120)
     assert [(p.wait(120), p.stderr.read()[-2000:]) for p in processes] == [(0, ""), (0, "")]
     assert len(store.learners(code)) == 32 and len(store.runs(code)) == 96
     assert board(store.learners(code), store.runs(code), False).runs == 96
@@ -257,11 +253,7 @@ def test_learners_racing_for_one_nickname_or_the_last_place_get_it_once(store, m
         except ClassError:
             outcomes.append("refused")
 
-    threads = [threading.Thread(target=join, args=(f"n{i}" if limit else "Same",)) for i in range(6)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    together(*[functools.partial(join, f"n{i}" if limit else "Same") for i in range(6)])
     assert sorted(outcomes) == ["joined"] * (limit or 1) + ["refused"] * (6 - (limit or 1))
     assert len(racing.learners(code)) == (limit or 1)
 

@@ -1,19 +1,12 @@
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
 
+from tests.support import run_cli
+
 ROOT = Path(__file__).resolve().parents[3]
 WARNING = "This does not look like the clothes I learned from; my answer is a guess."
-
-
-def run_cli(*args: str, env_extra: dict[str, str] | None = None) -> subprocess.CompletedProcess:
-    env = os.environ | {"PYTHONPATH": str(ROOT), "TF_CPP_MIN_LOG_LEVEL": "3"} | (env_extra or {})
-    return subprocess.run([sys.executable, "-m", "fmnist_core", *args], capture_output=True, text=True, env=env,
-                          cwd=ROOT, timeout=300)
 
 
 def test_help_everywhere():
@@ -35,24 +28,24 @@ def test_bad_arguments_exit_2_with_reason(args, reason):
 def test_train_json_then_cache_hit(synthetic_dir, tmp_path):
     env = {"FMNIST_DATA_DIR": str(synthetic_dir), "FMNIST_CACHE_DIR": str(tmp_path)}
     args = ["train", "--epochs", "2", "--hidden-units", "8", "--json"]
-    first = run_cli(*args, env_extra=env)
+    first = run_cli(*args, env=env)
     assert first.returncode == 0, first.stderr
     result = json.loads(first.stdout)
     assert set(result) >= {"key", "config", "test_accuracy", "history", "train_seconds", "from_cache"}
     assert result["from_cache"] is False and result["config"]["hidden_units"] == 8
     assert len(result["history"]["loss"]) == 2
     assert "epoch 2/2" in first.stderr
-    second = json.loads(run_cli(*args, env_extra=env).stdout)
+    second = json.loads(run_cli(*args, env=env).stdout)
     assert second["from_cache"] is True and second["key"] == result["key"]
-    listing = json.loads(run_cli("cache", "list", "--json", env_extra=env).stdout)
+    listing = json.loads(run_cli("cache", "list", "--json", env=env).stdout)
     assert [r["key"] for r in listing] == [result["key"]]
-    assert run_cli("cache", "clear", env_extra=env).returncode == 0
-    assert json.loads(run_cli("cache", "list", "--json", env_extra=env).stdout) == []
+    assert run_cli("cache", "clear", env=env).returncode == 0
+    assert json.loads(run_cli("cache", "list", "--json", env=env).stdout) == []
 
 
 def test_missing_data_is_one_clear_line(tmp_path):
     env = {"FMNIST_DATA_DIR": str(tmp_path / "missing"), "FMNIST_CACHE_DIR": str(tmp_path)}
-    out = run_cli("train", "--epochs", "1", env_extra=env)
+    out = run_cli("train", "--epochs", "1", env=env)
     assert out.returncode == 1
     assert out.stderr.strip().splitlines()[-1].startswith("error: FMNIST_DATA_DIR=")
     assert "Traceback" not in out.stderr
@@ -71,7 +64,7 @@ def test_predict_json_mixes_results_and_errors(synthetic_dir, tmp_path):
     bad = tmp_path / "notes.txt"
     bad.write_text("not a picture")
     out = run_cli("predict", str(good), str(bad), str(tmp_path / "missing.png"), "--epochs", "3",
-                  "--hidden-units", "16", "--json", env_extra=env)
+                  "--hidden-units", "16", "--json", env=env)
     assert out.returncode == 1, out.stderr
     results = json.loads(out.stdout)
     assert [r["file"] for r in results] == [str(good), str(bad), str(tmp_path / "missing.png")]
@@ -80,7 +73,7 @@ def test_predict_json_mixes_results_and_errors(synthetic_dir, tmp_path):
     assert results[0]["warning"] in (None, WARNING)
     assert results[1]["error"] == "This file is not an image we can read (PNG, JPEG, WebP, BMP or GIF)."
     assert "cannot be read" in results[2]["error"]
-    ok = run_cli("predict", str(good), "--epochs", "3", "--hidden-units", "16", env_extra=env)
+    ok = run_cli("predict", str(good), "--epochs", "3", "--hidden-units", "16", env=env)
     assert ok.returncode == 0 and ok.stdout.startswith(f"{good}: ")
 
 
@@ -93,7 +86,7 @@ def test_predict_gives_the_warning_and_the_nearest_training_images(synthetic_dir
     face = tmp_path / "face.png"
     face.write_bytes(smiley())
     args = ("predict", str(face), "--epochs", "3", "--hidden-units", "16")
-    out = run_cli(*args, "--json", env_extra=env)
+    out = run_cli(*args, "--json", env=env)
     assert out.returncode == 0, out.stderr
     row = json.loads(out.stdout)[0]
     assert row["warning"] == WARNING
@@ -102,9 +95,9 @@ def test_predict_gives_the_warning_and_the_nearest_training_images(synthetic_dir
         assert neighbour["class_index"] == y_train[neighbour["index"]]
         assert neighbour["label"] == CLASS_NAMES[neighbour["class_index"]]
     assert [n["distance"] for n in row["neighbours"]] == sorted(n["distance"] for n in row["neighbours"])
-    plain = run_cli(*args, env_extra=env)
+    plain = run_cli(*args, env=env)
     assert plain.returncode == 0 and plain.stdout.strip().endswith(f"; warning: {WARNING}")
-    gone = run_cli(*args, "--json", env_extra=env | {"FMNIST_DATA_DIR": str(tmp_path / "missing")})
+    gone = run_cli(*args, "--json", env=env | {"FMNIST_DATA_DIR": str(tmp_path / "missing")})
     assert gone.returncode == 0, gone.stderr  # the stored run still answers, and says what it cannot
     row = json.loads(gone.stdout)[0]
     assert row["label"] and row["warning"] is None and row["neighbours"] is None

@@ -3,8 +3,6 @@ set, then the real data set (marked real_data): test images pass, pictures that 
 
 from __future__ import annotations
 
-import threading
-
 import numpy as np
 import pytest
 
@@ -16,7 +14,7 @@ from fmnist_core.data import (
     unlike_warning,
 )
 from tests import support
-from tests.support import brute_force
+from tests.support import brute_force, together
 
 WARNING = "This does not look like the clothes I learned from; my answer is a guess."
 
@@ -93,12 +91,7 @@ def test_memory_is_counted_from_the_arrays(synthetic_index):
 def test_one_index_per_data_set_shared_by_threads(synthetic_data, synthetic_dir):
     from fmnist_core.data.sources import load_idx_folder
 
-    found: list = []
-    threads = [threading.Thread(target=lambda: found.append(neighbour_index(synthetic_data))) for _ in range(4)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    found = together(*[lambda: neighbour_index(synthetic_data)] * 4)
     assert len(found) == 4 and all(index is found[0] for index in found)
     assert neighbour_index(load_idx_folder(synthetic_dir)) is not found[0]  # other data loaded: its own index
 

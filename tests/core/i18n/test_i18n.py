@@ -18,7 +18,7 @@ from fmnist_core import i18n
 from fmnist_core.config import RunConfig, config_to_query
 from fmnist_core.data.sources import CLASS_NAMES
 from fmnist_core.runs.cache import RunCache
-from tests.support import TINY, finish, open_app, open_page
+from tests.support import TINY, finish, open_app, open_page, together
 
 ROOT = Path(__file__).resolve().parents[3]
 TRANSLATED = [code for code in i18n.LANGUAGES if code != i18n.DEFAULT]
@@ -202,6 +202,7 @@ def test_a_switchs_default_in_a_link_error_is_on_or_off_in_the_language(code):
 
 def test_each_thread_speaks_its_own_language():
     """Two visitors' script runs run in two threads at once: one's choice must not change the other's page."""
+    import functools
     import threading
 
     seen = {}
@@ -212,11 +213,7 @@ def test_each_thread_speaks_its_own_language():
         seen[code] = i18n._("Train the network")
 
     ready = threading.Barrier(2)
-    threads = [threading.Thread(target=visitor, args=(code, ready)) for code in ("ko", "de")]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    together(*[functools.partial(visitor, code, ready) for code in ("ko", "de")])
     assert seen == {"ko": "신경망 훈련하기", "de": "Netz trainieren"}
     assert i18n.language() == "en"  # this thread never chose
 

@@ -12,7 +12,6 @@ import shutil
 import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -21,18 +20,10 @@ from fmnist_core.config import RunConfig
 from fmnist_core.queue import JobStatus, Refused
 from fmnist_core.runs.cache import RunCache
 from tests.browser.helpers import free_port
-from tests.support import TINY
+from tests.support import TINY, until
 
 ROOT = Path(__file__).resolve().parents[3]
 QUICK = RunConfig(epochs=2, hidden_units=8)
-
-
-def until(condition, timeout: float = 300) -> None:
-    """Wait for a state (polling); fail only when it never comes."""
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "the state never came"
-        time.sleep(0.05)
 
 
 class Queue:

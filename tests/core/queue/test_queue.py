@@ -11,8 +11,7 @@ from fmnist_core.config import RunConfig
 from fmnist_core.queue import JobSnapshot, JobStatus, Refused, Tier
 from fmnist_core.queue.rules import CostModel, check_cost, tier, wait_seconds
 from fmnist_core.runs.cache import RunCache
-from tests.core.queue.test_contract import until
-from tests.support import TINY, finish, open_app, texts
+from tests.support import TINY, finish, open_app, texts, until
 
 
 def test_tiers_put_a_sessions_later_runs_after_first_runs_and_background_last():

@@ -16,8 +16,8 @@ import pytest
 
 from fmnist_core.queue import NO_WORKER, JobStatus, QueueUnreachable
 from fmnist_core.queue.rq import QUEUES, REDIS_LOST, UNREADABLE
-from tests.core.queue.test_contract import QUICK, ROOT, Queue, running, until
-from tests.support import TINY, finish, open_app
+from tests.core.queue.test_contract import QUICK, ROOT, Queue, running
+from tests.support import TINY, finish, open_app, until
 
 pytestmark = pytest.mark.redis
 

@@ -15,16 +15,9 @@ import pytest
 
 from fmnist_core.queue import JobStatus
 from fmnist_core.runs.cache import RunCache
-from tests.support import TINY, redis_server
+from tests.support import TINY, redis_server, until
 
 ROOT = Path(__file__).resolve().parents[3]
-
-
-def until(condition, timeout: float = 300) -> None:
-    deadline = time.monotonic() + timeout
-    while not condition():
-        assert time.monotonic() < deadline, "the state never came"
-        time.sleep(0.05)
 
 
 def weights(result) -> list[np.ndarray]:

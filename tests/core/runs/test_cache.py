@@ -1,6 +1,5 @@
 import json
 import os
-import threading
 import time
 
 import pytest
@@ -9,7 +8,7 @@ from fmnist_core.reports import TrainingCancelled, TrainingListener
 from fmnist_core.runs import cache as cache_module
 from fmnist_core.runs import entry
 from fmnist_core.runs.cache import RunCache
-from tests.support import TINY
+from tests.support import TINY, together
 
 
 @pytest.fixture
@@ -77,13 +76,7 @@ def test_leftover_temp_folder_is_not_an_entry(tmp_path, synthetic_data):
 
 def test_two_threads_train_once(tmp_path, synthetic_data, counted_training):
     cache = RunCache(tmp_path)
-    results = []
-    threads = [threading.Thread(target=lambda: results.append(cache.fetch(TINY, synthetic_data)))
-               for _ in range(2)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join()
+    results = together(*[lambda: cache.fetch(TINY, synthetic_data)] * 2)
     assert len(counted_training) == 1
     assert sorted(r.from_cache for r in results) == [False, True]
 

@@ -14,7 +14,7 @@ from fmnist_core.i18n import percent
 from fmnist_core.runs import Frame, RunUnavailable, Timeline, what_changed
 from fmnist_core.runs.cache import RunCache
 from fmnist_core.views.charts import BLUE, RED
-from tests.support import open_app, table_with, texts
+from tests.support import open_app, table_with, texts, together
 
 CONFIG = RunConfig(epochs=3, hidden_units=16)
 QUERY = {"epochs": "3", "units": "16"}
@@ -186,15 +186,9 @@ def test_damaged_epoch_weights_are_one_sentence_on_the_page(trained):
 
 
 def test_sessions_at_once_share_each_epoch_computed_once(trained):
-    import threading
 
     cache, run = trained
     data = load_fashion_mnist()
     timeline = Timeline(cache.epoch_networks(run), data.x_test, data.y_test)
-    found: list[Frame] = []
-    threads = [threading.Thread(target=lambda: found.append(timeline.frame(2))) for _ in range(6)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    found: list[Frame] = together(*[lambda: timeline.frame(2)] * 6)
     assert len(found) == 6 and all(f is found[0] for f in found)
