@@ -82,3 +82,14 @@ def test_mistakes_page_shows_real_errors_and_curves(synthetic_env):
     assert len(at.error) == 3  # each refusal: one sentence, then Keras's own message as code
     assert any("outside the valid range" in code for code in texts(at.code))
     assert len(at.get("plotly_chart")) == 2  # the correct network and the one without softmax
+
+
+def test_experiment_page_keeps_its_choices_in_the_link(synthetic_env):
+    at = open_page("pages/units.py", {"values": "8,16", "epochs": "2", "seed": "4"})
+    assert not at.exception
+    assert at.text_input(key="units_values").value == "8, 16" and at.slider(key="units_epochs").value == 2
+    at.form_submit_button[0].click()
+    finish(at)
+    assert at.query_params["values"] == "8,16" and at.query_params["seed"] == "4"
+    bad = open_page("pages/units.py", {"values": "8,lots"})
+    assert any("values=8,lots" in t.replace("\\", "") for t in texts(bad.warning))

@@ -86,3 +86,12 @@ def test_an_image_number_python_cannot_read_is_one_sentence(synthetic_env, value
     assert not at.exception
     assert any("is not a test image number" in t for t in texts(at.warning))
     assert at.number_input(key="concept_image").value == 0
+
+
+def test_concepts_and_classify_keep_their_run_and_image_in_the_link(two_runs):
+    key = two_runs[0].key
+    at = open_page("pages/concepts.py", {"run": key, "image": "7"})
+    assert not at.exception
+    assert at.number_input(key="concept_image").value == 7 and at.query_params["run"] == key
+    at = open_page("pages/classify.py", {"run": "nonsense"})
+    assert not at.exception and any("is not stored here" in t for t in texts(at.warning))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from fmnist_core.config import RunConfig
 from fmnist_core.runs.cache import RunCache
 from tests.support import finish, open_app, texts
@@ -100,3 +102,64 @@ def test_damaged_cache_entry_is_reported_and_retrained(synthetic_env):
     at.form_submit_button[0].click()
     finish(at)
     assert any(t.startswith("Trained just now") for t in texts(at.success))
+
+
+def test_train_page_drills_into_a_confusion_cell_and_offers_the_code(two_runs):
+    at = open_app({"epochs": "2", "units": "16"})
+    assert not at.exception
+    at.selectbox(key="drill_true").set_value(3)
+    at.selectbox(key="drill_predicted").set_value(3)
+    at.run()
+    cell = next(m.value for m in at.markdown if "test images**:" in m.value)
+    assert "Dress recognised correctly" in cell
+    downloads = at.get("download_button")
+    assert len(downloads) == 5
+    table = at.dataframe[0].value
+    assert "most common wrong answer" in table.columns
+
+
+def test_teacher_link_hides_locks_and_sets_a_challenge(two_runs):
+    at = open_app({"epochs": "2", "units": "16", "hide": "dropout,batch", "lock": "epochs",
+                   "challenge": "acc>=0.05;units<=16"})
+    assert not at.exception
+    assert any("fixed by the link" in t for t in texts(at.info))
+    keys = {w.key for w in at.slider} | {w.key for w in at.select_slider} | {w.key for w in at.text_input}
+    assert "dropout" not in keys and "batch" not in keys and "epochs" in {w.key for w in at.text_input}
+    assert at.text_input(key="epochs").disabled
+    assert any("Done!" in t for t in texts(at.success))
+    at.select_slider(key="units").set_value(32)
+    at.form_submit_button[0].click()
+    finish(at)
+    assert any("Not yet" in t and "hidden units per layer at most 16: ✗" in t for t in texts(at.warning))
+    assert at.query_params["lock"] == "epochs" and at.query_params["challenge"] == "acc>=0.05;units<=16"
+
+
+def test_bad_teacher_link_values_fall_back_with_messages(synthetic_env):
+    at = open_app({"hide": "wings", "challenge": "fly>=3"})
+    assert not at.exception
+    warnings = " ".join(texts(at.warning))
+    assert "names no setting" in warnings and "challenge is not usable" in warnings
+    assert any("Challenges to try" in e.label for e in at.expander)
+
+
+def test_a_run_the_worker_cannot_store_is_still_shown_on_the_train_page(synthetic_env, monkeypatch, tmp_path):
+    blocked = tmp_path / "not-a-folder"
+    blocked.write_text("a file where the cache folder should be")
+    monkeypatch.setenv("FMNIST_CACHE_DIR", str(blocked))  # the worker cannot store it: the run crosses the socket
+    at = open_app({"epochs": "2", "units": "16"})
+    at.form_submit_button[0].click()
+    finish(at)
+    assert not at.exception and not at.error
+    assert any(t.startswith("Trained just now") for t in texts(at.success))
+    assert any("could not be saved" in t for t in texts(at.warning))
+
+
+def test_a_bad_run_json_does_not_crash_the_train_page(synthetic_env):
+    cache = RunCache(synthetic_env)
+    config = RunConfig(epochs=2, hidden_units=16)
+    cache.get_or_train(config)
+    path = cache.entry_dir(config) / "run.json"
+    path.write_text(json.dumps(json.loads(path.read_text()) | {"trained_at": "yesterday"}))
+    at = open_app({"epochs": "2", "units": "16"})
+    assert not at.exception
+    assert any("was damaged and has been discarded" in t for t in texts(at.warning))

@@ -178,3 +178,9 @@ def test_fields_are_built_by_keyword_only():
     made = Field(name="epochs", type=int, low=1, high=100, default=10, url="epochs", label_text="Epochs",
                  help_text="help")
     assert made.check(7) == 7 and made.flag == "--epochs"
+
+
+def test_minus_zero_is_zero():
+    assert RunConfig(dropout=-0.0).key == RunConfig().key
+    assert config_from_query({"val": "-0"})[0] == RunConfig(validation_split=0.0)
+    assert config_from_query({"val": "-0"})[0].key == RunConfig(validation_split=0.0).key
