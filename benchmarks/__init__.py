@@ -1,1 +1,1 @@
-"""benchmarks"""
+"""Benchmark scripts (not tests): each prints figures; docs/performance.md says how to run them."""

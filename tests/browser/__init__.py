@@ -1,1 +1,1 @@
-"""browser"""
+"""Tests in real headless Chromium (Playwright) against a running app; helpers.py starts servers and pages."""

@@ -1,1 +1,1 @@
-"""cli"""
+"""python -m fmnist_core: the command line."""

@@ -1,1 +1,1 @@
-"""config"""
+"""fmnist_core.config: settings, their URL values and the public settings."""

@@ -1,1 +1,1 @@
-"""i18n"""
+"""fmnist_core.i18n and the catalogs: languages, the glossary, rendered sentences."""

@@ -1,1 +1,1 @@
-"""lessons"""
+"""fmnist_core.lessons: experiments, common mistakes, challenges."""

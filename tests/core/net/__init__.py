@@ -1,1 +1,1 @@
-"""net"""
+"""fmnist_core.net and forward: the Keras network and what it computes."""

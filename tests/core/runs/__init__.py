@@ -1,1 +1,1 @@
-"""runs"""
+"""fmnist_core.runs: training, results, the run cache and store, lineage, the timeline."""

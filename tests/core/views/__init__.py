@@ -1,1 +1,1 @@
-"""views"""
+"""fmnist_core.views: charts and the progress bar."""
