@@ -58,7 +58,7 @@ clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache test-artifacts
 
 # Languages (fmnist_core/locale): after changing sentences in the code, `make messages` extracts them and merges
-# them into each language's .po (new ones untranslated: tests/test_i18n.py names them until they are translated);
+# them into each language's .po (new ones untranslated: tests/core/i18n/test_i18n.py names them until they are translated);
 # `make locales` compiles the .po files to .mo (the app also compiles a stale or missing one in memory).
 LOCALE := fmnist_core/locale
 messages: venv

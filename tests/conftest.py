@@ -13,8 +13,7 @@ import pytest  # noqa: E402
 
 from fmnist_core.config import RunConfig  # noqa: E402
 from fmnist_core.data import sources as data_module  # noqa: E402
-
-from .support import make_synthetic  # noqa: E402
+from tests.support import make_synthetic  # noqa: E402
 
 
 @pytest.fixture(scope="session")
@@ -56,3 +55,14 @@ def real_default_run(real_data, tmp_path_factory):
 
     cache = RunCache(tmp_path_factory.mktemp("real-cache"))
     return cache, cache.get_or_train(RunConfig(), real_data)
+
+
+@pytest.fixture
+def english():
+    """The app's language is English for the test, and the default again after it (a module asks for it with
+    ``pytestmark = pytest.mark.usefixtures("english")``)."""
+    from fmnist_core import i18n
+
+    i18n.set_language("en")
+    yield
+    i18n.set_language(i18n.DEFAULT)

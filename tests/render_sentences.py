@@ -5,8 +5,8 @@ challenge goals and checks, confusion captions, the Data page's captions, where 
 texts, refusals, intake, data and cache errors, the Classify page's warning and distance. The values are
 real-looking (synthetic runs, no training); the sentences come from the app's own functions where the app has
 one, and otherwise (the sentences the page scripts of the Train page and the job runner's UI put together) from
-the same messages with the same fields (``page()`` names those, and tests/test_rendered.py checks that each still
-is a message of the code).
+the same messages with the same fields (``page()`` names those, and tests/core/i18n/test_rendered.py checks that
+each still is a message of the code).
 
     python -m tests.render_sentences --write    # rewrite tests/rendered/*.txt
     python -m tests.render_sentences ko         # print one language

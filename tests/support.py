@@ -1,13 +1,17 @@
-"""Helpers the tests share: small synthetic data sets, a tiny config, AppTest shortcuts, garment pictures."""
+"""Helpers the tests share: small synthetic data sets, a tiny config, AppTest shortcuts, garment pictures, the
+command line, waiting for a state, threads started together, a redis-server."""
 
 from __future__ import annotations
 
 import contextlib
 import io
+import os
 import shutil
 import subprocess
+import sys
+import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import numpy as np
@@ -16,8 +20,47 @@ from streamlit.testing.v1 import AppTest
 
 from fmnist_core.config import RunConfig
 
-APP = str(Path(__file__).resolve().parents[1] / "streamlit_app.py")
+ROOT = Path(__file__).resolve().parents[1]  # the project folder
+APP = str(ROOT / "streamlit_app.py")
 TINY = RunConfig(epochs=3, hidden_units=16, batch_size=32, validation_split=0.2)
+
+
+def run_cli(*args: str, env: dict[str, str] | None = None, timeout: float = 300) -> subprocess.CompletedProcess:
+    """``python -m fmnist_core ARGS`` from the project folder, with the test's environment plus ``env``."""
+    env = os.environ | {"PYTHONPATH": str(ROOT), "TF_CPP_MIN_LOG_LEVEL": "3"} | (env or {})
+    return subprocess.run([sys.executable, "-m", "fmnist_core", *args], capture_output=True, text=True, env=env,
+                          cwd=ROOT, timeout=timeout)
+
+
+def until(condition: Callable[[], object], timeout: float = 300, every: float = 0.05) -> None:
+    """Wait for a state (polling); fail only when it never comes."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, "the state never came"
+        time.sleep(every)
+
+
+def together(*calls: Callable[[], object], timeout: float = 300) -> list:
+    """Run each call in a thread of its own, all let go at the same moment; their results in order (the first
+    exception of any is raised here)."""
+    start, results, errors = threading.Barrier(len(calls)), [None] * len(calls), []
+
+    def run(i: int, call: Callable[[], object]) -> None:
+        start.wait()
+        try:
+            results[i] = call()
+        except BaseException as exc:  # noqa: BLE001 - handed to the test's thread
+            errors.append(exc)
+
+    threads = [threading.Thread(target=run, args=(i, call), daemon=True) for i, call in enumerate(calls)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout)
+    assert not any(thread.is_alive() for thread in threads), f"a thread still runs after {timeout} s"
+    if errors:
+        raise errors[0]
+    return results
 
 
 def open_app(query: dict[str, str] | None = None, timeout: float = 120) -> AppTest:
@@ -194,7 +237,7 @@ def redis_server(port: int | None = None, *options: str) -> Iterator[tuple[str, 
     import pytest
     from redis import Redis
 
-    from .browser import free_port
+    from tests.browser.helpers import free_port
 
     server = shutil.which("redis-server")
     if server is None:

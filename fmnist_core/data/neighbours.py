@@ -15,8 +15,8 @@ is near thin bags in either measure, and passes.
 
 **Search**: a PCA projection (64 dimensions) of the standardised training images picks the 512 rows nearest in
 the projection; those are measured exactly on the stored uint8 pixels and the k nearest returned. Against a
-search of every row (``tests/test_neighbours.py``, ``tests/bench_neighbours.py``) it found the same five for
-100 of 100 real test images.
+search of every row (``tests/core/data/test_neighbours.py``, ``benchmarks/bench_neighbours.py``) it found the same
+five for 100 of 100 real test images.
 
 **Threshold**: the 99th percentile of the nearest-training-image distance of every 10th test image of the loaded
 data set (1,000 of Fashion-MNIST's), found with the index; ``neighbour_index`` builds both once per data set and

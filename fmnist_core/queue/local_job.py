@@ -122,7 +122,7 @@ class LocalJob:
             self._status, self._result, self._error = status, result, error
             self._from_cache, self._saved = from_cache, saved
         self._finished.set()
-        if status is JobStatus.DONE and not self.background:  # the app's own latency (tests/bench_classroom_browser)
+        if status is JobStatus.DONE and not self.background:  # the app's own latency (bench_classroom_browser)
             started = max(self.started or self.submitted, self.submitted)  # a background run taken over: from then
             log.info("queue timing: %s waited %.2f s, result %.2f s after submit", self.key, started - self.submitted,
                      time.monotonic() - self.submitted)

@@ -201,7 +201,7 @@ class RunStore:
         Every page rerun lists or loads runs, so what was checked is remembered: the run.json bytes, and the
         probabilities' and weights' (mtime, size, inode) taken before they were hashed. When all are unchanged,
         the checked fields are reused and only the probabilities are mapped again; any change checks it all.
-        tests/bench_cache.py: listing 300 entries 180 ms -> 49 ms, loading one 0.65 -> 0.16 ms.
+        benchmarks/bench_cache.py: listing 300 entries 180 ms -> 49 ms, loading one 0.65 -> 0.16 ms.
         """
         raw = (folder / RUN_FILE).read_bytes()
         stamp = _stamp(folder)

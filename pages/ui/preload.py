@@ -12,7 +12,7 @@ component, which needs a running app, and is reached through ``import`` only, wh
 module). One thread at a time matters for our own modules too: two threads entering their import graph at
 different places made Python hand one of them a half-imported module ("cannot import name 'Lookup' from
 partially initialized module 'fmnist_core.runs.cache'", seen in the same test). Never TensorFlow: only worker
-processes train (``tests/test_preload.py``, ``tests/test_layering.py``).
+processes train (``tests/app/test_preload.py``, ``tests/test_layering.py``).
 """
 
 from __future__ import annotations

@@ -5,7 +5,7 @@ Streamlit has no public way to learn that a session ended (no callback when a ta
 it so that a run nobody watches any more leaves the queue (README: "Nobody watching, nothing trained").
 ``Runtime.is_active_session`` is documented thread-safe. Both are guarded: should a Streamlit release move them,
 the app goes on without that one rule (every session then counts as connected), and
-tests/test_browser_visitors.py fails to say so. tests/test_layering.py allows this module, and only it.
+tests/browser/test_visitors.py fails to say so. tests/test_layering.py allows this module, and only it.
 """
 
 from __future__ import annotations

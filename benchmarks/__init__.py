@@ -1,0 +1,1 @@
+"""Benchmark scripts (not tests): each prints figures; docs/performance.md says how to run them."""

@@ -1,0 +1,1 @@
+"""fmnist_core.classroom: class codes, stores (SQLite, Redis) and the board."""

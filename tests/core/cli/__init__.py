@@ -1,0 +1,1 @@
+"""python -m fmnist_core: the command line."""

@@ -1,0 +1,1 @@
+"""fmnist_core.config: settings, their URL values and the public settings."""

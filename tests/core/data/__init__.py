@@ -1,0 +1,1 @@
+"""fmnist_core.data: the IDX files, uploaded pictures, the nearest training images."""

@@ -1,0 +1,1 @@
+"""fmnist_core.lessons: experiments, common mistakes, challenges."""

@@ -1,0 +1,1 @@
+"""fmnist_core.net and forward: the Keras network and what it computes."""

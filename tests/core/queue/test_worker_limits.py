@@ -1,0 +1,169 @@
+"""Workers that stay small: uint8 data, a finished run's Keras state let go, a worker replaced after a number of
+runs or above a memory budget (local pool and ``python -m fmnist_core worker``)."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import psutil
+import pytest
+
+from fmnist_core.queue import JobStatus
+from fmnist_core.runs.cache import RunCache
+from tests.support import TINY, redis_server, until
+
+ROOT = Path(__file__).resolve().parents[3]
+
+
+def weights(result) -> list[np.ndarray]:
+    return [array for layer in result.load_network().layers for array in layer]
+
+
+def test_training_reads_uint8_images_and_gives_the_float32_paths_numbers(synthetic_data, monkeypatch):
+    from fmnist_core.net.fast_fit import FastFitter
+    from fmnist_core.net.model import KERAS_LOCK, seeded_model
+    from fmnist_core.runs.training import train
+
+    seen = []
+    fit = FastFitter.fit
+    monkeypatch.setattr(FastFitter, "fit", lambda self, images, *a, **k: seen.append(images.dtype) or
+                        fit(self, images, *a, **k))
+    config = TINY.with_(epochs=2, dropout=0.2)
+    run = train(config, synthetic_data)
+    assert seen == [np.uint8]  # 47 MB for the real training set, not 188 MB of float32
+
+    def fitted(images: np.ndarray) -> list[np.ndarray]:
+        with KERAS_LOCK:
+            fitter = FastFitter(seeded_model(config), normalize=config.normalize)
+        fitter.fit(images, synthetic_data.y_train, epochs=2, batch_size=config.batch_size,
+                   validation_split=config.validation_split, seed=config.seed, callbacks=[])
+        return [np.array(w) for w in fitter.model.get_weights()]
+
+    as_float = fitted(synthetic_data.x_train.astype(np.float32))  # the pixels as float32, scaled in the step too
+    as_uint8 = fitted(synthetic_data.x_train)
+    assert all(np.array_equal(a, b) for a, b in zip(as_float, as_uint8, strict=True))
+    assert all(np.array_equal(a, b) for a, b in zip(as_uint8, fitted(synthetic_data.x_train), strict=True))
+    assert run.history["loss"]
+
+
+def test_a_run_after_its_keras_state_was_released_gives_the_same_numbers(synthetic_data, tmp_path):
+    from fmnist_core.queue.limits import release_memory
+
+    config = TINY.with_(epochs=2, dropout=0.2)
+    first = RunCache(tmp_path / "a").get_or_train(config, synthetic_data)
+    assert release_memory()
+    again = RunCache(tmp_path / "b").get_or_train(config, synthetic_data)
+    assert first.history == again.history
+    assert all(np.array_equal(a, b) for a, b in zip(weights(first), weights(again), strict=True))
+
+
+@pytest.mark.parametrize("limit", [{"FMNIST_WORKER_MAX_RUNS": "2", "FMNIST_WORKER_MAX_MB": "0"},
+                                   {"FMNIST_WORKER_MAX_RUNS": "0", "FMNIST_WORKER_MAX_MB": "1"}],
+                         ids=["runs", "memory"])
+def test_a_local_worker_is_replaced_after_its_runs_or_above_its_budget(tmp_path, synthetic_dir, synthetic_data,
+                                                                        monkeypatch, limit):
+    from fmnist_core.queue.local import LocalRunner, WorkerPool
+
+    monkeypatch.setenv("FMNIST_DATA_DIR", str(synthetic_dir))
+    for name, value in limit.items():
+        monkeypatch.setenv(name, value)
+    pool = WorkerPool(workers=1)
+    try:
+        runner = LocalRunner(RunCache(tmp_path / "cache"), pool=pool)
+        pool.start()
+        until(lambda: len(pool.pids()) == 1)
+        (first_pid,) = pool.pids()
+        runs_each = 2 if "2" in limit.values() else 1
+        jobs = []
+        for seed in range(runs_each):
+            jobs.append(runner.submit(TINY.with_(epochs=1, seed=seed), "ann"))
+            until(lambda: jobs[-1].finished)
+        until(lambda: pool.pids() and pool.pids() != [first_pid])  # a new worker in its place
+        until(lambda: not psutil.pid_exists(first_pid), 60)  # and the old one ended
+        after = runner.submit(TINY.with_(epochs=2, dropout=0.2), "ann")  # the new worker trains, same numbers
+        until(lambda: after.finished)
+        assert all(j.snapshot().status is JobStatus.DONE for j in [*jobs, after])
+        alone = RunCache(tmp_path / "alone").get_or_train(TINY.with_(epochs=2, dropout=0.2), synthetic_data)
+        assert after.snapshot().result.history == alone.history
+        assert len(pool.pids()) == 1
+    finally:
+        pool.close()
+
+
+@pytest.mark.parametrize("keep", [0, 1], ids=["to-none", "to-one"])
+def test_an_unused_pool_stops_its_workers_and_starts_them_again_when_asked(tmp_path, synthetic_dir, monkeypatch,
+                                                                           keep):
+    from fmnist_core.queue.local import LocalRunner, WorkerPool
+
+    monkeypatch.setenv("FMNIST_DATA_DIR", str(synthetic_dir))
+    monkeypatch.setenv("FMNIST_IDLE_SECONDS", "1")
+    monkeypatch.setenv("FMNIST_IDLE_WORKERS", str(keep))
+    pool = WorkerPool(workers=2)
+    try:
+        runner = LocalRunner(RunCache(tmp_path / "cache"), pool=pool)
+        first = runner.submit(TINY.with_(epochs=1), "ann")
+        started = pool.pids()
+        assert len(started) == 2
+        until(first.wait)
+        until(lambda: len(pool.pids()) == keep)  # a second unused: the class left, the memory is given back
+        stopped = set(started) - set(pool.pids())
+        until(lambda: not any(psutil.pid_exists(pid) for pid in stopped), 60)
+        again = runner.submit(TINY.with_(epochs=1, seed=1), "ann")  # a learner trains: the pool grows back
+        assert len(pool.pids()) == 2 and set(pool.pids()).isdisjoint(stopped)
+        until(again.wait)
+        assert [j.snapshot().status for j in (first, again)] == [JobStatus.DONE, JobStatus.DONE]
+    finally:
+        pool.close()
+
+
+def test_a_pool_in_use_keeps_its_workers(tmp_path, synthetic_dir, monkeypatch):
+    from fmnist_core.queue.local import LocalRunner, WorkerPool
+
+    monkeypatch.setenv("FMNIST_DATA_DIR", str(synthetic_dir))
+    monkeypatch.setenv("FMNIST_IDLE_SECONDS", "1")
+    monkeypatch.setenv("FMNIST_HOLD_DIR", str(tmp_path / "hold"))  # the run waits here until the file appears
+    pool = WorkerPool(workers=1)
+    try:
+        runner = LocalRunner(RunCache(tmp_path / "cache"), pool=pool)
+        held = tmp_path / "hold" / TINY.with_(epochs=1).key
+        held.parent.mkdir()
+        held.touch()
+        job = runner.submit(TINY.with_(epochs=1), "ann")
+        (pid,) = pool.pids()
+        until(lambda: job.status is JobStatus.RUNNING)
+        assert pool.stop_idle_workers(now=time.monotonic() + 3600) == 0  # an hour on, still training: kept
+        assert pool.pids() == [pid]
+        held.unlink()
+        until(job.wait)
+        until(lambda: pool.pids() == [])  # its end was the last use; a second later the worker is stopped
+        assert job.snapshot().status is JobStatus.DONE
+    finally:
+        pool.close()
+
+
+@pytest.mark.redis
+@pytest.mark.parametrize("limit", [{"FMNIST_WORKER_MAX_RUNS": "1"},
+                                   {"FMNIST_WORKER_MAX_RUNS": "0", "FMNIST_WORKER_MAX_MB": "1"}],
+                         ids=["runs", "memory"])
+def test_an_rq_worker_stops_after_its_runs_or_above_its_budget(tmp_path, limit):
+    from rq import Queue
+
+    from fmnist_core.queue.rq import SERIALIZER
+
+    with redis_server() as (url, connection):
+        queue = Queue("fmnist-first", connection=connection, serializer=SERIALIZER)  # as the app writes jobs
+        for _ in range(2):  # quick jobs (no such run to write a .keras file of)
+            queue.enqueue("fmnist_core.queue.rq.call_job", "keras_file", (str(tmp_path / "cache"), "0" * 16))
+        worker = subprocess.Popen([sys.executable, "-m", "fmnist_core", "worker", "--url", url], cwd=ROOT,
+                                  env=os.environ | limit, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            assert worker.wait(120) == 0  # no --burst: it stopped because of its limit
+        finally:
+            if worker.poll() is None:
+                worker.kill()
+        assert queue.count == 1  # one job done, the next one left for the worker started in its place

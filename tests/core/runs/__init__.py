@@ -1,0 +1,1 @@
+"""fmnist_core.runs: training, results, the run cache and store, lineage, the timeline."""

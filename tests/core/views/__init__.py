@@ -1,0 +1,1 @@
+"""fmnist_core.views: charts and the progress bar."""
