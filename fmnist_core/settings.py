@@ -1,7 +1,7 @@
 """Every ``FMNIST_*`` environment variable, described once (``SETTINGS``) and read here alone.
 
 One row a setting: its name, kind, default, the bounds of a number and what it does (the README's settings
-table is checked against these rows by ``tests/test_settings.py``; ``readme_rows()`` writes them). The readers
+table is checked against these rows by ``tests/core/config/test_settings.py``; ``readme_rows()`` writes them). The readers
 parse a value, bound it and fall back to the default on a bad one (not a number, NaN, below its least valid
 value), saying so once in the log:
 
@@ -98,7 +98,7 @@ SETTINGS: dict[str, Setting] = {s.name: s for s in (
     Setting("FMNIST_HOLD_DIR", "path", "",
             "tests only: a run whose key names a file there waits, as running, until the file goes"),
     Setting("FMNIST_WHEELHOUSE", "path", "",
-            "tests only: where `tests/test_plain_host.py` keeps the wheels it downloaded",
+            "tests only: where `tests/browser/test_plain_host.py` keeps the wheels it downloaded",
             shown="`~/.cache/fmnist-lab/wheelhouse`"),
 )}
 assert all(s.kind in KINDS for s in SETTINGS.values())
