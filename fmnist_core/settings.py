@@ -1,9 +1,9 @@
 """Every ``FMNIST_*`` environment variable, described once (``SETTINGS``) and read here alone.
 
 One row a setting: its name, kind, default, the bounds of a number and what it does (the README's settings
-table is checked against these rows by ``tests/core/config/test_settings.py``; ``readme_rows()`` writes them). The readers
-parse a value, bound it and fall back to the default on a bad one (not a number, NaN, below its least valid
-value), saying so once in the log:
+table is checked against these rows by ``tests/core/config/test_settings.py``; ``readme_rows()`` writes them).
+The readers parse a value, bound it and fall back to the default on a bad one (not a number, NaN, below its least
+valid value), saying so once in the log:
 
 - ``number``/``integer``: a float or an int; ``clamp`` bounds a valid value, ``positive`` refuses 0.
 - ``path``/``url``: text, ``""`` when unset.

@@ -3,7 +3,8 @@ Common mistake through Keras, write a ``.keras`` file, warm TensorFlow up. Only 
 module's Keras parts (through ``net``); the web process never calls these functions itself.
 
 ``FMNIST_HOLD_DIR`` (tests and demonstrations): a run whose config key names a file in that folder waits,
-as running, before it trains, until the file is removed; Stop works while it waits. It lets a test hold a
+as running, before it trains, until the file is removed; a file named ``<key>@<n>`` holds it after epoch ``n``
+(its progress reported). Stop works while it waits. It lets a test hold a
 worker busy for exactly as long as it needs, whatever the speed of the machine.
 """
 
@@ -29,8 +30,10 @@ Report = Callable[[RunReport], None]  # told a run's ``Start``, ``Progress`` and
 class ReportingListener(TrainingListener):
     """Forwards training progress to ``report`` (progress at most every ``every`` seconds, every epoch end)."""
 
-    def __init__(self, report: Report, should_stop: Callable[[], bool], every: float = 0.2) -> None:
+    def __init__(self, report: Report, should_stop: Callable[[], bool], every: float = 0.2,
+                 after_epoch: Callable[[int], None] = lambda epoch: None) -> None:
         self.report, self._stop, self.every, self._last = report, should_stop, every, 0.0
+        self.after_epoch = after_epoch  # called once an epoch's end is reported (the hold below)
 
     def on_run_start(self, config: RunConfig, steps_per_epoch: int) -> None:
         self.report(Start())
@@ -43,6 +46,7 @@ class ReportingListener(TrainingListener):
 
     def on_epoch_end(self, epoch: int, metrics: dict[str, float]) -> None:
         self.report(Epoch(epoch=epoch, metrics=metrics))
+        self.after_epoch(epoch)
 
     def should_stop(self) -> bool:
         return self._stop()
@@ -85,7 +89,9 @@ def train_run(config: RunConfig, cache_root: str, report: Report, should_stop: C
         return should_stop()
 
     try:
-        found = RunCache(cache_root).fetch(config, data, ReportingListener(report, stop))
+        listener = ReportingListener(report, stop, after_epoch=lambda epoch: _hold(f"{config.key}@{epoch}", hold_dir,
+                                                                                    stop))
+        found = RunCache(cache_root).fetch(config, data, listener)
     except TrainingCancelled:
         if overran:
             raise RunOverran() from None

@@ -54,7 +54,15 @@ def test_the_picker_and_the_link_choose_the_language(synthetic_dir, tmp_path):
 
 def test_training_speaks_german_from_the_progress_bar_to_the_result(synthetic_dir, tmp_path):
     """The live progress (written while the run trains) and everything after it, in German."""
-    env = {"FMNIST_DATA_DIR": str(synthetic_dir), "FMNIST_CACHE_DIR": str(tmp_path / "cache")}
+    from fmnist_core.config import RunConfig
+
+    holds = tmp_path / "holds"
+    holds.mkdir()
+    after_first_epoch = holds / f"{RunConfig(epochs=30, hidden_units=16).key}@1"
+    after_first_epoch.touch()  # the worker waits after epoch 1 (its progress sent) until the file goes: a fast
+    # machine once trained all 30 epochs between two refreshes of the progress bar, which never showed an epoch
+    env = {"FMNIST_DATA_DIR": str(synthetic_dir), "FMNIST_CACHE_DIR": str(tmp_path / "cache"),
+           "FMNIST_HOLD_DIR": str(holds)}
     with running_app(env) as url, browser_page(height=2600, locale="de-DE") as page:
         page.goto(f"{url}/?epochs=30&units=16")
         page.get_by_text("wurde noch nicht trainiert").wait_for(timeout=120_000)
@@ -63,6 +71,7 @@ def test_training_speaks_german_from_the_progress_bar_to_the_result(synthetic_di
         progress = page.locator('[data-testid="stProgress"]').first
         progress.get_by_text("Epoche").wait_for(timeout=120_000)  # 'Epoche 3/30 · Verlust 1,234 · …'
         assert "Epoche" in progress.inner_text() and "epoch" not in progress.inner_text()
+        after_first_epoch.unlink()
         page.get_by_text("gezeigten Bildern werden richtig erkannt").first.wait_for(timeout=180_000)  # twice
         page.get_by_text("Soeben in").first.wait_for(timeout=120_000)  # 'Soeben in 4,2 s trainiert.'
         page.get_by_text("Testgenauigkeit", exact=True).first.wait_for(timeout=120_000)
