@@ -18,3 +18,9 @@ def test_learners_see_an_errors_type_never_its_traceback():
 
 def test_the_upload_limit_is_what_the_app_accepts():
     assert MAX_BYTES <= SETTINGS["server"]["maxUploadSize"] * MB <= MAX_BYTES + MB
+
+
+def test_the_browser_keeps_the_charts_a_rerun_from_a_fragment_refers_to():
+    """Streamlit's default (2 runs) let a fragment's st.rerun() refer to a chart the browser had dropped: "Cached
+    ForwardMsg MISS", a dead page (tests/browser/test_timeline.py, 2 of 12 runs under load)."""
+    assert SETTINGS["global"]["maxCachedMessageAge"] >= 10
