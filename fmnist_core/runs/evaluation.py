@@ -6,8 +6,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..data.sources import CLASS_NAMES
-from ..i18n import _, class_name, percent
+from ..data.sources import class_label
+from ..i18n import _, percent
 
 
 def confusion_matrix(y_true: np.ndarray, y_pred: np.ndarray, n_classes: int = 10) -> np.ndarray:
@@ -51,8 +51,8 @@ def class_reports(matrix: np.ndarray) -> list[ClassReport]:
         wrong = row.copy()
         wrong[true] = 0
         worst = int(wrong.argmax())
-        reports.append(ClassReport(class_name(CLASS_NAMES[true]), float(accuracy[true]), int(row.sum()),
-                                   f"{class_name(CLASS_NAMES[worst])} ({int(wrong[worst])})" if wrong[worst] else None))
+        reports.append(ClassReport(class_label(true), float(accuracy[true]), int(row.sum()),
+                                   f"{class_label(worst)} ({int(wrong[worst])})" if wrong[worst] else None))
     return reports
 
 
@@ -127,8 +127,8 @@ class Prediction:
     @property
     def label(self) -> str:
         """'Sneaker 97% (Sandal)' — predicted class, confidence, and the true class in brackets."""
-        text = f"{class_name(CLASS_NAMES[self.predicted])} {percent(self.confidence, 0)}"
-        return text if self.true is None else f"{text} ({class_name(CLASS_NAMES[self.true])})"
+        text = f"{class_label(self.predicted)} {percent(self.confidence, 0)}"
+        return text if self.true is None else f"{text} ({class_label(self.true)})"
 
 
 def describe_prediction(probabilities: np.ndarray, true: int | None = None) -> Prediction:
@@ -140,4 +140,4 @@ def describe_prediction(probabilities: np.ndarray, true: int | None = None) -> P
 def top_k(probabilities: np.ndarray, k: int = 3) -> list[tuple[str, float]]:
     """The k most likely classes as (name in the reader's language, probability), most likely first."""
     order = np.argsort(probabilities)[::-1][:k]
-    return [(class_name(CLASS_NAMES[i]), float(probabilities[i])) for i in order]
+    return [(class_label(i), float(probabilities[i])) for i in order]
