@@ -14,6 +14,7 @@ from fmnist_core.i18n import _, in_sentence, joined, number, percent, signed
 from fmnist_core.lessons import READY, Challenge, LinkControls, link_controls
 from fmnist_core.queue import Job, JobStatus
 from fmnist_core.runs import (
+    SELECTIONS,
     Lookup,
     RunResult,
     class_reports,
@@ -238,8 +239,8 @@ def predictions(images, labels, probabilities) -> None:
                   "class is **blue**, a wrong prediction **red**, the rest grey."))
     c1, c2, c3, c4 = st.columns([1, 1.4, 1.2, 0.8])
     n = c1.slider(_("Images"), 3, 30, 15, step=3, key="grid_n")
-    mode = c2.radio(_("Show"), ["random", "mistakes", "class"], horizontal=True, key="grid_mode",
-                    format_func={"random": _("random"), "mistakes": _("only mistakes"), "class": _("one class")}.get)
+    mode = c2.radio(_("Show"), list(SELECTIONS), horizontal=True, key="grid_mode",
+                    format_func=lambda choice: _(SELECTIONS[choice]))
     names = class_names()
     class_index = c3.selectbox(_("Class"), range(10), format_func=names.__getitem__, key="grid_class",
                                disabled=mode != "class")

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..data.sources import class_label
-from ..i18n import _, percent
+from ..i18n import N_, _, percent
 
 
 def confusion_matrix(y_true: np.ndarray, y_pred: np.ndarray, n_classes: int = 10) -> np.ndarray:
@@ -79,7 +79,8 @@ def most_confused(matrix: np.ndarray, top: int = 3) -> list[tuple[int, int, int]
     return [(int(i // off.shape[1]), int(i % off.shape[1]), int(off.flat[i])) for i in order if off.flat[i] > 0]
 
 
-SELECTIONS = ("random", "mistakes", "class")
+# Which test images the prediction grid shows, and each choice's name (English, translated where shown)
+SELECTIONS = {"random": N_("random"), "mistakes": N_("only mistakes"), "class": N_("one class")}
 
 
 def select_examples(
@@ -92,7 +93,7 @@ def select_examples(
 ) -> np.ndarray:
     """Indices of up to ``n`` test images: random, only mistakes, or only one true class (in random order)."""
     if mode not in SELECTIONS:
-        raise ValueError(f"mode must be one of {SELECTIONS}, got {mode!r}")
+        raise ValueError(f"mode must be one of {tuple(SELECTIONS)}, got {mode!r}")
     candidates = np.arange(len(y_true))
     if mode == "mistakes":
         candidates = candidates[probabilities.argmax(axis=1) != y_true]
