@@ -240,7 +240,7 @@ def predictions(images, labels, probabilities) -> None:
     c1, c2, c3, c4 = st.columns([1, 1.4, 1.2, 0.8])
     n = c1.slider(_("Images"), 3, 30, 15, step=3, key="grid_n")
     mode = c2.radio(_("Show"), list(SELECTIONS), horizontal=True, key="grid_mode",
-                    format_func=lambda choice: _(SELECTIONS[choice]))
+                    format_func={choice: _(name) for choice, name in SELECTIONS.items()}.get)
     names = class_names()
     class_index = c3.selectbox(_("Class"), range(10), format_func=names.__getitem__, key="grid_class",
                                disabled=mode != "class")
