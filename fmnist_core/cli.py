@@ -220,6 +220,12 @@ def _cache(args: argparse.Namespace) -> int:
 
 
 def _experiments(args: argparse.Namespace) -> int:
+    # Trains in this process, unlike ``train`` (which goes through the queue's worker): this is the teacher's
+    # filling of the run cache before a class (``make experiments``), with nobody to share a job with, and
+    # ``RunCache.run_sweep`` trains the longest run of a family first and reads the shorter ones off it in one
+    # warm TensorFlow. Through the queue it would need one runner kept across the sweep (``fetch_or_train`` opens
+    # one per run) and sweep progress over the wire. The cost of this way: with Redis configured, RQ workers on
+    # other machines do not share this work.
     from .runs.cache import RunCache
     from .views.progress import TextProgress
 
@@ -265,7 +271,7 @@ def _predict(args: argparse.Namespace) -> int:
     config = config_or_exit(args)
     import numpy as np
 
-    from .data.intake import MAX_BYTES, ImageError, prepare_image
+    from .data.intake import MAX_BYTES, ImageError, check_size, prepare_image
     from .runs.cache import RunCache
 
     outcomes: dict[int, dict] = {}  # by position, so a file named twice gets two rows
@@ -274,8 +280,7 @@ def _predict(args: argparse.Namespace) -> int:
         try:
             with open(name, "rb") as handle:
                 size = os.fstat(handle.fileno()).st_size
-                if size > MAX_BYTES:
-                    raise ImageError(f"The file is {size / 2**20:.1f} MB; the limit is {MAX_BYTES // 2**20} MB.")
+                check_size(size)  # the intake's own refusal, before reading a huge file
                 data = handle.read(MAX_BYTES + 1)  # a file that grows meanwhile is still caught by the intake
             prepared.append((i, prepare_image(data).final))
         except ImageError as exc:

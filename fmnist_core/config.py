@@ -144,6 +144,11 @@ class Field:
             return _("on") if value else _("off")
         return decimal(value) if self.type is float else str(value)
 
+    def shown(self, value: Any) -> str:
+        """The setting with a value as run labels write it, in the reader's language: 'dropout 0.2', 'patience 3'
+        (``short``; fields without one have no such label)."""
+        return _(self.short).format(value=self.value_text(value))
+
     def format(self, value: Any) -> str:
         """The value as URL text: '1'/'0' for booleans, the shortest form for floats."""
         if self.type is bool:
@@ -296,7 +301,7 @@ class RunConfig:
             ngettext("{n} epoch", "{n} epochs", self.epochs).format(n=self.epochs),
             _("normalised") if self.normalize else _("raw 0-255"),
         ]
-        parts += [_(spec.short).format(value=spec.value_text(getattr(self, spec.name))) for spec in FIELDS
+        parts += [spec.shown(getattr(self, spec.name)) for spec in FIELDS
                   if spec.short and getattr(self, spec.name) != spec.default]
         return ", ".join(parts)
 

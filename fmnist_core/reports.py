@@ -37,6 +37,11 @@ class TrainingListener:
         """In a sweep: run ``index`` (from 0) of ``total`` begins; ``cached`` if it comes from the run cache."""
 
 
+# How each Common mistake is trained (net.mistakes) and what its page says about it (lessons.mistakes)
+MISTAKE_EPOCHS = 3
+MISTAKE_IMAGES = 6000  # the first training images
+
+
 @dataclass
 class MistakeOutcome:
     """What happened to a Common mistake: the error Keras raised, or the training history and test accuracy."""

@@ -17,6 +17,7 @@ from fmnist_core.data import (
     LOW_CONFIDENCE,
     ImageError,
     Neighbours,
+    class_label,
     distance_caption,
     neighbour_index,
     prepare_image,
@@ -110,7 +111,7 @@ def show_neighbours(found: Neighbours) -> None:
                  "training data."))
     for column, image, label in zip(st.columns(len(found.indices)), found.images, found.labels, strict=True):
         column.image(Image.fromarray(image).resize((84, 84), Image.Resampling.NEAREST),
-                     caption=class_name(CLASS_NAMES[int(label)]))
+                     caption=class_label(int(label)))
     st.caption(distance_caption(found))
 
 

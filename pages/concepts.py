@@ -9,9 +9,9 @@ import pages.ui.preload  # noqa: F401 - first: a fresh server runs a linked page
 import numpy as np
 import streamlit as st
 
-from fmnist_core.data import CLASS_NAMES
+from fmnist_core.data import class_names
 from fmnist_core.forward import ForwardPass, categorical_cross_entropy, cross_entropy, flatten, one_hot, softmax
-from fmnist_core.i18n import _, class_name, number, percent
+from fmnist_core.i18n import _, number, percent
 from fmnist_core.views import charts
 from pages.ui.data import get_data, test_set_of
 from pages.ui.lang import fragment
@@ -55,7 +55,7 @@ def main() -> None:
 
 def names() -> list[str]:
     """The ten class names in the reader's language."""
-    return [class_name(name) for name in CLASS_NAMES]
+    return class_names()
 
 
 def choose_image(column, count: int) -> int:

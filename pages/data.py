@@ -10,17 +10,17 @@ import numpy as np
 import streamlit as st
 
 from fmnist_core.data import (
-    CLASS_NAMES,
     alike_caption,
     browse_alt,
     browse_caption,
     class_counts,
+    class_names,
     counts_caption,
     mean_images,
     most_alike,
     pixel_histogram,
 )
-from fmnist_core.i18n import _, class_name, language, number
+from fmnist_core.i18n import _, language, number
 from fmnist_core.views import charts
 from pages.ui.data import get_data
 from pages.ui.navigation import in_app
@@ -45,7 +45,7 @@ def figures(source: str, lang: str, _facts: dict) -> dict:
     raw, norm, means = _facts["raw"], _facts["normalised"], _facts["means"]
     return {
         "counts": charts.class_count_figure(_facts["train_counts"], _facts["test_counts"]),
-        "means": charts.image_grid(means, [class_name(n) for n in CLASS_NAMES], zmax=means.max() or 1),
+        "means": charts.image_grid(means, class_names(), zmax=means.max() or 1),
         "raw": charts.histogram_figure(raw.counts, raw.edges, _("raw pixels")),
         "normalised": charts.histogram_figure(norm.counts, norm.edges, _("after dividing by 255"), charts.PALETTE[1]),
     }
@@ -75,7 +75,7 @@ def browse(data) -> None:
     c1, c2, c3, c4 = st.columns([1, 2, 1, 1])
     split_names = {"training": _("training"), "test": _("test")}
     split = c1.radio(_("Split"), list(split_names), horizontal=True, key="data_split", format_func=split_names.get)
-    names = [class_name(name) for name in CLASS_NAMES]
+    names = class_names()
     class_index = c2.selectbox(_("Class"), [-1, *range(10)], key="data_class",
                                format_func=lambda i: _("all classes") if i < 0 else names[i])
     n = c3.slider(_("Images"), 5, 40, 20, step=5, key="data_n")
@@ -103,7 +103,7 @@ def class_counts_section(facts: dict, shown: dict) -> None:
 def average_garments(facts: dict, shown: dict) -> None:
     st.subheader(_("The average garment of each class"))
     st.plotly_chart(shown["means"], key="means", alt=_("Mean training image of each class"))
-    st.caption(alike_caption(most_alike(facts["means"]), [class_name(name) for name in CLASS_NAMES]))
+    st.caption(alike_caption(most_alike(facts["means"]), class_names()))
 
 
 def pixel_values(facts: dict, shown: dict) -> None:

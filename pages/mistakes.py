@@ -6,8 +6,9 @@ import pages.ui.preload  # noqa: F401 - first: a fresh server runs a linked page
 
 import streamlit as st
 
-from fmnist_core.i18n import _, percent
+from fmnist_core.i18n import _
 from fmnist_core.lessons import MISTAKES, Mistake
+from fmnist_core.lessons.mistakes import accuracy_caption, introduction
 from fmnist_core.queue import WorkerLost
 from fmnist_core.reports import MistakeOutcome
 from fmnist_core.views import charts
@@ -18,9 +19,7 @@ from pages.ui.runner import get_runner
 
 def main() -> None:
     st.title(_("Common mistakes"))
-    st.markdown(_("Four small slips that every learner makes once. Each is built and trained **live through Keras** "
-                  "(plain `model.fit`, 6,000 training images, 3 epochs), next to the correct network, and you see "
-                  "what Keras really says or does."))
+    st.markdown(introduction())
     data = get_data()
     if data is None:
         return
@@ -55,9 +54,7 @@ def show_mistake(name: str, mistake: Mistake, source: str) -> None:
                         # missing"
                         alt=_("Loss and accuracy per epoch of: {title}").format(title=title))
         if result.test_accuracy is not None:
-            # Translators: {accuracy}: e.g. "84.12%"
-            st.caption(_("Test accuracy after 3 epochs on 6,000 images: {accuracy}.").format(
-                accuracy=percent(result.test_accuracy)))
+            st.caption(accuracy_caption(result.test_accuracy))
     # Translators: {explanation}: the mistake's explanation, sentences, e.g. "There are ten classes but only five
     # outputs: labels 5-9 have no output to go to."
     st.markdown(_("**Why:** {explanation}").format(explanation=_(mistake.explanation)))

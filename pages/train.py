@@ -9,11 +9,12 @@ import pages.ui.preload  # noqa: F401 - first: a fresh server runs a linked page
 import streamlit as st
 
 from fmnist_core.config import FIELD, ConfigError, RunConfig, config_from_query, config_to_query
-from fmnist_core.data import CLASS_NAMES
-from fmnist_core.i18n import _, class_name, in_sentence, joined, number, percent, signed
+from fmnist_core.data import class_names
+from fmnist_core.i18n import _, in_sentence, joined, number, percent, signed
 from fmnist_core.lessons import READY, Challenge, LinkControls, link_controls
 from fmnist_core.queue import Job, JobStatus
 from fmnist_core.runs import (
+    SELECTIONS,
     Lookup,
     RunResult,
     class_reports,
@@ -238,9 +239,9 @@ def predictions(images, labels, probabilities) -> None:
                   "class is **blue**, a wrong prediction **red**, the rest grey."))
     c1, c2, c3, c4 = st.columns([1, 1.4, 1.2, 0.8])
     n = c1.slider(_("Images"), 3, 30, 15, step=3, key="grid_n")
-    mode = c2.radio(_("Show"), ["random", "mistakes", "class"], horizontal=True, key="grid_mode",
-                    format_func={"random": _("random"), "mistakes": _("only mistakes"), "class": _("one class")}.get)
-    names = [class_name(name) for name in CLASS_NAMES]
+    mode = c2.radio(_("Show"), list(SELECTIONS), horizontal=True, key="grid_mode",
+                    format_func={choice: _(name) for choice, name in SELECTIONS.items()}.get)
+    names = class_names()
     class_index = c3.selectbox(_("Class"), range(10), format_func=names.__getitem__, key="grid_class",
                                disabled=mode != "class")
     sample = c4.number_input(_("Sample"), 0, 10_000, 0, key="grid_sample", help=_("Another number, other images."))
@@ -272,7 +273,7 @@ def where_it_goes_wrong(images, labels, probabilities) -> None:
 
 def confusion_chart(matrix) -> tuple[int, int]:
     """The clickable matrix and its most frequent confusions; returns the cell chosen (by a click or the boxes)."""
-    names = [class_name(name) for name in CLASS_NAMES]
+    names = class_names()
     event = st.plotly_chart(charts.confusion_figure(matrix), key="confusion", on_select="rerun",
                             selection_mode="points",
                             alt=_("Confusion matrix: counts of test images by true and predicted class"))
@@ -302,7 +303,7 @@ def confusion_chart(matrix) -> tuple[int, int]:
 
 def one_cell(images, labels, probabilities, true_class: int, predicted_class: int) -> None:
     """The test images of one cell of the matrix, with their probabilities."""
-    names = [class_name(name) for name in CLASS_NAMES]
+    names = class_names()
     cell = confused_indices(labels, probabilities, true_class, predicted_class)
     # Translators: one cell of the confusion matrix; {true}: a class, e.g. "Shirt". It is put into "**{n} test
     # images**: {what}…"

@@ -26,14 +26,14 @@ import numpy as np
 
 from fmnist_core import i18n
 from fmnist_core.config import ConfigError, RunConfig, config_from_query
-from fmnist_core.data.sources import CLASS_NAMES
-from fmnist_core.i18n import _, class_name, ngettext, number, percent
+from fmnist_core.data.sources import class_names
+from fmnist_core.i18n import _, ngettext, number, percent
 from fmnist_core.lessons import compare
 from fmnist_core.lessons.challenges import READY, link_controls, parse_challenge
 from fmnist_core.lessons.experiments import EXPERIMENTS, best_final_sentence, parse_values
 from fmnist_core.queue.base import REDIS_LOST, UNREADABLE, WORKER_LOST, failure_sentence
 from fmnist_core.queue.rules import OVERRAN
-from fmnist_core.runs.results import CURVES, FitReport, Origin, RunResult, curve_name
+from fmnist_core.runs.results import CURVES, FitReport, Origin, RunResult, curve_name, history_key
 
 OUT = Path(__file__).parent / "rendered"
 PAGE_MESSAGES: set[str] = set()  # messages put together here the way a page script does (checked to exist)
@@ -111,7 +111,7 @@ def experiments() -> Iterator[str]:
         yield f"### {_(experiment.title)}"
         yield from experiment.conclude(results)
         for split, metric in CURVES:
-            key = ("val_" if split == "validation" else "") + metric
+            key = history_key(split, metric)
             finals = {experiment.label(r.config): r.history[key][-1] for r in results}
             best = (max if metric == "accuracy" else min)(finals, key=finals.get)
             yield best_final_sentence(split, metric, best, finals[best]) + (
@@ -168,7 +168,7 @@ def challenges() -> Iterator[str]:
 def confusions() -> Iterator[str]:
     from fmnist_core.runs.evaluation import class_reports, hardest_class, most_confused
 
-    names = [class_name(n) for n in CLASS_NAMES]
+    names = class_names()
     pairs = i18n.joined(page("{true} taken for {predicted} {n} times").format(true=names[t], predicted=names[p], n=c)
                       for t, p, c in most_confused(MATRIX))
     yield page("Most frequent confusions: {pairs}.").format(pairs=pairs)
@@ -188,7 +188,7 @@ def data_page() -> Iterator[str]:
     from fmnist_core.data.sources import Dataset
     from fmnist_core.data.statistics import alike_caption, browse_alt, browse_caption, counts_caption
 
-    names = [class_name(n) for n in CLASS_NAMES]
+    names = class_names()
     images = np.zeros((60_000, 1, 1), np.uint8)
     yield Dataset(images, images[:, 0, 0], images[:10_000], images[:10_000, 0, 0],
                   "/usr/share/datasets/fashion-mnist").describe()

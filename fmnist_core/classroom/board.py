@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 
 from ..config import RunConfig
-from ..i18n import _, class_name, ngettext, number, percent
+from ..i18n import _, ngettext, number, percent
 from ..runs.cache import RunCache
 from ..runs.evaluation import confusion_matrix, most_confused
 from .store import ClassRun, Learner
@@ -157,7 +157,7 @@ def _matrix(cache: RunCache, key: str, labels: np.ndarray, test_set: tuple[int, 
 
 def confusion_sentence(worst: tuple[int, int, int] | None, runs: int) -> str | None:
     """'Across the class's runs, Shirt was most often taken for T-shirt/top (1,234 times in 12 runs).'"""
-    from ..data.sources import CLASS_NAMES
+    from ..data.sources import class_label
 
     if worst is None:
         return None
@@ -167,8 +167,8 @@ def confusion_sentence(worst: tuple[int, int, int] | None, runs: int) -> str | N
     return ngettext("Across the class's runs, {true} was most often taken for {predicted} ({count} test images in "
                     "{runs} run).",
                     "Across the class's runs, {true} was most often taken for {predicted} ({count} test images in "
-                    "{runs} runs).", runs).format(true=class_name(CLASS_NAMES[true]),
-                                                  predicted=class_name(CLASS_NAMES[predicted]),
+                    "{runs} runs).", runs).format(true=class_label(true),
+                                                  predicted=class_label(predicted),
                                                   count=number(count), runs=runs)
 
 

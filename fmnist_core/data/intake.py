@@ -56,6 +56,14 @@ class PreparedImage:
 # --------------------------------------------------------------------------- 1. open
 
 
+def check_size(size: int) -> None:
+    """Raise ImageError when a file of ``size`` bytes is over ``MAX_BYTES`` (before reading it, where possible)."""
+    if size > MAX_BYTES:
+        # Translators: {size}: the upload's size in MB, e.g. "12.5"; {limit}: e.g. 10
+        raise ImageError(_("The file is {size} MB; the limit is {limit} MB.").format(
+            size=number(size / 2**20, 1), limit=MAX_BYTES // 2**20))
+
+
 def open_image(source: bytes | Image.Image) -> tuple[Image.Image, list[str]]:
     """Open bytes (or take a PIL image) with the size, format and animation checks, shrunk to the working size.
 
@@ -65,10 +73,7 @@ def open_image(source: bytes | Image.Image) -> tuple[Image.Image, list[str]]:
     if not isinstance(source, Image.Image):
         if not source:
             raise ImageError(_("The file is empty."))
-        if len(source) > MAX_BYTES:
-            # Translators: {size}: the upload's size in MB, e.g. "12.5"; {limit}: e.g. 10
-            raise ImageError(_("The file is {size} MB; the limit is {limit} MB.").format(
-                size=number(len(source) / 2**20, 1), limit=MAX_BYTES // 2**20))
+        check_size(len(source))
     try:
         return _open(source)
     except ImageError:

@@ -21,7 +21,7 @@ from pathlib import Path
 import numpy as np
 
 from .. import settings
-from ..i18n import N_, _, number
+from ..i18n import N_, _, class_name, number
 
 # The data set's ten labels in its order: English, as in the data set; ``i18n.class_name`` shows them translated.
 CLASS_NAMES: tuple[str, ...] = (
@@ -36,6 +36,16 @@ CLASS_NAMES: tuple[str, ...] = (
     N_("Bag"),
     N_("Ankle boot"),
 )
+
+
+def class_label(index: int) -> str:
+    """Class ``index`` as the reader sees it: translated, its English label beside it ('Mantel (Coat)')."""
+    return class_name(CLASS_NAMES[int(index)])
+
+
+def class_names() -> list[str]:
+    """The ten classes as the reader sees them, in the data set's order (``class_label`` of each)."""
+    return [class_name(name) for name in CLASS_NAMES]
 
 DEBIAN_DIR = Path("/usr/share/datasets/fashion-mnist")
 IDX_FILES = {

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 
 from ..config import FIELDS, RunConfig
 from ..i18n import _, decimal, number, percent, signed
-from ..runs.results import RunResult
+from ..runs.results import MEMORISING_GAP, RunResult
 
 MAX_RUNS = 6  # runs one comparison shows
 NEAR_BEST = 0.005  # test accuracy within this of the best counts as "as good" when looking for the cheapest
@@ -87,7 +87,7 @@ def findings(results: Sequence[RunResult]) -> list[str]:
     with_gap = [r for r in table if r.gap is not None]
     if with_gap:
         worst = max(with_gap, key=lambda r: r.gap)
-        if worst.gap > 0.03:
+        if worst.gap > MEMORISING_GAP:
             # Translators: {run}: a run label, e.g. "dropout 0"; {gap}: percentage points, e.g. "4.1"
             out.append(_("{run} overfits most: its training accuracy ends {gap} points above its validation "
                          "accuracy.").format(run=worst.label, gap=number(100 * worst.gap, 1)))

@@ -13,7 +13,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ..config import FIELD, ConfigError, RunConfig
-from ..i18n import N_, _, decimal, joined, ngettext, number, percent, signed
+from ..i18n import N_, _, joined, ngettext, number, percent, signed
 from ..runs.results import RunResult, curve_name
 
 MAX_VALUES = 8  # runs one comparison may ask for
@@ -124,11 +124,9 @@ def sweep(*, name: str, title: str, question: str, intro: str, field_name: str, 
 
 def _early_stopping_label(config: RunConfig) -> str:
     if config.patience:
-        # Translators: a run label; {value}: Keras EarlyStopping patience in epochs, e.g. 3
-        return _("patience {value}").format(value=config.patience)
+        return FIELD["patience"].shown(config.patience)
     if config.target_accuracy:
-        # Translators: a run label; {value}: the training accuracy that stops training, e.g. "0.9"
-        return _("stop at train acc {value}").format(value=decimal(config.target_accuracy))
+        return FIELD["target_accuracy"].shown(config.target_accuracy)
     # Translators: a run label; {n}: the epochs it trains for, e.g. 30
     return _("no early stop, {n} epochs").format(n=config.epochs)
 
@@ -339,8 +337,7 @@ EXPERIMENTS: dict[str, Experiment] = {e.name: e for e in (
                    "epochs, long enough to start memorising its training images, with a different dropout rate; "
                    "compare the gap between training and validation accuracy."),
           field_name="dropout", values=(0.0, 0.2, 0.5), baseline=0.0,
-          # Translators: a run label; {value}: the dropout rate, e.g. "0.2"
-          label=lambda v: _("dropout {value}").format(value=decimal(v)), findings=_conclude_dropout,
+          label=FIELD["dropout"].shown, findings=_conclude_dropout,
           base=RunConfig(epochs=30)),
     Experiment(
         name="early_stopping", title=N_("Early stopping"),

@@ -8,7 +8,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from ..i18n import N_
+from ..i18n import N_, _, number, percent
+from ..reports import MISTAKE_EPOCHS, MISTAKE_IMAGES
 
 
 @dataclass(frozen=True)
@@ -45,3 +46,19 @@ MISTAKES: dict[str, Mistake] = {
                 "as probabilities, so its feedback to the network is wrong.")),
     )
 }
+
+
+def introduction() -> str:
+    """The Common mistakes page's first paragraph, with how each network is trained (``MISTAKE_*``)."""
+    # Translators: {images}: training images, e.g. "6,000"; {epochs}: epochs, e.g. 3 (always several)
+    return _("Four small slips that every learner makes once. Each is built and trained **live through Keras** "
+             "(plain `model.fit`, {images} training images, {epochs} epochs), next to the correct network, and you "
+             "see what Keras really says or does.").format(images=number(MISTAKE_IMAGES), epochs=MISTAKE_EPOCHS)
+
+
+def accuracy_caption(accuracy: float) -> str:
+    """'Test accuracy after 3 epochs on 6,000 images: 84.12%.': under a mistake's curves."""
+    # Translators: {epochs}: epochs, e.g. 3 (always several); {images}: training images, e.g. "6,000";
+    # {accuracy}: e.g. "84.12%"
+    return _("Test accuracy after {epochs} epochs on {images} images: {accuracy}.").format(
+        epochs=MISTAKE_EPOCHS, images=number(MISTAKE_IMAGES), accuracy=percent(accuracy))

@@ -14,7 +14,7 @@ import numpy as np
 
 from ..config import RunConfig, model_inputs
 from ..data.sources import Dataset
-from ..reports import MistakeOutcome
+from ..reports import MISTAKE_EPOCHS, MISTAKE_IMAGES, MistakeOutcome
 from .model import KERAS_LOCK
 
 
@@ -65,7 +65,8 @@ BUILDERS: dict[str, Callable[[], object]] = {
 }
 
 
-def run_mistake(name: str, data: Dataset, epochs: int = 3, n_train: int = 6000, seed: int = 0) -> MistakeOutcome:
+def run_mistake(name: str, data: Dataset, epochs: int = MISTAKE_EPOCHS, n_train: int = MISTAKE_IMAGES,
+                seed: int = 0) -> MistakeOutcome:
     """Build and train one mistake's network with plain ``model.fit``; report the error or the curves."""
     import keras
 

@@ -6,8 +6,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..data.sources import CLASS_NAMES
-from ..i18n import _, class_name, percent
+from ..data.sources import class_label
+from ..i18n import N_, _, percent
 
 
 def confusion_matrix(y_true: np.ndarray, y_pred: np.ndarray, n_classes: int = 10) -> np.ndarray:
@@ -51,8 +51,8 @@ def class_reports(matrix: np.ndarray) -> list[ClassReport]:
         wrong = row.copy()
         wrong[true] = 0
         worst = int(wrong.argmax())
-        reports.append(ClassReport(class_name(CLASS_NAMES[true]), float(accuracy[true]), int(row.sum()),
-                                   f"{class_name(CLASS_NAMES[worst])} ({int(wrong[worst])})" if wrong[worst] else None))
+        reports.append(ClassReport(class_label(true), float(accuracy[true]), int(row.sum()),
+                                   f"{class_label(worst)} ({int(wrong[worst])})" if wrong[worst] else None))
     return reports
 
 
@@ -79,7 +79,8 @@ def most_confused(matrix: np.ndarray, top: int = 3) -> list[tuple[int, int, int]
     return [(int(i // off.shape[1]), int(i % off.shape[1]), int(off.flat[i])) for i in order if off.flat[i] > 0]
 
 
-SELECTIONS = ("random", "mistakes", "class")
+# Which test images the prediction grid shows, and each choice's name (English, translated where shown)
+SELECTIONS = {"random": N_("random"), "mistakes": N_("only mistakes"), "class": N_("one class")}
 
 
 def select_examples(
@@ -92,7 +93,7 @@ def select_examples(
 ) -> np.ndarray:
     """Indices of up to ``n`` test images: random, only mistakes, or only one true class (in random order)."""
     if mode not in SELECTIONS:
-        raise ValueError(f"mode must be one of {SELECTIONS}, got {mode!r}")
+        raise ValueError(f"mode must be one of {tuple(SELECTIONS)}, got {mode!r}")
     candidates = np.arange(len(y_true))
     if mode == "mistakes":
         candidates = candidates[probabilities.argmax(axis=1) != y_true]
@@ -127,8 +128,8 @@ class Prediction:
     @property
     def label(self) -> str:
         """'Sneaker 97% (Sandal)' — predicted class, confidence, and the true class in brackets."""
-        text = f"{class_name(CLASS_NAMES[self.predicted])} {percent(self.confidence, 0)}"
-        return text if self.true is None else f"{text} ({class_name(CLASS_NAMES[self.true])})"
+        text = f"{class_label(self.predicted)} {percent(self.confidence, 0)}"
+        return text if self.true is None else f"{text} ({class_label(self.true)})"
 
 
 def describe_prediction(probabilities: np.ndarray, true: int | None = None) -> Prediction:
@@ -140,4 +141,4 @@ def describe_prediction(probabilities: np.ndarray, true: int | None = None) -> P
 def top_k(probabilities: np.ndarray, k: int = 3) -> list[tuple[str, float]]:
     """The k most likely classes as (name in the reader's language, probability), most likely first."""
     order = np.argsort(probabilities)[::-1][:k]
-    return [(class_name(CLASS_NAMES[i]), float(probabilities[i])) for i in order]
+    return [(class_label(i), float(probabilities[i])) for i in order]

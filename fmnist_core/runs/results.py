@@ -14,7 +14,8 @@ from ..config import RunConfig
 from ..forward import DenseNetwork
 from ..i18n import N_, _, date_time, number
 
-HISTORY_KEYS = ("loss", "accuracy", "val_loss", "val_accuracy")
+VALIDATION_PREFIX = "val_"  # Keras names a metric measured on the validation split "val_<metric>"
+HISTORY_KEYS = ("loss", "accuracy", VALIDATION_PREFIX + "loss", VALIDATION_PREFIX + "accuracy")
 # One message per whole curve name: languages do not all put the split before the metric ("Validierungsgenauigkeit").
 CURVES = {("training", "accuracy"): N_("training accuracy"), ("validation", "accuracy"): N_("validation accuracy"),
           ("training", "loss"): N_("training loss"), ("validation", "loss"): N_("validation loss")}
@@ -34,6 +35,18 @@ ORIGINS = {
 def curve_name(split: str, metric: str) -> str:
     """A curve's name in the reader's language: curve_name('validation', 'accuracy') -> 'validation accuracy'."""
     return _(CURVES[split, metric])
+
+
+def history_key(split: str, metric: str) -> str:
+    """A curve's key in a run's history: history_key('validation', 'loss') -> 'val_loss' (Keras' naming)."""
+    return (VALIDATION_PREFIX if split == "validation" else "") + metric
+
+
+def curve_of(key: str) -> tuple[str, str]:
+    """The (split, metric) of a history key: curve_of('val_loss') -> ('validation', 'loss')."""
+    if key.startswith(VALIDATION_PREFIX):
+        return "validation", key.removeprefix(VALIDATION_PREFIX)
+    return "training", key
 
 
 @dataclass(frozen=True)

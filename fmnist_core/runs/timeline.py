@@ -15,9 +15,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from ..data.sources import CLASS_NAMES
+from ..data.sources import class_label
 from ..forward import DenseNetwork
-from ..i18n import _, class_name, percent
+from ..i18n import _, percent
 from .evaluation import confusion_matrix, per_class_accuracy
 
 
@@ -129,7 +129,7 @@ def _confusion_change(before: Frame, after: Frame) -> str | None:
     true, predicted = np.unravel_index(int(np.abs(change).argmax()), change.shape)
     if change[true, predicted] == 0:
         return None
-    values = {"true": class_name(CLASS_NAMES[true]), "predicted": class_name(CLASS_NAMES[predicted]),
+    values = {"true": class_label(true), "predicted": class_label(predicted),
               "before": int(before.matrix[true, predicted]), "after": int(after.matrix[true, predicted])}
     # Translators: test images of one class answered as another; {true}: e.g. "Shirt"; {predicted}: e.g.
     # "T-shirt/top"; {before}, {after}: numbers of test images, e.g. 312, 205
@@ -149,4 +149,4 @@ def _class_change(before: Frame, after: Frame) -> str | None:
     # Translators: {name}: a class, e.g. "Sandal"; {right}: its test images classified correctly now, e.g. "96%";
     # {before}: at the epoch before on the timeline, e.g. "91%"
     return _("{name} is now {right} right (it was {before}).").format(
-        name=class_name(CLASS_NAMES[index]), right=percent(now[index], 0), before=percent(then[index], 0))
+        name=class_label(index), right=percent(now[index], 0), before=percent(then[index], 0))

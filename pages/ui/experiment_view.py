@@ -17,7 +17,7 @@ from fmnist_core.lessons import (
     sweep_labels,
     table,
 )
-from fmnist_core.runs import RunResult
+from fmnist_core.runs import RunResult, history_key
 from fmnist_core.views import charts
 from pages.ui.data import get_data
 from pages.ui.lang import with_language
@@ -156,7 +156,7 @@ def show_results(experiment: Experiment, results: list[RunResult]) -> None:
                       key=f"{experiment.name}_metric", format_func=lambda m: _(charts.METRICS[m]))
     split = c2.radio(_("Data"), list(charts.SPLITS), horizontal=True, key=f"{experiment.name}_split",
                      format_func=lambda s: _(charts.SPLITS[s]))
-    key = ("val_" if split == "validation" else "") + metric
+    key = history_key(split, metric)
     what = charts.curve_name(split, metric)
     st.plotly_chart(charts.comparison_figure(sweep_labels(experiment, results), key), key=f"{experiment.name}_chart",
                     # Translators: a chart's alt text; {what}: a curve's name, e.g. "validation accuracy"

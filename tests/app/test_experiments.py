@@ -82,6 +82,8 @@ def test_mistakes_page_shows_real_errors_and_curves(synthetic_env):
     assert len(at.error) == 3  # each refusal: one sentence, then Keras's own message as code
     assert any("outside the valid range" in code for code in texts(at.code))
     assert len(at.get("plotly_chart")) == 2  # the correct network and the one without softmax
+    assert "6,000 training images, 3 epochs" in at.markdown[0].value  # reports.MISTAKE_*, as trained
+    assert sum(c.value.startswith("Test accuracy after 3 epochs on 6,000 images: ") for c in at.caption) == 2
 
 
 def test_experiment_page_keeps_its_choices_in_the_link(synthetic_env):

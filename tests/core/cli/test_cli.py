@@ -102,3 +102,15 @@ def test_predict_gives_the_warning_and_the_nearest_training_images(synthetic_dir
     row = json.loads(gone.stdout)[0]
     assert row["label"] and row["warning"] is None and row["neighbours"] is None
     assert gone.stderr.strip().splitlines()[-1].startswith("note: no nearest training images and no warning")
+
+
+def test_predict_refuses_a_big_file_in_the_intakes_words(tmp_path):
+    """The size check before reading is the intake's own (data.intake.check_size), not a copy of its sentence."""
+    from fmnist_core.data.intake import MAX_BYTES, ImageError, check_size
+
+    big = tmp_path / "big.png"
+    big.write_bytes(b"\0" * (MAX_BYTES + 1))
+    with pytest.raises(ImageError) as refusal:
+        check_size(MAX_BYTES + 1)
+    out = run_cli("predict", str(big), "--json")
+    assert out.returncode == 1 and json.loads(out.stdout) == [{"file": str(big), "error": str(refusal.value)}]

@@ -126,3 +126,12 @@ def test_bad_env_dir_is_an_error_not_a_fallback(monkeypatch, tmp_path):
     with pytest.raises(DataError, match="is not a folder"):
         load_fashion_mnist()
     data_module.forget_loaded_data()
+
+
+def test_class_names_in_the_language_are_built_in_one_place(english):
+    from fmnist_core import i18n
+    from fmnist_core.data.sources import class_label, class_names
+
+    assert class_names() == list(CLASS_NAMES) and class_label(4) == "Coat"
+    i18n.set_language("de")
+    assert class_names()[4] == class_label(4) == i18n.class_name("Coat") == "Mantel (Coat)"

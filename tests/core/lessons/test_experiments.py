@@ -145,3 +145,14 @@ def test_experiments_and_sweeps_are_built_by_keyword_only():
     made = sweep(name="units", title="t", question="q", intro="i", field_name="hidden_units", values=(8, 16),
                  baseline=8, label=str, findings=lambda results, label: [])
     assert [c.hidden_units for c in made.configs()] == [8, 16] and made.label(RunConfig(hidden_units=8)) == "8"
+
+
+def test_run_labels_of_a_setting_are_its_field_short_name(english):
+    """Experiment labels that name one setting are the field table's ``short`` (config.FIELDS), not a copy."""
+    from fmnist_core.config import FIELD
+
+    assert EXPERIMENTS["dropout"].label(RunConfig(dropout=0.2)) == FIELD["dropout"].shown(0.2) == "dropout 0.2"
+    early = EXPERIMENTS["early_stopping"]
+    assert early.label(RunConfig(patience=3)) == FIELD["patience"].shown(3) == "patience 3"
+    assert early.label(RunConfig(target_accuracy=0.9)) == "stop at train acc 0.9"
+    assert RunConfig(patience=3).describe().endswith(", patience 3")

@@ -1,7 +1,11 @@
+from pathlib import Path
+
 import pytest
 
 from fmnist_core.lessons.mistakes import MISTAKES
 from fmnist_core.net.mistakes import run_mistake
+
+ROOT = Path(__file__).resolve().parents[3]
 
 
 @pytest.mark.parametrize("name,expected", [
@@ -45,3 +49,17 @@ def test_every_mistake_is_explained():
         assert name == "correct" or code not in correct_code, name
         others = [other for other, (_, _, said) in SLIPS.items() if other != name and said in mistake.explanation]
         assert others == [], f"{name}'s explanation names the slip of {others}"
+
+
+def test_the_page_says_how_the_mistakes_really_train(english):
+    """The page's numbers are the ones run_mistake trains by (reports.MISTAKE_*), not typed on the page."""
+    import inspect
+
+    from fmnist_core.lessons.mistakes import accuracy_caption, introduction
+    from fmnist_core.reports import MISTAKE_EPOCHS, MISTAKE_IMAGES
+
+    defaults = inspect.signature(run_mistake).parameters
+    assert (defaults["epochs"].default, defaults["n_train"].default) == (MISTAKE_EPOCHS, MISTAKE_IMAGES)
+    assert "(plain `model.fit`, 6,000 training images, 3 epochs)" in introduction()
+    assert accuracy_caption(0.8412) == "Test accuracy after 3 epochs on 6,000 images: 84.12%."
+    assert "st.caption(accuracy_caption(" in (ROOT / "pages" / "mistakes.py").read_text(encoding="utf-8")

@@ -47,3 +47,21 @@ def test_the_hardest_class_is_the_least_accurate_one():
     matrix[6, 6], matrix[6, 0] = 60, 30
     assert hardest_class(class_reports(matrix)) == "The hardest class is Shirt (66.7% right), most often taken " \
         "for T-shirt/top (30)."
+
+
+@pytest.mark.parametrize("split,metric,key", [("training", "loss", "loss"), ("validation", "loss", "val_loss"),
+                                              ("validation", "accuracy", "val_accuracy")])
+def test_a_curve_and_its_history_key_go_both_ways(split, metric, key):
+    from fmnist_core.runs.results import HISTORY_KEYS, curve_of, history_key
+
+    assert history_key(split, metric) == key and curve_of(key) == (split, metric) and key in HISTORY_KEYS
+
+
+def test_the_prediction_grid_offers_the_selections_select_examples_knows():
+    from fmnist_core.runs import SELECTIONS, select_examples
+
+    labels, probabilities = np.arange(10), np.eye(10)[::-1]
+    for mode in SELECTIONS:
+        select_examples(labels, probabilities, 3, mode, class_index=0)
+    with pytest.raises(ValueError, match="random"):
+        select_examples(labels, probabilities, 3, "all")
