@@ -135,6 +135,9 @@ def training_form(config: RunConfig, link: LinkControls) -> tuple[RunConfig | No
             # loss)"
             st.error(plain(_("That configuration is not possible: {reason}.").format(reason=exc)))
             return None, None
+        # Synced by hand, not with Streamlit's ``bind="query-params"`` (checked on 1.67): a bound widget in a form
+        # writes the URL as it moves, before Train; it drops a bad or out-of-range link value silently (no warning,
+        # FIELDS not asked); and a bound key cannot be written through st.query_params, as this line does.
         kept_link = {k: v for k, v in st.query_params.to_dict().items() if k in LINK_KEYS}
         st.query_params.from_dict(with_language(config_to_query(config) | kept_link))
         job = submit(config)

@@ -1,5 +1,5 @@
 """Helpers the tests share: small synthetic data sets, a tiny config, AppTest shortcuts, garment pictures, the
-command line, waiting for a state, threads started together, a redis-server."""
+command line, waiting for a state, threads started together, a process's children, a redis-server."""
 
 from __future__ import annotations
 
@@ -228,6 +228,18 @@ def brute_force(train: np.ndarray, images: np.ndarray, k: int = 5, chunk: int = 
                            0)) for a in range(0, len(train), chunk)], axis=1)
     rows = np.argsort(distances, axis=1, kind="stable")[:, :k]
     return rows, np.take_along_axis(distances, rows, 1)
+
+
+def children(pid: int) -> list[int]:
+    """The processes ``pid`` started (from ``/proc/*/stat``: those of any of its threads), e.g. an app's workers."""
+    kids = []
+    for entry in Path("/proc").iterdir():
+        try:
+            if entry.name.isdigit() and int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1]) == pid:
+                kids.append(int(entry.name))
+        except (OSError, IndexError, ValueError):  # a process that ended while we looked
+            continue
+    return kids
 
 
 @contextlib.contextmanager

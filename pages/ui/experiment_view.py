@@ -135,6 +135,7 @@ def from_link(experiment: Experiment) -> tuple[RunConfig, dict[str, Any]]:
 
 def to_link(experiment: Experiment, base: RunConfig, chosen: dict[str, Any]) -> None:
     """Keep the comparison in the URL, so the link shows the same runs."""
+    # By hand, not ``bind="query-params"``: see training_form in pages/train.py (the same form, the same reasons).
     link = {FIELD[f].url: FIELD[f].format(getattr(base, f)) for f in _shared(experiment)}
     for control in experiment.controls:
         spec, value = FIELD[control.field], chosen.get(control.field)

@@ -5,6 +5,16 @@ mode: a link such as ``/data?lang=ko`` then runs ``pages/data.py`` alone. So eac
 ``in_app(main)``: run by the app's ``st.navigation`` it draws the page; run alone it runs the app script instead,
 whose ``st.navigation`` (which ends folder mode for the whole server) opens the linked page, in the menu, in this
 same script run. Public APIs only: ``st.navigation``, ``st.Page``, ``st.switch_page``.
+
+Why the re-run stays (checked against Streamlit 1.67): the first session of a server decides folder mode from
+whether ``pages/`` exists beside the entry script (``PagesManager``), and in that mode Streamlit runs the linked
+``pages/<name>.py`` instead of ``streamlit_app.py``; ``st.navigation`` turns folder mode off only once some session
+has run it (so documented), and no config option or other public API turns it off before
+(``client.showSidebarNavigation`` only hides the menu). Without the re-run, a fresh server's first visitor on
+``/normalisation`` would get that file alone under a menu of file names (every file in ``pages/``, the hidden class
+board too), without the app's titles, language picker and warm-up (see
+``tests/browser/test_train.py::test_deep_link_first_after_start_gets_the_app_menu``). The only other way out,
+renaming the folder, is ruled out: ``pages/`` is the product's named layout.
 """
 
 from __future__ import annotations

@@ -2,11 +2,11 @@
 
 import os
 import signal
-from pathlib import Path
 
 import pytest
 
 from tests.browser.helpers import ARTIFACTS, browser_page, running_app, running_server, settled
+from tests.support import children
 
 pytestmark = pytest.mark.browser
 
@@ -79,18 +79,6 @@ def test_stop_button_cancels_and_says_so(synthetic_dir, tmp_path):
         assert page.get_by_text("Test accuracy", exact=True).count() == 0  # nothing half-trained shown as finished
         assert page.locator('[data-testid="stException"]').count() == 0
     assert RunCache(tmp_path / "cache").get(RunConfig(epochs=100, batch_size=1, hidden_units=2048)) is None
-
-
-def children(pid: int) -> list[int]:
-    """The processes ``pid`` started (the app's workers)."""
-    kids = []
-    for entry in Path("/proc").iterdir():
-        try:
-            if entry.name.isdigit() and int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1]) == pid:
-                kids.append(int(entry.name))
-        except (OSError, IndexError, ValueError):  # a process that ended while we looked
-            continue
-    return kids
 
 
 def test_stop_says_it_is_stopping_until_the_worker_has_stopped(synthetic_dir, tmp_path):

@@ -88,21 +88,8 @@ def test_a_qr_code_is_a_png():
 # --------------------------------------------------------------------------- the board
 
 
-def test_the_boards_figures_and_sentences(store):
-    code, _key = class_with_runs(store)
-    runs = store.runs(code)
-    found = board(store.learners(code), runs, has_challenge=True)
-    assert (found.learners, found.runs) == (3, 6)
-    assert [(b.nickname, b.run and b.run.test_accuracy, b.runs, b.met) for b in found.best] == [
-        ("Anna", 0.88, 4, True), ("Ben", 0.87, 2, True), ("<b>Cy</b>", None, 0, False)]
-    assert found.first_to_meet.nickname == "Ben"
-    said = sentences(found, runs)
-    assert said[0] == "2 of 3 learners met the challenge."
-    assert said[1].startswith("The smallest network that met it: 24 units x 1 layer") and said[1].endswith("by Anna.")
-    assert said[2] == "First to meet it: Ben at 08:00:15 UTC."
-    assert said[3].startswith("Best test accuracy so far: 88.0% by Anna (128 units x 1 layer")
-    assert "1 of 1 run with 3 or more hidden layers did worse than the median run with one hidden layer" in said[4]
-    assert said[5].startswith("Runs on raw pixels reached a median test accuracy of 80.0%")
+# The board's figures and sentences for a class with runs: test_store's
+# test_the_boards_figures_and_sentences_are_the_same_from_either_backend (both backends).
 
 
 def test_a_board_without_runs_or_challenge(store):

@@ -258,18 +258,24 @@ def test_learners_racing_for_one_nickname_or_the_last_place_get_it_once(store, m
     assert len(racing.learners(code)) == (limit or 1)
 
 
-def test_the_board_is_the_same_from_either_backend(store):
+def test_the_boards_figures_and_sentences_are_the_same_from_either_backend(store):
+    """The board's figures and every sentence (the one test of them: ``test_classroom`` had the same on SQLite)."""
     code, _key = class_with_runs(store)
     runs = store.runs(code)
     found = board(store.learners(code), runs, has_challenge=True)
     assert (found.learners, found.runs) == (3, 6)
     assert [(b.nickname, b.run and b.run.test_accuracy, b.runs, b.met) for b in found.best] == [
         ("Anna", 0.88, 4, True), ("Ben", 0.87, 2, True), ("<b>Cy</b>", None, 0, False)]
+    assert found.first_to_meet.nickname == "Ben"
     assert [r.at for r in runs] == sorted(r.at for r in runs)
-    assert sentences(found, runs)[:3] == [
+    said = sentences(found, runs)
+    assert said[:3] == [
         "2 of 3 learners met the challenge.",
         "The smallest network that met it: 24 units x 1 layer, 5 epochs, normalised (19,090 parameters), by Anna.",
         "First to meet it: Ben at 08:00:15 UTC."]
+    assert said[3].startswith("Best test accuracy so far: 88.0% by Anna (128 units x 1 layer")
+    assert "1 of 1 run with 3 or more hidden layers did worse than the median run with one hidden layer" in said[4]
+    assert said[5].startswith("Runs on raw pixels reached a median test accuracy of 80.0%")
 
 
 def test_the_teacher_key_never_reaches_the_log(store, caplog):

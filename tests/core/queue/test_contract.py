@@ -20,7 +20,7 @@ from fmnist_core.config import RunConfig
 from fmnist_core.queue import JobStatus, Refused
 from fmnist_core.runs.cache import RunCache
 from tests.browser.helpers import free_port
-from tests.support import TINY, until
+from tests.support import TINY, children, until
 
 ROOT = Path(__file__).resolve().parents[3]
 QUICK = RunConfig(epochs=2, hidden_units=8)
@@ -101,7 +101,7 @@ class Queue:
                 os.kill(pid, signal.SIGKILL)
             return
         for worker in self.workers:
-            for pid in [*_children(worker.pid), worker.pid]:
+            for pid in [*children(worker.pid), worker.pid]:
                 with contextlib.suppress(ProcessLookupError):
                     os.kill(pid, signal.SIGKILL)
             worker.wait(30)
@@ -116,17 +116,6 @@ class Queue:
             self.kill_worker()
             self.redis.terminate()
             self.redis.wait(10)
-
-
-def _children(pid: int) -> list[int]:
-    out = []
-    for proc in Path("/proc").iterdir():
-        try:
-            if proc.name.isdigit() and int((proc / "stat").read_text().rsplit(")", 1)[1].split()[1]) == pid:
-                out.append(int(proc.name))
-        except (OSError, IndexError, ValueError):
-            pass
-    return out
 
 
 @pytest.fixture(params=["embedded", pytest.param("rq", marks=pytest.mark.redis)])
