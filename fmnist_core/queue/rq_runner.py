@@ -101,8 +101,9 @@ class RQRunner:
             return value
 
     def first_sight(self, key: str, ended_at: object) -> bool:
-        """True the first time this server sees the run ``key`` that ended at ``ended_at``."""
-        if self._seen.get(key) == ended_at:
+        """True the first time this server sees the run ``key`` that ended at ``ended_at`` (None: not read yet; a
+        job's status can be read as finished before its end time is)."""
+        if key in self._seen and self._seen[key] == ended_at:
             return False
         self._seen[key] = ended_at
         return True

@@ -214,3 +214,14 @@ def test_a_session_is_gone_once_it_stayed_away_for_the_grace():
     now[0] = 220.0
     assert sorted(departures.gone(connected.__contains__)) == ["tab-1", "tab-2"]
     assert departures.gone(connected.__contains__) == []  # told once
+
+
+def test_a_finished_rq_run_teaches_the_cost_model_even_before_its_end_time_is_read(tmp_path):
+    """A job's status can be read as finished before its end time is (None): that first sight still teaches, once
+    (before, None matched "never seen" and the run taught nothing: a CI run of the contract suite under load)."""
+    from fmnist_core.queue.rq_runner import RQRunner
+
+    runner = RQRunner("redis://127.0.0.1:1/0", RunCache(tmp_path))  # no connection is made here
+    assert runner.first_sight("k", None)
+    assert not runner.first_sight("k", None)
+    assert runner.first_sight("k", "2026-12-04 10:00")  # a later run of the same key teaches again
