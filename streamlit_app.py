@@ -11,6 +11,7 @@ import streamlit as st
 import pages.ui.preload  # noqa: F401 - first: every library the pages use, imported before sessions run side by side
 from fmnist_core.i18n import _
 from fmnist_core.queue import QueueUnreachable
+from fmnist_core.queue.limits import trim_heap
 from pages.ui.lang import choose_language
 from pages.ui.navigation import alias, page, run_page
 from pages.ui.runner import prefetch_experiments, warm_up_workers
@@ -69,9 +70,12 @@ def stacks_on_sigusr1() -> bool:
 
 
 def _collect_now_and_then(seconds: float = 10.0) -> None:
+    """A full collection every ``seconds``; after it, the freed heap goes back to the system (what ended sessions
+    held is otherwise kept by the process for good)."""
     while True:
         time.sleep(seconds)
         gc.collect()
+        trim_heap()
 
 
 try:

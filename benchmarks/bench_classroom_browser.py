@@ -1,9 +1,12 @@
 """Benchmark (not a test): a class of learners in real browsers against one server, on the real data.
 
     .venv/bin/python benchmarks/bench_classroom_browser.py [--learners 20] [--linger 130] [--no-prefetch] [--no-class]
+        [--equal-priority] [--screenshot board.png]
 
 Starts one fresh `streamlit run` (empty run cache; default settings, so the experiment pages' background runs
-are on unless --no-prefetch) and one headless Chromium. One page opens first (the app starts its workers) and the
+are on unless --no-prefetch) and two headless Chromiums: the learners' one at the lowest CPU priority (nice 19;
+--equal-priority: as the server), standing in for the learners' own devices, and the teacher's one for the board
+(as the projector's computer would). One page opens first (the app starts its workers) and the
 bench waits for them to warm up. Unless --no-class, a teacher page then starts a class and opens its board (kept
 open, never reloaded, as on a projector), and each learner joins the class from the learners' link with a nickname
 (L00, L01, ...) before training. Then one browser context per learner, all driven at once (Playwright's async
@@ -18,9 +21,9 @@ rerun and page change as the browsers saw them, and of submit-to-start and submi
 them (no browser in the way); CPU seconds per learner of the web process and of the workers; the RSS of the web
 process, the workers and the whole app at start, after the first visitor, at the class's peak, at the close and
 --linger s after it; with a class, the board's delay: for each learner, from the moment the learner saw their
-result to the moment the board's chart (its own 5 s refresh, no reload) first showed that learner's run, p50 and
-max (a poll of the board page's Plotly traces every 0.2 s). The browsers share this machine's cores with the app,
-so their latencies are pessimistic.
+result to the moment the board's chart (its own 3 s refresh, no reload) first showed that learner's run, p50 and
+max (a poll of the board page's Plotly traces every 0.2 s); --screenshot saves the board once every run is on
+it. The browsers share this machine's cores with the app, so their latencies are pessimistic.
 """
 
 from __future__ import annotations
@@ -50,6 +53,7 @@ IDLE = "[data-testid='stApp'][data-test-script-state='notRunning']"
 # the learners' names on the board's chart: one Plotly trace per learner with a run (gd.data of the graph's div)
 TRACES = "() => [...document.querySelectorAll('.js-plotly-plot')].flatMap(p => (p.data || []).map(t => t.name))"
 EXCEPTION = '[data-testid="stException"]'
+LEARNERS = "--fmnist-bench-learners"  # a switch Chromium ignores: marks the learners' browser among the processes
 MIB = 2**20
 
 
@@ -236,22 +240,40 @@ async def watch_board(board: Page, learners: list[Learner], done: asyncio.Event)
         await asyncio.sleep(0.2)
 
 
-async def classroom(url: str, learners: list[Learner], sampler: Sampler, with_class: bool = True) -> None:
+async def classroom(url: str, learners: list[Learner], sampler: Sampler, with_class: bool = True,
+                    screenshot: Path | None = None, equal: bool = False) -> None:
     async with async_playwright() as p:
-        browser = await p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+        browser = await p.chromium.launch(executable_path=CHROMIUM, args=[*CHROMIUM_ARGS, LEARNERS])
+        if not equal:
+            lowest_priority(LEARNERS)
+        teacher = await p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
         try:
             await first_visitor(browser, url, sampler)
             if not with_class:
                 await asyncio.gather(*(learn(browser, url, learner) for learner in learners))
                 return
-            board, link = await start_class(browser, url)
+            board, link = await start_class(teacher, url)
             done = asyncio.Event()
             watcher = asyncio.create_task(watch_board(board, learners, done))
             await asyncio.gather(*(learn(browser, url, learner, link) for learner in learners))
             done.set()
             await watcher
+            if screenshot:  # the board as the projector shows it once the class is done
+                await board.screenshot(path=str(screenshot), full_page=True)
         finally:
             await browser.close()
+            await teacher.close()
+
+
+def lowest_priority(mark: str) -> None:
+    """The learners' browser (the process whose command line has ``mark``, and every process it started: the
+    renderers of later pages are forked from its zygote, so they inherit it) at nice 19: in a real class each
+    learner's browser runs on the learner's own device, not on the server's cores."""
+    for proc in psutil.process_iter(["cmdline"]):
+        if mark in (proc.info["cmdline"] or []):
+            for one in (proc, *proc.children(recursive=True)):
+                with contextlib.suppress(psutil.Error):
+                    one.nice(19)
 
 
 TIMING = re.compile(r"queue timing: \S+ waited ([\d.]+) s, result ([\d.]+) s after submit")
@@ -281,6 +303,9 @@ def main() -> None:
     parser.add_argument("--linger", type=float, default=130, help="seconds to sample after the close (130)")
     parser.add_argument("--no-prefetch", action="store_true", help="no background runs of the experiment pages")
     parser.add_argument("--no-class", action="store_true", help="learners do not join a class (no board open)")
+    parser.add_argument("--equal-priority", action="store_true",
+                        help="the learners' browser at the same CPU priority as the server (default: nice 19)")
+    parser.add_argument("--screenshot", type=Path, help="save the board, once every run is on it, to this PNG file")
     args = parser.parse_args()
     learners = [Learner(i) for i in range(args.learners)]
     with tempfile.TemporaryDirectory() as tmp:
@@ -291,7 +316,8 @@ def main() -> None:
             sampler = Sampler(server.pid)
             begin = sampler.sample()
             sampler.start()
-            asyncio.run(classroom(url, learners, sampler, with_class=not args.no_class))
+            asyncio.run(classroom(url, learners, sampler, with_class=not args.no_class,
+                                  screenshot=args.screenshot, equal=args.equal_priority))
             closed = sampler.sample()
             first = sampler.first_visitor
             assert first is not None

@@ -16,6 +16,7 @@ from fmnist_core.classroom import (
     class_confusion,
     clock,
     confusion_sentence,
+    of_class,
     runs_csv,
     sentences,
 )
@@ -29,7 +30,7 @@ from pages.ui.navigation import in_app
 from pages.ui.runner import get_cache, get_runner
 from pages.ui.text import plain
 
-REFRESH_SECONDS = 5.0
+REFRESH_SECONDS = 3.0  # a learner's run is on the board within about 3 s of being recorded
 
 
 def main() -> None:
@@ -56,23 +57,20 @@ def live_board(code: str, key: str) -> None:
     store = get_store()
     try:
         info = store.as_teacher(code, key)
-        learners, runs = store.learners(code), store.runs(code)
+        learners, runs, asked = store.learners(code), store.runs(code), store.asked_keys(code)
     except ClassError as exc:
         st.error(plain(exc))
         return
     show_state(info, key)
     found = board(learners, runs, class_challenge(info) is not None)
     runner = get_runner()
-    # the class records a run once it is trained, so a run in training cannot be told apart by class: the server's
-    training = sum(not job.background for job in runner.running())
-    waiting = sum(not job.background for job in runner.queued())
     cols = st.columns(4)
     cols[0].metric(_("Learners joined"), found.learners)
     cols[1].metric(_("Runs"), found.runs)
-    cols[2].metric(_("Runs training on the server now"), training,
-                   help=_("Every learner's run a worker on this server is training now, in this class or not."))
-    cols[3].metric(_("Runs waiting on the server now"), waiting,
-                   help=_("Every learner's run waiting for a worker on this server, in this class or not."))
+    cols[2].metric(_("Training now"), of_class(asked, runner.running()),
+                   help=_("Runs this class's learners asked for that a worker is training now."))
+    cols[3].metric(_("Waiting now"), of_class(asked, runner.queued()),
+                   help=_("Runs this class's learners asked for that are waiting for a worker now."))
     for sentence in sentences(found, runs):
         st.markdown("- " + plain(sentence))
     if runs:

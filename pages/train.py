@@ -26,7 +26,7 @@ from fmnist_core.runs import (
     select_examples,
 )
 from fmnist_core.views import charts
-from pages.ui.classroom import class_controls, class_member, class_runs_table, in_class
+from pages.ui.classroom import asked, class_controls, class_member, class_runs_table, in_class
 from pages.ui.data import get_data, test_set_of
 from pages.ui.history import SessionRun, remember, session_runs
 from pages.ui.lang import fragment, with_language
@@ -58,6 +58,8 @@ def main() -> None:
     config, link = read_link(class_controls(member))
     show_challenge_or_ideas(link)
     config, job = training_form(config, link)
+    if job is not None:
+        asked(member, job.key)
     data = get_data() if config is not None else None
     found = current_result(config, job) if data is not None else None
     in_class(member, found.run if found is not None else None)

@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from .. import settings
-from .board import Best, Board, board, class_confusion, clock, confusion_sentence, runs_csv, sentences
+from .board import Best, Board, board, class_confusion, clock, confusion_sentence, of_class, runs_csv, sentences
 from .codes import ALPHABET, ClassError, check_nickname, new_code, qr_png, read_code
 from .redis_store import RedisClassStore
 from .sqlite_store import SQLiteClassStore
@@ -15,8 +15,8 @@ from .store import ClassInfo, ClassRun, ClassStore, ClassUnavailable, Learner, c
 
 __all__ = ["ALPHABET", "Best", "Board", "ClassError", "ClassInfo", "ClassRun", "ClassStore", "ClassUnavailable",
            "Learner", "RedisClassStore", "SQLiteClassStore", "board", "check_nickname", "class_challenge",
-           "class_confusion", "clock", "confusion_sentence", "new_code", "open_store", "qr_png", "read_code",
-           "runs_csv", "sentences"]
+           "class_confusion", "clock", "confusion_sentence", "new_code", "of_class", "open_store", "qr_png",
+           "read_code", "runs_csv", "sentences"]
 
 
 def open_store(path: Path | str | None = None, url: str | None = None) -> ClassStore:

@@ -113,6 +113,13 @@ def clock(at: float) -> str:
     return datetime.fromtimestamp(at, UTC).strftime("%H:%M:%S")
 
 
+def of_class(asked: set[str], jobs: Iterable) -> int:
+    """How many of the queue's ``jobs`` (running or waiting ones) are runs the class's learners asked for (``keys``
+    of ``ClassStore.asked_keys``); the experiment pages' background runs are nobody's. A run is shared: one that a
+    learner of another class asked for too counts in both."""
+    return sum(1 for job in jobs if not job.background and job.key in asked)
+
+
 # --------------------------------------------------------------------------- the class's most common confusion
 
 _MATRICES: OrderedDict[tuple, np.ndarray] = OrderedDict()  # (cache, key, run.json's stat, test set) -> matrix

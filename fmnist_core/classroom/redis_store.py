@@ -6,6 +6,8 @@ Keys, all under ``fmnist:class:<CODE>``:
 - ``fmnist:class:<CODE>``: a hash of the class (``key_hash``, ``created``, ``controls``, ``ended`` once ended);
 - ``fmnist:class:<CODE>:learners``: a hash, the folded nickname -> ``[nickname as typed, joined]`` (JSON);
 - ``fmnist:class:<CODE>:runs:<folded nickname>``: a hash, the configuration key -> the record (JSON);
+- ``fmnist:class:<CODE>:asked:<folded nickname>``: a set of the configuration keys the learner asked for (the
+  board counts the class's runs waiting or training with it);
 - ``fmnist:classes``: a sorted set of the codes by when they were created, so that ``expire`` finds old classes.
 
 Every key of a class expires with the class (``PEXPIREAT`` at its creation plus ``FMNIST_CLASS_DAYS``), so Redis
@@ -66,6 +68,16 @@ redis.call('HSET', KEYS[3], ARGV[2], ARGV[3])
 redis.call('PEXPIREAT', KEYS[3], ARGV[5])
 return 'recorded'
 """
+ASK = """
+if redis.call('SISMEMBER', KEYS[3], ARGV[2]) == 1 then return 1 end
+if redis.call('EXISTS', KEYS[1]) == 0 then return 0 end
+if redis.call('HEXISTS', KEYS[1], 'ended') == 1 then return 0 end
+if redis.call('HEXISTS', KEYS[2], ARGV[1]) == 0 then return 0 end
+if redis.call('SCARD', KEYS[3]) >= tonumber(ARGV[3]) then return 0 end
+redis.call('SADD', KEYS[3], ARGV[2])
+redis.call('PEXPIREAT', KEYS[3], ARGV[4])
+return 1
+"""
 
 
 def class_key(code: str) -> str:
@@ -78,6 +90,10 @@ def learners_key(code: str) -> str:
 
 def runs_key(code: str, fold: str) -> str:
     return f"{PREFIX}{code}:runs:{fold}"
+
+
+def asked_key(code: str, fold: str) -> str:
+    return f"{PREFIX}{code}:asked:{fold}"
 
 
 class RedisClassStore(ClassStore):
@@ -115,7 +131,8 @@ class RedisClassStore(ClassStore):
             client = Redis.from_url(self.url, decode_responses=True, socket_timeout=TIMEOUT,
                                     socket_connect_timeout=TIMEOUT)
             self._scripts = {name: client.register_script(text) for name, text in
-                             (("create", CREATE), ("end", END), ("join", JOIN), ("record", RECORD))}
+                             (("create", CREATE), ("end", END), ("join", JOIN), ("record", RECORD),
+                                                         ("ask", ASK))}
             self._client = client
 
     def _until(self, created: float) -> int:
@@ -151,7 +168,8 @@ class RedisClassStore(ClassStore):
             for code in codes:
                 redis.delete(class_key(code))  # first: a join or record now finds no class
                 folds = redis.hkeys(learners_key(code))
-                redis.delete(learners_key(code), *(runs_key(code, fold) for fold in folds))
+                redis.delete(learners_key(code), *(runs_key(code, fold) for fold in folds),
+                             *(asked_key(code, fold) for fold in folds))
                 redis.zrem(INDEX, code)
             return len(codes)
 
@@ -201,6 +219,17 @@ class RedisClassStore(ClassStore):
     def count(self, code: str, nickname: str) -> int:
         with self._redis() as redis:
             return int(redis.hlen(runs_key(str(code), folded(nickname))))
+
+    def _add_asked(self, info: ClassInfo, fold: str, key: str, at: float) -> bool:
+        with self._redis():
+            return bool(self._scripts["ask"](
+                keys=[class_key(info.code), learners_key(info.code), asked_key(info.code, fold)],
+                args=[fold, key, self.max_records, self._until(info.created)]))
+
+    def asked_keys(self, code: str) -> set[str]:
+        with self._redis() as redis:
+            folds = redis.hkeys(learners_key(str(code)))
+            return set(redis.sunion([asked_key(str(code), fold) for fold in folds])) if folds else set()
 
 
 def _learner(value: str) -> Learner | None:

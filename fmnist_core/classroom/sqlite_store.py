@@ -1,13 +1,14 @@
-"""The class records in one SQLite file beside the run cache (``<cache dir>/classes.sqlite3``): the embedded
-backend of ``store.ClassStore``.
+"""The class records in one SQLite file beside the run cache (``<cache dir>/classes.sqlite3``): the embedded backend
+of ``store.ClassStore``.
 
 Tables: ``classes`` (code, the teacher key's hash, when created and ended, the exercise's teacher controls as the
-link's query), ``learners`` (class, nickname as typed, its folded form, unique per class, when joined) and
-``runs`` (class, learner, configuration key and values, when, test and validation accuracy, parameters, seconds,
-whether the class's challenge was met). One record per learner and configuration. WAL mode and a busy timeout let
-every session and process write side by side; every write is one ``BEGIN IMMEDIATE`` transaction and every query
-is parameterised. Every failure of the file (damaged, read-only, locked too long) is a ``ClassUnavailable`` with
-one sentence; nothing stored is deleted because of one.
+link's query), ``learners`` (class, nickname as typed, its folded form, unique per class, when joined) and ``runs``
+(class, learner, configuration key and values, when, test and validation accuracy, parameters, seconds, whether the
+class's challenge was met), ``asked`` (class, learner, configuration key, when: the runs a learner asked for, so the
+board counts the class's runs waiting or training). One record per learner and configuration. WAL mode and a busy
+timeout let every session and process write side by side; every write is one ``BEGIN IMMEDIATE`` transaction and
+every query is parameterised. Every failure of the file (damaged, read-only, locked too long) is a
+``ClassUnavailable`` with one sentence; nothing stored is deleted because of one.
 """
 
 from __future__ import annotations
@@ -68,6 +69,14 @@ CREATE TABLE IF NOT EXISTS runs (
     parameters INTEGER NOT NULL,
     seconds REAL NOT NULL,
     met INTEGER,
+    PRIMARY KEY (class, folded, config_key),
+    FOREIGN KEY (class, folded) REFERENCES learners(class, folded) ON DELETE CASCADE
+);
+CREATE TABLE IF NOT EXISTS asked (
+    class TEXT NOT NULL,
+    folded TEXT NOT NULL,
+    config_key TEXT NOT NULL,
+    at REAL NOT NULL,
     PRIMARY KEY (class, folded, config_key),
     FOREIGN KEY (class, folded) REFERENCES learners(class, folded) ON DELETE CASCADE
 );
@@ -230,6 +239,25 @@ class SQLiteClassStore(ClassStore):
         with self._db() as db:
             return db.execute("SELECT COUNT(*) FROM runs WHERE class = ? AND folded = ?",
                               (str(code), folded(nickname))).fetchone()[0]
+
+    def _add_asked(self, info: ClassInfo, fold: str, key: str, at: float) -> bool:
+        with self._db(write=True) as db:
+            if db.execute("SELECT 1 FROM asked WHERE class = ? AND folded = ? AND config_key = ?",
+                          (info.code, fold, key)).fetchone() is not None:
+                return True
+            open_class = db.execute("SELECT 1 FROM classes WHERE code = ? AND ended IS NULL", (info.code,)).fetchone()
+            learner = db.execute("SELECT 1 FROM learners WHERE class = ? AND folded = ?", (info.code, fold)).fetchone()
+            if open_class is None or learner is None or db.execute(
+                    "SELECT COUNT(*) FROM asked WHERE class = ? AND folded = ?",
+                    (info.code, fold)).fetchone()[0] >= self.max_records:
+                return False
+            db.execute("INSERT INTO asked (class, folded, config_key, at) VALUES (?, ?, ?, ?)",
+                       (info.code, fold, key, at))
+        return True
+
+    def asked_keys(self, code: str) -> set[str]:
+        with self._db() as db:
+            return {row[0] for row in db.execute("SELECT DISTINCT config_key FROM asked WHERE class = ?", (str(code),))}
 
 
 def _rollback(db: sqlite3.Connection) -> None:

@@ -150,6 +150,17 @@ class ClassStore(ABC):
         """How many runs ``nickname`` has recorded in the class."""
         raise NotImplementedError
 
+    @abstractmethod
+    def _add_asked(self, info: ClassInfo, fold: str, key: str, at: float) -> bool:
+        """In one atomic step: note that the learner ``fold`` asked for the run ``key`` when the class is open,
+        the learner is in it and has fewer than ``self.max_records`` noted; whether it was noted (again: True)."""
+        raise NotImplementedError
+
+    @abstractmethod
+    def asked_keys(self, code: str) -> set[str]:
+        """The configuration keys the class's learners asked for, trained or not yet."""
+        raise NotImplementedError
+
     # ------------------------------------------------------------------ failures
 
     def unavailable(self, exc: Exception) -> ClassUnavailable:
@@ -271,6 +282,13 @@ class ClassStore(ABC):
             raise ClassError(_("You have recorded {n} runs in this class, the most one learner can; this one "
                                "was not added.").format(n=self.max_records))
         raise self._no_class(info.code)
+
+    def ask(self, code: str, nickname: str, key: str, now: float | None = None) -> bool:
+        """Note that ``nickname`` asked for the run ``key`` (before it is trained), so the board can count the
+        class's runs waiting or training now; False when nothing was noted (not in the class, the class ended, or
+        the learner's records' limit reached). ClassError when there is no such class."""
+        info = self.get(code, now)
+        return self._add_asked(info, folded(nickname), str(key), time.time() if now is None else now)
 
     def runs(self, code: str, nickname: str | None = None) -> list[ClassRun]:
         """The class's records (one learner's, with ``nickname``), oldest first."""

@@ -96,6 +96,12 @@ def release_memory() -> bool:
     if not clear_keras_state():
         return False
     gc.collect()
-    with contextlib.suppress(OSError, AttributeError):  # glibc only: give freed heap pages back
-        ctypes.CDLL("libc.so.6").malloc_trim(0)
+    trim_heap()
     return True
+
+
+def trim_heap() -> None:
+    """Give the heap's free pages back to the system (glibc keeps them for the process otherwise; elsewhere
+    nothing happens)."""
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL("libc.so.6").malloc_trim(0)

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import contextlib
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -87,6 +88,14 @@ def class_controls(member: Member | None) -> dict[str, str]:
         return get_store().get(member.code).controls
     except ClassError:
         return {}
+
+
+def asked(member: Member | None, key: str) -> None:
+    """Note on the class board that this learner asked for the run ``key`` (it counts as waiting or training there
+    until it is done); nothing outside a class, and a store that fails is said when the run is recorded."""
+    if member is not None:
+        with contextlib.suppress(ClassError):
+            get_store().ask(member.code, member.nickname, key)
 
 
 def in_class(member: Member | None, result: RunResult | None) -> None:

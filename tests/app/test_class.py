@@ -9,9 +9,11 @@ import pytest
 from fmnist_core import i18n
 from fmnist_core.classroom import RedisClassStore, SQLiteClassStore
 from fmnist_core.config import RunConfig, config_to_query
+from fmnist_core.queue import JobStatus
 from fmnist_core.runs.cache import RunCache
+from pages.ui.runner import get_runner
 from tests.browser.helpers import free_port
-from tests.support import TINY, open_app, open_page, redis_server, texts
+from tests.support import TINY, finish, open_app, open_page, redis_server, texts, until
 
 
 @pytest.fixture
@@ -132,8 +134,7 @@ def test_the_board_shows_the_class_and_ends_it(store, tiny_run):
     assert not at.exception and not at.error
     assert at.title[0].value == f"Class {code}"
     assert {m.label: m.value for m in at.metric} == {"Learners joined": "2", "Runs": "2",
-                                                     "Runs training on the server now": "0",
-                                                     "Runs waiting on the server now": "0"}
+                                                     "Training now": "0", "Waiting now": "0"}
     said = [m.value for m in at.markdown if m.value.startswith("- ")]
     assert said[0] == "- 1 of 2 learners met the challenge."
     assert said[2].startswith("- First to meet it\\: Anna at")
@@ -218,3 +219,31 @@ def test_a_redis_that_is_down_is_one_sentence_on_the_class_pages(synthetic_env, 
     assert not at.exception and [e.value.replace("\\", "") for e in at.error] == [sentence] and not at.code
     board = open_page("pages/board.py", {"class": "K7P2QX", "key": "k" * 32})
     assert not board.exception and [e.value.replace("\\", "") for e in board.error] == [sentence]
+
+
+def test_the_board_counts_its_learners_runs_while_they_train_and_no_one_elses(store, tmp_path, monkeypatch):
+    holds = tmp_path / "holds"
+    holds.mkdir()
+    monkeypatch.setenv("FMNIST_HOLD_DIR", str(holds))  # a run whose key names a file there waits, as running
+    monkeypatch.setenv("FMNIST_PREFETCH", "0")
+    mine, someone_elses = TINY.with_(seed=11), TINY.with_(seed=12)
+    for config in (mine, someone_elses):
+        (holds / config.key).touch()
+    code, key = store.create()
+    at = open_app({"class": code} | config_to_query(mine))
+    join(at, "Anna")
+    at.form_submit_button[0].click().run()  # Train: the learner's run is asked for in the class
+    runner = get_runner()  # the page's own runner (one per process and cache folder)
+    outside = runner.submit(someone_elses, "a visitor outside the class")
+    until(lambda: all(runner.get(c.key).snapshot().status is JobStatus.RUNNING for c in (mine, someone_elses)))
+
+    def figures() -> dict[str, str]:
+        board = open_page("pages/board.py", {"class": code, "key": key})
+        return {m.label: m.value for m in board.metric}
+
+    assert figures() == {"Learners joined": "1", "Runs": "0", "Training now": "1", "Waiting now": "0"}
+    for config in (mine, someone_elses):
+        (holds / config.key).unlink()
+    finish(at)
+    assert outside.wait(300)
+    assert figures() == {"Learners joined": "1", "Runs": "1", "Training now": "0", "Waiting now": "0"}

@@ -19,6 +19,7 @@ from fmnist_core.classroom import (
     class_confusion,
     confusion_sentence,
     new_code,
+    of_class,
     qr_png,
     read_code,
     runs_csv,
@@ -165,3 +166,13 @@ def test_the_class_chart_has_a_trace_per_learner_and_shows_nicknames_as_text():
     assert fig.layout.xaxis.type == "log" and fig.layout.yaxis.range == (0.63, 1.0)
     assert fig.layout.shapes[0].x0 == RunConfig().parameters  # the tutorial's network, labelled at the line
     assert fig.layout.annotations[0].x == pytest.approx(math.log10(RunConfig().parameters))
+
+
+def test_the_board_counts_the_runs_its_class_asked_for():
+    class Job:  # what of_class reads of the queue's jobs
+        def __init__(self, key: str, background: bool = False) -> None:
+            self.key, self.background = key, background
+
+    jobs = [Job("a"), Job("b"), Job("c", background=True), Job("d")]
+    assert of_class({"a", "c", "d", "z"}, jobs) == 2  # a and d; c is a background run, z is not in the queue
+    assert of_class(set(), jobs) == 0 and of_class({"a"}, []) == 0

@@ -159,6 +159,24 @@ def test_runs_are_recorded_once_per_learner_and_configuration(store):
     assert store.count(code, "ANNA") == 2 and store.runs(code, "Ben") == [] and store.count(code, "Ben") == 0
 
 
+def test_runs_asked_for_are_the_classs_and_no_record(store):
+    code, key = store.create(now=T0)
+    other, _key = store.create(now=T0)
+    store.join(code, "Anna", now=T0)
+    store.join(other, "Ben", now=T0)
+    assert store.ask(code, "anna", "k1", now=T0) and store.ask(code, "Anna", "k1", now=T0 + 1)  # again: still asked
+    assert store.ask(code, "Anna", "k2", now=T0)
+    assert not store.ask(code, "Ghost", "k3", now=T0)  # not in the class: nothing noted
+    assert not store.ask(code, "Ben", "k9", now=T0)  # in another class
+    assert store.ask(other, "Ben", "k9", now=T0)
+    assert store.asked_keys(code) == {"k1", "k2"} and store.asked_keys(other) == {"k9"}
+    assert store.runs(code) == [] and store.count(code, "Anna") == 0  # asking is not a record
+    store.end(code, key, now=T0 + 60)
+    assert not store.ask(code, "Anna", "k4") and store.asked_keys(code) == {"k1", "k2"}
+    with pytest.raises(ClassError, match="There is no class"):
+        store.ask("K7P2QX", "Anna", "k1")
+
+
 def test_records_need_a_learner_of_the_class(store):
     code, _key = store.create(now=T0)
     with pytest.raises(ClassError, match="has not joined"):
@@ -194,14 +212,16 @@ def test_limits_on_learners_and_records(store, monkeypatch):
     with pytest.raises(ClassError, match="recorded 1 runs"):
         small.record(code, "a", run(32))
     assert not small.record(code, "a", run(16)) and small.count(code, "a") == 1
+    assert small.ask(code, "a", "k1") and not small.ask(code, "a", "k2") and small.asked_keys(code) == {"k1"}
 
 
-def test_classes_expire_with_their_records(store, monkeypatch):
+def test_classes_expire_with_their_records(store, monkeypatch, request):
     monkeypatch.setenv("FMNIST_CLASS_DAYS", "2")
     short = again(store)
     old, key = short.create(now=T0)
     short.join(old, "Anna", now=T0)
     short.record(old, "Anna", run(), now=T0)
+    short.ask(old, "Anna", "k1", now=T0)
     assert short.get(old, now=T0 + 2 * 86400 - 1).code == old
     with pytest.raises(ClassError, match="may have expired"):
         short.get(old, now=T0 + 3 * 86400)
@@ -211,6 +231,9 @@ def test_classes_expire_with_their_records(store, monkeypatch):
         short.join(old, "Ben", now=T0 + 3 * 86400)
     new, _key = short.create(now=T0 + 3 * 86400)  # creating a class deletes the expired ones
     assert short.runs(old) == [] and short.learners(old) == [] and short.count(old, "Anna") == 0
+    assert short.asked_keys(old) == set()
+    if isinstance(short, RedisClassStore):  # not one of the old class's keys is left
+        assert request.getfixturevalue("redis")[1].keys(f"fmnist:class:{old}*") == []
     with pytest.raises(ClassError, match="There is no class"):
         short.get(old, now=T0)
     assert short.get(new, now=T0 + 3 * 86400).code == new and short.expire(now=T0 + 3 * 86400) == 0
