@@ -4,9 +4,9 @@
         [--equal-priority] [--screenshot board.png]
 
 Starts one fresh `streamlit run` (empty run cache; default settings, so the experiment pages' background runs
-are on unless --no-prefetch) and two headless Chromiums: the learners' one at the lowest CPU priority (nice 19;
---equal-priority: as the server), standing in for the learners' own devices, and the teacher's one for the board
-(as the projector's computer would). One page opens first (the app starts its workers) and the
+are on unless --no-prefetch) and two headless Chromiums, the learners' one at the lowest CPU priority (nice 19)
+and the teacher's one for the board at a high one (nice -10), standing in for the learners' own devices and the
+projector's computer (--equal-priority: both as the server). One page opens first (the app starts its workers) and the
 bench waits for them to warm up. Unless --no-class, a teacher page then starts a class and opens its board (kept
 open, never reloaded, as on a projector), and each learner joins the class from the learners' link with a nickname
 (L00, L01, ...) before training. Then one browser context per learner, all driven at once (Playwright's async
@@ -53,7 +53,7 @@ IDLE = "[data-testid='stApp'][data-test-script-state='notRunning']"
 # the learners' names on the board's chart: one Plotly trace per learner with a run (gd.data of the graph's div)
 TRACES = "() => [...document.querySelectorAll('.js-plotly-plot')].flatMap(p => (p.data || []).map(t => t.name))"
 EXCEPTION = '[data-testid="stException"]'
-LEARNERS = "--fmnist-bench-learners"  # a switch Chromium ignores: marks the learners' browser among the processes
+LEARNERS, TEACHER = "--fmnist-bench-learners", "--fmnist-bench-teacher"  # switches Chromium ignores: which browser
 MIB = 2**20
 
 
@@ -244,9 +244,10 @@ async def classroom(url: str, learners: list[Learner], sampler: Sampler, with_cl
                     screenshot: Path | None = None, equal: bool = False) -> None:
     async with async_playwright() as p:
         browser = await p.chromium.launch(executable_path=CHROMIUM, args=[*CHROMIUM_ARGS, LEARNERS])
+        teacher = await p.chromium.launch(executable_path=CHROMIUM, args=[*CHROMIUM_ARGS, TEACHER])
         if not equal:
-            lowest_priority(LEARNERS)
-        teacher = await p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
+            priority(LEARNERS, 19)
+            priority(TEACHER, -10)
         try:
             await first_visitor(browser, url, sampler)
             if not with_class:
@@ -265,15 +266,16 @@ async def classroom(url: str, learners: list[Learner], sampler: Sampler, with_cl
             await teacher.close()
 
 
-def lowest_priority(mark: str) -> None:
-    """The learners' browser (the process whose command line has ``mark``, and every process it started: the
-    renderers of later pages are forked from its zygote, so they inherit it) at nice 19: in a real class each
-    learner's browser runs on the learner's own device, not on the server's cores."""
+def priority(mark: str, nice: int) -> None:
+    """The browser whose command line has ``mark`` at CPU priority ``nice``, with every process it started (the
+    renderers of later pages are forked from its zygote, so they inherit it). In a real class each learner's
+    browser runs on the learner's own device and the board on the projector's computer, not on the server's two
+    cores: the learners' browser goes last (19) and the board's first (-10, where the user may raise it)."""
     for proc in psutil.process_iter(["cmdline"]):
         if mark in (proc.info["cmdline"] or []):
             for one in (proc, *proc.children(recursive=True)):
                 with contextlib.suppress(psutil.Error):
-                    one.nice(19)
+                    one.nice(nice)
 
 
 TIMING = re.compile(r"queue timing: \S+ waited ([\d.]+) s, result ([\d.]+) s after submit")
@@ -304,7 +306,7 @@ def main() -> None:
     parser.add_argument("--no-prefetch", action="store_true", help="no background runs of the experiment pages")
     parser.add_argument("--no-class", action="store_true", help="learners do not join a class (no board open)")
     parser.add_argument("--equal-priority", action="store_true",
-                        help="the learners' browser at the same CPU priority as the server (default: nice 19)")
+                        help="both browsers at the server's CPU priority (default: learners' nice 19, the board's -10)")
     parser.add_argument("--screenshot", type=Path, help="save the board, once every run is on it, to this PNG file")
     args = parser.parse_args()
     learners = [Learner(i) for i in range(args.learners)]

@@ -118,7 +118,8 @@ def best_table(found) -> None:
             row[_("first to meet it")] = first is not None and first.nickname == best.nickname
         rows.append(row)
     st.dataframe(rows, hide_index=True, key="class_best",
-                 column_config={_("test accuracy"): st.column_config.NumberColumn(format="percent")})
+                 column_config={_("test accuracy"): st.column_config.NumberColumn(format="percent"),
+                                _("parameters"): st.column_config.NumberColumn(format="localized")})
 
 
 def confusion(runs) -> None:

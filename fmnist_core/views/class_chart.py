@@ -43,6 +43,7 @@ def class_scatter(points: Sequence[tuple[str, int, float, str]], tutorial_parame
     accuracies = [p[2] for p in points]
     low = max(0.0, min(accuracies, default=0.8) - 0.05)
     fig.update_layout(xaxis={"type": "log", "title": _("parameters (log scale)")},
-                      yaxis={"tickformat": ".0%", "title": _("test accuracy"), "range": [low, 1.0]}, height=460,
+                      yaxis={"tickformat": ".0%", "title": _("test accuracy"), "range": [low, 1.0]},
+                      height=max(460, 160 + 18 * len(by_name)),  # the legend has a line per learner: 30 fit
                       margin={"t": 40}, showlegend=True, legend={"title": _("learner")})
     return localised(fig)

@@ -166,6 +166,8 @@ def test_the_class_chart_has_a_trace_per_learner_and_shows_nicknames_as_text():
     assert fig.layout.xaxis.type == "log" and fig.layout.yaxis.range == (0.63, 1.0)
     assert fig.layout.shapes[0].x0 == RunConfig().parameters  # the tutorial's network, labelled at the line
     assert fig.layout.annotations[0].x == pytest.approx(math.log10(RunConfig().parameters))
+    thirty = charts.class_scatter([(f"L{i:02d}", 12730, 0.8, "16 units") for i in range(30)], RunConfig().parameters)
+    assert fig.layout.height == 460 and thirty.layout.height >= 30 * 18  # a legend line for every learner
 
 
 def test_the_board_counts_the_runs_its_class_asked_for():
