@@ -46,6 +46,8 @@ from playwright.async_api import Error as PlaywrightError
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from fmnist_core.classroom import SQLiteClassStore  # noqa: E402
+from fmnist_core.classroom.store import FILE_NAME  # noqa: E402
 from tests.browser.helpers import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, running_server  # noqa: E402
 
 RESULT = "shown images are classified correctly"
@@ -63,8 +65,9 @@ class Learner:
     times: dict[str, float] = field(default_factory=dict)  # step -> seconds
     exceptions: list[str] = field(default_factory=list)  # st.exception texts seen on the page
     error: str = ""  # a step that did not finish (Playwright's error)
-    seen: float | None = None  # time.monotonic() when the learner saw their result
-    on_board: float | None = None  # time.monotonic() when the board first showed the learner's run
+    seen: float | None = None  # time.time() when the learner saw their result
+    on_board: float | None = None  # time.time() when the board first showed the learner's run
+    recorded: float | None = None  # time.time() when the server recorded the run in the class (the class records)
 
     @property
     def nickname(self) -> str:
@@ -164,7 +167,7 @@ async def learn(browser: Browser, url: str, learner: Learner, link: str | None =
         await page.get_by_role("button", name="Train").click()
         caption = page.get_by_text(RESULT).first  # Watch it learn repeats the sentence under its own grid
         await caption.wait_for(timeout=1_200_000)
-        learner.seen = time.monotonic()
+        learner.seen = time.time()
         learner.times[step] = time.perf_counter() - start
         await check(page, learner)
 
@@ -232,7 +235,7 @@ async def watch_board(board: Page, learners: list[Learner], done: asyncio.Event)
         with contextlib.suppress(PlaywrightError):  # the chart is being redrawn by the fragment's refresh
             for name in await board.evaluate(TRACES):
                 if name in by_name and by_name[name].on_board is None:
-                    by_name[name].on_board = time.monotonic()
+                    by_name[name].on_board = time.time()
         if done.is_set():
             deadline = deadline or time.monotonic() + 60
             if all(one.on_board is not None or one.seen is None for one in learners) or time.monotonic() > deadline:
@@ -241,7 +244,8 @@ async def watch_board(board: Page, learners: list[Learner], done: asyncio.Event)
 
 
 async def classroom(url: str, learners: list[Learner], sampler: Sampler, with_class: bool = True,
-                    screenshot: Path | None = None, equal: bool = False) -> None:
+                    screenshot: Path | None = None, equal: bool = False) -> str | None:
+    """The class in the browsers; the class's code (None without a class)."""
     async with async_playwright() as p:
         browser = await p.chromium.launch(executable_path=CHROMIUM, args=[*CHROMIUM_ARGS, LEARNERS])
         teacher = await p.chromium.launch(executable_path=CHROMIUM, args=[*CHROMIUM_ARGS, TEACHER])
@@ -252,7 +256,7 @@ async def classroom(url: str, learners: list[Learner], sampler: Sampler, with_cl
             await first_visitor(browser, url, sampler)
             if not with_class:
                 await asyncio.gather(*(learn(browser, url, learner) for learner in learners))
-                return
+                return None
             board, link = await start_class(teacher, url)
             done = asyncio.Event()
             watcher = asyncio.create_task(watch_board(board, learners, done))
@@ -261,6 +265,7 @@ async def classroom(url: str, learners: list[Learner], sampler: Sampler, with_cl
             await watcher
             if screenshot:  # the board as the projector shows it once the class is done
                 await board.screenshot(path=str(screenshot), full_page=True)
+            return re.search(r"class=(\w+)", link)[1]
         finally:
             await browser.close()
             await teacher.close()
@@ -318,8 +323,13 @@ def main() -> None:
             sampler = Sampler(server.pid)
             begin = sampler.sample()
             sampler.start()
-            asyncio.run(classroom(url, learners, sampler, with_class=not args.no_class,
-                                  screenshot=args.screenshot, equal=args.equal_priority))
+            code = asyncio.run(classroom(url, learners, sampler, with_class=not args.no_class,
+                                         screenshot=args.screenshot, equal=args.equal_priority))
+            if code:  # when the server recorded each run: the class records, read as the board reads them
+                by_name = {one.nickname: one for one in learners}
+                for record in SQLiteClassStore(Path(tmp) / "cache" / FILE_NAME).runs(code):
+                    if record.nickname in by_name and by_name[record.nickname].recorded is None:
+                        by_name[record.nickname].recorded = record.at
             closed = sampler.sample()
             first = sampler.first_visitor
             assert first is not None
@@ -349,6 +359,15 @@ def main() -> None:
         missing = [one.nickname for one in learners if one.seen is not None and one.on_board is None]
         print(f"{'result seen to on board:':24} {percentiles(delays)}; never on the board: "
               f"{', '.join(missing) or 'none'} (negative: the board showed the run before the learner's page did)")
+        known = [one for one in learners if None not in (one.recorded, one.seen, one.on_board)]
+        print(f"{'recorded to on board:':24} {percentiles([one.on_board - one.recorded for one in known])}  "
+              "(the server's record time to the board's chart)")
+        print(f"{'recorded to seen:':24} {percentiles([one.seen - one.recorded for one in known])}  "
+              "(the server's record time to the learner's page)")
+        for one in known:
+            if one.on_board - one.seen > 5:
+                print(f"  {one.nickname}: recorded, then seen after {one.seen - one.recorded:.1f} s, on the board "
+                      f"after {one.on_board - one.recorded:.1f} s")
     timings = queue_timings(log)
     print(f"{'submit to result (queue):':24} {percentiles([t for _, t in timings])}  (the web process's own record, "
           "no browser in the way)")
