@@ -10,8 +10,8 @@ import streamlit as st
 
 import pages.ui.preload  # noqa: F401 - first: every library the pages use, imported before sessions run side by side
 from fmnist_core.i18n import _
+from fmnist_core.memory import trim_heap
 from fmnist_core.queue import QueueUnreachable
-from fmnist_core.queue.limits import trim_heap
 from pages.ui.lang import choose_language
 from pages.ui.navigation import alias, page, run_page
 from pages.ui.runner import prefetch_experiments, warm_up_workers

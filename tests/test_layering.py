@@ -77,7 +77,7 @@ def test_no_module_outside_the_tests_touches_streamlit_internals(path):
 # of its own layer or above (an import that runs up the stack, or a circle). The web process reaches down from
 # ``runs``/``lessons``/``queue``/``views``; worker processes alone run ``net``'s Keras modules.
 LAYERS = (
-    ("i18n", "settings"),  # the language of a script run; the FMNIST_* environment variables
+    ("i18n", "settings", "memory"),  # a script run's language; the FMNIST_* variables; a process's heap
     ("config",),  # RunConfig and FIELDS
     ("data", "forward", "reports"),  # the images; the NumPy forward pass; what workers report (no TensorFlow)
     ("net",),  # Keras (worker processes), and the TensorFlow-free listener and mistake outcome

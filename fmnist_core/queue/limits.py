@@ -23,13 +23,12 @@ something that starts it again (systemd's ``Restart=always``, a container's rest
 
 from __future__ import annotations
 
-import contextlib
-import ctypes
 import gc
 import logging
 import os
 
 from .. import settings
+from ..memory import trim_heap
 
 log = logging.getLogger(__name__)
 
@@ -99,9 +98,3 @@ def release_memory() -> bool:
     trim_heap()
     return True
 
-
-def trim_heap() -> None:
-    """Give the heap's free pages back to the system (glibc keeps them for the process otherwise; elsewhere
-    nothing happens)."""
-    with contextlib.suppress(OSError, AttributeError):
-        ctypes.CDLL("libc.so.6").malloc_trim(0)

@@ -71,6 +71,7 @@ import pages.ui.text  # noqa: F401
 import pages.ui.timeline  # noqa: F401
 import pages.ui.watch  # noqa: F401
 import pages.ui.widgets  # noqa: F401
+from fmnist_core.memory import few_heaps
 
 Image.init()  # Pillow imports its file-format plugins on the first image it opens or saves
 
@@ -92,3 +93,7 @@ def _draw_once() -> None:
 
 
 _draw_once()
+
+
+# Once per process, before sessions run side by side: few heaps for the script threads (fmnist_core.memory).
+few_heaps()
