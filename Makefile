@@ -13,8 +13,11 @@ AXE := $(VENV)/axe/node_modules/axe-core/axe.min.js
 
 .PHONY: run test system system-test venv venv-dev experiments bench lint clean messages locales
 
+# Two glibc heaps for the web process's threads and pyarrow on that heap: a class's memory is given back
+# (fmnist_core/memory.py; these must be set before the process starts to hold for every thread).
 run: system venv locales
-	$(PY) -m streamlit run streamlit_app.py --server.port $(PORT) --server.headless true
+	MALLOC_ARENA_MAX=2 ARROW_DEFAULT_MEMORY_POOL=system \
+		$(PY) -m streamlit run streamlit_app.py --server.port $(PORT) --server.headless true
 
 test: system-test venv-dev locales $(AXE)
 	$(PY) -m ruff check .

@@ -5,6 +5,12 @@ their own (arenas, up to eight per core) and keeps what they free; pyarrow (Stre
 in a pool of its own. With 8 learners in real browsers the web process peaked at 519 MiB and kept 514 MiB after
 they left; with two arenas and pyarrow on the same heap, 330 and 266 MiB (``benchmarks/bench_classroom_browser.py``,
 docs/performance.md). Nothing here changes a result; where glibc or pyarrow is missing it does nothing.
+
+glibc reads its limit only until a process has more than eight heaps, and keeps the heaps it made, so the sure way
+is the environment at the start (``make run`` sets ``MALLOC_ARENA_MAX=2 ARROW_DEFAULT_MEMORY_POOL=system``).
+``few_heaps``, called by the app's preload at the first page, is the fallback for a plain ``streamlit run``: pyarrow
+follows it at once; glibc only if the server's threads have not made their heaps yet (with 20 learners it did not
+show: web peak 764 MiB, 521 MiB after the class).
 """
 
 from __future__ import annotations
