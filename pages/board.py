@@ -73,10 +73,10 @@ def live_board(code: str, key: str) -> None:
                    help=_("Runs this class's learners asked for that are waiting for a worker now."))
     for sentence in sentences(found, runs):
         st.markdown("- " + plain(sentence))
-    if runs:
-        st.plotly_chart(charts.class_scatter([(r.nickname, r.parameters, r.test_accuracy, r.config.describe())
-                                              for r in runs], TUTORIAL.parameters), key="class_scatter",
-                        alt=_("Every run of the class: parameters against test accuracy, one colour per learner"))
+    # drawn before the first run too (the axes, the tutorial's line): the browser has Plotly ready when runs come
+    st.plotly_chart(charts.class_scatter([(r.nickname, r.parameters, r.test_accuracy, r.config.describe())
+                                          for r in runs], TUTORIAL.parameters), key="class_scatter",
+                    alt=_("Every run of the class: parameters against test accuracy, one colour per learner"))
     best_table(found)
     confusion(runs)
     st.download_button(_("Download CSV"), runs_csv(runs), file_name=f"class-{code}.csv", mime="text/csv",

@@ -239,6 +239,7 @@ def test_the_board_counts_its_learners_runs_while_they_train_and_no_one_elses(st
 
     def figures() -> dict[str, str]:
         board = open_page("pages/board.py", {"class": code, "key": key})
+        assert [c.key for c in board.get("plotly_chart")] == ["class_scatter"]  # with no run yet too
         return {m.label: m.value for m in board.metric}
 
     assert figures() == {"Learners joined": "1", "Runs": "0", "Training now": "1", "Waiting now": "0"}
