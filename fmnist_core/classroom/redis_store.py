@@ -131,8 +131,7 @@ class RedisClassStore(ClassStore):
             client = Redis.from_url(self.url, decode_responses=True, socket_timeout=TIMEOUT,
                                     socket_connect_timeout=TIMEOUT)
             self._scripts = {name: client.register_script(text) for name, text in
-                             (("create", CREATE), ("end", END), ("join", JOIN), ("record", RECORD),
-                                                         ("ask", ASK))}
+                             (("create", CREATE), ("end", END), ("join", JOIN), ("record", RECORD), ("ask", ASK))}
             self._client = client
 
     def _until(self, created: float) -> int:
