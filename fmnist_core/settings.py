@@ -73,6 +73,9 @@ SETTINGS: dict[str, Setting] = {s.name: s for s in (
     Setting("FMNIST_WORKER_MAX_MB", "number", 600.0,
             "a worker whose own memory (resident, less the file-backed library pages every worker shares: "
             "`/proc/PID/statm` resident - shared) is above this after a run is replaced (0: never)"),
+    Setting("FMNIST_WORKER_NICE", "integer", 10,
+            "how much lower a worker's CPU priority is than the server's (0: the same): training gives way to pages "
+            "and the class board on a shared host", clamp=(0, 19)),
     Setting("FMNIST_IDLE_SECONDS", "number", 120.0,
             "after this many seconds with no page run, no run and no short task, the app stops its workers down to "
             "`FMNIST_IDLE_WORKERS` (0: never); the next page or Train click starts them again"),

@@ -11,6 +11,9 @@ given back by ending it. After each run a worker also lets go of that run's Kera
   mapped from disk once for every worker, and 300 MB are its own (the data, the heap); what grows with runs is its
   own part.
 
+- ``FMNIST_WORKER_NICE`` (default 10; 0: the server's): a worker runs at a lower CPU priority than the server, so
+  a page or the class board is served at once while the workers train (measured in docs/performance.md).
+
 - ``FMNIST_IDLE_SECONDS`` (default 120; 0: never) and ``FMNIST_IDLE_WORKERS`` (default 0): after that many seconds
   with no page run, no run and no short task, the app's pool stops its workers down to that many; the next page
   run, Train click or short task starts them again (a worker is ready in about 10 s here; a run given to it
@@ -41,6 +44,22 @@ def max_runs() -> int:
 def max_mb() -> float:
     """The budget of a worker's own memory in MB: ``FMNIST_WORKER_MAX_MB``, default 600 (0: no limit)."""
     return settings.number("FMNIST_WORKER_MAX_MB")
+
+
+def worker_nice() -> int:
+    """How much lower a worker's CPU priority is than the server's: ``FMNIST_WORKER_NICE``, default 10 (0: the
+    same)."""
+    return settings.integer("FMNIST_WORKER_NICE")
+
+
+def lower_priority() -> int:
+    """In a worker, at its start: lower this process's CPU priority by ``worker_nice()``, so that on a shared host
+    the web process (every learner's page, the teacher's board) gets the CPU first and training takes the rest.
+    Returns the niceness now."""
+    try:
+        return os.nice(worker_nice())
+    except OSError:  # pragma: no cover - raising one's own niceness is always allowed on Linux
+        return os.nice(0)
 
 
 def idle_seconds() -> float:

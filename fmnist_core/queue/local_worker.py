@@ -22,7 +22,7 @@ from ..data.sources import DataError
 from ..reports import TrainingCancelled
 from ..runs.results import RunUnavailable
 from . import wire
-from .limits import release_memory
+from .limits import lower_priority, release_memory
 from .quiet import quiet_environment, quiet_python_logging
 from .work import TASKS, train_run, warm_up
 
@@ -110,6 +110,7 @@ def serve(fd: int) -> None:
     signal.signal(signal.SIGINT, signal.SIG_IGN)  # Ctrl-C is the server's to handle; we end with its socket
     quiet_environment(os.environ)  # before TensorFlow is imported (the warm-up imports it)
     quiet_python_logging()
+    lower_priority()  # pages and the board before training (FMNIST_WORKER_NICE)
     logging.basicConfig(format="%(asctime)s fmnist worker %(process)d %(levelname)s %(message)s")
     Serving(fd).run()
 

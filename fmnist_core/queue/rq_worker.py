@@ -30,7 +30,7 @@ from rq.job import JobStatus as RQStatus
 from rq.utils import now
 from rq.worker import WorkerStatus
 
-from .limits import max_runs, own_mb, retire_reason
+from .limits import lower_priority, max_runs, own_mb, retire_reason
 from .rq import LOST_TTL, QUEUES, REDIS_LOST, SERIALIZER, UNREADABLE, _lost_key, _unreadable, call_job, train_job
 
 OUTAGE = (Unconnected, Unanswered)
@@ -195,7 +195,9 @@ def run(url: str, burst: bool = False) -> None:
     """Work the three queues of ``url`` until stopped (or, with ``burst``, until they are empty). A worker starts
     once Redis answers; when RQ's loop quits because Redis went away between jobs, a new one starts the same way.
     It stops after ``FMNIST_WORKER_MAX_RUNS`` jobs or a job that left it above ``FMNIST_WORKER_MAX_MB``
-    (``limits``), as RQ's ``--max-jobs`` does, to be started again by whatever runs it."""
+    (``limits``), as RQ's ``--max-jobs`` does, to be started again by whatever runs it. It trains at the local
+    workers' lower CPU priority (``FMNIST_WORKER_NICE``)."""
+    lower_priority()
     connection = Redis.from_url(url)
     while True:
         try:

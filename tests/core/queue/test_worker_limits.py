@@ -146,6 +146,35 @@ def test_a_pool_in_use_keeps_its_workers(tmp_path, synthetic_dir, monkeypatch):
         pool.close()
 
 
+@pytest.mark.parametrize("step", [10, 0])
+def test_a_local_worker_trains_at_a_lower_cpu_priority_than_the_server(tmp_path, synthetic_dir, monkeypatch, step):
+    from fmnist_core.queue.local import LocalRunner, WorkerPool
+
+    ours = os.getpriority(os.PRIO_PROCESS, 0)
+    if step and ours >= 19:
+        pytest.skip("the tests already run at the lowest CPU priority")
+    monkeypatch.setenv("FMNIST_DATA_DIR", str(synthetic_dir))
+    monkeypatch.setenv("FMNIST_WORKER_NICE", str(step))
+    pool = WorkerPool(workers=1)
+    try:
+        job = LocalRunner(RunCache(tmp_path / "cache"), pool=pool).submit(TINY.with_(epochs=1), "ann")
+        until(job.wait)  # the worker has started, set its priority and trained
+        (pid,) = pool.pids()
+        assert os.getpriority(os.PRIO_PROCESS, pid) == min(19, ours + step)
+        assert job.snapshot().status is JobStatus.DONE
+    finally:
+        pool.close()
+
+
+def test_lower_priority_follows_the_setting():
+    code = "from fmnist_core.queue.limits import lower_priority; print(lower_priority())"
+    ours = os.getpriority(os.PRIO_PROCESS, 0)
+    for step in ("3", "0"):
+        out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=os.environ | {"FMNIST_WORKER_NICE": step},
+                             capture_output=True, text=True, check=True)
+        assert int(out.stdout) == min(19, ours + int(step))
+
+
 @pytest.mark.redis
 @pytest.mark.parametrize("limit", [{"FMNIST_WORKER_MAX_RUNS": "1"},
                                    {"FMNIST_WORKER_MAX_RUNS": "0", "FMNIST_WORKER_MAX_MB": "1"}],
