@@ -14,11 +14,13 @@ Settings are read when they are needed (not at import), so a test or a worker se
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import math
 import os
 from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 __all__ = ["SETTINGS", "Setting", "flag", "integer", "number", "readme_rows", "setting", "text"]
 
@@ -27,8 +29,32 @@ log = logging.getLogger(__name__)
 _warned: set[tuple[str, str]] = set()  # (name, bad value) already said in the log
 
 
-def _cores() -> float:
-    return float(max(1, min(os.cpu_count() or 1, 4)))
+FIRST_WORKER_MB = 1300  # the web process with a class (about 400 MB) and one fresh worker (840 MB resident)
+MORE_WORKER_MB = 600  # each further worker: its own memory, held under FMNIST_WORKER_MAX_MB
+CGROUP, MEMINFO = Path("/sys/fs/cgroup"), Path("/proc/meminfo")
+
+
+def memory_mb(cgroup: Path = CGROUP, meminfo: Path = MEMINFO) -> float | None:
+    """The memory the app may use in MB: the host's (``MemTotal``), or its container's limit where that is lower
+    (cgroup v2 ``memory.max``, v1 ``memory.limit_in_bytes``); None where neither can be read."""
+    found = []
+    with contextlib.suppress(OSError, ValueError, IndexError):
+        line = next(line for line in meminfo.read_text().splitlines() if line.startswith("MemTotal:"))
+        found.append(int(line.split()[1]) / 1024)
+    for limit in (cgroup / "memory.max", cgroup / "memory" / "memory.limit_in_bytes"):
+        with contextlib.suppress(OSError, ValueError):  # "max": no limit
+            found.append(int(limit.read_text().strip()) / 2**20)
+    return min(found) if found and min(found) > 0 else None
+
+
+def _workers() -> float:
+    """Cores, at most 4, and no more than the memory holds: ``FIRST_WORKER_MB`` for the web process and the first
+    worker, ``MORE_WORKER_MB`` for each further one (a 1 GB or 1.5 GB host: one worker; 2 GB: two)."""
+    cores = max(1, min(os.cpu_count() or 1, 4))
+    memory = memory_mb()
+    if memory is None:
+        return float(cores)
+    return float(max(1, min(cores, 1 + int(max(0.0, memory - FIRST_WORKER_MB) // MORE_WORKER_MB))))
 
 
 @dataclass(frozen=True)
@@ -65,7 +91,8 @@ SETTINGS: dict[str, Setting] = {s.name: s for s in (
     Setting("FMNIST_QUEUE_URL", "url", "",
             "a Redis URL (`redis://host:6379/0`): runs go to RQ workers on any machine instead of local worker "
             "processes, and the class records live in that Redis"),
-    Setting("FMNIST_WORKERS", "integer", _cores, "local worker processes", shown="cores, at most 4",
+    Setting("FMNIST_WORKERS", "integer", _workers, "local worker processes",
+            shown="cores, at most 4, as many as the memory holds (1 GB or 1.5 GB: 1; 2 GB: 2)",
             clamp=(1, 16)),  # 0 would leave every run waiting
     Setting("FMNIST_WORKER_MAX_RUNS", "integer", 20,
             "runs a worker trains before it is replaced (0: never); for `python -m fmnist_core worker`, RQ's "

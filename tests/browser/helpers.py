@@ -38,8 +38,10 @@ def running_app(env_extra: dict[str, str]) -> Iterator[str]:
 
 
 @contextlib.contextmanager
-def running_server(env_extra: dict[str, str]) -> Iterator[tuple[str, subprocess.Popen]]:
-    """Run `streamlit run streamlit_app.py` until the block ends; yields its base URL and its process."""
+def running_server(env_extra: dict[str, str], own_session: bool = False) -> Iterator[tuple[str, subprocess.Popen]]:
+    """Run `streamlit run streamlit_app.py` until the block ends; yields its base URL and its process.
+    ``own_session``: in a session of its own, so that Linux's autogroup scheduling shares the CPU between it (with
+    its workers) and the browsers as between separate machines' programs, not with this process (benchmarks)."""
     port = free_port()
     env = os.environ | {"TF_CPP_MIN_LOG_LEVEL": "3"} | env_extra
     ARTIFACTS.mkdir(exist_ok=True)
@@ -47,7 +49,7 @@ def running_server(env_extra: dict[str, str]) -> Iterator[tuple[str, subprocess.
         proc = subprocess.Popen(
             [sys.executable, "-m", "streamlit", "run", "streamlit_app.py", "--server.port", str(port),
              "--server.headless", "true", "--browser.gatherUsageStats", "false"],
-            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=own_session,
         )
         url = f"http://127.0.0.1:{port}"
         try:

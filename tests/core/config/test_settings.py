@@ -144,3 +144,28 @@ def test_a_setting_is_read_as_its_kind():
         settings.text("FMNIST_WORKERS")
     with pytest.raises(KeyError):
         settings.setting("FMNIST_NO_SUCH_THING")
+
+
+def test_the_memory_the_app_may_use_is_the_hosts_or_its_containers_limit(tmp_path):
+    meminfo, cgroup = tmp_path / "meminfo", tmp_path / "cgroup"
+    (cgroup / "memory").mkdir(parents=True)
+    meminfo.write_text("MemTotal:        2097152 kB\nMemFree:          100 kB\n")
+    assert settings.memory_mb(cgroup, meminfo) == 2048  # no container files: the host's
+    (cgroup / "memory.max").write_text("max\n")
+    assert settings.memory_mb(cgroup, meminfo) == 2048  # a container without a limit
+    (cgroup / "memory" / "memory.limit_in_bytes").write_text(f"{1024 * 2**20}\n")
+    assert settings.memory_mb(cgroup, meminfo) == 1024  # its limit is lower than the host's
+    meminfo.write_text("MemTotal: lots\n")
+    (cgroup / "memory" / "memory.limit_in_bytes").write_text("\x00garbage")
+    assert settings.memory_mb(cgroup, meminfo) is None  # nothing readable: no memory bound on the workers
+    assert settings.memory_mb(tmp_path / "none", tmp_path / "none") is None
+
+
+@pytest.mark.parametrize(("cores", "memory", "workers"),
+                         [(2, 1024, 1), (2, 1536, 1), (2, 2048, 2), (8, 2048, 2), (2, 24 * 1024, 2), (8, 24 * 1024, 4),
+                          (8, 2500, 3), (2, None, 2), (1, None, 1)])
+def test_the_default_number_of_workers_fits_the_cores_and_the_memory(monkeypatch, cores, memory, workers):
+    monkeypatch.delenv("FMNIST_WORKERS", raising=False)
+    monkeypatch.setattr(settings.os, "cpu_count", lambda: cores)
+    monkeypatch.setattr(settings, "memory_mb", lambda: memory)
+    assert settings.integer("FMNIST_WORKERS") == workers
