@@ -153,6 +153,7 @@ async def learn(browser: Browser, url: str, learner: Learner, link: str | None =
     context = await browser.new_context(viewport={"width": 1400, "height": 1000}, locale="en-GB")
     page = await context.new_page()
     page.set_default_navigation_timeout(300_000)  # twenty tabs loading Streamlit's frontend at once on two cores
+    page.set_default_timeout(300_000)  # a click too: this browser gets only the CPU the app leaves
     step = "first load"
     await asyncio.sleep(learner.index * 0.5)  # a class arrives within ten seconds, not in the same millisecond
     try:
