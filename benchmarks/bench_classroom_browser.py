@@ -245,7 +245,7 @@ async def watch_board(board: Page, learners: list[Learner], done: asyncio.Event)
     deadline = None
     while True:
         with contextlib.suppress(PlaywrightError):
-            for name, at in (await board.evaluate("() => window.fmnistSeen")).items():
+            for name, at in (await board.evaluate("() => window.fmnistSeen || {}")).items():
                 if name in by_name and by_name[name].on_board is None:
                     by_name[name].on_board = at / 1000
         if done.is_set():

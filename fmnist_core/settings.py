@@ -31,25 +31,45 @@ _warned: set[tuple[str, str]] = set()  # (name, bad value) already said in the l
 
 FIRST_WORKER_MB = 1300  # the web process with a class (about 400 MB) and one fresh worker (840 MB resident)
 MORE_WORKER_MB = 600  # each further worker: its own memory, held under FMNIST_WORKER_MAX_MB
-CGROUP, MEMINFO = Path("/sys/fs/cgroup"), Path("/proc/meminfo")
+SYSTEM_MB = 256  # of a host's own memory, left to its system (not taken from a container's limit)
+CGROUP, PROC_SELF, MEMINFO = Path("/sys/fs/cgroup"), Path("/proc/self"), Path("/proc/meminfo")
 
 
-def memory_mb(cgroup: Path = CGROUP, meminfo: Path = MEMINFO) -> float | None:
-    """The memory the app may use in MB: the host's (``MemTotal``), or its container's limit where that is lower
-    (cgroup v2 ``memory.max``, v1 ``memory.limit_in_bytes``); None where neither can be read."""
-    found = []
+def _cgroup_limits(cgroup: Path, proc_self: Path) -> list[float]:
+    """The memory limits in MB on this process's cgroup and every cgroup above it (v2 ``memory.max``, v1
+    ``memory.limit_in_bytes``), from ``/proc/self/cgroup``; "max", unreadable and missing files say nothing."""
+    places = []
+    with contextlib.suppress(OSError):
+        for line in (proc_self / "cgroup").read_text().splitlines():
+            _, _, rest = line.partition(":")
+            controllers, _, path = rest.partition(":")
+            if controllers == "":  # v2: 0::/path
+                places.append((cgroup / "unified" if (cgroup / "unified").is_dir() else cgroup, path, "memory.max"))
+            elif "memory" in controllers.split(","):  # v1: N:memory:/path
+                places.append((cgroup / "memory", path, "memory.limit_in_bytes"))
+    limits = []
+    for root, path, name in places:
+        parts = [p for p in path.split("/") if p and p != ".."]
+        for depth in range(len(parts), -1, -1):  # its own cgroup, then each one above it up to the root
+            with contextlib.suppress(OSError, ValueError):
+                limits.append(int(root.joinpath(*parts[:depth], name).read_text().strip()) / 2**20)
+    return limits
+
+
+def memory_mb(cgroup: Path = CGROUP, proc_self: Path = PROC_SELF, meminfo: Path = MEMINFO) -> float | None:
+    """The memory the app may use in MB: the host's (``MemTotal`` less ``SYSTEM_MB``), or a cgroup limit on this
+    process (a container's, a systemd unit's ``MemoryMax``) where that is lower; None where none can be read."""
+    found = _cgroup_limits(cgroup, proc_self)
     with contextlib.suppress(OSError, ValueError, IndexError):
-        line = next(line for line in meminfo.read_text().splitlines() if line.startswith("MemTotal:"))
-        found.append(int(line.split()[1]) / 1024)
-    for limit in (cgroup / "memory.max", cgroup / "memory" / "memory.limit_in_bytes"):
-        with contextlib.suppress(OSError, ValueError):  # "max": no limit
-            found.append(int(limit.read_text().strip()) / 2**20)
-    return min(found) if found and min(found) > 0 else None
+        line = next((line for line in meminfo.read_text().splitlines() if line.startswith("MemTotal:")), "")
+        found.append(int(line.split()[1]) / 1024 - SYSTEM_MB)
+    found = [mb for mb in found if mb > 0]
+    return min(found) if found else None
 
 
 def _workers() -> float:
     """Cores, at most 4, and no more than the memory holds: ``FIRST_WORKER_MB`` for the web process and the first
-    worker, ``MORE_WORKER_MB`` for each further one (a 1 GB or 1.5 GB host: one worker; 2 GB: two)."""
+    worker, ``MORE_WORKER_MB`` for each further one."""
     cores = max(1, min(os.cpu_count() or 1, 4))
     memory = memory_mb()
     if memory is None:
@@ -92,7 +112,7 @@ SETTINGS: dict[str, Setting] = {s.name: s for s in (
             "a Redis URL (`redis://host:6379/0`): runs go to RQ workers on any machine instead of local worker "
             "processes, and the class records live in that Redis"),
     Setting("FMNIST_WORKERS", "integer", _workers, "local worker processes",
-            shown="cores, at most 4, as many as the memory holds (1 GB or 1.5 GB: 1; 2 GB: 2)",
+            shown="cores, at most 4, as many as the memory holds: 1.3 GB for the first, 0.6 GB each further one",
             clamp=(1, 16)),  # 0 would leave every run waiting
     Setting("FMNIST_WORKER_MAX_RUNS", "integer", 20,
             "runs a worker trains before it is replaced (0: never); for `python -m fmnist_core worker`, RQ's "

@@ -26,9 +26,11 @@ something that starts it again (systemd's ``Restart=always``, a container's rest
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import logging
 import os
+import threading
 
 from .. import settings
 from ..memory import trim_heap
@@ -55,11 +57,20 @@ def worker_nice() -> int:
 def lower_priority() -> int:
     """In a worker, at its start: lower this process's CPU priority by ``worker_nice()``, so that on a shared host
     the web process (every learner's page, the teacher's board) gets the CPU first and training takes the rest.
-    Returns the niceness now."""
+    Linux keeps a priority per thread: threads started before (numpy's, a log-reading one) are lowered too, those
+    started after (TensorFlow's) inherit it. Returns the niceness now. With Linux's autogroups a priority orders
+    processes of one session only: a worker started from another terminal or unit competes as a session."""
     try:
-        return os.nice(worker_nice())
+        nice = os.nice(worker_nice())
     except OSError:  # pragma: no cover - raising one's own niceness is always allowed on Linux
         return os.nice(0)
+    me = threading.get_native_id()
+    with contextlib.suppress(OSError):
+        for task in os.listdir("/proc/self/task"):
+            if int(task) != me:
+                with contextlib.suppress(OSError, ValueError):
+                    os.setpriority(os.PRIO_PROCESS, int(task), nice)
+    return nice
 
 
 def idle_seconds() -> float:

@@ -146,19 +146,33 @@ def test_a_setting_is_read_as_its_kind():
         settings.setting("FMNIST_NO_SUCH_THING")
 
 
-def test_the_memory_the_app_may_use_is_the_hosts_or_its_containers_limit(tmp_path):
-    meminfo, cgroup = tmp_path / "meminfo", tmp_path / "cgroup"
-    (cgroup / "memory").mkdir(parents=True)
+def test_the_memory_the_app_may_use_is_the_hosts_or_a_cgroup_limit_on_it(tmp_path):
+    cgroup, proc, meminfo = tmp_path / "cgroup", tmp_path / "proc", tmp_path / "meminfo"
+    proc.mkdir()
     meminfo.write_text("MemTotal:        2097152 kB\nMemFree:          100 kB\n")
-    assert settings.memory_mb(cgroup, meminfo) == 2048  # no container files: the host's
-    (cgroup / "memory.max").write_text("max\n")
-    assert settings.memory_mb(cgroup, meminfo) == 2048  # a container without a limit
-    (cgroup / "memory" / "memory.limit_in_bytes").write_text(f"{1024 * 2**20}\n")
-    assert settings.memory_mb(cgroup, meminfo) == 1024  # its limit is lower than the host's
-    meminfo.write_text("MemTotal: lots\n")
-    (cgroup / "memory" / "memory.limit_in_bytes").write_text("\x00garbage")
-    assert settings.memory_mb(cgroup, meminfo) is None  # nothing readable: no memory bound on the workers
-    assert settings.memory_mb(tmp_path / "none", tmp_path / "none") is None
+    assert settings.memory_mb(cgroup, proc, meminfo) == 2048 - settings.SYSTEM_MB  # no cgroups: the host's
+
+    # cgroup v2, a systemd unit's limit on a parent of this process's cgroup; "max" below it says nothing
+    (proc / "cgroup").write_text("0::/system.slice/fmnist.service/app\n")
+    unit = cgroup / "system.slice" / "fmnist.service"
+    (unit / "app").mkdir(parents=True)
+    (unit / "app" / "memory.max").write_text("max\n")
+    assert settings.memory_mb(cgroup, proc, meminfo) == 2048 - settings.SYSTEM_MB
+    (unit / "memory.max").write_text(f"{1024 * 2**20}\n")
+    assert settings.memory_mb(cgroup, proc, meminfo) == 1024  # a limit is all the app's: no system share off it
+
+    # cgroup v1 (a container's memory controller), the lowest limit wins; garbage is no limit
+    (proc / "cgroup").write_text("9:name=systemd:/\n4:cpu,memory:/docker/abc\n0::/\n")
+    (cgroup / "memory" / "docker" / "abc").mkdir(parents=True)
+    (cgroup / "memory" / "docker" / "abc" / "memory.limit_in_bytes").write_text(f"{700 * 2**20}\n")
+    (cgroup / "memory" / "memory.limit_in_bytes").write_text("9223372036854771712\n")
+    assert settings.memory_mb(cgroup, proc, meminfo) == 700
+    (cgroup / "memory" / "docker" / "abc" / "memory.limit_in_bytes").write_text("\x00garbage")
+    meminfo.write_text("MemFree: 100 kB\n")  # no MemTotal line
+    assert settings.memory_mb(cgroup, proc, meminfo) == 9223372036854771712 / 2**20
+    (cgroup / "memory" / "memory.limit_in_bytes").unlink()
+    assert settings.memory_mb(cgroup, proc, meminfo) is None  # nothing readable: no memory bound on the workers
+    assert settings.memory_mb(tmp_path / "none", tmp_path / "none", tmp_path / "none") is None
 
 
 @pytest.mark.parametrize(("cores", "memory", "workers"),

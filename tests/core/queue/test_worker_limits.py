@@ -155,24 +155,43 @@ def test_a_local_worker_trains_at_a_lower_cpu_priority_than_the_server(tmp_path,
         pytest.skip("the tests already run at the lowest CPU priority")
     monkeypatch.setenv("FMNIST_DATA_DIR", str(synthetic_dir))
     monkeypatch.setenv("FMNIST_WORKER_NICE", str(step))
+    monkeypatch.setenv("FMNIST_WORKER_MAX_RUNS", "0")  # the worker that trained is the one looked at
+    monkeypatch.setenv("FMNIST_WORKER_MAX_MB", "0")
     pool = WorkerPool(workers=1)
     try:
         job = LocalRunner(RunCache(tmp_path / "cache"), pool=pool).submit(TINY.with_(epochs=1), "ann")
-        until(job.wait)  # the worker has started, set its priority and trained
+        assert job.wait(300)  # the worker has started, set its priority and trained
         (pid,) = pool.pids()
-        assert os.getpriority(os.PRIO_PROCESS, pid) == min(19, ours + step)
+        threads = [int(tid) for tid in os.listdir(f"/proc/{pid}/task")]
+        assert len(threads) > 1  # TensorFlow's, numpy's and the worker's own
+        assert {os.getpriority(os.PRIO_PROCESS, tid) for tid in threads} == {min(19, ours + step)}
         assert job.snapshot().status is JobStatus.DONE
     finally:
         pool.close()
 
 
-def test_lower_priority_follows_the_setting():
-    code = "from fmnist_core.queue.limits import lower_priority; print(lower_priority())"
+BEFORE_AND_AFTER = """
+import os, threading
+from fmnist_core.queue.limits import lower_priority
+started, end, ids = threading.Event(), threading.Event(), []
+def wait():
+    ids.append(threading.get_native_id())
+    started.set()
+    end.wait()
+threading.Thread(target=wait).start()
+started.wait()
+nice = lower_priority()
+print(nice, os.getpriority(os.PRIO_PROCESS, ids[0]))
+end.set()
+"""
+
+
+def test_lower_priority_follows_the_setting_in_every_thread():
     ours = os.getpriority(os.PRIO_PROCESS, 0)
     for step in ("3", "0"):
-        out = subprocess.run([sys.executable, "-c", code], cwd=ROOT, env=os.environ | {"FMNIST_WORKER_NICE": step},
-                             capture_output=True, text=True, check=True)
-        assert int(out.stdout) == min(19, ours + int(step))
+        out = subprocess.run([sys.executable, "-c", BEFORE_AND_AFTER], cwd=ROOT, capture_output=True, text=True,
+                             env=os.environ | {"FMNIST_WORKER_NICE": step}, check=True)
+        assert out.stdout.split() == [str(min(19, ours + int(step)))] * 2  # the thread started before too
 
 
 @pytest.mark.redis
