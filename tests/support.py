@@ -1,9 +1,11 @@
 """Helpers the tests share: small synthetic data sets, a tiny config, AppTest shortcuts, garment pictures, the
-command line, waiting for a state, threads started together, a process's children, a redis-server."""
+command line, waiting for a state, threads started together, a process's children, a redis-server, a file nobody
+may write."""
 
 from __future__ import annotations
 
 import contextlib
+import fcntl
 import io
 import os
 import shutil
@@ -272,3 +274,42 @@ def redis_server(port: int | None = None, *options: str) -> Iterator[tuple[str, 
     finally:
         redis.terminate()
         redis.wait(10)
+
+
+FS_IOC_GETFLAGS, FS_IOC_SETFLAGS, FS_IMMUTABLE_FL = 0x80086601, 0x40086602, 0x10  # linux/fs.h (chattr's)
+
+
+@contextlib.contextmanager
+def unwritable(path: Path) -> Iterator[None]:
+    """``path`` cannot be opened for writing by this process during the block: mode 0444, and when the tests run as
+    root (whom modes do not stop; CI does) the file system's immutable flag too, as ``chattr +i`` sets it. The test
+    is skipped where neither holds; both are undone after the block."""
+    import array
+
+    import pytest
+
+    mode, flagged = path.stat().st_mode & 0o7777, False
+    path.chmod(0o444)
+    fd = os.open(path, os.O_RDONLY)
+    try:
+        if os.geteuid() == 0:
+            flags = array.array("l", [0])
+            with contextlib.suppress(OSError):  # a file system without the flag: tried below
+                fcntl.ioctl(fd, FS_IOC_GETFLAGS, flags, True)
+                flags[0] |= FS_IMMUTABLE_FL
+                fcntl.ioctl(fd, FS_IOC_SETFLAGS, flags, True)
+                flagged = True
+        try:
+            os.close(os.open(path, os.O_RDWR))
+        except PermissionError:
+            pass
+        else:
+            pytest.skip(f"this process may write {path.name} whatever its mode, and its file system has no "
+                        "immutable flag")
+        yield
+    finally:
+        if flagged:
+            flags[0] &= ~FS_IMMUTABLE_FL
+            fcntl.ioctl(fd, FS_IOC_SETFLAGS, flags, True)
+        os.close(fd)
+        path.chmod(mode)

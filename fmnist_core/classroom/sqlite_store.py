@@ -145,6 +145,14 @@ class SQLiteClassStore(ClassStore):
             self._keeper = db
             self._ready = True
 
+    def close(self) -> None:
+        """Close the connection kept open (the last one to close folds the WAL into the file); the next call opens
+        the file again."""
+        with self._ready_lock:
+            if self._keeper is not None:
+                self._keeper.close()
+            self._keeper, self._ready = None, False
+
     def unavailable(self, exc: Exception) -> ClassUnavailable:
         self._ready = False  # look at the file again next time
         return super().unavailable(exc)

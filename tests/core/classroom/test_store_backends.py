@@ -4,7 +4,6 @@ several app servers, data it did not write). Real files and a real ``redis-serve
 
 from __future__ import annotations
 
-import os
 import sqlite3
 import time
 
@@ -14,7 +13,7 @@ from fmnist_core.classroom import ClassError, ClassUnavailable, RedisClassStore,
 from fmnist_core.classroom.codes import key_hash
 from fmnist_core.classroom.redis_store import INDEX, class_key, learners_key, runs_key
 from tests.core.classroom.test_store import T0, run
-from tests.support import redis_server
+from tests.support import redis_server, unwritable
 
 pytestmark = pytest.mark.usefixtures("english")  # tests/conftest.py
 
@@ -58,17 +57,15 @@ def test_a_file_that_cannot_be_made_is_one_sentence(tmp_path, where):
 def test_a_read_only_file_refuses_writes_with_a_sentence(sqlite_store, tmp_path):
     code, _key = sqlite_store.create()
     sqlite_store.join(code, "Anna")
-    sqlite_store.path.chmod(0o444)
+    sqlite_store.close()
     for name in ("-wal", "-shm"):
         (tmp_path / f"classes.sqlite3{name}").unlink(missing_ok=True)
-    try:
+    with unwritable(sqlite_store.path):
         readonly = SQLiteClassStore(sqlite_store.path)
-        if readonly.path.stat().st_mode & 0o200 or os.geteuid() == 0:
-            pytest.skip("root writes read-only files")
-        with pytest.raises(ClassUnavailable):
+        with pytest.raises(ClassUnavailable, match=UNAVAILABLE):
             readonly.join(code, "Ben")
-    finally:
-        sqlite_store.path.chmod(0o644)
+        assert [learner.nickname for learner in readonly.learners(code)] == ["Anna"]  # what was stored is kept
+    assert [learner.nickname for learner in SQLiteClassStore(sqlite_store.path).learners(code)] == ["Anna"]
 
 
 def test_the_backend_is_redis_when_the_queue_is_and_else_the_file_beside_the_run_cache(tmp_path, monkeypatch):
