@@ -30,7 +30,8 @@ _warned: set[tuple[str, str]] = set()  # (name, bad value) already said in the l
 
 
 FIRST_WORKER_MB = 1300  # the web process with a class (about 400 MB) and one fresh worker (840 MB resident)
-MORE_WORKER_MB = 600  # each further worker: its own memory, held under FMNIST_WORKER_MAX_MB
+MORE_WORKER_MB = 600  # each further worker process: its own memory, held under FMNIST_WORKER_MAX_MB
+MORE_THREAD_MB = 300  # each further run in a worker process already there (its model, batches and programs)
 SYSTEM_MB = 256  # of a host's own memory, left to its system (not taken from a container's limit)
 CGROUP, PROC_SELF, MEMINFO = Path("/sys/fs/cgroup"), Path("/proc/self"), Path("/proc/meminfo")
 
@@ -68,13 +69,20 @@ def memory_mb(cgroup: Path = CGROUP, proc_self: Path = PROC_SELF, meminfo: Path 
 
 
 def _workers() -> float:
-    """Cores, at most 4, and no more than the memory holds: ``FIRST_WORKER_MB`` for the web process and the first
-    worker, ``MORE_WORKER_MB`` for each further one."""
+    """Runs at once: cores, at most 4, and no more than the memory holds: ``FIRST_WORKER_MB`` for the web process
+    and the first run's worker, then ``MORE_THREAD_MB`` for each further run in a worker already there and
+    ``MORE_WORKER_MB`` for each further worker process (``FMNIST_WORKER_THREADS`` runs to a process)."""
     cores = max(1, min(os.cpu_count() or 1, 4))
     memory = memory_mb()
     if memory is None:
         return float(cores)
-    return float(max(1, min(cores, 1 + int(max(0.0, memory - FIRST_WORKER_MB) // MORE_WORKER_MB))))
+    per_process, left, runs = integer("FMNIST_WORKER_THREADS"), memory - FIRST_WORKER_MB, 1
+    while runs < cores:
+        left -= MORE_THREAD_MB if runs % per_process else MORE_WORKER_MB
+        if left < 0:
+            break
+        runs += 1
+    return float(runs)
 
 
 @dataclass(frozen=True)
@@ -111,15 +119,19 @@ SETTINGS: dict[str, Setting] = {s.name: s for s in (
     Setting("FMNIST_QUEUE_URL", "url", "",
             "a Redis URL (`redis://host:6379/0`): runs go to RQ workers on any machine instead of local worker "
             "processes, and the class records live in that Redis"),
-    Setting("FMNIST_WORKERS", "integer", _workers, "local worker processes",
-            shown="cores, at most 4, as many as the memory holds: 1.3 GB for the first, 0.6 GB each further one",
+    Setting("FMNIST_WORKERS", "integer", _workers, "runs the app's local workers train at once",
+            shown="cores, at most 4, as many as the memory holds: 1.3 GB for the first, 0.3 GB each further one in "
+                  "the same process (0.6 GB in a new one)",
             clamp=(1, 16)),  # 0 would leave every run waiting
+    Setting("FMNIST_WORKER_THREADS", "integer", 4,
+            "runs one local worker process trains at once, each in a thread (1: a process for each run); "
+            "TensorFlow and the data are held once a process", clamp=(1, 16)),
     Setting("FMNIST_WORKER_MAX_RUNS", "integer", 20,
-            "runs a worker trains before it is replaced (0: never); for `python -m fmnist_core worker`, RQ's "
-            "`max_jobs`"),
+            "runs a worker trains before it is replaced (it takes no new run, and goes once those it trains end; "
+            "0: never); for `python -m fmnist_core worker`, RQ's `max_jobs`"),
     Setting("FMNIST_WORKER_MAX_MB", "number", 600.0,
             "a worker whose own memory (resident, less the file-backed library pages every worker shares: "
-            "`/proc/PID/statm` resident - shared) is above this after a run is replaced (0: never)"),
+            "`/proc/PID/statm` resident - shared) is above this after its last run ends is replaced (0: never)"),
     Setting("FMNIST_WORKER_NICE", "integer", 10,
             "how much lower a worker's CPU priority is than the server's (0: the same): training gives way to pages "
             "and the class board on a shared host", clamp=(0, 19)),

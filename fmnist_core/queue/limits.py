@@ -2,14 +2,14 @@
 
 The pattern of RQ's ``--max-jobs``, Celery's ``worker_max_memory_per_child`` and gunicorn's ``max_requests``:
 whatever a long-lived TensorFlow process keeps (XLA programs compiled for every network size, allocator pages) is
-given back by ending it. After each run a worker also lets go of that run's Keras state (``release_memory``).
+given back by ending it. When its last run ends a worker also lets go of the runs' Keras state (``release_memory``).
 
 - ``FMNIST_WORKER_MAX_RUNS`` (default 20; 0: no limit): runs a worker trains before it is replaced.
-- ``FMNIST_WORKER_MAX_MB`` (default 600; 0: no limit): a worker's own memory above which it is replaced after its
-  run. Its own memory is its resident memory less the pages it shares with other processes from files
-  (``/proc/PID/statm``: resident - shared): of a fresh worker's 840 MB RSS, 540 MB are TensorFlow's libraries,
-  mapped from disk once for every worker, and 300 MB are its own (the data, the heap); what grows with runs is its
-  own part.
+- ``FMNIST_WORKER_MAX_MB`` (default 600; 0: no limit): a worker's own memory above which it is replaced, weighed
+  when its last run has ended (no run's model in it). Its own memory is its resident memory less the pages it
+  shares with other processes from files (``/proc/PID/statm``: resident - shared): of a fresh worker's 840 MB RSS,
+  540 MB are TensorFlow's libraries, mapped from disk once for every worker, and 300 MB are its own (the data, the
+  heap); what grows with runs is its own part.
 
 - ``FMNIST_WORKER_NICE`` (default 10; 0: the server's): a worker runs at a lower CPU priority than the server, so
   a page or the class board is served at once while the workers train (measured in docs/performance.md).
@@ -19,8 +19,9 @@ given back by ending it. After each run a worker also lets go of that run's Kera
   run, Train click or short task starts them again (a worker is ready in about 10 s here; a run given to it
   waits, as "preparing", until then). A class that leaves gives back every worker's memory.
 
-A local worker is replaced by the app's pool (a new one starts at once; the old one ends when its short tasks are
-answered). ``python -m fmnist_core worker`` stops after its run, as RQ's ``--max-jobs`` does: start it under
+A local worker is replaced by the app's pool: past a limit it takes no new run, and once the runs it trains (one or
+more, ``FMNIST_WORKER_THREADS``) have ended a new one starts in its place; the old one ends when its short tasks are
+answered. ``python -m fmnist_core worker`` stops after its run, as RQ's ``--max-jobs`` does: start it under
 something that starts it again (systemd's ``Restart=always``, a container's restart policy, a shell loop).
 """
 

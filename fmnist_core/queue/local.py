@@ -2,7 +2,8 @@
 
 The web process keeps the queue and the jobs (``local_pool``, ``local_job``); each worker process
 (``local_process`` starts ``python -m fmnist_core.queue.local_worker FD``) imports TensorFlow once, warms it up,
-then trains one run at a time and answers short tasks (a Common mistake, a ``.keras`` file) in threads beside it.
+then trains up to ``FMNIST_WORKER_THREADS`` runs at once, each in a thread, and answers short tasks (a Common
+mistake, a ``.keras`` file) in threads beside them.
 The two talk over a socket pair in the messages of ``wire``: tasks, cancel and give-way one way; progress, epochs
 and outcomes the other. Results live in the run cache on disk; only a run that could not be stored crosses the
 socket. A worker exits as soon as its socket closes, so none outlives the server, however the server ends
@@ -90,7 +91,7 @@ _shared_lock = threading.Lock()
 
 
 def shared_pool() -> WorkerPool:
-    """This process's pool of worker processes (``FMNIST_WORKERS`` of them), closed when the process exits."""
+    """This process's pool of worker processes (``FMNIST_WORKERS`` runs at once), closed when the process exits."""
     global _shared
     with _shared_lock:
         if _shared is None:

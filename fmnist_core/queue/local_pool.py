@@ -1,10 +1,12 @@
 """The queue of one machine and its worker processes (``WorkerPool``), in the web process.
 
-It keeps the jobs in the order the rules give (``rules``: tiers, visitors, giving way), hands each run to an idle
-worker process (``local_process``) and hears back its progress and how it ended (``wire``); short tasks go to the
-least busy worker, beside its training. A worker that dies is reported to the watchers of its run and replaced; one
-past ``FMNIST_WORKER_MAX_RUNS`` or ``FMNIST_WORKER_MAX_MB`` is replaced after its run (``limits``). A pool nobody
-used for a while (no page run, no run, no short task: ``limits.idle_seconds``) stops its workers, down to
+It keeps the jobs in the order the rules give (``rules``: tiers, visitors, giving way), hands each run to a worker
+process with a free slot (``local_process``) and hears back its progress and how it ended (``wire``); short tasks go
+to the least busy worker, beside its training. ``FMNIST_WORKERS`` runs train at once, ``FMNIST_WORKER_THREADS`` of
+them in one process (each in a thread of its own there): TensorFlow and the data are held once for all of them. A
+worker that dies is reported to the watchers of its runs and replaced; one past ``FMNIST_WORKER_MAX_RUNS`` or
+``FMNIST_WORKER_MAX_MB`` takes no new run and is replaced once its runs have ended (``limits``). A pool nobody used
+for a while (no page run, no run, no short task: ``limits.idle_seconds``) stops its workers, down to
 ``limits.idle_workers``, and starts them again at the next use.
 """
 
@@ -28,7 +30,7 @@ from .base import NO_ANSWER, WORKER_LOST, JobStatus, Position, WorkerLost, learn
 from .limits import idle_seconds, idle_workers, own_mb, retire_reason
 from .local_job import LocalJob
 from .local_process import Answer, WorkerProcess
-from .rules import CostModel, Tier, check_visitor, local_workers, tier, wait_seconds
+from .rules import CostModel, Tier, check_visitor, local_workers, runs_per_worker, tier, wait_seconds
 
 log = logging.getLogger(__name__)
 KEEP_FINISHED = 32  # finished jobs remembered (each holds a result); older ones are forgotten
@@ -37,8 +39,10 @@ KEEP_FINISHED = 32  # finished jobs remembered (each holds a result); older ones
 class WorkerPool:
     """The queue of one machine and its worker processes. Share one per process (``shared_pool``)."""
 
-    def __init__(self, workers: int | None = None) -> None:
-        self.size = local_workers() if workers is None else workers
+    def __init__(self, workers: int | None = None, threads: int | None = None) -> None:
+        self.size = local_workers() if workers is None else workers  # runs trained at once
+        per_process = max(1, runs_per_worker() if threads is None else threads)
+        self.slots = [min(per_process, self.size - n) for n in range(0, self.size, per_process)]  # one a process
         self.costs = CostModel()
         self._cond = threading.Condition()
         self._jobs: dict[tuple[str, str], LocalJob] = {}
@@ -52,8 +56,8 @@ class WorkerPool:
 
     # ------------------------------------------------------------------ workers
 
-    def _new_worker(self) -> WorkerProcess:
-        return WorkerProcess(self._on_message, self._on_lost)
+    def _new_worker(self, slots: int) -> WorkerProcess:
+        return WorkerProcess(self._on_message, self._on_lost, slots)
 
     def start(self) -> None:
         """Start the worker processes (they import and warm up TensorFlow) and the dispatcher, or start again the
@@ -62,9 +66,9 @@ class WorkerPool:
             if self._closed:
                 return
             self._last_use = time.monotonic()
-            while len(self._workers) < self.size:
+            while len(self._workers) < len(self.slots):
                 try:
-                    self._workers.append(self._new_worker())
+                    self._workers.append(self._new_worker(self.slots[len(self._workers)]))
                 except OSError:  # out of processes or memory: those running go on, the log says why
                     log.exception("could not start a worker process")
                     break
@@ -163,8 +167,12 @@ class WorkerPool:
     def running(self, cache: RunCache | None = None) -> list[LocalJob]:
         """Jobs a worker is training now (all of them, or those of one cache)."""
         with self._cond:
-            return [w.job for w in self._workers
-                    if w.job is not None and (cache is None or w.job.cache.root == cache.root)]
+            return [j for j in self._running() if cache is None or j.cache.root == cache.root]
+
+    def free(self) -> int:
+        """Runs the workers could start now (a worker due for replacement offers none)."""
+        with self._cond:
+            return sum(w.free for w in self._workers)
 
     def position(self, job: LocalJob) -> Position | None:
         with self._cond:
@@ -172,7 +180,7 @@ class WorkerPool:
             if job not in queue:
                 return None
             ahead = queue[: queue.index(job)]
-            running = [w.job for w in self._workers if w.job is not None]
+            running = self._running()
             seconds = wait_seconds(self.costs, [(j.config, j.snapshot().overall_fraction) for j in running],
                                    [j.config for j in ahead], self.size)
             return Position(len(ahead) + len(running), seconds)
@@ -215,45 +223,51 @@ class WorkerPool:
     def _rank(self, visitor: str, but: LocalJob | None = None) -> Tier:
         return tier(self._live_runs(visitor, but))
 
+    def _running(self) -> list[LocalJob]:
+        return [job for w in self._workers for job in w.jobs.values()]
+
+    def _holder(self, job: LocalJob) -> tuple[WorkerProcess, int] | None:
+        """The worker training ``job`` and the id its messages carry there, if one is."""
+        return next(((w, i) for w in self._workers for i, j in w.jobs.items() if j is job), None)
+
     def _queue(self) -> list[LocalJob]:
-        running = {id(w.job) for w in self._workers if w.job is not None}
+        running = {id(j) for j in self._running()}
         waiting = [j for j in self._jobs.values() if j.live and j.status is JobStatus.QUEUED and id(j) not in running]
         return sorted(waiting, key=lambda j: (Tier.BACKGROUND if j.background else j.rank, j.seq))
 
     def _give_way_if_needed(self) -> None:
-        """A learner's run waits and every worker is busy: one background run gives way (between chunks), or,
-        when a first run waits, a later run of a visitor who holds more than one worker."""
+        """A learner's run waits and every slot is busy: one background run gives way (between chunks), or, when a
+        first run waits, a later run of a visitor who holds more than one slot."""
         queue = self._queue()
-        busy = [w for w in self._workers if w.alive and w.job is not None]
-        if not queue or queue[0].background or len(busy) < len([w for w in self._workers if w.alive]):
+        if not queue or queue[0].background or any(w.free for w in self._workers):
             return
-        held = Counter(v for w in busy for v in w.job.visitors())
-        for worker in sorted(busy, key=lambda w: not w.job.background):  # background runs first
-            job = worker.job
+        running = [(w, i, j) for w in self._workers if w.alive for i, j in w.jobs.items()]
+        held = Counter(v for _, _, job in running for v in job.visitors())
+        for worker, ident, job in sorted(running, key=lambda r: not r[2].background):  # background runs first
             more = queue[0].rank is Tier.FIRST and job.rank is Tier.MORE and any(held[v] > 1 for v in job.visitors())
             if (job.background or more) and not job.giving_way:
                 job.giving_way = True
-                worker.send(worker.job_id, wire.GiveWay())
+                worker.send(ident, wire.GiveWay())
                 return
 
     def _cancel(self, job: LocalJob) -> None:
         job.mark_cancelled()
-        worker = next((w for w in self._workers if w.job is job), None)
-        if worker is None:
+        holder = self._holder(job)
+        if holder is None:
             job.finish(JobStatus.CANCELLED)
         else:
-            worker.send(worker.job_id, wire.Cancel())
+            holder[0].send(holder[1], wire.Cancel())
 
     def _dispatch(self) -> None:
         with self._cond:
             while not self._closed:
-                idle = [w for w in self._workers if w.alive and w.job is None]
+                free = [w for w in self._workers if w.free]
                 queue = self._queue()
-                if idle and queue:
-                    worker, job = idle[0], queue[0]
-                    worker.job, worker.job_id, job.giving_way = job, next(self._ids), False
+                if free and queue:
+                    worker, job, ident = max(free, key=lambda w: w.free), queue[0], next(self._ids)  # the emptiest
+                    worker.jobs[ident], job.giving_way = job, False
                     job.restart(JobStatus.RUNNING)
-                    worker.send(worker.job_id, wire.Train(
+                    worker.send(ident, wire.Train(
                         config=job.config.to_dict(), cache_root=str(job.cache.root), data_dir=job.data_dir,
                         hold_dir=job.hold_dir, allowance=job.allowance))
                     continue
@@ -273,7 +287,7 @@ class WorkerPool:
         limit, keep = idle_seconds(), idle_workers()
         if not limit or len(self._workers) <= keep:
             return 0, None
-        if any(j.live for j in self._jobs.values()) or any(w.job or w.calls for w in self._workers):
+        if any(j.live for j in self._jobs.values()) or any(w.jobs or w.calls for w in self._workers):
             return 0, None  # in use: looked at again when that ends
         if now < self._last_use + limit:
             return 0, self._last_use + limit - now
@@ -303,35 +317,38 @@ class WorkerPool:
         if not isinstance(message, wire.RunReport | wire.Outcome):
             raise TypeError(f"not a message from a worker: {message!r}")
         with self._cond:
-            job = worker.job if worker.job_id == ident else None
+            job = worker.jobs.get(ident)
         if job is None:
             return
         if isinstance(message, wire.RunReport):
             job.hear(message)
         else:
-            self._end(worker, job, message)
+            self._end(worker, ident, job, message)
 
-    def _end(self, worker: WorkerProcess, job: LocalJob, outcome: wire.Outcome) -> None:
+    def _end(self, worker: WorkerProcess, ident: int, job: LocalJob, outcome: wire.Outcome) -> None:
         with self._cond:  # decided under the pool's lock: a Stop (``leave``) cannot slip in between
             self._decide(job, outcome)
-            worker.job, worker.job_id = None, None
+            worker.jobs.pop(ident, None)
             worker.runs += 1
             self._last_use = time.monotonic()
             self._retire_if_due(worker)
             self._cond.notify_all()
 
     def _retire_if_due(self, worker: WorkerProcess) -> None:
-        """After a run: a worker past ``FMNIST_WORKER_MAX_RUNS`` or ``FMNIST_WORKER_MAX_MB`` makes way for a new one
-        at once; it ends when its short tasks are answered (under the pool's lock)."""
-        reason = retire_reason(worker.runs, own_mb(worker.pid))
-        if reason is None or self._closed or worker not in self._workers:
+        """After a run: a worker past ``FMNIST_WORKER_MAX_RUNS`` takes no new run, and once its runs have ended (its
+        memory is weighed against ``FMNIST_WORKER_MAX_MB`` then, with no run's model in it) makes way for a new
+        one; it ends when its short tasks are answered (under the pool's lock)."""
+        if worker.due is None:
+            worker.due = retire_reason(worker.runs, None if worker.jobs else own_mb(worker.pid))
+        if worker.due is None or worker.jobs or self._closed or worker not in self._workers:
             return
         try:
-            self._workers[self._workers.index(worker)] = self._new_worker()
+            self._workers[self._workers.index(worker)] = self._new_worker(worker.slots)
         except OSError:  # out of processes or memory: this one goes on
             log.exception("could not start a worker process to replace %s", worker.pid)
+            worker.due = None
             return
-        log.info("worker process %s replaced after %s", worker.pid, reason)
+        log.info("worker process %s replaced after %s", worker.pid, worker.due)
         worker.retiring = True
         self._retiring.add(worker)
         if not worker.calls:
@@ -357,8 +374,8 @@ class WorkerPool:
         with self._cond:
             worker.alive = False
             self._retiring.discard(worker)
-            job, worker.job = worker.job, None
-            if job is not None:
+            jobs, worker.jobs = worker.jobs, {}
+            for job in jobs.values():
                 job.finish(JobStatus.FAILED, error=WORKER_LOST)
             worker.lose_calls(WORKER_LOST)
             replace = worker in self._workers and not self._closed
@@ -366,7 +383,7 @@ class WorkerPool:
                 log.warning("worker process %s ended (exit status %s); starting another", worker.pid,
                             worker.proc.returncode)
                 try:
-                    self._workers[self._workers.index(worker)] = self._new_worker()
+                    self._workers[self._workers.index(worker)] = self._new_worker(worker.slots)
                 except OSError:  # out of processes or memory: the others go on, the log says why
                     log.exception("could not start a worker process")
             self._cond.notify_all()

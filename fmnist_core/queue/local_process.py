@@ -1,6 +1,7 @@
 """One local worker process as the web process sees it (``WorkerProcess``): started as ``python -m
 fmnist_core.queue.local_worker FD`` with the other end of a socket pair, what it is told (``wire``), the thread
-that reads what it says, the run it trains and the short tasks it still owes an answer.
+that reads what it says, the runs it trains (up to ``slots`` at once, each in a thread of its own there) and the
+short tasks it still owes an answer.
 
 Its standard error reaches ours without TensorFlow's start-up lines (``quiet``). It ends as soon as our end of the
 socket closes, so none outlives the server.
@@ -57,11 +58,11 @@ class Answer:
 
 class WorkerProcess:
     """One worker process and the thread that reads what it says: each message goes to ``on_message(worker,
-    ident, message)``; once the process has ended, ``on_lost(worker)``. Its pool changes ``job``, ``job_id``,
-    ``runs``, ``retiring`` and ``calls`` under the pool's lock."""
+    ident, message)``; once the process has ended, ``on_lost(worker)``. It trains up to ``slots`` runs at once.
+    Its pool changes ``jobs``, ``runs``, ``due``, ``retiring`` and ``calls`` under the pool's lock."""
 
     def __init__(self, on_message: Callable[[WorkerProcess, int, wire.FromWorker], None],
-                 on_lost: Callable[[WorkerProcess], None]) -> None:
+                 on_lost: Callable[[WorkerProcess], None], slots: int = 1) -> None:
         ours, theirs = socket.socketpair()
         env = quiet_environment(
             os.environ | {"PYTHONPATH": os.pathsep.join(filter(None, [str(ROOT), os.environ.get("PYTHONPATH")]))})
@@ -74,10 +75,12 @@ class WorkerProcess:
             forward_in_thread(self.proc.stderr, to_stderr, level, name=f"worker-{self.proc.pid}-stderr")
         self.conn = Connection(ours.detach())
         self.on_message, self.on_lost = on_message, on_lost
-        self.job: LocalJob | None = None
-        self.job_id: int | None = None  # the id of the run it trains, as the messages about it name it
+        self.slots = slots
+        self.jobs: dict[int, LocalJob] = {}  # the runs it trains, by the id the messages about each carry
         self.alive = True
-        self.runs, self.retiring = 0, False  # runs ended here; replaced (``limits``), ends when its calls are answered
+        self.runs = 0  # runs ended here
+        self.due: str | None = None  # why it is to be replaced (``limits``) once its runs end; it takes no new one
+        self.retiring = False  # replaced: it ends when its calls are answered
         self.calls: dict[int, Answer] = {}  # the short tasks it owes an answer, by call id
         self._send_lock = threading.Lock()
         threading.Thread(target=self._read, name=f"worker-{self.proc.pid}", daemon=True).start()
@@ -85,6 +88,11 @@ class WorkerProcess:
     @property
     def pid(self) -> int:
         return self.proc.pid
+
+    @property
+    def free(self) -> int:
+        """How many more runs it can take now."""
+        return 0 if not self.alive or self.due or self.retiring else self.slots - len(self.jobs)
 
     def send(self, ident: int, message: wire.ToWorker) -> None:
         """Tell it ``message`` about run (or short task) ``ident``."""

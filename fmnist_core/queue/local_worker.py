@@ -1,10 +1,13 @@
 """A local worker process: ``python -m fmnist_core.queue.local_worker FD``, started by the app's ``local.WorkerPool``.
 
-It imports TensorFlow once and warms it up, then trains the runs its socket ``FD`` asks for (``wire.Train``), one
-at a time in the order they come, reporting their progress and how each ended, and answers short tasks
-(``wire.Call``: a Common mistake, a ``.keras`` file) in threads beside the training. Cancel and give-way raise a
-run's flags, which training reads between chunks. It exits as soon as the socket closes: the server is gone,
-however it ended. Only this process imports TensorFlow (through ``work``); the web process never imports this module.
+It imports TensorFlow once and warms it up, then trains the runs its socket ``FD`` asks for (``wire.Train``), each
+in a thread of its own (the pool sends no more at once than the process's slots), reporting their progress and how
+each ended, and answers short tasks (``wire.Call``: a Common mistake, a ``.keras`` file) in threads beside them.
+Runs in threads share TensorFlow and the data; only seeding and building take turns (``KERAS_LOCK``), so each run's
+numbers are those it would have alone. Cancel and give-way raise a run's flags, which training reads between
+chunks. Keras's state is released when the last run training here ends (``clear_session`` resets every thread's).
+It exits as soon as the socket closes: the server is gone, however it ended. Only this process imports TensorFlow
+(through ``work``); the web process never imports this module.
 """
 
 from __future__ import annotations
@@ -15,7 +18,6 @@ import signal
 import sys
 import threading
 from multiprocessing.connection import Connection
-from queue import Queue
 
 from ..config import RunConfig
 from ..data.sources import DataError
@@ -30,26 +32,29 @@ log = logging.getLogger(__name__)
 
 
 class Serving:
-    """A worker process's end of the socket: the runs asked for, trained one at a time, and their flags."""
+    """A worker process's end of the socket: the runs asked for, each trained in a thread, and their flags."""
 
     def __init__(self, fd: int) -> None:
         self.conn, self._send_lock = Connection(fd), threading.Lock()
-        self.tasks: Queue[tuple[int, wire.Train]] = Queue()  # (run id, what to train), in the order asked
+        self.warm = threading.Event()  # set once the warm-up is over: runs start after it
         self.flags: dict[int, tuple[threading.Event, threading.Event]] = {}  # run id -> (cancel, give way)
+        self.training, self._training_lock = 0, threading.Lock()  # runs training now
 
     def send(self, ident: int, message: wire.FromWorker) -> None:
         with self._send_lock:
             self.conn.send((ident, message))
 
     def run(self) -> None:
-        """Read the socket in a thread, warm up, then train the runs in the order they come."""
-        threading.Thread(target=self.read, daemon=True).start()
+        """Warm up while a thread reads the socket (runs asked for meanwhile wait for the warm-up), then wait for
+        the socket to close."""
+        reader = threading.Thread(target=self.read, daemon=True)
+        reader.start()
         try:
             warm_up()
         except Exception:  # noqa: BLE001 - a failed warm-up only means the first run waits
             log.exception("TensorFlow warm-up failed")
-        while True:
-            self.train(*self.tasks.get())
+        self.warm.set()
+        reader.join()
 
     def read(self) -> None:
         """Queue runs, raise their cancel and give-way flags, start short tasks; exit when the socket closes."""
@@ -63,7 +68,7 @@ class Serving:
         """One message from the server, about run (or short task) ``ident``."""
         if isinstance(message, wire.Train):
             self.flags[ident] = (threading.Event(), threading.Event())
-            self.tasks.put((ident, message))
+            threading.Thread(target=self.train, args=(ident, message), name=f"run-{ident}", daemon=True).start()
         elif isinstance(message, wire.Cancel | wire.GiveWay) and ident in self.flags:
             cancel, give_way = self.flags[ident]
             (cancel if isinstance(message, wire.Cancel) else give_way).set()
@@ -78,8 +83,11 @@ class Serving:
             self.send(ident, wire.Called(ok=False, value=str(exc) or type(exc).__name__))
 
     def train(self, ident: int, task: wire.Train) -> None:
-        """Train one run, reporting its progress, and say how it ended."""
+        """Train one run (after the warm-up), reporting its progress, and say how it ended."""
+        self.warm.wait()
         cancel, give_way = self.flags[ident]
+        with self._training_lock:
+            self.training += 1
         outcome: wire.Outcome
         try:
             found, train_images = train_run(RunConfig.from_dict(task.config), task.cache_root,
@@ -98,11 +106,20 @@ class Serving:
             outcome = wire.Done(unsaved=None if found.saved else found.run, from_cache=found.from_cache,
                                 train_images=train_images)
         self.flags.pop(ident, None)
-        try:  # before the outcome: the pool measures this process's memory when it hears it
+        with self._training_lock:  # a run starting now waits for the release (it counts itself under this lock)
+            self.training -= 1
+            if not self.training:
+                self.release()
+        self.send(ident, outcome)
+
+    @staticmethod
+    def release() -> None:
+        """The last run training here ended: Keras's state released, before its outcome is sent (the pool weighs
+        this process's memory when it hears it)."""
+        try:
             release_memory()
         except Exception:  # noqa: BLE001 - memory not given back is no reason to lose the run
             log.exception("releasing a finished run's Keras state failed")
-        self.send(ident, outcome)
 
 
 def serve(fd: int) -> None:

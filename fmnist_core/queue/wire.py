@@ -24,7 +24,7 @@ if TYPE_CHECKING:
 
 @dataclass(frozen=True, slots=True)
 class Train:
-    """Train this run (one at a time, in the order asked) into the run cache at ``cache_root``."""
+    """Train this run into the run cache at ``cache_root`` (in a thread of its own, beside the worker's other runs)."""
 
     config: dict[str, Any]  # ``RunConfig.to_dict()``
     cache_root: str

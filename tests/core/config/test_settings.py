@@ -175,11 +175,17 @@ def test_the_memory_the_app_may_use_is_the_hosts_or_a_cgroup_limit_on_it(tmp_pat
     assert settings.memory_mb(tmp_path / "none", tmp_path / "none", tmp_path / "none") is None
 
 
-@pytest.mark.parametrize(("cores", "memory", "workers"),
-                         [(2, 1024, 1), (2, 1536, 1), (2, 2048, 2), (8, 2048, 2), (2, 24 * 1024, 2), (8, 24 * 1024, 4),
-                          (8, 2500, 3), (2, None, 2), (1, None, 1)])
-def test_the_default_number_of_workers_fits_the_cores_and_the_memory(monkeypatch, cores, memory, workers):
+@pytest.mark.parametrize(("cores", "memory", "threads", "workers"),
+                         [(2, 1024, "", 1), (2, 1536, "", 1), (2, 1600, "", 2), (8, 2048, "", 3),
+                          (2, 24 * 1024, "", 2), (8, 24 * 1024, "", 4), (8, 2500, "", 4), (2, None, "", 2),
+                          (1, None, "", 1),
+                          # a process for each run: 600 MB each further one
+                          (2, 1600, "1", 1), (2, 2048, "1", 2), (8, 2048, "1", 2), (8, 2500, "1", 3),
+                          # two runs a process: the third run starts a second process
+                          (8, 2199, "2", 2), (8, 2200, "2", 3), (8, 2499, "2", 3), (8, 2500, "2", 4)])
+def test_the_default_number_of_workers_fits_the_cores_and_the_memory(monkeypatch, cores, memory, threads, workers):
     monkeypatch.delenv("FMNIST_WORKERS", raising=False)
+    monkeypatch.setenv("FMNIST_WORKER_THREADS", threads)  # empty: the default
     monkeypatch.setattr(settings.os, "cpu_count", lambda: cores)
     monkeypatch.setattr(settings, "memory_mb", lambda: memory)
     assert settings.integer("FMNIST_WORKERS") == workers

@@ -5,6 +5,7 @@ from __future__ import annotations
 import logging
 import re
 
+import numpy as np
 import pytest
 
 from fmnist_core.config import RunConfig
@@ -63,8 +64,8 @@ def held_pool(tmp_path, synthetic_dir, monkeypatch):
     monkeypatch.setenv("FMNIST_HOLD_DIR", str(holds))
     pools = []
 
-    def open_pool(workers: int) -> WorkerPool:
-        pools.append(WorkerPool(workers=workers))
+    def open_pool(workers: int, threads: int | None = None) -> WorkerPool:
+        pools.append(WorkerPool(workers=workers, threads=threads))
         return pools[-1]
 
     yield holds, open_pool
@@ -97,22 +98,52 @@ def test_a_background_run_gives_way_to_a_learner_and_goes_back_in_line(tmp_path,
     assert 0 <= float(timings[0][2]) <= float(timings[0][3])
 
 
-def test_two_workers_train_at_once_and_each_run_stays_reproducible(tmp_path, held_pool, synthetic_data):
+@pytest.mark.parametrize("threads", [2, 1], ids=["two-threads-of-one-process", "two-processes"])
+def test_two_workers_train_at_once_and_each_run_stays_reproducible(tmp_path, held_pool, synthetic_data, threads):
     from fmnist_core.queue.local import LocalRunner
 
     holds, open_pool = held_pool
-    runner = LocalRunner(RunCache(tmp_path / "both"), pool=open_pool(2))
+    pool = open_pool(2, threads)
+    runner = LocalRunner(RunCache(tmp_path / "both"), pool=pool)
     configs = [TINY.with_(epochs=5, batch_size=8, dropout=0.2, seed=s) for s in (1, 2)]
     for config in configs:
         (holds / config.key).touch()
     jobs = [runner.submit(c, f"learner-{i}") for i, c in enumerate(configs)]
     until(lambda: all(j.snapshot().status is JobStatus.RUNNING for j in jobs))  # both at once
+    assert len(pool.pids()) == 2 // threads  # TensorFlow held once when they share a process
     for config in configs:
         (holds / config.key).unlink()
     until(lambda: all(j.finished for j in jobs))
     assert all(j.snapshot().done for j in jobs)
-    alone = RunCache(tmp_path / "alone").get_or_train(configs[0], synthetic_data)
-    assert alone.history == jobs[0].snapshot().result.history
+    for config, job in zip(configs, jobs, strict=True):  # the numbers each run has alone, bit for bit
+        alone = RunCache(tmp_path / "alone").get_or_train(config, synthetic_data)
+        assert alone.history == job.snapshot().result.history
+        ours = [array for layer in job.snapshot().result.load_network().layers for array in layer]
+        assert all(np.array_equal(a, b) for a, b in zip(
+            [array for layer in alone.load_network().layers for array in layer], ours, strict=True))
+
+
+def test_a_worker_process_that_dies_fails_every_run_it_trained_and_is_replaced(tmp_path, held_pool):
+    import os
+    import signal
+
+    from fmnist_core.queue.local import LocalRunner
+
+    holds, open_pool = held_pool
+    pool = open_pool(2, 2)
+    runner = LocalRunner(RunCache(tmp_path / "cache"), pool=pool)
+    configs = [TINY.with_(epochs=1, seed=s) for s in (1, 2)]
+    for config in configs:
+        (holds / config.key).touch()
+    jobs = [runner.submit(c, f"learner-{i}") for i, c in enumerate(configs)]
+    until(lambda: all(j.snapshot().status is JobStatus.RUNNING for j in jobs))
+    (pid,) = pool.pids()
+    os.kill(pid, signal.SIGKILL)
+    until(lambda: all(j.finished for j in jobs))
+    assert all(j.snapshot().status is JobStatus.FAILED and "stopped unexpectedly" in j.snapshot().error for j in jobs)
+    retry = runner.submit(TINY.with_(epochs=1, seed=3), "learner-0")  # a new process in its place trains it
+    until(retry.wait)
+    assert retry.snapshot().done and len(pool.pids()) == 1 and pool.pids() != [pid]
 
 
 def test_a_link_to_a_huge_run_is_refused_on_the_page(synthetic_env):

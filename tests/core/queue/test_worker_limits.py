@@ -95,6 +95,81 @@ def test_a_local_worker_is_replaced_after_its_runs_or_above_its_budget(tmp_path,
         pool.close()
 
 
+def test_a_worker_due_for_replacement_takes_no_new_run_and_is_replaced_once_its_runs_end(tmp_path, synthetic_dir,
+                                                                                            monkeypatch):
+    from fmnist_core.queue.local import LocalRunner, WorkerPool
+
+    holds = tmp_path / "holds"
+    holds.mkdir()
+    for name, value in {"FMNIST_DATA_DIR": str(synthetic_dir), "FMNIST_HOLD_DIR": str(holds),
+                        "FMNIST_WORKER_MAX_RUNS": "1", "FMNIST_WORKER_MAX_MB": "0"}.items():
+        monkeypatch.setenv(name, value)
+    pool = WorkerPool(workers=2, threads=2)  # two runs at once in one process
+    try:
+        runner = LocalRunner(RunCache(tmp_path / "cache"), pool=pool)
+        first, second = TINY.with_(epochs=1, seed=1), TINY.with_(epochs=1, seed=2)
+        for config in (first, second):
+            (holds / config.key).touch()
+        jobs = [runner.submit(c, f"learner-{i}") for i, c in enumerate((first, second))]
+        until(lambda: all(j.snapshot().status is JobStatus.RUNNING for j in jobs))
+        (pid,) = pool.pids()
+        (holds / first.key).unlink()
+        until(jobs[0].wait)
+        assert pool.free() == 0  # its one run is done: due, its free slot is not offered while the other trains
+        later = runner.submit(TINY.with_(epochs=1, seed=3), "learner-2")
+        assert later.snapshot().status is JobStatus.QUEUED
+        released = time.monotonic()
+        (holds / second.key).unlink()
+        until(later.wait)
+        assert [j.snapshot().status for j in (*jobs, later)] == [JobStatus.DONE] * 3
+        assert later.started > released  # it waited for the worker's runs to end, then ran in its successor
+        until(lambda: not psutil.pid_exists(pid), 60)
+        assert len(pool.pids()) == 1 and pool.pids() != [pid]
+    finally:
+        pool.close()
+
+
+def test_a_worker_process_trains_runs_in_threads_and_lets_keras_go_after_the_last(monkeypatch):
+    """``local_worker.Serving``, in this process: two runs train at once, each in a thread; Keras's state is
+    released when the last one ends, not while the other still trains (``clear_session`` resets every thread's)."""
+    import socket
+    import threading
+    from multiprocessing.connection import Connection
+    from types import SimpleNamespace
+
+    from fmnist_core.queue import local_worker, wire
+
+    gates = {1: threading.Event(), 2: threading.Event()}
+    training, released = [], []
+
+    def train_run(config, cache_root, report, should_stop, data_dir, hold_dir, allowance):
+        training.append(config.seed)
+        gates[config.seed].wait(60)
+        return SimpleNamespace(saved=True, run=None, from_cache=False), 100
+
+    monkeypatch.setattr(local_worker, "train_run", train_run)
+    monkeypatch.setattr(local_worker, "release_memory", lambda: released.append(serving.training) or True)
+    ours, theirs = socket.socketpair()
+    serving, server = local_worker.Serving(theirs.detach()), Connection(ours.detach())
+    try:
+        serving.warm.set()
+        for ident in (1, 2):
+            serving.take(ident, wire.Train(config=TINY.with_(seed=ident).to_dict(), cache_root="", data_dir="",
+                                           hold_dir=""))
+        until(lambda: sorted(training) == [1, 2])  # both at once
+        gates[2].set()
+        assert server.poll(60) and server.recv() == (2, wire.Done(unsaved=None, from_cache=False, train_images=100))
+        assert released == []  # run 1 still trains
+        gates[1].set()
+        assert server.poll(60) and server.recv()[0] == 1
+        assert released == [0]
+    finally:
+        for gate in gates.values():
+            gate.set()
+        server.close()
+        serving.conn.close()
+
+
 @pytest.mark.parametrize("keep", [0, 1], ids=["to-none", "to-one"])
 def test_an_unused_pool_stops_its_workers_and_starts_them_again_when_asked(tmp_path, synthetic_dir, monkeypatch,
                                                                            keep):
@@ -103,7 +178,7 @@ def test_an_unused_pool_stops_its_workers_and_starts_them_again_when_asked(tmp_p
     monkeypatch.setenv("FMNIST_DATA_DIR", str(synthetic_dir))
     monkeypatch.setenv("FMNIST_IDLE_SECONDS", "1")
     monkeypatch.setenv("FMNIST_IDLE_WORKERS", str(keep))
-    pool = WorkerPool(workers=2)
+    pool = WorkerPool(workers=2, threads=1)  # two processes
     try:
         runner = LocalRunner(RunCache(tmp_path / "cache"), pool=pool)
         first = runner.submit(TINY.with_(epochs=1), "ann")
