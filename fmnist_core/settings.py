@@ -127,11 +127,12 @@ SETTINGS: dict[str, Setting] = {s.name: s for s in (
             "runs one local worker process trains at once, each in a thread (1: a process for each run); "
             "TensorFlow and the data are held once a process", clamp=(1, 16)),
     Setting("FMNIST_WORKER_MAX_RUNS", "integer", 20,
-            "runs a worker trains before it is replaced (it takes no new run, and goes once those it trains end; "
-            "0: never); for `python -m fmnist_core worker`, RQ's `max_jobs`"),
+            "runs a worker trains before it is replaced, for each run it trains at once (it takes no new run, and "
+            "goes once those it trains end; 0: never); for `python -m fmnist_core worker`, RQ's `max_jobs`"),
     Setting("FMNIST_WORKER_MAX_MB", "number", 600.0,
             "a worker whose own memory (resident, less the file-backed library pages every worker shares: "
-            "`/proc/PID/statm` resident - shared) is above this after its last run ends is replaced (0: never)"),
+            "`/proc/PID/statm` resident - shared) is above this after a run, plus 300 for each run still training "
+            "in it, is replaced (0: never)"),
     Setting("FMNIST_WORKER_NICE", "integer", 10,
             "how much lower a worker's CPU priority is than the server's (0: the same): training gives way to pages "
             "and the class board on a shared host", clamp=(0, 19)),

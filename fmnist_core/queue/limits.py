@@ -4,12 +4,13 @@ The pattern of RQ's ``--max-jobs``, Celery's ``worker_max_memory_per_child`` and
 whatever a long-lived TensorFlow process keeps (XLA programs compiled for every network size, allocator pages) is
 given back by ending it. When its last run ends a worker also lets go of the runs' Keras state (``release_memory``).
 
-- ``FMNIST_WORKER_MAX_RUNS`` (default 20; 0: no limit): runs a worker trains before it is replaced.
+- ``FMNIST_WORKER_MAX_RUNS`` (default 20; 0: no limit): runs a worker trains before it is replaced; a process that
+  trains several runs at once (``FMNIST_WORKER_THREADS``) trains that many for each.
 - ``FMNIST_WORKER_MAX_MB`` (default 600; 0: no limit): a worker's own memory above which it is replaced, weighed
-  when its last run has ended (no run's model in it). Its own memory is its resident memory less the pages it
-  shares with other processes from files (``/proc/PID/statm``: resident - shared): of a fresh worker's 840 MB RSS,
-  540 MB are TensorFlow's libraries, mapped from disk once for every worker, and 300 MB are its own (the data, the
-  heap); what grows with runs is its own part.
+  after each run, with ``settings.MORE_THREAD_MB`` (300) more for each run still training in it. Its own memory is
+  its resident memory less the pages it shares with other processes from files (``/proc/PID/statm``: resident -
+  shared): of a fresh worker's 840 MB RSS, 540 MB are TensorFlow's libraries, mapped from disk once for every
+  worker, and 300 MB are its own (the data, the heap); what grows with runs is its own part.
 
 - ``FMNIST_WORKER_NICE`` (default 10; 0: the server's): a worker runs at a lower CPU priority than the server, so
   a page or the class board is served at once while the workers train (measured in docs/performance.md).
@@ -108,13 +109,15 @@ def own_mb(pid: int | None = None) -> float | None:
     return None if pages is None else pages[0] - pages[1]
 
 
-def retire_reason(runs: int, own: float | None) -> str | None:
-    """Why a worker that has trained ``runs`` runs and holds ``own`` MB of its own is replaced now, or None."""
-    limit_runs, limit_mb = max_runs(), max_mb()
+def retire_reason(runs: int, own: float | None, slots: int = 1, training: int = 0) -> str | None:
+    """Why a worker that has trained ``runs`` runs and holds ``own`` MB of its own is replaced now, or None. A worker
+    process training up to ``slots`` runs at once (``FMNIST_WORKER_THREADS``) has the limits of that many workers in
+    runs, and in memory ``MORE_THREAD_MB`` more for each of the ``training`` runs still in it."""
+    limit_runs, limit_mb = max_runs() * slots, max_mb()
     if limit_runs and runs >= limit_runs:
-        return f"{runs} runs (FMNIST_WORKER_MAX_RUNS={limit_runs})"
-    if limit_mb and own is not None and own > limit_mb:
-        return f"{own:.0f} MB of its own memory (FMNIST_WORKER_MAX_MB={limit_mb:g})"
+        return f"{runs} runs (FMNIST_WORKER_MAX_RUNS={max_runs()} a slot, {slots} slot(s))"
+    if limit_mb and own is not None and own > limit_mb + training * settings.MORE_THREAD_MB:
+        return f"{own:.0f} MB of its own memory (FMNIST_WORKER_MAX_MB={limit_mb:g}, {training} run(s) training)"
     return None
 
 

@@ -335,11 +335,11 @@ class WorkerPool:
             self._cond.notify_all()
 
     def _retire_if_due(self, worker: WorkerProcess) -> None:
-        """After a run: a worker past ``FMNIST_WORKER_MAX_RUNS`` takes no new run, and once its runs have ended (its
-        memory is weighed against ``FMNIST_WORKER_MAX_MB`` then, with no run's model in it) makes way for a new
-        one; it ends when its short tasks are answered (under the pool's lock)."""
+        """After a run: a worker past ``FMNIST_WORKER_MAX_RUNS`` or ``FMNIST_WORKER_MAX_MB`` (``limits``) takes no
+        new run, and once its runs have ended makes way for a new one (not before: two TensorFlow processes at once
+        is the memory this saves); it ends when its short tasks are answered (under the pool's lock)."""
         if worker.due is None:
-            worker.due = retire_reason(worker.runs, None if worker.jobs else own_mb(worker.pid))
+            worker.due = retire_reason(worker.runs, own_mb(worker.pid), worker.slots, len(worker.jobs))
         if worker.due is None or worker.jobs or self._closed or worker not in self._workers:
             return
         try:

@@ -104,29 +104,49 @@ def test_a_worker_due_for_replacement_takes_no_new_run_and_is_replaced_once_its_
     for name, value in {"FMNIST_DATA_DIR": str(synthetic_dir), "FMNIST_HOLD_DIR": str(holds),
                         "FMNIST_WORKER_MAX_RUNS": "1", "FMNIST_WORKER_MAX_MB": "0"}.items():
         monkeypatch.setenv(name, value)
-    pool = WorkerPool(workers=2, threads=2)  # two runs at once in one process
+    pool = WorkerPool(workers=2, threads=2)  # two runs at once in one process: replaced after two runs
     try:
         runner = LocalRunner(RunCache(tmp_path / "cache"), pool=pool)
-        first, second = TINY.with_(epochs=1, seed=1), TINY.with_(epochs=1, seed=2)
-        for config in (first, second):
+        first, second, third = (TINY.with_(epochs=1, seed=s) for s in (1, 2, 3))
+        for config in (first, second, third):
             (holds / config.key).touch()
         jobs = [runner.submit(c, f"learner-{i}") for i, c in enumerate((first, second))]
         until(lambda: all(j.snapshot().status is JobStatus.RUNNING for j in jobs))
         (pid,) = pool.pids()
         (holds / first.key).unlink()
         until(jobs[0].wait)
-        assert pool.free() == 0  # its one run is done: due, its free slot is not offered while the other trains
-        later = runner.submit(TINY.with_(epochs=1, seed=3), "learner-2")
+        assert pool.free() == 1  # one run so far: its slot is offered again
+        jobs.append(runner.submit(third, "learner-2"))
+        until(lambda: jobs[2].snapshot().status is JobStatus.RUNNING)
+        (holds / third.key).unlink()
+        until(jobs[2].wait)
+        assert pool.free() == 0  # two runs: due, its free slot is not offered while the other run trains
+        later = runner.submit(TINY.with_(epochs=1, seed=4), "learner-3")
         assert later.snapshot().status is JobStatus.QUEUED
         released = time.monotonic()
         (holds / second.key).unlink()
         until(later.wait)
-        assert [j.snapshot().status for j in (*jobs, later)] == [JobStatus.DONE] * 3
+        assert [j.snapshot().status for j in (*jobs, later)] == [JobStatus.DONE] * 4
         assert later.started > released  # it waited for the worker's runs to end, then ran in its successor
         until(lambda: not psutil.pid_exists(pid), 60)
         assert len(pool.pids()) == 1 and pool.pids() != [pid]
     finally:
         pool.close()
+
+
+def test_a_process_training_runs_at_once_has_the_limits_of_that_many_workers(monkeypatch):
+    from fmnist_core.queue.limits import retire_reason
+
+    monkeypatch.setenv("FMNIST_WORKER_MAX_RUNS", "20")
+    monkeypatch.setenv("FMNIST_WORKER_MAX_MB", "600")
+    assert retire_reason(19, 100) is None and "20 runs" in retire_reason(20, 100)
+    assert retire_reason(39, 100, slots=2) is None and "40 runs" in retire_reason(40, 100, slots=2)
+    assert "800 MB" in retire_reason(0, 800, slots=2)  # nothing else training: its own memory is all its own
+    assert retire_reason(0, 800, slots=2, training=1) is None  # 300 MB more while another run trains in it
+    assert "1000 MB" in retire_reason(0, 1000, slots=2, training=1)
+    monkeypatch.setenv("FMNIST_WORKER_MAX_RUNS", "0")
+    monkeypatch.setenv("FMNIST_WORKER_MAX_MB", "0")
+    assert retire_reason(10**6, 10**6, slots=4, training=3) is None  # no limits
 
 
 def test_a_worker_process_trains_runs_in_threads_and_lets_keras_go_after_the_last(monkeypatch):
