@@ -2,7 +2,8 @@
 
 The pattern of RQ's ``--max-jobs``, Celery's ``worker_max_memory_per_child`` and gunicorn's ``max_requests``:
 whatever a long-lived TensorFlow process keeps (XLA programs compiled for every network size, allocator pages) is
-given back by ending it. When its last run ends a worker also lets go of the runs' Keras state (``release_memory``).
+given back by ending it. After each run a worker gives its free heap back, and when its last run ends, the runs'
+Keras state too (``release_memory``).
 
 - ``FMNIST_WORKER_MAX_RUNS`` (default 20; 0: no limit): runs a worker trains before it is replaced; a process that
   trains several runs at once (``FMNIST_WORKER_THREADS``) trains that many for each.
@@ -121,14 +122,14 @@ def retire_reason(runs: int, own: float | None, slots: int = 1, training: int = 
     return None
 
 
-def release_memory() -> bool:
-    """In a worker, after a run: Keras's global state cleared, garbage collected, free heap pages returned to the
-    system. Done only when no other thread uses Keras (a short task beside the run); returns whether it was done."""
+def release_memory(keras: bool = True) -> bool:
+    """In a worker, after a run: garbage collected, free heap pages returned to the system, and (``keras``: no other
+    run trains here) Keras's global state cleared, if no other thread uses Keras now (a short task beside the run).
+    Returns whether Keras's state was cleared."""
     from ..net.model import clear_keras_state
 
-    if not clear_keras_state():
-        return False
+    cleared = keras and clear_keras_state()
     gc.collect()
     trim_heap()
-    return True
+    return cleared
 

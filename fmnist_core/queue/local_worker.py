@@ -108,18 +108,17 @@ class Serving:
         self.flags.pop(ident, None)
         with self._training_lock:  # a run starting now waits for the release (it counts itself under this lock)
             self.training -= 1
-            if not self.training:
-                self.release()
+            self.release(last=not self.training)
         self.send(ident, outcome)
 
     @staticmethod
-    def release() -> None:
-        """The last run training here ended: Keras's state released, before its outcome is sent (the pool weighs
-        this process's memory when it hears it)."""
+    def release(last: bool) -> None:
+        """A run ended: the free heap given back, and when it was the ``last`` run training here, Keras's state too;
+        before its outcome is sent (the pool weighs this process's memory when it hears it)."""
         try:
-            release_memory()
+            release_memory(keras=last)
         except Exception:  # noqa: BLE001 - memory not given back is no reason to lose the run
-            log.exception("releasing a finished run's Keras state failed")
+            log.exception("releasing a finished run's memory failed")
 
 
 def serve(fd: int) -> None:

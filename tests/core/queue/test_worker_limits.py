@@ -168,7 +168,7 @@ def test_a_worker_process_trains_runs_in_threads_and_lets_keras_go_after_the_las
         return SimpleNamespace(saved=True, run=None, from_cache=False), 100
 
     monkeypatch.setattr(local_worker, "train_run", train_run)
-    monkeypatch.setattr(local_worker, "release_memory", lambda: released.append(serving.training) or True)
+    monkeypatch.setattr(local_worker, "release_memory", lambda keras=True: released.append((serving.training, keras)))
     ours, theirs = socket.socketpair()
     serving, server = local_worker.Serving(theirs.detach()), Connection(ours.detach())
     try:
@@ -179,10 +179,10 @@ def test_a_worker_process_trains_runs_in_threads_and_lets_keras_go_after_the_las
         until(lambda: sorted(training) == [1, 2])  # both at once
         gates[2].set()
         assert server.poll(60) and server.recv() == (2, wire.Done(unsaved=None, from_cache=False, train_images=100))
-        assert released == []  # run 1 still trains
+        assert released == [(1, False)]  # the heap given back; Keras's state kept: run 1 still trains
         gates[1].set()
         assert server.poll(60) and server.recv()[0] == 1
-        assert released == [0]
+        assert released == [(1, False), (0, True)]
     finally:
         for gate in gates.values():
             gate.set()
