@@ -2,13 +2,14 @@
 
     .venv/bin/python benchmarks/bench_worker_threads.py [--runs 4]
 
-The app trains two runs at once on this 2-core machine in two worker processes, and each holds its own copy of
+The app trained two runs at once on this 2-core machine in two worker processes, each holding its own copy of
 TensorFlow (about 840 MB RSS at the start). ``training.train`` already lets several runs train at once in one
-process (only seeding and building take turns, under ``KERAS_LOCK``). This measures whether that would keep the
-speed and the numbers while holding TensorFlow once, the next step of issue 29 (not built yet):
+process (only seeding and building take turns, under ``KERAS_LOCK``). This measured whether that would keep the
+speed and the numbers while holding TensorFlow once (issue 29; since built: ``FMNIST_WORKER_THREADS``):
 
 - ``one after another``: one process trains the runs in turn (the baseline of results and time);
-- ``two processes``: two processes at once, each half of the runs (what the app's pool does today);
+- ``two processes``: two processes at once, each half of the runs (the app's pool before, or with
+  ``FMNIST_WORKER_THREADS=1``);
 - ``two threads``: one process, two runs at a time in two threads.
 
 Each way starts in fresh processes (warmed up as a worker is), trains the same runs (3 epochs, 64, 96, ... units,

@@ -4,6 +4,7 @@ may write."""
 
 from __future__ import annotations
 
+import array
 import contextlib
 import fcntl
 import io
@@ -284,8 +285,6 @@ def unwritable(path: Path) -> Iterator[None]:
     """``path`` cannot be opened for writing by this process during the block: mode 0444, and when the tests run as
     root (whom modes do not stop; CI does) the file system's immutable flag too, as ``chattr +i`` sets it. The test
     is skipped where neither holds; both are undone after the block."""
-    import array
-
     import pytest
 
     mode, flagged = path.stat().st_mode & 0o7777, False
