@@ -66,6 +66,12 @@ class WorkerPool:
             if self._closed:
                 return
             self._last_use = time.monotonic()
+            for i, worker in enumerate(self._workers):  # lost, and its replacement could not start then
+                if not worker.alive:
+                    try:
+                        self._workers[i] = self._new_worker(worker.slots)
+                    except OSError:
+                        log.exception("could not start a worker process")
             while len(self._workers) < len(self.slots):
                 try:
                     self._workers.append(self._new_worker(self.slots[len(self._workers)]))
@@ -241,7 +247,7 @@ class WorkerPool:
         queue = self._queue()
         if not queue or queue[0].background or any(w.free for w in self._workers):
             return
-        running = [(w, i, j) for w in self._workers if w.alive for i, j in w.jobs.items()]
+        running = [(w, i, j) for w in self._workers if w.alive and not w.due for i, j in w.jobs.items()]
         held = Counter(v for _, _, job in running for v in job.visitors())
         for worker, ident, job in sorted(running, key=lambda r: not r[2].background):  # background runs first
             more = queue[0].rank is Tier.FIRST and job.rank is Tier.MORE and any(held[v] > 1 for v in job.visitors())

@@ -69,9 +69,10 @@ class Serving:
         if isinstance(message, wire.Train):
             self.flags[ident] = (threading.Event(), threading.Event())
             threading.Thread(target=self.train, args=(ident, message), name=f"run-{ident}", daemon=True).start()
-        elif isinstance(message, wire.Cancel | wire.GiveWay) and ident in self.flags:
-            cancel, give_way = self.flags[ident]
-            (cancel if isinstance(message, wire.Cancel) else give_way).set()
+        elif isinstance(message, wire.Cancel | wire.GiveWay):
+            flags = self.flags.get(ident)  # None: the run has just ended (its thread took its flags away)
+            if flags is not None:
+                (flags[0] if isinstance(message, wire.Cancel) else flags[1]).set()
         elif isinstance(message, wire.Call):
             threading.Thread(target=self.call, args=(ident, message), daemon=True).start()
 

@@ -28,7 +28,8 @@ print("tensorflow" in sys.modules, "keras" in sys.modules)
 
 def run_app(synthetic_dir, tmp_path, warm_up: str) -> list[str]:
     env = os.environ | {"PYTHONPATH": str(ROOT), "FMNIST_DATA_DIR": str(synthetic_dir),
-                        "FMNIST_CACHE_DIR": str(tmp_path), "FMNIST_WARM_UP": warm_up, "FMNIST_WORKERS": "2"}
+                        "FMNIST_CACHE_DIR": str(tmp_path), "FMNIST_WARM_UP": warm_up, "FMNIST_WORKERS": "2",
+                        "FMNIST_WORKER_THREADS": "1"}  # two worker processes
     out = subprocess.run([sys.executable, "-c", SCRIPT.format(app=str(ROOT / "streamlit_app.py"))], env=env,
                          capture_output=True, text=True, timeout=400, cwd=ROOT)
     assert out.returncode == 0, out.stderr[-2000:]

@@ -15,7 +15,8 @@ pytestmark = pytest.mark.browser  # a real server, started after a real visit
 
 @pytest.mark.parametrize("how", [signal.SIGINT, signal.SIGTERM, signal.SIGKILL], ids=["ctrl-c", "sigterm", "crash"])
 def test_no_worker_outlives_the_server(synthetic_dir, tmp_path, how):
-    env = {"FMNIST_DATA_DIR": str(synthetic_dir), "FMNIST_CACHE_DIR": str(tmp_path / "cache"), "FMNIST_WORKERS": "2"}
+    env = {"FMNIST_DATA_DIR": str(synthetic_dir), "FMNIST_CACHE_DIR": str(tmp_path / "cache"), "FMNIST_WORKERS": "2",
+           "FMNIST_WORKER_THREADS": "1"}  # two worker processes
     with running_server(env) as (url, server):
         with browser_page() as page:  # the workers start after the first visitor's first page
             page.goto(url)

@@ -142,8 +142,37 @@ def test_a_worker_process_that_dies_fails_every_run_it_trained_and_is_replaced(t
     until(lambda: all(j.finished for j in jobs))
     assert all(j.snapshot().status is JobStatus.FAILED and "stopped unexpectedly" in j.snapshot().error for j in jobs)
     retry = runner.submit(TINY.with_(epochs=1, seed=3), "learner-0")  # a new process in its place trains it
-    until(retry.wait)
+    until(lambda: retry.finished)
     assert retry.snapshot().done and len(pool.pids()) == 1 and pool.pids() != [pid]
+
+
+def test_a_worker_that_could_not_be_replaced_starts_again_at_the_next_use(tmp_path, held_pool, monkeypatch):
+    import os
+    import signal
+
+    from fmnist_core.queue import local_pool
+    from fmnist_core.queue.local import LocalRunner
+
+    _holds, open_pool = held_pool
+    pool = open_pool(1)
+    runner = LocalRunner(RunCache(tmp_path / "cache"), pool=pool)
+    pool.start()
+    until(lambda: len(pool.pids()) == 1)
+    (pid,) = pool.pids()
+    start_process, failed = local_pool.WorkerProcess, []
+
+    def out_of_processes_once(*args):
+        if not failed:
+            failed.append(args)
+            raise OSError("Resource temporarily unavailable")
+        return start_process(*args)
+
+    monkeypatch.setattr(local_pool, "WorkerProcess", out_of_processes_once)
+    os.kill(pid, signal.SIGKILL)
+    until(lambda: failed and pool.pids() == [])  # lost, and no replacement could start then
+    job = runner.submit(TINY.with_(epochs=1), "ann")  # the next use tries again (before: queued for ever)
+    until(lambda: job.finished, 120)
+    assert job.snapshot().done and len(pool.pids()) == 1
 
 
 def test_a_link_to_a_huge_run_is_refused_on_the_page(synthetic_env):

@@ -114,18 +114,18 @@ def test_a_worker_due_for_replacement_takes_no_new_run_and_is_replaced_once_its_
         until(lambda: all(j.snapshot().status is JobStatus.RUNNING for j in jobs))
         (pid,) = pool.pids()
         (holds / first.key).unlink()
-        until(jobs[0].wait)
+        until(lambda: jobs[0].finished)
         assert pool.free() == 1  # one run so far: its slot is offered again
         jobs.append(runner.submit(third, "learner-2"))
         until(lambda: jobs[2].snapshot().status is JobStatus.RUNNING)
         (holds / third.key).unlink()
-        until(jobs[2].wait)
+        until(lambda: jobs[2].finished)
         assert pool.free() == 0  # two runs: due, its free slot is not offered while the other run trains
         later = runner.submit(TINY.with_(epochs=1, seed=4), "learner-3")
         assert later.snapshot().status is JobStatus.QUEUED
         released = time.monotonic()
         (holds / second.key).unlink()
-        until(later.wait)
+        until(lambda: later.finished)
         assert [j.snapshot().status for j in (*jobs, later)] == [JobStatus.DONE] * 4
         assert later.started > released  # it waited for the worker's runs to end, then ran in its successor
         until(lambda: not psutil.pid_exists(pid), 60)
@@ -204,13 +204,13 @@ def test_an_unused_pool_stops_its_workers_and_starts_them_again_when_asked(tmp_p
         first = runner.submit(TINY.with_(epochs=1), "ann")
         started = pool.pids()
         assert len(started) == 2
-        until(first.wait)
+        until(lambda: first.finished)
         until(lambda: len(pool.pids()) == keep)  # a second unused: the class left, the memory is given back
         stopped = set(started) - set(pool.pids())
         until(lambda: not any(psutil.pid_exists(pid) for pid in stopped), 60)
         again = runner.submit(TINY.with_(epochs=1, seed=1), "ann")  # a learner trains: the pool grows back
         assert len(pool.pids()) == 2 and set(pool.pids()).isdisjoint(stopped)
-        until(again.wait)
+        until(lambda: again.finished)
         assert [j.snapshot().status for j in (first, again)] == [JobStatus.DONE, JobStatus.DONE]
     finally:
         pool.close()
@@ -234,7 +234,7 @@ def test_a_pool_in_use_keeps_its_workers(tmp_path, synthetic_dir, monkeypatch):
         assert pool.stop_idle_workers(now=time.monotonic() + 3600) == 0  # an hour on, still training: kept
         assert pool.pids() == [pid]
         held.unlink()
-        until(job.wait)
+        until(lambda: job.finished)
         until(lambda: pool.pids() == [])  # its end was the last use; a second later the worker is stopped
         assert job.snapshot().status is JobStatus.DONE
     finally:
