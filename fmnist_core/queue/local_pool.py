@@ -59,6 +59,16 @@ class WorkerPool:
     def _new_worker(self, slots: int) -> WorkerProcess:
         return WorkerProcess(self._on_message, self._on_lost, slots)
 
+    def _replace(self, worker: WorkerProcess) -> bool:
+        """A new worker process in ``worker``'s place (under the pool's lock); False when none could start (out of
+        processes or memory: the others go on, the log says why)."""
+        try:
+            self._workers[self._workers.index(worker)] = self._new_worker(worker.slots)
+        except OSError:
+            log.exception("could not start a worker process in place of %s", worker.pid)
+            return False
+        return True
+
     def start(self) -> None:
         """Start the worker processes (they import and warm up TensorFlow) and the dispatcher, or start again the
         workers an idle pool stopped; counts as a use of the pool. Cheap when they run: call it at every use."""
@@ -66,12 +76,8 @@ class WorkerPool:
             if self._closed:
                 return
             self._last_use = time.monotonic()
-            for i, worker in enumerate(self._workers):  # lost, and its replacement could not start then
-                if not worker.alive:
-                    try:
-                        self._workers[i] = self._new_worker(worker.slots)
-                    except OSError:
-                        log.exception("could not start a worker process")
+            for worker in [w for w in self._workers if not w.alive]:  # lost, and no replacement could start then
+                self._replace(worker)
             while len(self._workers) < len(self.slots):
                 try:
                     self._workers.append(self._new_worker(self.slots[len(self._workers)]))
@@ -348,10 +354,7 @@ class WorkerPool:
             worker.due = retire_reason(worker.runs, own_mb(worker.pid), worker.slots, len(worker.jobs))
         if worker.due is None or worker.jobs or self._closed or worker not in self._workers:
             return
-        try:
-            self._workers[self._workers.index(worker)] = self._new_worker(worker.slots)
-        except OSError:  # out of processes or memory: this one goes on
-            log.exception("could not start a worker process to replace %s", worker.pid)
+        if not self._replace(worker):  # this one goes on, and is weighed again after its next run
             worker.due = None
             return
         log.info("worker process %s replaced after %s", worker.pid, worker.due)
@@ -388,8 +391,5 @@ class WorkerPool:
             if replace:
                 log.warning("worker process %s ended (exit status %s); starting another", worker.pid,
                             worker.proc.returncode)
-                try:
-                    self._workers[self._workers.index(worker)] = self._new_worker(worker.slots)
-                except OSError:  # out of processes or memory: the others go on, the log says why
-                    log.exception("could not start a worker process")
+                self._replace(worker)
             self._cond.notify_all()
