@@ -36,9 +36,10 @@ def train(config: RunConfig, data: Dataset | None = None, listener: TrainingList
     over; the result is the same, number for number, as training from scratch. Raises TrainingCancelled if
     ``listener.should_stop()`` returns True.
     """
+    from ..net import fitters
     from ..net.callbacks import training_callbacks
-    from ..net.fast_fit import FastFitter, steps_per_epoch
-    from ..net.model import KERAS_LOCK, seeded_model
+    from ..net.fast_fit import steps_per_epoch
+    from ..net.model import KERAS_LOCK
 
     data = data or load_fashion_mnist()
     listener = listener or TrainingListener()
@@ -50,8 +51,8 @@ def train(config: RunConfig, data: Dataset | None = None, listener: TrainingList
     with KERAS_LOCK:  # seeds are process-wide: only seeding and building take turns (the start weights are
         # drawn here; dropout has its own seeded generator and the shuffle its own (seed, epoch) one), so
         # several runs can train at once in one process and each stays reproducible
-        model = seeded_model(config)
-        fitter = FastFitter(model, normalize=config.normalize)
+        fitter = fitters.take(config)  # a kept one of this shape (compiled already) or a new one
+        model = fitter.model
         if resume:
             fitter.load_state(resume.state)
         elif keeps_snapshot(config, 0):
@@ -79,6 +80,7 @@ def train(config: RunConfig, data: Dataset | None = None, listener: TrainingList
     )
     state = fitter.state() if resumable(config) else None
     network = DenseNetwork.from_model(model, config)  # after EarlyStopping restored the best weights
+    fitters.give(config, fitter)
 
     history = {k: (resume.history[k] if resume else []) + fit_history.get(k, []) for k in HISTORY_KEYS
                if (resume and k in resume.history) or k in fit_history}
