@@ -12,6 +12,10 @@ when installed (else the synthetic one). Three ways, each in fresh processes:
   ``FMNIST_WORKER_MAX_MB=600``): whichever worker is current after each run, the peak of any, how many were
   replaced.
 
+- ``class``: a class's day in a worker's code path: the experiment pages' background runs (1 epoch each), then
+  12 runs of the class bench's three shapes; each run's rise in own memory above the memory before it (sampled every
+  3 ms), for a shape new to the worker (it compiles) and a kept one (``fmnist_core/net/fitters.py``).
+
 Each figure twice: RSS, and the worker's own memory (RSS less the file-backed pages of TensorFlow's libraries,
 which every worker maps from the same files; ``FMNIST_WORKER_MAX_MB`` limits this one).
 Goal (issue 29): one worker after 20 different small runs <= 600 MB (was 980 MB after five).
@@ -118,7 +122,61 @@ def in_pool(n: int, data: str, cache: str) -> dict:
         pool.close()
 
 
+def in_class(data: str, cache: str) -> dict:
+    """A worker's code path over a class's day: the experiment pages' background runs (1 epoch each: the same shapes
+    and programs), then 12 runs of the class bench's three shapes (16/32/64 units, other seeds). Own memory sampled
+    every 3 ms: each run's rise above the memory before it, and the memory after it (released)."""
+    from fmnist_core.lessons import EXPERIMENTS
+    from fmnist_core.net import fitters
+    from fmnist_core.queue.limits import release_memory
+    from fmnist_core.queue.work import train_run, warm_up
+
+    warm_up()
+    from fmnist_core.data.sources import load_fashion_mnist
+
+    load_fashion_mnist(data)
+    release_memory()
+    peak, stop = [0.0], threading.Event()
+
+    def sample() -> None:
+        while not stop.wait(0.003):
+            peak[0] = max(peak[0], own_mb() or 0.0)
+
+    threading.Thread(target=sample, daemon=True).start()
+    background = list(dict.fromkeys(c.with_(epochs=1) for e in EXPERIMENTS.values() for c in e.configs()))
+    learners = [RunConfig(epochs=2, hidden_units=(16, 32, 64)[i % 3], seed=i) for i in range(12)]
+    out = {"start": memory(), "runs": []}
+    seen: set = set()
+    for config in background + learners:
+        new = fitters.shape(config) not in seen
+        seen.add(fitters.shape(config))
+        before, peak[0] = own_mb() or 0.0, 0.0
+        train_run(config, cache, lambda *a, **k: None, lambda: False, data)
+        rise = peak[0] - before
+        release_memory()
+        out["runs"].append({"new": new, "rise": rise, "after": memory(), "learner": config in learners})
+    stop.set()
+    return out
+
+
+def print_class(r: dict) -> None:
+    runs = r["runs"]
+    background = [run for run in runs if not run["learner"]]
+    new = sorted(run["rise"] for run in runs if run["new"])
+    kept = sorted(run["rise"] for run in runs if not run["new"])
+    print(f"class     start {r['start'][0]:5.0f} /{r['start'][1]:4.0f}  after {len(background)} background runs "
+          f"({sum(run['new'] for run in background)} shapes) {background[-1]['after'][0]:5.0f} /"
+          f"{background[-1]['after'][1]:4.0f}  after {len(runs) - len(background)} learners' runs (3 shapes) "
+          f"{runs[-1]['after'][0]:5.0f} /{runs[-1]['after'][1]:4.0f}")
+    print(f"          a run's rise in own memory above the memory before it: a new shape median "
+          f"{new[len(new) // 2]:.0f} MB, max {new[-1]:.0f}; a kept shape median {kept[len(kept) // 2]:.0f} MB, "
+          f"max {kept[-1]:.0f}")
+
+
 def child(mode: str, n: int, data: str, cache: str) -> None:
+    if mode == "class":
+        print(json.dumps(in_class(data, cache)))
+        return
     result = in_pool(n, data, cache) if mode == "pool" else in_process(mode == "released", n, data, cache)
     print(json.dumps(result))
 
@@ -136,7 +194,7 @@ def main() -> None:
         print(f"data: {'real (Debian package)' if not data else 'synthetic'}; {args.runs} runs of 2 epochs, "
               f"units 16-{16 + 8 * (args.runs - 1)}")
         print("MB: RSS / own;  way, after start, after 5 runs, after the last, peak; seconds a run; workers replaced")
-        for mode in ("kept", "released", "pool"):
+        for mode in ("kept", "released", "pool", "class"):
             env = os.environ | {"FMNIST_WORKER_MAX_RUNS": "20", "FMNIST_WORKER_MAX_MB": "600"}
             done = subprocess.run([sys.executable, __file__, "--runs", str(args.runs), "--child", mode, data,
                                    str(Path(tmp) / f"cache-{mode}")], env=env, capture_output=True, text=True,
@@ -145,6 +203,9 @@ def main() -> None:
                 print(f"{mode}: failed\n{done.stderr[-2000:]}")
                 continue
             r = json.loads(done.stdout.strip().splitlines()[-1])
+            if mode == "class":
+                print_class(r)
+                continue
             after = r["after"]
             mean = sum(r["seconds"]) / len(r["seconds"])
 
