@@ -14,7 +14,8 @@ when installed (else the synthetic one). Three ways, each in fresh processes:
 
 - ``class``: a class's day in a worker's code path: the experiment pages' background runs (1 epoch each), then
   12 runs of the class bench's three shapes; each run's rise in own memory above the memory before it (sampled every
-  3 ms), for a shape new to the worker (it compiles) and a kept one (``fmnist_core/net/fitters.py``).
+  3 ms), for a shape new to the worker, one trained before whose fitter is not kept (both compile) and a kept one
+  (``fmnist_core/net/fitters.py``).
 
 Each figure twice: RSS, and the worker's own memory (RSS less the file-backed pages of TensorFlow's libraries,
 which every worker maps from the same files; ``FMNIST_WORKER_MAX_MB`` limits this one).
@@ -148,13 +149,15 @@ def in_class(data: str, cache: str) -> dict:
     out = {"start": memory(), "runs": []}
     seen: set = set()
     for config in background + learners:
-        new = fitters.shape(config) not in seen
-        seen.add(fitters.shape(config))
+        shape = fitters.shape(config)
+        kind = "kept" if fitters.holds(config) else "again" if shape in seen else "new"
+        seen.add(shape)
         before, peak[0] = own_mb() or 0.0, 0.0
         train_run(config, cache, lambda *a, **k: None, lambda: False, data)
         rise = peak[0] - before
         release_memory()
-        out["runs"].append({"new": new, "rise": rise, "after": memory(), "learner": config in learners})
+        out["runs"].append({"kind": kind, "rise": rise, "after": memory(), "learner": config in learners,
+                            "shape": list(shape)})
     stop.set()
     return out
 
@@ -162,15 +165,19 @@ def in_class(data: str, cache: str) -> dict:
 def print_class(r: dict) -> None:
     runs = r["runs"]
     background = [run for run in runs if not run["learner"]]
-    new = sorted(run["rise"] for run in runs if run["new"])
-    kept = sorted(run["rise"] for run in runs if not run["new"])
+    shapes = len({tuple(run["shape"]) for run in background})
     print(f"class     start {r['start'][0]:5.0f} /{r['start'][1]:4.0f}  after {len(background)} background runs "
-          f"({sum(run['new'] for run in background)} shapes) {background[-1]['after'][0]:5.0f} /"
-          f"{background[-1]['after'][1]:4.0f}  after {len(runs) - len(background)} learners' runs (3 shapes) "
-          f"{runs[-1]['after'][0]:5.0f} /{runs[-1]['after'][1]:4.0f}")
-    print(f"          a run's rise in own memory above the memory before it: a new shape median "
-          f"{new[len(new) // 2]:.0f} MB, max {new[-1]:.0f}; a kept shape median {kept[len(kept) // 2]:.0f} MB, "
-          f"max {kept[-1]:.0f}")
+          f"({shapes} shapes) {background[-1]['after'][0]:5.0f} /{background[-1]['after'][1]:4.0f}  after "
+          f"{len(runs) - len(background)} learners' runs (3 shapes) {runs[-1]['after'][0]:5.0f} /"
+          f"{runs[-1]['after'][1]:4.0f}")
+    words = {"new": "a shape new to the worker", "again": "a shape trained before, its fitter not kept",
+             "kept": "a kept shape"}
+    parts = []
+    for kind, word in words.items():
+        rises = sorted(run["rise"] for run in runs if run["kind"] == kind)
+        if rises:
+            parts.append(f"{word} ({len(rises)} runs) median {rises[len(rises) // 2]:.0f} MB, max {rises[-1]:.0f}")
+    print("          a run's rise in own memory above the memory before it: " + "; ".join(parts))
 
 
 def child(mode: str, n: int, data: str, cache: str) -> None:

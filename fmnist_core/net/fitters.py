@@ -6,7 +6,9 @@ TensorFlow keeps every program it compiled for as long as the process lives (its
 (the same units, layers, dropout and batch size; other seeds), so a worker keeps the fitters of the shapes it
 trained, and the next run of a shape trains with that fitter's compiled programs: its variables (weights, the
 dropout seed's state, adam's step and moments) are replaced by those a fresh build of the new run gives, so the run
-is bit for bit what a new fitter would train (tested).
+is bit for bit what a new fitter would train (tested). Frankly: two runs of one shape at once each take a fitter
+(the second compiles its own), a new validation split or data size compiles the calls of its new batch shapes, and
+a shape whose fitter went (more than ``KEEP``) compiles again.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from ..config import RunConfig, parameter_count
 from .fast_fit import FastFitter
 from .model import seeded_model
 
-KEEP = 8  # idle fitters a process keeps; the one unused the longest goes first
+KEEP = 16  # idle fitters a process keeps (the experiment pages' runs have 11 shapes); the one unused longest goes
 MAX_PARAMS = 250_000  # a bigger network is not kept (its variables, three times over with adam's moments, would be);
 # it also trains long enough that its compilation matters less
 
@@ -63,6 +65,12 @@ def give(config: RunConfig, fitter: FastFitter) -> None:
             _idle[oldest].pop(0)
             if not _idle[oldest]:
                 del _idle[oldest]
+
+
+def holds(config: RunConfig) -> bool:
+    """Whether a fitter of ``config``'s shape is kept (its next run compiles nothing new, bar new batch shapes)."""
+    with _lock:
+        return shape(config) in _idle
 
 
 def kept() -> int:

@@ -126,7 +126,7 @@ def warm_up() -> None:
     from ..net.model import KERAS_LOCK
 
     with KERAS_LOCK:
-        fitters.give(RunConfig(), fitters.take(RunConfig()))  # kept: the first default run builds nothing
+        fitters.give(RunConfig(), fitters.take(RunConfig()))  # kept for the first default run (traced at its start)
 
 
 TASKS: dict[str, Callable[..., Any]] = {"mistake": mistake, "keras_file": keras_file, "warm_up": warm_up}

@@ -12,7 +12,7 @@ import numpy as np
 from ..config import RunConfig
 from ..data.sources import Dataset, load_fashion_mnist
 from ..forward import DenseNetwork, cross_entropy
-from ..reports import TrainingListener
+from ..reports import TrainingCancelled, TrainingListener
 from .lineage import keeps_snapshot, resumable
 from .results import HISTORY_KEYS, Origin, RunResult
 
@@ -68,16 +68,20 @@ def train(config: RunConfig, data: Dataset | None = None, listener: TrainingList
             snapshots[epoch] = DenseNetwork.from_model(model, config)
 
     callbacks = training_callbacks(config, listener, steps, epoch_done)
-    fit_history = fitter.fit(
-        np.asarray(data.x_train, np.uint8),
-        data.y_train,
-        epochs=config.epochs,
-        batch_size=config.batch_size,
-        validation_split=config.validation_split,
-        seed=config.seed,
-        callbacks=callbacks,
-        initial_epoch=done,
-    )
+    try:
+        fit_history = fitter.fit(
+            np.asarray(data.x_train, np.uint8),
+            data.y_train,
+            epochs=config.epochs,
+            batch_size=config.batch_size,
+            validation_split=config.validation_split,
+            seed=config.seed,
+            callbacks=callbacks,
+            initial_epoch=done,
+        )
+    except TrainingCancelled:  # cancelled, gave way or overran: its compiled programs serve the next run
+        fitters.give(config, fitter)
+        raise
     state = fitter.state() if resumable(config) else None
     network = DenseNetwork.from_model(model, config)  # after EarlyStopping restored the best weights
     fitters.give(config, fitter)

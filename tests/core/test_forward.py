@@ -28,8 +28,10 @@ def all_rows_at_once(net: DenseNetwork, images: np.ndarray) -> np.ndarray:
 def test_a_test_set_predicted_a_block_at_a_time_gives_the_same_numbers():
     images = np.random.default_rng(1).integers(0, 256, (10_000, 28, 28), dtype=np.uint8)
     for net in (network(), network(units=512, extra=0), network(units=7, extra=3)):
-        np.testing.assert_array_equal(net.predict(images), all_rows_at_once(net, images))
+        for n in (10_000, 1025, 2049, 2060, 2100, 3080, 4097):  # Fashion-MNIST's, and short last blocks
+            np.testing.assert_array_equal(net.predict(images[:n]), all_rows_at_once(net, images[:n]), err_msg=n)
     assert network().predict(images[0]).shape == (1, 10)
+    assert network().predict(images[:0]).shape == (0, 10)
 
 
 def test_predicting_a_test_set_holds_one_block_not_a_float_copy_of_every_image():

@@ -4,6 +4,7 @@ import pytest
 from fmnist_core.config import RunConfig
 from fmnist_core.net import fitters
 from fmnist_core.net.fast_fit import FastFitter
+from fmnist_core.reports import TrainingCancelled, TrainingListener
 from fmnist_core.runs.training import Resume, train
 from tests.support import TINY
 
@@ -59,8 +60,8 @@ def test_a_continued_run_on_a_kept_fitter_is_the_run_from_scratch(synthetic_data
 
 def test_only_the_same_shape_shares_a_fitter(synthetic_data, built):
     train(TINY, synthetic_data)
-    train(TINY.with_(seed=3, epochs=1, validation_split=0.1), synthetic_data)  # seed, epochs, split: same programs
-    assert len(built) == 1
+    train(TINY.with_(seed=3, epochs=1, validation_split=0.1), synthetic_data)  # seed, epochs, split: one fitter
+    assert len(built) == 1  # (the new split's batch shapes are traced in it)
     for other in (TINY.with_(hidden_units=17), TINY.with_(batch_size=16), TINY.with_(dropout=0.1),
                   TINY.with_(learning_rate=0.01), TINY.with_(normalize=False), TINY.with_(extra_layers=1)):
         train(other.with_(epochs=1), synthetic_data)
@@ -79,3 +80,15 @@ def test_at_most_keep_fitters_the_oldest_going_first_and_no_big_network():
     fitters.give(RunConfig(hidden_units=512), "a big one")  # 407,050 parameters
     assert fitters.kept() == fitters.KEEP
     assert "a big one" not in [kept for shelf in fitters._idle.values() for kept in shelf]  # noqa: SLF001
+
+
+def test_a_cancelled_run_leaves_its_fitter_for_the_next_run_of_its_shape(synthetic_data, built):
+    class StopAtOnce(TrainingListener):
+        def should_stop(self):
+            return True
+
+    with pytest.raises(TrainingCancelled):
+        train(TINY, synthetic_data, StopAtOnce())  # also a run that gives way or overruns
+    assert fitters.holds(TINY)
+    train(TINY.with_(seed=4), synthetic_data)
+    assert len(built) == 1

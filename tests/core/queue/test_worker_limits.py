@@ -51,12 +51,17 @@ def test_training_reads_uint8_images_and_gives_the_float32_paths_numbers(synthet
     assert run.history["loss"]
 
 
-def test_a_run_after_its_keras_state_was_released_gives_the_same_numbers(synthetic_data, tmp_path):
+@pytest.mark.parametrize("kept", [True, False], ids=["its-fitter-kept", "built-anew"])
+def test_a_run_after_its_keras_state_was_released_gives_the_same_numbers(synthetic_data, tmp_path, kept):
+    from fmnist_core.net import fitters
     from fmnist_core.queue.limits import release_memory
 
     config = TINY.with_(epochs=2, dropout=0.2)
     first = RunCache(tmp_path / "a").get_or_train(config, synthetic_data)
     assert release_memory()
+    if not kept:
+        fitters.forget()
+    assert fitters.holds(config) is kept
     again = RunCache(tmp_path / "b").get_or_train(config, synthetic_data)
     assert first.history == again.history
     assert all(np.array_equal(a, b) for a, b in zip(weights(first), weights(again), strict=True))
