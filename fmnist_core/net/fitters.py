@@ -23,8 +23,8 @@ from .fast_fit import FastFitter
 from .model import seeded_model
 
 KEEP = 16  # idle fitters a process keeps (the experiment pages' runs have 11 shapes); the one unused longest goes
-MAX_PARAMS = 250_000  # a bigger network is not kept (its variables, three times over with adam's moments, would be);
-# it also trains long enough that its compilation matters less
+MAX_PARAMS = 250_000  # a bigger network is not kept: its variables, three times over with adam's moments, would stay
+# in memory, and it trains long enough that its compilation matters less
 
 _idle: OrderedDict[tuple, list[FastFitter]] = OrderedDict()
 _lock = threading.Lock()
