@@ -71,6 +71,13 @@ def chunk_size(steps_per_epoch: int) -> int:
     return max(1, min(100, math.ceil(steps_per_epoch / 15)))
 
 
+def training_state(model: keras.Model) -> list[np.ndarray]:
+    """A compiled model's variables (weights and the dropout seed state) and its optimizer's (step count, moments),
+    as arrays; its optimizer built first (a fresh model's start state)."""
+    model.optimizer.build(model.trainable_variables)
+    return [np.array(v.numpy()) for v in (*model.variables, *model.optimizer.variables)]
+
+
 class FastFitter:
     """Compiled training and prediction functions for one compiled Keras model."""
 
@@ -107,9 +114,8 @@ class FastFitter:
         self._train_chunk, self._predict_batch = train_chunk, predict_batch
 
     def state(self) -> list[np.ndarray]:
-        """Everything training needs to go on exactly: the model's variables (weights and the dropout seed
-        state) and the optimizer's (step count, moments)."""
-        return [np.array(v.numpy()) for v in (*self.model.variables, *self.model.optimizer.variables)]
+        """Everything training needs to go on exactly: ``training_state`` of this fitter's model."""
+        return training_state(self.model)
 
     def load_state(self, arrays: list[np.ndarray]) -> None:
         """Restore a ``state()`` into this fitter's model and optimizer (same architecture)."""

@@ -16,10 +16,8 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 
-import numpy as np
-
 from ..config import RunConfig, parameter_count
-from .fast_fit import FastFitter
+from .fast_fit import FastFitter, training_state
 from .model import seeded_model
 
 KEEP = 16  # idle fitters a process keeps (the experiment pages' runs have 11 shapes); the one unused longest goes
@@ -48,8 +46,7 @@ def take(config: RunConfig) -> FastFitter:
             del _idle[shape(config)]
     if fitter is None:
         return FastFitter(model, normalize=config.normalize)
-    model.optimizer.build(model.trainable_variables)
-    fitter.load_state([np.array(v.numpy()) for v in (*model.variables, *model.optimizer.variables)])
+    fitter.load_state(training_state(model))
     return fitter
 
 
